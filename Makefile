@@ -1,0 +1,41 @@
+# 民情哨: `make run` serves the site and the sync server; `make test` runs every test.
+# Both go through `make setup`, which is idempotent: run it as often as you like.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages the tests drive: the browser and the QR decoder.
+DEBS   := chromium zbar-tools
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup debs run build test bench clean
+
+setup: $(STAMP) debs
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+debs:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: setup
+	$(BIN)/minqing build
+
+run: build
+	$(BIN)/minqing serve
+
+test: setup
+	$(BIN)/pytest
+
+bench: build
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,57 @@
+"""MkDocs hooks: feed the generated pages and files into the build, then seal it.
+
+This is the adapter between the pure build steps and MkDocs. `on_config` takes the
+site's name, URL and nav from the registry; `on_files` adds pages, QR codes and
+posters as virtual files (nothing generated ever lands in `site/docs`);
+`on_post_build` writes the service worker's precache list and the inline-script
+hashes the server puts in its Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mkdocs.structure.files import File, Files
+
+from build_scripts.artifacts import render_artifacts
+from build_scripts.registry import load_registry
+from build_scripts.seal import seal_site
+
+_state: dict = {}
+
+
+def _registry_path(config) -> Path:
+    configured = config["extra"].get("registry", "site/stations.yml")
+    return Path(config.config_file_path).parent / configured
+
+
+def on_config(config):
+    registry = load_registry(_registry_path(config))
+    _state["registry"] = registry
+    config["site_name"] = registry.site.title
+    config["site_url"] = registry.site.base_url
+    config["extra"]["office"] = registry.site.office
+    # Stations stay out of the nav: a nav listing every station makes every page heavy.
+    config["nav"] = [
+        {"首页": "index.md"},
+        {"重点行业领域": [{s.name: f"sectors/{s.id}.md"} for s in registry.sectors]},
+        {"查询进度": "status.md"},
+    ]
+    return config
+
+
+def on_files(files: Files, config) -> Files:
+    for path, content in render_artifacts(_state["registry"]).items():
+        files.append(File.generated(config, path, content=content))
+    return files
+
+
+def on_post_build(config) -> None:
+    seal_site(Path(config["site_dir"]))
+    # mkdocs writes a sitemap stamped with the build date; it would break reproducible
+    # output and no one navigates these pages by sitemap.
+    for name in ("sitemap.xml", "sitemap.xml.gz"):
+        target = Path(config["site_dir"]) / name
+        if target.exists():
+            os.remove(target)

@@ -1,0 +1,79 @@
+"""Seal a built site: the service worker's precache list and the CSP script hashes.
+
+Runs after MkDocs wrote the site. The precache list is every asset the home page and
+a station page reference, plus the home page itself; its version is a hash of those
+bytes, so a republish that changes any of them installs a new worker, and one that
+changes nothing leaves the worker byte-identical.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from pathlib import Path
+
+__all__ = ["asset_refs", "inline_script_hashes", "precache_manifest", "seal_site"]
+
+SW_NAME = "sw.js"
+CSP_NAME = "csp.json"
+OWN_ASSETS = ("js", "css")
+_REF = re.compile(r"""<(?:link[^>]+href|script[^>]+src|img[^>]+src)=["']([^"'#?]+)""", re.I)
+_INLINE = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", re.S | re.I)
+
+
+def asset_refs(html: str, page_path: str) -> set[str]:
+    """Site-relative paths of the local assets an HTML page (at `page_path`) references."""
+    base = page_path.rsplit("/", 1)[0]
+    refs = set()
+    for ref in _REF.findall(html):
+        if "://" in ref or ref.startswith("//") or ref.startswith("data:"):
+            continue
+        parts = [] if ref.startswith("/") else [p for p in base.split("/") if p]
+        for part in ref.lstrip("/").split("/"):
+            if part == "..":
+                parts = parts[:-1]
+            elif part not in ("", "."):
+                parts.append(part)
+        refs.add("/".join(parts))
+    return refs
+
+
+def inline_script_hashes(html: str) -> set[str]:
+    return {
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in _INLINE.findall(html)
+    }
+
+
+def precache_manifest(files: dict[str, bytes]) -> tuple[list[str], str]:
+    """URLs to precache (site-relative, "./" is the home page) and their joint version."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+    urls = sorted("./" if p == "index.html" else p for p in files)
+    return urls, digest.hexdigest()[:16]
+
+
+def seal_site(site_dir: Path) -> None:
+    station_pages = sorted((site_dir / "s").glob("*/index.html"))
+    sample = [site_dir / "index.html", *station_pages[:1]]
+    refs = {"index.html"}
+    for page in sample:
+        refs |= asset_refs(page.read_text("utf-8"), page.relative_to(site_dir).as_posix())
+    # Our own modules import each other, which no HTML shows: take them whole.
+    refs |= {p.relative_to(site_dir).as_posix() for d in OWN_ASSETS for p in (site_dir / d).rglob("*") if p.is_file()}
+    files = {ref: (site_dir / ref).read_bytes() for ref in refs if (site_dir / ref).is_file()}
+    sw = site_dir / SW_NAME
+    if sw.exists():
+        files[SW_NAME] = sw.read_bytes()
+        urls, version = precache_manifest(files)
+        urls.remove(SW_NAME)
+        text = sw.read_text("utf-8")
+        text = text.replace('"__VERSION__"', json.dumps(version)).replace("[/*PRECACHE*/]", json.dumps(urls))
+        sw.write_text(text, "utf-8")
+    hashes: set[str] = set()
+    for page in sorted(site_dir.rglob("*.html")):
+        hashes |= inline_script_hashes(page.read_text("utf-8"))
+    (site_dir / CSP_NAME).write_text(json.dumps({"script-src": sorted(hashes)}, indent=1) + "\n", "utf-8")
