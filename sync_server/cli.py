@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,91 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from build_scripts.registry import RegistryError
+
+    from .app import create_app
+    from .inbox import Inbox, InboxLocked
+    from .settings import Settings
+
+    settings = Settings(
+        data_dir=args.data_dir,
+        site_dir=args.site_dir,
+        registry=args.registry,
+        allowed_origins=tuple(args.allow_origin),
+        trust_forwarded_for=args.trust_forwarded_for,
+    )
+    try:
+        inbox = Inbox(settings.data_dir, segment_size=settings.segment_size)
+    except InboxLocked as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        return 1
+    try:
+        app = create_app(settings, inbox=inbox)
+    except RegistryError as exc:
+        inbox.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    print(f"minqing: serving {settings.site_dir} and the API on http://{args.host}:{args.port}/ (Ctrl-C stops)")
+    uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=False, log_level="warning")
+    return 0
+
+
+def _cmd_inbox_list(args: argparse.Namespace) -> int:
+    from .inbox import Inbox
+
+    with Inbox(args.data_dir, writer=False) as inbox:
+        # Phone numbers stay out of listings: see `inbox export` in the office tools.
+        records = [{k: v for k, v in r.items() if k != "phone"} | {"has_phone": bool(r.get("phone"))} for r in inbox.records()]
+    if args.json:
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        for r in records:
+            text = (r["feeling"] or r["suggestion"]).replace("\n", " ")
+            print(f"{r['receipt']}  {r['received_at'][:16]}  {r['station_id']:<24} {r['rating'] or '-':<12} {text[:40]}")
+        print(f"{len(records)} records")
+    return 0
+
+
+def _cmd_inbox_import(args: argparse.Namespace) -> int:
+    from .inbox import InboxLocked
+    from .kiosk_import import ImportError_, import_local, import_remote, read_export, summary
+
+    try:
+        device_id, submissions = read_export(args.file)
+        if args.server:
+            results = import_remote(args.server, device_id, submissions)
+        else:
+            results = import_local(args.data_dir, args.registry, device_id, submissions)
+    except (ImportError_, InboxLocked) as exc:
+        hint = " (pass --server URL to import through the running server)" if isinstance(exc, InboxLocked) else ""
+        print(f"error: {exc}{hint}.", file=sys.stderr)
+        return 1
+    print(summary(results))
+    return 0
+
+
+def _cmd_inbox_backup(args: argparse.Namespace) -> int:
+    from .inbox import Inbox
+
+    with Inbox(args.data_dir, writer=False) as inbox:
+        try:
+            copied = inbox.backup(args.dest)
+        except FileExistsError as exc:
+            print(f"error: {exc}.", file=sys.stderr)
+            return 1
+    print(f"backed up {copied} records to {args.dest}")
+    return 0
+
+
+def _data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="inbox folder (default: ./data)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minqing", description="民情哨: offline-first public-opinion posts.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -38,6 +124,33 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--registry", type=Path, help="station registry (default: the one mkdocs.yml names)")
     build.add_argument("--site-dir", type=Path, help="output folder (default: site_dir of mkdocs.yml)")
     build.set_defaults(func=_cmd_build)
+
+    serve = sub.add_parser("serve", help="serve the built site and the upload API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    _data_dir(serve)
+    serve.add_argument("--site-dir", type=Path, default=Path("build/site"), help="built site (default: build/site)")
+    serve.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+    serve.add_argument("--allow-origin", action="append", default=[], help="another origin allowed to upload")
+    serve.add_argument("--trust-forwarded-for", action="store_true", help="behind your own reverse proxy")
+    serve.set_defaults(func=_cmd_serve)
+
+    inbox = sub.add_parser("inbox", help="read, import into and back up the office inbox")
+    inbox_sub = inbox.add_subparsers(dest="inbox_command", required=True, metavar="ACTION")
+    listing = inbox_sub.add_parser("list", help="list stored submissions (phone numbers left out)")
+    listing.add_argument("--json", action="store_true", help="JSON instead of a table")
+    _data_dir(listing)
+    listing.set_defaults(func=_cmd_inbox_list)
+    importing = inbox_sub.add_parser("import", help="import a file a kiosk tablet exported (idempotent)")
+    importing.add_argument("file", type=Path, help="the exported .json file")
+    _data_dir(importing)
+    importing.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+    importing.add_argument("--server", help="import through a running server at this URL instead")
+    importing.set_defaults(func=_cmd_inbox_import)
+    backup = inbox_sub.add_parser("backup", help="copy a consistent snapshot of the inbox, also while serving")
+    backup.add_argument("dest", type=Path, help="a new or empty folder")
+    _data_dir(backup)
+    backup.set_defaults(func=_cmd_inbox_backup)
     return parser
 
 

@@ -1,0 +1,135 @@
+"""The upload API under `/api/`: batches from the outbox, the no-JavaScript form, the
+receipt look-up and a health check. Every error is the JSON shape of `errors`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from .errors import ApiError
+from .lookup import public_status
+from .ratelimit import RateLimiter
+from .receipt import normalize
+from .requests import client_address, media_type, read_body
+from .strictjson import parse_json
+from .submission import valid_device_id
+
+__all__ = ["routes"]
+
+# Namespace for ids of no-JavaScript submissions (see `submit_form`).
+FORM_NAMESPACE = uuid.UUID("5d0c8a8e-3b7e-4b7a-9a55-6c1f1f0e2a10")
+FORM_DEVICE = "web-form"
+# A resubmitted form (reload, double tap) within this many seconds is the same record.
+FORM_DEDUPE_SECONDS = 120
+
+
+def _throttle(limiter: RateLimiter, key: str) -> None:
+    wait = limiter.take(key)
+    if wait:
+        raise ApiError(
+            429, "rate_limited", "发送太频繁，请稍后再试。", headers={"Retry-After": RateLimiter.retry_after(wait)}
+        )
+
+
+async def submit_batch(request: Request) -> Response:
+    state, settings = request.app.state, request.app.state.settings
+    if media_type(request) != "application/json":
+        raise ApiError(415, "unsupported_media_type", "请以 application/json 格式发送。")
+    _throttle(state.address_limiter, client_address(request, settings.trust_forwarded_for))
+    payload = parse_json(await read_body(request, settings.max_body_bytes))
+    if not isinstance(payload, dict) or set(payload) - {"device_id", "submissions"}:
+        raise ApiError(400, "bad_shape", "请求必须是只含 device_id 和 submissions 的对象。")
+    device_id, items = payload.get("device_id"), payload.get("submissions")
+    if not valid_device_id(device_id):
+        raise ApiError(400, "bad_shape", "device_id 必须是 1 到 64 个字母、数字、- 或 _。")
+    if not isinstance(items, list):
+        raise ApiError(400, "bad_shape", "submissions 必须是数组。")
+    if len(items) > settings.max_batch:
+        raise ApiError(413, "too_many", f"一次最多发送 {settings.max_batch} 条记录，本次有 {len(items)} 条。")
+    _throttle(state.device_limiter, device_id)
+    results = await state.intake.submit(device_id, items)
+    return JSONResponse({"ok": True, "results": [r.as_json() for r in results]})
+
+
+def _form_fields(body: bytes) -> dict[str, str]:
+    try:
+        pairs = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "invalid_form", "表单内容无法识别。") from None
+    return {key: values[0] for key, values in pairs.items()}
+
+
+async def submit_form(request: Request) -> Response:
+    """The form without JavaScript: same rules, a Chinese page with the receipt."""
+    state, settings = request.app.state, request.app.state.settings
+    templates = state.templates
+    if media_type(request) != "application/x-www-form-urlencoded":
+        raise ApiError(415, "unsupported_media_type", "请通过页面上的表单提交。")
+    address = client_address(request, settings.trust_forwarded_for)
+    _throttle(state.address_limiter, address)
+    fields = _form_fields(await read_body(request, settings.max_body_bytes))
+    now = datetime.now(timezone.utc)
+    item = {
+        "station_id": fields.get("station_id", ""),
+        "created_at": now.isoformat(timespec="seconds"),
+        "rating": fields.get("rating") or None,
+        "feeling": fields.get("feeling", ""),
+        "suggestion": fields.get("suggestion", ""),
+        "phone": fields.get("phone") or None,
+        "consent": fields.get("consent") in ("yes", "on", "true"),
+    }
+    # No script made an id, so derive one: a reload or a double tap of the same words
+    # from the same address inside the window is one record, not two.
+    bucket = int(now.timestamp()) // FORM_DEDUPE_SECONDS
+    content = "\x1f".join(str(item[k]) for k in ("station_id", "rating", "feeling", "suggestion", "phone"))
+    item["id"] = str(uuid.uuid5(FORM_NAMESPACE, f"{address}\x1f{bucket}\x1f{content}"))
+    if state.intake.inbox.fingerprint(item["id"]) is not None:
+        item["created_at"] = state.intake.inbox.get(item["id"])["created_at"]
+    [result] = await state.intake.submit(FORM_DEVICE, [item])
+    station = state.stations.station(item["station_id"])
+    context = {"result": result, "station": station, "back": request.headers.get("referer", "/")}
+    status = 400 if result.status == "rejected" else 200
+    return templates.TemplateResponse(request, "form_result.html", context, status_code=status)
+
+
+async def lookup_receipt(request: Request) -> Response:
+    state, settings = request.app.state, request.app.state.settings
+    kind = media_type(request)
+    if kind not in ("application/json", "application/x-www-form-urlencoded"):
+        raise ApiError(415, "unsupported_media_type", "请以 JSON 或表单格式发送回执码。")
+    _throttle(state.lookup_limiter, client_address(request, settings.trust_forwarded_for))
+    body = await read_body(request, 4096)
+    if kind == "application/json":
+        payload = parse_json(body)
+        raw = payload.get("code") if isinstance(payload, dict) else None
+    else:
+        raw = _form_fields(body).get("code")
+    code = normalize(raw) if isinstance(raw, str) else None
+    owner = state.intake.inbox.receipt_owner(code) if code else None
+    status = public_status(state.intake.inbox.get(owner)) if owner else None
+    if kind == "application/x-www-form-urlencoded":
+        page = state.templates.TemplateResponse(
+            request, "lookup_result.html", {"code": code or (raw or "")[:16], "status": status},
+            status_code=200 if status else 404,
+        )
+        return page
+    if status is None:
+        raise ApiError(404, "not_found", "没有找到这个回执码，请核对后再试。")
+    return JSONResponse({"ok": True, "receipt": code, **status})
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"ok": True, "records": len(request.app.state.intake.inbox)})
+
+
+routes = [
+    Route("/submissions/batch", submit_batch, methods=["POST"]),
+    Route("/submissions/form", submit_form, methods=["POST"]),
+    Route("/receipts/lookup", lookup_receipt, methods=["POST"]),
+    Route("/health", health, methods=["GET"]),
+]

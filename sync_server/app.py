@@ -1,0 +1,106 @@
+"""The app factory: `create_app(settings)` builds the whole server, with no side effects
+at import. The inbox is opened in the lifespan, taking the single-writer lock."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.templating import Jinja2Templates
+
+from . import api
+from .errors import ApiError, error_response
+from .inbox import Inbox
+from .intake import Intake
+from .ratelimit import RateLimiter
+from .settings import Settings
+from .stations import StationBook
+from .web import AccessLog, SameOrigin, SecurityHeaders, SiteFiles
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("minqing")
+
+NOT_BUILT = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>网站尚未生成</title>'
+    "<p>网站尚未生成。请先运行 <code>minqing build</code>。</p></html>"
+)
+
+
+def templates() -> Jinja2Templates:
+    env = Environment(loader=PackageLoader("sync_server", "templates"), autoescape=select_autoescape(default=True))
+    return Jinja2Templates(env=env)
+
+
+def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> Starlette:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        app.state.intake = Intake(
+            inbox if inbox is not None else Inbox(settings.data_dir, segment_size=settings.segment_size),
+            app.state.stations,
+        )
+        try:
+            yield
+        finally:
+            app.state.intake.inbox.close()
+
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+            message = {404: "没有这个接口。", 405: "这个接口不接受该请求方法。"}.get(exc.status_code, "请求无法处理。")
+            return error_response(exc.status_code, code, message)
+        missing = Path(settings.site_dir) / "404.html"
+        if exc.status_code == 404 and missing.is_file():
+            return HTMLResponse(missing.read_text("utf-8"), status_code=404)
+        return HTMLResponse(f"<p>{exc.status_code}</p>", status_code=exc.status_code)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "server_error", "服务器出错了，记录仍保存在您的设备上，稍后会自动重试。")
+
+    routes: list = [Mount("/api", routes=api.routes)]
+    if Path(settings.site_dir).is_dir():
+        routes.append(Mount("/", app=SiteFiles(directory=settings.site_dir, html=True)))
+    else:
+        routes.append(Route("/{path:path}", lambda request: HTMLResponse(NOT_BUILT, status_code=503)))
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(SecurityHeaders, site_dir=settings.site_dir),
+            Middleware(SameOrigin, allowed_origins=settings.allowed_origins),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.allowed_origins),
+                allow_methods=["POST"],
+                allow_headers=["Content-Type"],
+                allow_credentials=False,
+            ),
+            Middleware(GZipMiddleware, minimum_size=500),
+        ],
+        exception_handlers={ApiError: api_error, HTTPException: http_error, 500: server_error},
+    )
+    app.state.settings = settings
+    app.state.stations = StationBook(settings.registry)
+    app.state.templates = templates()
+    app.state.address_limiter = RateLimiter(settings.address_limit)
+    app.state.device_limiter = RateLimiter(settings.device_limit)
+    app.state.lookup_limiter = RateLimiter(settings.lookup_limit)
+    return app

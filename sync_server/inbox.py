@@ -1,0 +1,213 @@
+"""The office inbox on disk: the only module that knows TinyDB.
+
+Layout: `DATA_DIR/inbox/segment-NNNNNN.json`, each a TinyDB database of at most
+`segment_size` submissions, append-only. A batch is written to the newest segment in
+one TinyDB `insert_multiple`, through `AtomicJSONStorage` (temporary file, fsync,
+rename, fsync of the folder), so after a crash a segment holds either the old or the
+new contents and never half a batch. Because only the newest segment is rewritten,
+storing a batch costs the same with a thousand or with a million records stored.
+
+An in-memory index (id -> segment, fingerprint, receipt) answers the duplicate and
+receipt checks without touching disk; it is rebuilt from the segments at open.
+
+One writer per data folder: a writer holds an exclusive `flock` on `writer.lock` for
+its lifetime; TinyDB is not safe with two writers. Readers (`inbox list`, backups)
+take no lock: every file they read was replaced atomically, so each is whole.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+__all__ = ["AtomicJSONStorage", "Inbox", "InboxLocked"]
+
+TABLE = "submissions"
+SEGMENT_SIZE = 1000
+LOCK_NAME = "writer.lock"
+
+
+class InboxLocked(RuntimeError):
+    """Another process is already writing to this data folder."""
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that replaces its file atomically and durably on every write."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return None
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        atomic_write(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+    def close(self) -> None:
+        pass
+
+
+def atomic_write(path: Path, payload: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    segment: int
+    fingerprint: str
+    receipt: str
+
+
+class Inbox:
+    def __init__(self, data_dir: str | Path, *, writer: bool = True, segment_size: int = SEGMENT_SIZE) -> None:
+        self.data_dir = Path(data_dir)
+        self.folder = self.data_dir / "inbox"
+        self.segment_size = segment_size
+        self._lock_fd: int | None = None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if writer:
+            self._take_lock()
+        for stale in self.folder.glob(".*.tmp"):
+            if writer:  # leftovers of a write a crash interrupted; the rename never happened
+                stale.unlink(missing_ok=True)
+        self._index: dict[str, _Entry] = {}
+        self._receipts: dict[str, str] = {}
+        self._counts: dict[int, int] = {}
+        for number in self._segment_numbers():
+            records = self._segment_records(number)
+            self._counts[number] = len(records)
+            for record in records:
+                self._remember(number, record)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        fd = os.open(self.data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise InboxLocked(
+                f"another minqing process is already writing to {self.data_dir} "
+                "(a running server, or a second worker): stop it first, or use its API"
+            ) from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> Inbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _segment_numbers(self) -> list[int]:
+        return sorted(int(p.stem.split("-")[1]) for p in self.folder.glob("segment-*.json"))
+
+    def _segment_path(self, number: int) -> Path:
+        return self.folder / f"segment-{number:06d}.json"
+
+    def _segment_records(self, number: int) -> list[dict[str, Any]]:
+        with TinyDB(self._segment_path(number), storage=AtomicJSONStorage) as db:
+            return [dict(doc) for doc in db.table(TABLE).all()]
+
+    def _remember(self, number: int, record: dict[str, Any]) -> None:
+        self._index[record["id"]] = _Entry(number, record["fingerprint"], record["receipt"])
+        self._receipts[record["receipt"]] = record["id"]
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, submission_id: str) -> bool:
+        return submission_id in self._index
+
+    def fingerprint(self, submission_id: str) -> str | None:
+        entry = self._index.get(submission_id)
+        return entry.fingerprint if entry else None
+
+    def receipt(self, submission_id: str) -> str | None:
+        entry = self._index.get(submission_id)
+        return entry.receipt if entry else None
+
+    def receipt_owner(self, code: str) -> str | None:
+        return self._receipts.get(code)
+
+    def get(self, submission_id: str) -> dict[str, Any] | None:
+        entry = self._index.get(submission_id)
+        if entry is None:
+            return None
+        return next(r for r in self._segment_records(entry.segment) if r["id"] == submission_id)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every stored submission, in the order the server stored them."""
+        for number in self._segment_numbers():
+            yield from self._segment_records(number)
+
+    # -- writing ---------------------------------------------------------------------
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        """Store new records in one atomic, durable write; all or none."""
+        if not records:
+            return
+        if self._lock_fd is None:
+            raise InboxLocked("this inbox was opened read-only")
+        numbers = sorted(self._counts)
+        number = numbers[-1] if numbers else 1
+        if self._counts.get(number, 0) >= self.segment_size:
+            number += 1
+        with TinyDB(self._segment_path(number), storage=AtomicJSONStorage) as db:
+            db.table(TABLE).insert_multiple(records)
+        self._counts[number] = self._counts.get(number, 0) + len(records)
+        for record in records:
+            self._remember(number, record)
+
+    def backup(self, dest: str | Path) -> int:
+        """Copy a consistent snapshot into `dest` (a new folder); returns records copied.
+
+        Closed segments never change and the open one is replaced atomically, so a copy
+        taken while the server writes is the inbox as it was at some moment.
+        """
+        dest = Path(dest)
+        if dest.exists() and any(dest.iterdir()):
+            raise FileExistsError(f"{dest} is not empty")
+        (dest / "inbox").mkdir(parents=True, exist_ok=True)
+        copied = 0
+        for number in self._segment_numbers():
+            target = dest / "inbox" / self._segment_path(number).name
+            shutil.copyfile(self._segment_path(number), target)
+            with TinyDB(target, storage=AtomicJSONStorage) as db:
+                copied += len(db.table(TABLE))
+        return copied

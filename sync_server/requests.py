@@ -1,0 +1,36 @@
+"""Reading requests safely: capped bodies, client addresses, content types."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from .errors import ApiError
+
+__all__ = ["client_address", "media_type", "read_body"]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, or a 413 as soon as it is known to pass `limit` bytes."""
+    too_large = ApiError(413, "too_large", f"请求内容超过 {limit // 1024} KB，请分批发送。")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def client_address(request: Request, trust_forwarded_for: bool) -> str:
+    if trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.client.host if request.client else "unknown"

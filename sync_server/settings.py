@@ -1,0 +1,35 @@
+"""Server settings: one frozen object the app factory takes. Every field is in the README."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .ratelimit import Limit
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where the inbox lives; one server per folder.
+    data_dir: Path = Path("data")
+    # The built static site served at `/` (`minqing build` writes it).
+    site_dir: Path = Path("build/site")
+    # The station registry; reloaded when it changes.
+    registry: Path = Path("site/stations.yml")
+    # Other origins allowed to POST submissions (CORS, no credentials). Same-origin only when empty.
+    allowed_origins: tuple[str, ...] = ()
+    # Largest request body, and most submissions in one batch.
+    max_body_bytes: int = 256 * 1024
+    max_batch: int = 100
+    # Uploads per device id and per client address. The address burst lets 25 tablets
+    # behind one office address each send 1,000 queued records (10 batches) at once.
+    device_limit: Limit = field(default_factory=lambda: Limit(rate=5.0, burst=60))
+    address_limit: Limit = field(default_factory=lambda: Limit(rate=20.0, burst=300))
+    # Receipt look-ups per address: slow enough that codes cannot be enumerated.
+    lookup_limit: Limit = field(default_factory=lambda: Limit(rate=0.2, burst=10))
+    # Take the client address from X-Forwarded-For (only behind a reverse proxy you run).
+    trust_forwarded_for: bool = False
+    # Submissions per inbox segment file: bounds the cost of one write.
+    segment_size: int = 1000

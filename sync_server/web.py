@@ -1,0 +1,138 @@
+"""HTTP plumbing around the routes: static site caching, security headers, the
+same-origin rule for uploads, and an access log that never records what people wrote."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from pathlib import Path
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import error_response
+
+__all__ = ["SiteFiles", "SecurityHeaders", "SameOrigin", "AccessLog"]
+
+_HASHED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:js|css)$")
+log = logging.getLogger("minqing.access")
+
+
+class SiteFiles(StaticFiles):
+    """The built site: immutable caching for hashed assets, revalidation for the rest."""
+
+    def file_response(self, full_path, stat_result, scope, status_code=200):
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        name = str(full_path)
+        if _HASHED.search(name):
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        else:
+            # The service worker above all must never be stale, or a republish is missed.
+            response.headers["Cache-Control"] = "no-cache"
+        if name.endswith("sw.js"):
+            response.headers["Service-Worker-Allowed"] = "/"
+        return response
+
+
+class _ScriptHashes:
+    """Inline-script hashes the build wrote to csp.json; reread when the site is republished."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self._stamp, self._value = path, None, ""
+
+    def value(self) -> str:
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return ""
+        if stamp != self._stamp:
+            try:
+                hashes = json.loads(self.path.read_text("utf-8")).get("script-src", [])
+            except (OSError, ValueError):
+                hashes = []
+            self._stamp, self._value = stamp, " ".join(h for h in hashes if re.fullmatch(r"'sha256-[A-Za-z0-9+/=]+'", h))
+        return self._value
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, site_dir: Path) -> None:
+        self.app = app
+        self.hashes = _ScriptHashes(Path(site_dir) / "csp.json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = (
+            "default-src 'self'; "
+            f"script-src 'self' {self.hashes.value()}; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+            "worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", csp)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class SameOrigin:
+    """Refuse API writes from other origins unless the settings list them.
+
+    A browser sends `Origin` on every cross-site POST, even a plain form; a request
+    without it comes from a program and is judged by the API's own rules.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_origins: tuple[str, ...]) -> None:
+        self.app, self.allowed = app, {o.rstrip("/") for o in allowed_origins}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].startswith("/api/"):
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            if origin and origin != "null" and origin not in self.allowed:
+                own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
+                if origin != own:
+                    response = error_response(403, "cross_origin", "不接受来自其他网站的提交。")
+                    await response(scope, receive, send)
+                    return
+            elif origin == "null":
+                response = error_response(403, "cross_origin", "不接受来自其他网站的提交。")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class AccessLog:
+    """Method, path, status and time only: no query string, no body, no address."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), [0]
+
+        async def record(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            took = (time.perf_counter() - started) * 1000
+            log.info("%s %s %s %.0fms", scope["method"], scope["path"], status[0], took)
