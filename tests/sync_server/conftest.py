@@ -1,0 +1,51 @@
+"""A small world per test: a copy of the sample registry, an empty inbox, the app."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from starlette.testclient import TestClient
+
+from sync_server.app import create_app
+from sync_server.settings import Settings
+from tests.conftest import SAMPLE_REGISTRY
+
+
+def make_item(**fields) -> dict:
+    item = {
+        "id": str(uuid.uuid4()),
+        "station_id": "hebin-primary",
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "rating": "fair",
+        "feeling": "校门口的秩序比以前好多了。",
+        "suggestion": "放学时段希望多安排一名交警。",
+        "phone": None,
+        "consent": False,
+    }
+    item.update(fields)
+    return item
+
+
+@pytest.fixture
+def registry_file(tmp_path):
+    path = tmp_path / "stations.yml"
+    shutil.copy(SAMPLE_REGISTRY, path)
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path, registry_file, built_site) -> Settings:
+    return Settings(data_dir=tmp_path / "data", site_dir=built_site, registry=registry_file)
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as test_client:
+        yield test_client
+
+
+def post_batch(client, items, device_id="tablet-1", **kwargs):
+    return client.post("/api/submissions/batch", json={"device_id": device_id, "submissions": items}, **kwargs)

@@ -1,0 +1,75 @@
+"""`minqing inbox list | import | backup` and `minqing serve`'s single-writer rule."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.server_process import ServerProcess
+from tests.sync_server.conftest import make_item
+
+
+def _minqing(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sync_server.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def _export(path, items, device="kiosk-7"):
+    path.write_text(json.dumps({"format": "minqing-outbox-export", "version": 1, "device_id": device,
+                                "exported_at": "2026-11-25T18:00:00+08:00", "submissions": items}, ensure_ascii=False))
+    return path
+
+
+def test_import_of_a_kiosk_export_is_idempotent(tmp_path, registry_file):
+    items = [make_item(feeling=f"第{n}条") for n in range(150)] + [make_item(station_id="gone")]
+    export = _export(tmp_path / "export.json", items)
+    data = str(tmp_path / "data")
+    first = _minqing("inbox", "import", str(export), "--data-dir", data, "--registry", str(registry_file))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("150 accepted, 0 duplicate, 1 rejected")
+    assert "station_id: unknown_station" in first.stdout
+    second = _minqing("inbox", "import", str(export), "--data-dir", data, "--registry", str(registry_file))
+    assert second.stdout.startswith("0 accepted, 150 duplicate, 1 rejected")
+    listing = json.loads(_minqing("inbox", "list", "--json", "--data-dir", data).stdout)
+    assert len(listing) == 150 and {r["device_id"] for r in listing} == {"kiosk-7"}
+
+
+def test_import_refuses_a_file_that_is_not_an_export(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"hello": 1}')
+    result = _minqing("inbox", "import", str(bad), "--data-dir", str(tmp_path / "data"))
+    assert result.returncode == 1 and "not a kiosk export" in result.stderr
+
+
+def test_list_leaves_phone_numbers_out(tmp_path, registry_file):
+    export = _export(tmp_path / "e.json", [make_item(phone="13812345678", consent=True)])
+    _minqing("inbox", "import", str(export), "--data-dir", str(tmp_path / "data"), "--registry", str(registry_file))
+    for args in (["--json"], []):
+        out = _minqing("inbox", "list", *args, "--data-dir", str(tmp_path / "data")).stdout
+        assert "13812345678" not in out
+    assert json.loads(_minqing("inbox", "list", "--json", "--data-dir", str(tmp_path / "data")).stdout)[0]["has_phone"]
+
+
+def test_while_serving_a_second_server_is_refused_import_goes_through_the_api_and_backup_works(
+    tmp_path, built_site, registry_file
+):
+    data = tmp_path / "data"
+    export = _export(tmp_path / "e.json", [make_item() for _ in range(3)])
+    with ServerProcess(data, built_site, registry_file) as server:
+        second = _minqing("serve", "--data-dir", str(data), "--port", "1", "--site-dir", str(built_site),
+                          "--registry", str(registry_file))
+        assert second.returncode == 1 and "already writing" in second.stderr
+        local = _minqing("inbox", "import", str(export), "--data-dir", str(data))
+        assert local.returncode == 1 and "--server" in local.stderr
+        remote = _minqing("inbox", "import", str(export), "--server", server.url)
+        assert remote.stdout.startswith("3 accepted")
+        backup = _minqing("inbox", "backup", str(tmp_path / "copy"), "--data-dir", str(data))
+        assert backup.returncode == 0 and "3 records" in backup.stdout
+    copied = json.loads(_minqing("inbox", "list", "--json", "--data-dir", str(tmp_path / "copy")).stdout)
+    assert len(copied) == 3
+
+
+def test_every_subcommand_has_help():
+    for command in (["serve"], ["inbox"], ["inbox", "list"], ["inbox", "import"], ["inbox", "backup"]):
+        result = _minqing(*command, "--help")
+        assert result.returncode == 0 and result.stdout.startswith("usage: minqing"), command

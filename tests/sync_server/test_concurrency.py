@@ -1,0 +1,48 @@
+"""25 clients upload at once against the real server: every record stored once, no 5xx."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections import Counter
+
+from sync_server.inbox import Inbox
+from tests.server_process import ServerProcess
+from tests.sync_server.conftest import make_item
+
+CLIENTS = 25
+
+
+def _post(url: str, device: str, items: list[dict]) -> tuple[int, list[dict]]:
+    body = json.dumps({"device_id": device, "submissions": items}).encode()
+    request = urllib.request.Request(url + "/api/submissions/batch", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, json.load(response)["results"]
+
+
+def test_25_clients_at_once_with_a_replayed_batch_store_everything_once(tmp_path, built_site, registry_file):
+    batches = [[make_item(feeling=f"客户端{n} 第{k}条") for k in range(100)] for n in range(CLIENTS)]
+    # Client 24 replays client 0's batch, as a tablet does when an answer was lost.
+    jobs = [(f"tablet-{n}", batch) for n, batch in enumerate(batches)] + [("tablet-0-retry", batches[0])]
+    barrier = threading.Barrier(len(jobs))
+    answers: dict[str, tuple[int, list[dict]]] = {}
+
+    def upload(device: str, items: list[dict]) -> None:
+        barrier.wait()
+        answers[device] = _post(server.url, device, items)
+
+    with ServerProcess(tmp_path / "data", built_site, registry_file) as server:
+        threads = [threading.Thread(target=upload, args=job) for job in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    assert sorted(status for status, _ in answers.values()) == [200] * len(jobs)
+    first, replay = answers["tablet-0"][1], answers["tablet-0-retry"][1]
+    assert sorted({r["status"] for r in first + replay}) == ["accepted", "duplicate"]
+    assert [r["receipt"] for r in first] == [r["receipt"] for r in replay]
+    with Inbox(tmp_path / "data", writer=False) as inbox:
+        stored = Counter(r["id"] for r in inbox.records())
+    assert len(stored) == CLIENTS * 100 and set(stored.values()) == {1}

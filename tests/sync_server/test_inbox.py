@@ -1,0 +1,114 @@
+"""The inbox store: atomic durable writes, bounded segments, one writer, backups."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from sync_server.inbox import AtomicJSONStorage, Inbox, InboxLocked
+
+
+def _record(n: int = 0) -> dict:
+    sid = str(uuid.uuid4())
+    return {"id": sid, "fingerprint": f"f{n}", "receipt": f"R{sid[:8]}", "feeling": f"第{n}条"}
+
+
+def test_records_survive_reopening(tmp_path):
+    records = [_record(n) for n in range(5)]
+    with Inbox(tmp_path) as inbox:
+        inbox.add(records)
+    with Inbox(tmp_path) as inbox:
+        assert len(inbox) == 5
+        assert [r["id"] for r in inbox.records()] == [r["id"] for r in records]
+        assert inbox.fingerprint(records[2]["id"]) == "f2"
+        assert inbox.receipt_owner(records[3]["receipt"]) == records[3]["id"]
+
+
+def test_one_batch_is_one_write_to_one_segment(tmp_path, monkeypatch):
+    writes = []
+    original = AtomicJSONStorage.write
+    monkeypatch.setattr(AtomicJSONStorage, "write", lambda self, data: (writes.append(self.path), original(self, data)))
+    with Inbox(tmp_path) as inbox:
+        inbox.add([_record(n) for n in range(100)])
+    assert len(writes) == 1
+
+
+def test_segments_roll_over_so_a_write_only_touches_the_newest(tmp_path):
+    with Inbox(tmp_path, segment_size=10) as inbox:
+        for _ in range(5):
+            inbox.add([_record(n) for n in range(4)])
+        assert len(inbox) == 20
+    segments = sorted((tmp_path / "inbox").glob("segment-*.json"))
+    sizes = [len(json.loads(p.read_text())["submissions"]) for p in segments]
+    assert sizes == [12, 8]  # a batch never splits: the first segment ends past the limit
+
+
+def test_a_second_writer_on_the_same_folder_is_refused(tmp_path):
+    with Inbox(tmp_path):
+        with pytest.raises(InboxLocked, match="already writing"):
+            Inbox(tmp_path)
+        with Inbox(tmp_path, writer=False) as reader:  # readers take no lock
+            assert len(reader) == 0
+    with Inbox(tmp_path):  # released on close
+        pass
+
+
+def test_reader_cannot_write(tmp_path):
+    with Inbox(tmp_path, writer=False) as reader, pytest.raises(InboxLocked):
+        reader.add([_record()])
+
+
+def test_write_goes_through_a_temporary_file_and_a_rename(tmp_path, monkeypatch):
+    import os
+
+    renames = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (renames.append((str(src), str(dst))), real_replace(src, dst)))
+    with Inbox(tmp_path) as inbox:
+        inbox.add([_record()])
+    [(src, dst)] = renames
+    assert src.endswith(".tmp") and dst.endswith("segment-000001.json")
+
+
+def test_crash_before_the_rename_leaves_the_old_segment_whole(tmp_path, monkeypatch):
+    import os
+
+    with Inbox(tmp_path) as inbox:
+        inbox.add([_record(1)])
+
+    def crash(src, dst):
+        raise OSError("power cut")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with Inbox(tmp_path) as inbox, pytest.raises(OSError):
+        inbox.add([_record(2)])
+    monkeypatch.undo()
+    with Inbox(tmp_path) as inbox:
+        assert [r["feeling"] for r in inbox.records()] == ["第1条"]
+    assert list((tmp_path / "inbox").glob(".*.tmp")) == []
+
+
+def test_leftover_temporary_files_are_cleaned_at_open(tmp_path):
+    (tmp_path / "inbox").mkdir(parents=True)
+    (tmp_path / "inbox" / ".segment-000001.json.abc.tmp").write_text("{half")
+    with Inbox(tmp_path) as inbox:
+        assert len(inbox) == 0
+    assert list((tmp_path / "inbox").glob(".*.tmp")) == []
+
+
+def test_backup_is_a_readable_copy_while_the_writer_holds_the_lock(tmp_path):
+    with Inbox(tmp_path / "data", segment_size=3) as inbox:
+        inbox.add([_record(n) for n in range(7)])
+        with Inbox(tmp_path / "data", writer=False) as reader:
+            assert reader.backup(tmp_path / "copy") == 7
+    with Inbox(tmp_path / "copy", writer=False) as copy:
+        assert len(copy) == 7
+
+
+def test_backup_refuses_a_folder_that_is_not_empty(tmp_path):
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "x").write_text("x")
+    with Inbox(tmp_path / "data", writer=False) as reader, pytest.raises(FileExistsError):
+        reader.backup(tmp_path / "copy")
