@@ -45,6 +45,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         registry=args.registry,
         allowed_origins=tuple(args.allow_origin),
         trust_forwarded_for=args.trust_forwarded_for,
+        device_limit=args.device_limit,
+        address_limit=args.address_limit,
     )
     try:
         inbox = Inbox(settings.data_dir, segment_size=settings.segment_size)
@@ -111,11 +113,26 @@ def _cmd_inbox_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limit(text: str):
+    from .ratelimit import Limit
+
+    try:
+        rate, burst = text.split("/")
+        limit = Limit(rate=float(rate), burst=int(burst))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not RATE/BURST, e.g. 5/60") from None
+    if limit.rate <= 0 or limit.burst < 1:
+        raise argparse.ArgumentTypeError("RATE must be above 0 and BURST at least 1")
+    return limit
+
+
 def _data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="inbox folder (default: ./data)")
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .settings import Settings
+
     parser = argparse.ArgumentParser(prog="minqing", description="民情哨: offline-first public-opinion posts.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -132,6 +149,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--site-dir", type=Path, default=Path("build/site"), help="built site (default: build/site)")
     serve.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
     serve.add_argument("--allow-origin", action="append", default=[], help="another origin allowed to upload")
+    serve.add_argument("--device-limit", type=_limit, default=Settings.device_limit_default(),
+                       help="uploads per device as RATE/BURST, requests per second and burst (default: 5/60)")
+    serve.add_argument("--address-limit", type=_limit, default=Settings.address_limit_default(),
+                       help="uploads per client address as RATE/BURST (default: 20/300)")
     serve.add_argument("--trust-forwarded-for", action="store_true", help="behind your own reverse proxy")
     serve.set_defaults(func=_cmd_serve)
 

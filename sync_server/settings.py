@@ -25,11 +25,19 @@ class Settings:
     max_batch: int = 100
     # Uploads per device id and per client address. The address burst lets 25 tablets
     # behind one office address each send 1,000 queued records (10 batches) at once.
-    device_limit: Limit = field(default_factory=lambda: Limit(rate=5.0, burst=60))
-    address_limit: Limit = field(default_factory=lambda: Limit(rate=20.0, burst=300))
+    device_limit: Limit = field(default_factory=lambda: Settings.device_limit_default())
+    address_limit: Limit = field(default_factory=lambda: Settings.address_limit_default())
     # Receipt look-ups per address: slow enough that codes cannot be enumerated.
     lookup_limit: Limit = field(default_factory=lambda: Limit(rate=0.2, burst=10))
     # Take the client address from X-Forwarded-For (only behind a reverse proxy you run).
     trust_forwarded_for: bool = False
     # Submissions per inbox segment file: bounds the cost of one write.
     segment_size: int = 1000
+
+    @staticmethod
+    def device_limit_default() -> Limit:
+        return Limit(rate=5.0, burst=60)
+
+    @staticmethod
+    def address_limit_default() -> Limit:
+        return Limit(rate=20.0, burst=300)

@@ -22,8 +22,10 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, site_dir: Path, registry: Path, port: int | None = None) -> None:
-        self.data_dir, self.site_dir, self.registry = data_dir, site_dir, registry
+    def __init__(
+        self, data_dir: Path, site_dir: Path, registry: Path, port: int | None = None, extra_args: tuple[str, ...] = ()
+    ) -> None:
+        self.data_dir, self.site_dir, self.registry, self.extra_args = data_dir, site_dir, registry, extra_args
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -33,6 +35,7 @@ class ServerProcess:
         command = [
             sys.executable, "-m", "sync_server.cli", "serve", "--port", str(self.port),
             "--data-dir", str(self.data_dir), "--site-dir", str(self.site_dir), "--registry", str(self.registry),
+            *self.extra_args,
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         with open(self.log, "ab") as log:

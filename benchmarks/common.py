@@ -1,0 +1,29 @@
+"""Shared helpers: medians over repeated runs, a table printer, paths."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MKDOCS_YML = REPO / "mkdocs.yml"
+SAMPLE_REGISTRY = REPO / "site" / "stations.yml"
+RESULTS = REPO / "build" / "bench" / "results.json"
+
+
+def median_seconds(run: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None) -> float:
+    times = []
+    for _ in range(repeat):
+        if setup:
+            setup()
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]

@@ -1,0 +1,47 @@
+"""Inbox store cost: one 100-record batch with 1k, 10k and 100k records already stored,
+beside plain TinyDB (`insert_multiple` into a default JSON file holding 100k)."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+
+from tinydb import TinyDB
+
+from sync_server.inbox import Inbox
+
+from .common import median_seconds
+
+REPEAT = 7
+
+
+def _record() -> dict:
+    sid = str(uuid.uuid4())
+    return {
+        "id": sid, "station_id": "rulin-industrial-park", "created_at": "2026-11-25T10:00:00+08:00",
+        "rating": "dissatisfied", "feeling": "园区门口晚上经常有人聚集，" * 8, "suggestion": "希望加强夜间巡逻。" * 8,
+        "phone": None, "consent": False, "fingerprint": sid.replace("-", "") * 2, "receipt": sid[:11],
+        "device_id": "tablet-1", "received_at": "2026-11-25T02:00:00.000+00:00", "flags": [],
+    }
+
+
+def _fill(inbox: Inbox, count: int) -> None:
+    while len(inbox) < count:
+        inbox.add([_record() for _ in range(min(1000, count - len(inbox)))])
+
+
+def run() -> dict[str, float]:
+    results = {}
+    for label, stored in (("1k", 1_000), ("10k", 10_000), ("100k", 100_000)):
+        with tempfile.TemporaryDirectory() as folder, Inbox(Path(folder)) as inbox:
+            _fill(inbox, stored)
+            batches = [[_record() for _ in range(100)] for _ in range(REPEAT)]
+            results[f"store_batch_ms_{label}"] = 1000 * median_seconds(lambda: inbox.add(batches.pop()), REPEAT)
+    with tempfile.TemporaryDirectory() as folder:
+        db = TinyDB(Path(folder) / "plain.json")
+        db.insert_multiple(_record() for _ in range(100_000))
+        batches = [[_record() for _ in range(100)] for _ in range(3)]
+        results["baseline_tinydb_insert_ms_100k"] = 1000 * median_seconds(lambda: db.insert_multiple(batches.pop()), 3)
+        db.close()
+    return results
