@@ -73,7 +73,15 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "server_error", "服务器出错了，记录仍保存在您的设备上，稍后会自动重试。")
 
-    routes: list = [Mount("/api", routes=api.routes)]
+    # CORS only where other origins may post: the API, never the site's own files.
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.allowed_origins),
+        allow_methods=["POST"],
+        allow_headers=["Content-Type"],
+        allow_credentials=False,
+    )
+    routes: list = [Mount("/api", routes=api.routes, middleware=[cors])]
     if Path(settings.site_dir).is_dir():
         routes.append(Mount("/", app=SiteFiles(directory=settings.site_dir, html=True)))
     else:
@@ -86,13 +94,6 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
             Middleware(AccessLog),
             Middleware(SecurityHeaders, site_dir=settings.site_dir),
             Middleware(SameOrigin, allowed_origins=settings.allowed_origins),
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.allowed_origins),
-                allow_methods=["POST"],
-                allow_headers=["Content-Type"],
-                allow_credentials=False,
-            ),
             Middleware(GZipMiddleware, minimum_size=500),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, 500: server_error},

@@ -1,8 +1,14 @@
-// Register the service worker from the site root, so it controls every page.
+// Register the service worker from the site root, so it controls every page. It is an
+// ES module (it shares the outbox code); a browser without module workers simply runs
+// without one: the page still queues in IndexedDB and syncs while it is open.
 if ("serviceWorker" in navigator) {
   const root = new URL("../", import.meta.url);
-  navigator.serviceWorker.register(new URL("sw.js", root), { scope: root.pathname }).catch(() => {
-    // No worker (private mode, an in-app browser): the page still works online and
-    // the outbox still queues in IndexedDB while the page is open.
-  });
+  navigator.serviceWorker
+    .register(new URL("sw.js", root), { scope: root.pathname, type: "module", updateViaCache: "none" })
+    .then(async (registration) => {
+      await navigator.serviceWorker.ready;
+      // Background Sync where the browser has it; the page's own triggers elsewhere.
+      await registration.sync?.register("minqing-outbox");
+    })
+    .catch(() => {});
 }

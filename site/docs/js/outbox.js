@@ -1,0 +1,115 @@
+// The outbox: the one module that knows the IndexedDB schema.
+//
+// A record stays here from the moment a person presses submit until the server has
+// acknowledged that very record. Writes use strict durability, so "saved" means on
+// disk, not in a buffer a crash can lose. Shaped after idb-keyval: one helper turns
+// requests into promises, the database opens lazily and reopens when the browser
+// closes it, and every operation is one transaction that resolves on `complete`.
+
+export const DB_NAME = "minqing";
+export const DB_VERSION = 2;
+export const STORE = "outbox";
+export const META = "meta";
+
+// Explicit, ordered upgrades. Two versions of the page can share this database for a
+// moment after a republish (the new service worker takes over open tabs), so an
+// upgrade must leave every queued record readable by the new code.
+function upgrade(db, tx, oldVersion) {
+  if (oldVersion < 1) {
+    // Version 1: records keyed by their client-made UUID.
+    db.createObjectStore(STORE, { keyPath: "id" });
+  }
+  if (oldVersion < 2) {
+    // Version 2: a state per record (waiting | rejected), a small key-value store for
+    // the device id and the last sync, and every version-1 record upgraded in place.
+    const store = tx.objectStore(STORE);
+    store.createIndex("state", "state");
+    db.createObjectStore(META);
+    store.openCursor().onsuccess = (event) => {
+      const cursor = event.target.result;
+      if (!cursor) return;
+      const record = cursor.value;
+      record.state ??= "waiting";
+      record.error ??= null;
+      record.consent = Boolean(record.consent);
+      record.phone ||= null;
+      cursor.update(record);
+      cursor.continue();
+    };
+  }
+}
+
+const done = (request) =>
+  new Promise((resolve, reject) => {
+    request.onsuccess = request.oncomplete = () => resolve(request.result);
+    request.onerror = request.onabort = () => reject(request.error);
+  });
+
+let opening = null;
+
+function open() {
+  opening ??= new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, DB_VERSION);
+    request.onupgradeneeded = (event) => upgrade(request.result, request.transaction, event.oldVersion);
+    request.onsuccess = () => {
+      const db = request.result;
+      // A newer page wants to upgrade: step aside, and reopen lazily next time.
+      db.onversionchange = () => { db.close(); opening = null; };
+      db.onclose = () => { opening = null; };
+      resolve(db);
+    };
+    request.onerror = () => { opening = null; reject(request.error); };
+    request.onblocked = () => {}; // the older tab closes its handle in onversionchange
+  });
+  return opening;
+}
+
+async function run(stores, mode, work) {
+  const db = await open();
+  const tx = db.transaction(stores, mode, { durability: "strict" });
+  const result = work(tx);
+  await done(tx);
+  return result instanceof IDBRequest ? result.result : result;
+}
+
+export function add(record) {
+  return run(STORE, "readwrite", (tx) => {
+    tx.objectStore(STORE).add({ ...record, state: "waiting", error: null });
+  });
+}
+
+export function waiting(limit) {
+  return run(STORE, "readonly", (tx) => tx.objectStore(STORE).index("state").getAll("waiting", limit));
+}
+
+export function all() {
+  return run(STORE, "readonly", (tx) => tx.objectStore(STORE).getAll());
+}
+
+export async function counts() {
+  const records = await all();
+  const rejected = records.filter((r) => r.state === "rejected");
+  return { waiting: records.length - rejected.length, rejected };
+}
+
+// Apply the server's answer: acknowledged records go, rejected ones stay, marked.
+export function settle(acknowledged, rejections) {
+  return run(STORE, "readwrite", (tx) => {
+    const store = tx.objectStore(STORE);
+    for (const id of acknowledged) store.delete(id);
+    for (const { id, error } of rejections) {
+      store.get(id).onsuccess = (event) => {
+        const record = event.target.result;
+        if (record) store.put({ ...record, state: "rejected", error });
+      };
+    }
+  });
+}
+
+export function getMeta(key) {
+  return run(META, "readonly", (tx) => tx.objectStore(META).get(key));
+}
+
+export function setMeta(key, value) {
+  return run(META, "readwrite", (tx) => { tx.objectStore(META).put(value, key); });
+}
