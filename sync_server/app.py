@@ -57,6 +57,11 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
             app.state.intake.inbox.close()
 
     async def api_error(request: Request, exc: ApiError) -> Response:
+        # A person whose browser posted a plain form reads a page; a program reads JSON.
+        if "text/html" in request.headers.get("accept", ""):
+            return request.app.state.templates.TemplateResponse(
+                request, "error.html", {"message": exc.message}, status_code=exc.status, headers=exc.headers
+            )
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     async def http_error(request: Request, exc: HTTPException) -> Response:

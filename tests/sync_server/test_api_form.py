@@ -70,3 +70,9 @@ def test_unknown_receipt_is_404(client):
 def test_receipt_look_ups_are_rate_limited_against_enumeration(client):
     codes = [client.post("/api/receipts/lookup", json={"code": "22222-22222"}).status_code for _ in range(12)]
     assert codes[:10] == [404] * 10 and codes[-1] == 429
+
+
+def test_a_refused_form_post_answers_a_chinese_page_to_a_browser(client):
+    response = client.post("/api/submissions/form", content=b"x", headers={"Content-Type": "text/plain", "Accept": "text/html"})
+    assert response.status_code == 415
+    assert response.headers["content-type"].startswith("text/html") and "请通过页面上的表单提交" in response.text

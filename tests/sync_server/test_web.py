@@ -31,7 +31,7 @@ def test_every_response_carries_a_same_origin_content_security_policy(client, bu
         csp = headers["content-security-policy"]
         assert "default-src 'self'" in csp and "http" not in csp
         assert headers["x-content-type-options"] == "nosniff"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"
 
 
 def test_csp_allows_exactly_the_inline_scripts_the_build_hashed(client, built_site):

@@ -1,0 +1,91 @@
+"""Browser tests: Playwright drives Debian's Chromium against the real server serving
+the real built site. Each test gets its own site folder, inbox and server."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from build_scripts.publish import build_site
+from sync_server.inbox import Inbox
+from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
+from tests.server_process import ServerProcess
+
+CHROMIUM = "/usr/bin/chromium"
+STATION = "rulin-industrial-park"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # pytest-playwright has no option for the executable; `playwright install` cannot
+    # download a browser here, so point it at Debian's.
+    return {**browser_type_launch_args, "executable_path": CHROMIUM}
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A registry copy, its built site and a running server, torn down after the test."""
+    registry = tmp_path / "stations.yml"
+    shutil.copy(SAMPLE_REGISTRY, registry)
+    site = tmp_path / "site"
+    build_site(MKDOCS_YML, registry, site)
+    server = ServerProcess(tmp_path / "data", site, registry).start()
+    world = World(tmp_path, registry, site, server)
+    yield world
+    server.stop()
+
+
+class World:
+    def __init__(self, root: Path, registry: Path, site: Path, server: ServerProcess) -> None:
+        self.root, self.registry, self.site, self.server = root, registry, site, server
+
+    def station_url(self, station: str = STATION) -> str:
+        return f"{self.server.url}/s/{station}/"
+
+    def stored(self) -> Counter:
+        """How many times each submission text is stored in the inbox."""
+        with Inbox(self.server.data_dir, writer=False) as inbox:
+            return Counter(r["feeling"] for r in inbox.records())
+
+    def rebuild(self) -> None:
+        build_site(MKDOCS_YML, self.registry, self.site)
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector("html[data-form-ready]", state="attached")
+
+
+def wait_worker(page) -> None:
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+    # The page stores itself for offline use once the worker is ready.
+    page.wait_for_function(
+        "() => caches.open('minqing-pages').then(c => c.match(location.pathname)).then(Boolean)", timeout=15000
+    )
+
+
+def submit(page, feeling: str, rating: str | None = "fair") -> None:
+    if rating:
+        page.check(f"input[name=rating][value={rating}]")
+    page.fill("textarea[name=feeling]", feeling)
+    page.click("button[type=submit]")
+
+
+def outbox_count(page) -> int:
+    return int(page.locator("[data-outbox-count]").first.inner_text())
+
+
+def wait_count(page, expected: int, timeout: float = 15000) -> None:
+    page.wait_for_function(
+        f"() => document.querySelector('[data-outbox-count]').textContent === '{expected}'",
+        timeout=timeout,
+        polling=100,  # not animation frames: a background tab has none
+    )

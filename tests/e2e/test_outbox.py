@@ -1,0 +1,184 @@
+"""The outbox in a real browser: offline, restart, a server dying mid-batch, a
+republish, a schema upgrade. Each ends with the inbox holding every record once."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Route
+
+from tests.e2e.conftest import STATION, outbox_count, submit, wait_count, wait_ready, wait_worker
+
+
+def _online(context, page) -> None:
+    context.set_offline(False)
+    page.evaluate("dispatchEvent(new Event('online'))")
+
+
+def test_offline_submissions_survive_a_reload_and_upload_once_when_online(world, context, page):
+    page.goto(world.station_url())
+    wait_ready(page)
+    wait_worker(page)
+    context.set_offline(True)
+    for n in range(3):
+        submit(page, f"离线第{n}条")
+        page.wait_for_selector("text=已保存在本机，联网后自动发送")
+    page.reload()
+    wait_ready(page)  # rendered by the service worker: there is no network
+    assert page.locator("form#feedback").is_visible()
+    assert outbox_count(page) == 3
+    _online(context, page)
+    wait_count(page, 0)
+    assert world.stored() == {"离线第0条": 1, "离线第1条": 1, "离线第2条": 1}
+
+
+def test_without_a_service_worker_an_offline_reload_fails(world, browser):
+    # The control for the test above: the offline page really comes from the worker.
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    page.goto(world.station_url())
+    wait_ready(page)
+    context.set_offline(True)
+    try:
+        page.reload()
+        rendered = page.locator("form#feedback").count() > 0
+    except Exception:  # noqa: BLE001 - a failed navigation is the expected outcome
+        rendered = False
+    context.close()
+    assert not rendered
+
+
+def test_online_submit_says_submitted_with_the_servers_receipt(world, page):
+    page.goto(world.station_url())
+    wait_ready(page)
+    submit(page, "在线提交")
+    page.wait_for_selector("text=已提交")
+    receipt = page.locator(".mq-receipt").inner_text()
+    with __import__("sync_server.inbox", fromlist=["Inbox"]).Inbox(world.server.data_dir, writer=False) as inbox:
+        [record] = list(inbox.records())
+    assert record["receipt"] == receipt and record["station_id"] == STATION
+    assert outbox_count(page) == 0
+
+
+def test_queued_records_survive_a_browser_restart(world, browser_type, tmp_path):
+    profile = tmp_path / "profile"
+    launch = dict(executable_path="/usr/bin/chromium", headless=True)
+    context = browser_type.launch_persistent_context(profile, **launch)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(world.station_url())
+    wait_ready(page)
+    wait_worker(page)
+    context.set_offline(True)
+    for n in range(3):
+        submit(page, f"重启前第{n}条")
+        page.wait_for_selector("text=已保存在本机")
+    context.close()
+
+    context = browser_type.launch_persistent_context(profile, offline=True, **launch)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(world.station_url())
+    wait_ready(page)
+    assert outbox_count(page) == 3
+    assert world.stored() == {}
+    _online(context, page)
+    wait_count(page, 0)
+    context.close()
+    assert world.stored() == {f"重启前第{n}条": 1 for n in range(3)}
+
+
+def test_server_dying_mid_batch_loses_and_doubles_nothing(world, context, page):
+    page.goto(world.station_url())
+    wait_ready(page)
+    context.set_offline(True)
+    for n in range(5):
+        submit(page, f"中断第{n}条")
+        page.wait_for_selector("text=已保存在本机")
+    cut = {"done": False}
+
+    def store_then_die(route: Route) -> None:
+        # The server stores the batch, then dies before the answer leaves it.
+        if cut["done"]:
+            route.continue_()
+            return
+        cut["done"] = True
+        route.fetch()
+        world.server.kill()
+        route.abort("connectionreset")
+
+    page.route("**/api/submissions/batch", store_then_die)
+    _online(context, page)
+    page.wait_for_timeout(500)
+    assert cut["done"] and outbox_count(page) == 5  # nothing acknowledged, nothing deleted
+    world.server.start()
+    page.click("[data-sync-now] >> nth=-1")
+    wait_count(page, 0)
+    assert world.stored() == {f"中断第{n}条": 1 for n in range(5)}
+
+
+def test_republished_site_shows_new_content_and_uploads_queued_records_once(world, context, page):
+    page.goto(world.station_url())
+    wait_ready(page)
+    wait_worker(page)
+    context.set_offline(True)
+    for n in range(2):
+        submit(page, f"改版前第{n}条")
+        page.wait_for_selector("text=已保存在本机")
+    text = world.registry.read_text("utf-8")
+    world.registry.write_text(text.replace("园区管委会一楼大厅", "园区管委会二楼接待室"), "utf-8")
+    world.rebuild()
+    _online(context, page)
+    wait_count(page, 0)
+    page.reload()
+    wait_ready(page)
+    assert "园区管委会二楼接待室" in page.content()
+    page.wait_for_timeout(1000)
+    assert world.stored() == {"改版前第0条": 1, "改版前第1条": 1}
+
+
+def test_version_1_outbox_records_are_upgraded_in_place_and_uploaded(world, page):
+    # A page from before the schema change left a record in a version-1 database.
+    page.goto(f"{world.server.url}/status/")
+    old = {
+        "id": "6f1c9a52-1d7e-4c4b-9a39-2b7d3f0e8a11", "station_id": STATION,
+        "created_at": "2026-11-24T09:00:00.000Z", "rating": "satisfied",
+        "feeling": "旧版本留下的记录", "suggestion": "", "phone": "", "consent": 0,
+    }
+    page.evaluate(
+        """(record) => new Promise((resolve, reject) => {
+            const request = indexedDB.open("minqing", 1);
+            request.onupgradeneeded = () => request.result.createObjectStore("outbox", { keyPath: "id" });
+            request.onsuccess = () => {
+                const tx = request.result.transaction("outbox", "readwrite");
+                tx.objectStore("outbox").put(record);
+                tx.oncomplete = () => { request.result.close(); resolve(); };
+                tx.onerror = () => reject(tx.error);
+            };
+        })""",
+        old,
+    )
+    page.goto(world.station_url())
+    wait_ready(page)
+    wait_count(page, 0)
+    assert world.stored() == {"旧版本留下的记录": 1}
+
+
+def test_two_tabs_never_upload_the_same_record_twice(world, context):
+    first, second = context.new_page(), context.new_page()
+    for page in (first, second):
+        page.goto(world.station_url())
+        wait_ready(page)
+    context.set_offline(True)
+    first.bring_to_front()  # actions wait on animation frames, which background tabs lack
+    for n in range(30):
+        submit(first, f"双标签第{n}条")
+        wait_count(first, n + 1)
+    requests: list[list[str]] = []
+    context.on("request", lambda r: requests.append([s["id"] for s in json.loads(r.post_data)["submissions"]])
+               if r.url.endswith("/api/submissions/batch") else None)
+    context.set_offline(False)
+    for page in (first, second):
+        page.evaluate("dispatchEvent(new Event('online'))")
+    wait_count(first, 0)
+    ids = [i for batch in requests for i in batch]
+    assert len(ids) == len(set(ids)) == 30
+    assert world.stored() == {f"双标签第{n}条": 1 for n in range(30)}
