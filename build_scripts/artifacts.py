@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from .pages import render_pages
 from .posters import all_posters_page, poster_page
-from .qr import qr_png, qr_svg
+from collections.abc import Callable
+
+from .qr import qr_images
 from .registry import Registry
 
 __all__ = ["render_artifacts"]
 
 
-def render_artifacts(registry: Registry) -> dict[str, str | bytes]:
+def render_artifacts(
+    registry: Registry, qr: Callable[[str], tuple[bytes, bytes]] = qr_images
+) -> dict[str, str | bytes]:
     out: dict[str, str | bytes] = dict(render_pages(registry))
     svgs: dict[str, bytes] = {}
     for station in registry.stations:
         if not station.active:
             continue
         url = registry.station_url(station)
-        svgs[station.id] = qr_svg(url)
+        svgs[station.id], out[f"qr/{station.id}.png"] = qr(url)
         out[f"qr/{station.id}.svg"] = svgs[station.id]
-        out[f"qr/{station.id}.png"] = qr_png(url)
         out[f"posters/{station.id}.html"] = poster_page(registry, station, svgs[station.id])
     out["posters/index.html"] = all_posters_page(registry, svgs)
     return out

@@ -15,6 +15,7 @@ from pathlib import Path
 from mkdocs.structure.files import File, Files
 
 from build_scripts.artifacts import render_artifacts
+from build_scripts.qr import QrCache
 from build_scripts.registry import load_registry
 from build_scripts.seal import seal_site
 
@@ -42,7 +43,9 @@ def on_config(config):
 
 
 def on_files(files: Files, config) -> Files:
-    for path, content in render_artifacts(_state["registry"]).items():
+    # Beside the output folder, so every build of one site shares it and none ships it.
+    qr = QrCache(Path(config["site_dir"]).parent / ".cache" / "qr")
+    for path, content in render_artifacts(_state["registry"], qr).items():
         files.append(File.generated(config, path, content=content))
     return files
 

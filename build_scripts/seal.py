@@ -1,6 +1,7 @@
 """Seal a built site: the service worker's precache list and the CSP script hashes.
 
-Runs after MkDocs wrote the site. The precache list is every asset the home page and
+Runs after MkDocs wrote the site. Stylesheets are first pruned and inlined (see
+`stylesheets`): a first visit on a weak signal paints after one round trip. The precache list is every asset the home page and
 a station page reference, plus the home page itself; its version is a hash of those
 bytes, so a republish that changes any of them installs a new worker, and one that
 changes nothing leaves the worker byte-identical.
@@ -14,11 +15,15 @@ import json
 import re
 from pathlib import Path
 
+from .stylesheets import classes_in_html, inline_stylesheets, prune_css
+
 __all__ = ["asset_refs", "inline_script_hashes", "precache_manifest", "seal_site"]
 
 SW_NAME = "sw.js"
 CSP_NAME = "csp.json"
-OWN_ASSETS = ("js", "css")
+OWN_ASSETS = ("js",)
+# Classes our scripts add at run time, which no built page shows.
+SCRIPT_CLASSES = frozenset({"mq-kiosk"})
 _REF = re.compile(r"""<(?:link[^>]+href|script[^>]+src|img[^>]+src)=["']([^"'#?]+)""", re.I)
 _INLINE = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", re.S | re.I)
 
@@ -56,7 +61,22 @@ def precache_manifest(files: dict[str, bytes]) -> tuple[list[str], str]:
     return urls, digest.hexdigest()[:16]
 
 
+def _inline_styles(site_dir: Path) -> None:
+    pages = sorted(site_dir.rglob("*.html"))
+    texts = {page: page.read_text("utf-8") for page in pages}
+    classes = set(SCRIPT_CLASSES)
+    for text in texts.values():
+        classes |= classes_in_html(text)
+    sheets = {p.name: prune_css(p.read_text("utf-8"), classes) for p in (site_dir / "assets" / "stylesheets").glob("*.css")}
+    sheets |= {p.name: p.read_text("utf-8") for p in (site_dir / "css").glob("*.css")}
+    for page, text in texts.items():
+        inlined = inline_stylesheets(text, sheets)
+        if inlined != text:
+            page.write_text(inlined, "utf-8")
+
+
 def seal_site(site_dir: Path) -> None:
+    _inline_styles(site_dir)
     station_pages = sorted((site_dir / "s").glob("*/index.html"))
     sample = [site_dir / "index.html", *station_pages[:1]]
     refs = {"index.html"}

@@ -76,7 +76,11 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", csp)
+                # The policy governs documents and workers; on an image or a stylesheet
+                # it is only bytes on a weak link.
+                kind = headers.get("content-type", "")
+                if kind.startswith(("text/html", "application/json")) or scope["path"].endswith("sw.js"):
+                    headers.setdefault("Content-Security-Policy", csp)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 # same-origin, not no-referrer: with no-referrer a form POST carries `Origin: null`.
                 headers.setdefault("Referrer-Policy", "same-origin")

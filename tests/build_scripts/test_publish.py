@@ -141,6 +141,12 @@ def test_service_worker_precaches_shared_assets_and_the_home_page(built_site):
     sw = (built_site / "sw.js").read_text("utf-8")
     assert "__VERSION__" not in sw and "/*PRECACHE*/" not in sw
     precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", sw).group(1))
-    assert "./" in precache and "js/form.js" in precache
-    assert any(url.startswith("assets/stylesheets/main.") for url in precache)
+    assert {"./", "js/form.js", "js/outbox.js", "js/sync.js"} <= set(precache)
     assert [url for url in precache if url.startswith(("s/", "posters/", "qr/", "sectors/"))] == []
+
+
+def test_pages_carry_their_styles_inline_so_first_paint_needs_one_round_trip(built_site):
+    for page in ("index.html", "s/hebin-primary/index.html", "sectors/transport/index.html"):
+        html = (built_site / page).read_text("utf-8")
+        assert '<link rel="stylesheet"' not in html
+        assert ".md-header{" in html and ".mq-feedback" in html

@@ -150,6 +150,7 @@ function init(form) {
       .then((cache) => cache.add(location.pathname)).catch(() => {});
   }
   document.documentElement.dataset.formReady = "true";
+  performance.mark?.("minqing-form-ready");
 }
 
 const form = document.getElementById("feedback");

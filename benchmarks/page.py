@@ -1,0 +1,135 @@
+"""A station page on a weak signal (400 kbps, 400 ms latency), in Debian's Chromium
+against the real server: first visit weight, first paint, form ready, repeat visit
+offline; and the same first paint for a default mkdocs-material page with the same
+text, built and served in the same run."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import textwrap
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from build_scripts.pages import station_page
+from build_scripts.registry import load_registry
+from tests.server_process import ServerProcess
+
+from .common import SAMPLE_REGISTRY
+
+CHROMIUM = "/usr/bin/chromium"
+STATION = "rulin-industrial-park"
+RUNS = 5
+# 400 kbps down and up, 400 ms round trip: the industrial park on a bad day.
+WEAK = {"offline": False, "latency": 400, "downloadThroughput": 50_000, "uploadThroughput": 50_000}
+
+
+def _throttled_page(context):
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", WEAK)
+    return page
+
+
+def _fcp(page) -> float:
+    page.wait_for_function(
+        "() => performance.getEntriesByName('first-contentful-paint').length > 0", polling=50, timeout=30000
+    )
+    return page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime")
+
+
+def _first_visit(browser, url: str) -> dict[str, float]:
+    context = browser.new_context()
+    transferred: list[int] = []
+
+    def count(request) -> None:
+        sizes = request.sizes()
+        transferred.append(sizes["responseBodySize"] + sizes["responseHeadersSize"])
+
+    context.on("requestfinished", count)
+    page = _throttled_page(context)
+    page.goto(url, wait_until="load", timeout=60000)
+    fcp = _fcp(page)
+    page.wait_for_function("() => document.documentElement.dataset.formReady === 'true'", polling=50, timeout=30000)
+    ready = page.evaluate("performance.getEntriesByName('minqing-form-ready')[0].startTime")
+    # Let the service worker finish its precache: that is part of what a first visit costs.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100, timeout=60000)
+    page.wait_for_load_state("networkidle")
+    context.close()
+    return {"fcp": fcp, "ready": ready, "kb": sum(transferred) / 1024}
+
+
+def _repeat_offline(browser, url: str) -> float:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100, timeout=30000)
+    page.wait_for_function(
+        "() => caches.open('minqing-pages').then(c => c.match(location.pathname)).then(Boolean)", timeout=30000
+    )
+    context.set_offline(True)
+    page.reload(wait_until="load")
+    took = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+    context.close()
+    return took
+
+
+def _baseline_site(folder: Path) -> Path:
+    """A default mkdocs-material site (font off, search on) holding the station page's text."""
+    registry = load_registry(SAMPLE_REGISTRY)
+    text = station_page(registry, registry.station(STATION))
+    body = text.split("\n---\n", 1)[1]  # drop our front matter: a plain page
+    docs = folder / "docs"
+    (docs / "s" / STATION).mkdir(parents=True)
+    (docs / "s" / STATION / "index.md").write_text(body, "utf-8")
+    (docs / "index.md").write_text("# 首页\n", "utf-8")
+    (folder / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+        site_name: baseline
+        site_url: http://127.0.0.1/
+        docs_dir: docs
+        site_dir: site
+        theme:
+          name: material
+          language: zh
+          font: false
+        plugins:
+          - search
+        """), "utf-8")
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    build(load_config(str(folder / "mkdocs.yml")))
+    return folder / "site"
+
+
+def run(site_dir: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
+        root = Path(folder)
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        baseline_site = _baseline_site(root / "baseline")
+        ours = ServerProcess(root / "data", site_dir, SAMPLE_REGISTRY).start()
+        theirs = ServerProcess(root / "data-baseline", baseline_site, SAMPLE_REGISTRY).start()
+        try:
+            url = f"{ours.url}/s/{STATION}/"
+            visits = [_first_visit(browser, url) for _ in range(RUNS)]
+            offline = [_repeat_offline(browser, url) for _ in range(RUNS)]
+            baseline = []
+            for _ in range(RUNS):
+                context = browser.new_context(service_workers="block")
+                page = _throttled_page(context)
+                page.goto(f"{theirs.url}/s/{STATION}/", wait_until="load", timeout=60000)
+                baseline.append(_fcp(page))
+                context.close()
+        finally:
+            ours.stop()
+            theirs.stop()
+            browser.close()
+    return {
+        "page_first_visit_kb": statistics.median(v["kb"] for v in visits),
+        "page_fcp_ms": statistics.median(v["fcp"] for v in visits),
+        "page_form_ready_ms": statistics.median(v["ready"] for v in visits),
+        "page_repeat_offline_ms": statistics.median(offline),
+        "baseline_material_fcp_ms": statistics.median(baseline),
+    }
