@@ -9,7 +9,6 @@ hashes the server puts in its Content-Security-Policy.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from mkdocs.structure.files import File, Files
@@ -34,6 +33,9 @@ def on_config(config):
     config["site_url"] = registry.site.base_url
     config["extra"]["office"] = registry.site.office
     # Stations stay out of the nav: a nav listing every station makes every page heavy.
+    # The sitemap is stamped with the build date (breaking reproducible output) and no
+    # one navigates these pages by sitemap.
+    config.theme.static_templates.discard("sitemap.xml")
     config["nav"] = [
         {"首页": "index.md"},
         {"重点行业领域": [{s.name: f"sectors/{s.id}.md"} for s in registry.sectors]},
@@ -42,7 +44,15 @@ def on_config(config):
     return config
 
 
+# Theme files no page of ours loads: material's JavaScript (search, its bundle; see
+# overrides/main.html), source maps, and the sitemap template dropped in on_config.
+# Left out, the output is small and a rebuild quick.
+
+
 def on_files(files: Files, config) -> Files:
+    for file in list(files):
+        if file.src_uri.startswith("assets/javascripts/") or file.src_uri.endswith(".map") or file.src_uri == "sitemap.xml":
+            files.remove(file)
     # Beside the output folder, so every build of one site shares it and none ships it.
     qr = QrCache(Path(config["site_dir"]).parent / ".cache" / "qr")
     for path, content in render_artifacts(_state["registry"], qr).items():
@@ -52,9 +62,3 @@ def on_files(files: Files, config) -> Files:
 
 def on_post_build(config) -> None:
     seal_site(Path(config["site_dir"]))
-    # mkdocs writes a sitemap stamped with the build date; it would break reproducible
-    # output and no one navigates these pages by sitemap.
-    for name in ("sitemap.xml", "sitemap.xml.gz"):
-        target = Path(config["site_dir"]) / name
-        if target.exists():
-            os.remove(target)

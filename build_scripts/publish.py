@@ -48,12 +48,12 @@ def build_site(config_file: Path, registry_file: Path | None = None, site_dir: P
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
 
-    probe = load_config(config_file=str(config_file), **overrides)
-    target = Path(site_dir or probe["site_dir"]).resolve()
+    config = load_config(config_file=str(config_file), **overrides)
+    target = Path(site_dir or config["site_dir"]).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
     try:
-        config = load_config(config_file=str(config_file), site_dir=str(staging), **overrides)
+        config["site_dir"] = str(staging)
         build(config)
         return _publish(staging, target)
     finally:
