@@ -1,10 +1,10 @@
-"""The office inbox on disk: the only module that knows TinyDB.
+"""The office inbox on disk: every submission the office received.
 
-Layout: `DATA_DIR/inbox/segment-NNNNNN.json`, each a TinyDB database of at most
-`segment_size` submissions, append-only. A batch is written to the newest segment in
-one TinyDB `insert_multiple`, through `AtomicJSONStorage` (temporary file, fsync,
-rename, fsync of the folder), so after a crash a segment holds either the old or the
-new contents and never half a batch. Because only the newest segment is rewritten,
+Layout: `DATA_DIR/inbox/segment-NNNNNN.json`, each a TinyDB file (see `tinystore`) of
+at most `segment_size` submissions, append-only. A batch is written to the newest
+segment in one atomic, durable write (temporary file, fsync, rename, fsync of the
+folder), so after a crash a segment holds either the old or the new contents and
+never half a batch. Because only the newest segment is rewritten,
 storing a batch costs the same with a thousand or with a million records stored.
 
 An in-memory index (id -> segment, fingerprint, receipt) answers the duplicate and
@@ -18,19 +18,16 @@ take no lock: every file they read was replaced atomically, so each is whole.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
-from tinydb.storages import Storage
+from . import tinystore
 
-__all__ = ["AtomicJSONStorage", "Inbox", "InboxLocked"]
+__all__ = ["Inbox", "InboxLocked"]
 
 TABLE = "submissions"
 SEGMENT_SIZE = 1000
@@ -39,44 +36,6 @@ LOCK_NAME = "writer.lock"
 
 class InboxLocked(RuntimeError):
     """Another process is already writing to this data folder."""
-
-
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that replaces its file atomically and durably on every write."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                return json.load(handle)
-        except FileNotFoundError:
-            return None
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        atomic_write(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-
-    def close(self) -> None:
-        pass
-
-
-def atomic_write(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 @dataclass(frozen=True)
@@ -141,8 +100,7 @@ class Inbox:
         return self.folder / f"segment-{number:06d}.json"
 
     def _segment_records(self, number: int) -> list[dict[str, Any]]:
-        with TinyDB(self._segment_path(number), storage=AtomicJSONStorage) as db:
-            return [dict(doc) for doc in db.table(TABLE).all()]
+        return tinystore.read(self._segment_path(number), TABLE)
 
     def _remember(self, number: int, record: dict[str, Any]) -> None:
         self._index[record["id"]] = _Entry(number, record["fingerprint"], record["receipt"])
@@ -188,8 +146,7 @@ class Inbox:
         number = numbers[-1] if numbers else 1
         if self._counts.get(number, 0) >= self.segment_size:
             number += 1
-        with TinyDB(self._segment_path(number), storage=AtomicJSONStorage) as db:
-            db.table(TABLE).insert_multiple(records)
+        tinystore.append(self._segment_path(number), records, TABLE)
         self._counts[number] = self._counts.get(number, 0) + len(records)
         for record in records:
             self._remember(number, record)
@@ -208,6 +165,5 @@ class Inbox:
         for number in self._segment_numbers():
             target = dest / "inbox" / self._segment_path(number).name
             shutil.copyfile(self._segment_path(number), target)
-            with TinyDB(target, storage=AtomicJSONStorage) as db:
-                copied += len(db.table(TABLE))
+            copied += tinystore.count(target, TABLE)
         return copied

@@ -32,16 +32,17 @@ class RetryingClient(threading.Thread):
         self.sent_batches: list[list[dict]] = []
 
     def post(self, items: list[dict]) -> list[dict] | None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port_holder["port"], timeout=5)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port_holder["port"], timeout=5)
             conn.request("POST", "/api/submissions/batch",
                          body=json.dumps({"device_id": self.device, "submissions": items}),
                          headers={"Content-Type": "application/json"})
             response = conn.getresponse()
             body = response.read()
-            conn.close()
         except (OSError, http.client.HTTPException):
             return None
+        finally:
+            conn.close()
         if response.status != 200:
             assert response.status < 500 or response.status == 503, body
             return None

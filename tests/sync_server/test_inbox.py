@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from sync_server.inbox import AtomicJSONStorage, Inbox, InboxLocked
+from sync_server.inbox import Inbox, InboxLocked
+from sync_server.tinystore import AtomicJSONStorage
 
 
 def _record(n: int = 0) -> dict:

@@ -1,0 +1,116 @@
+"""The office's view of the inbox: each submission joined with its station, sector and
+triage entry, filtered, searched and paged. Pure functions over plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from build_scripts.registry import Registry
+
+from ..accounts import Account
+from ..triage import STATUSES, is_overdue, new_entry
+
+__all__ = ["CHINA", "Filters", "Row", "join", "local_date", "select", "visible_to"]
+
+CHINA = timezone(timedelta(hours=8))
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Row:
+    record: dict[str, Any]
+    triage: dict[str, Any]
+    station_name: str
+    sector_id: str
+    sector_name: str
+    overdue: bool
+
+    @property
+    def id(self) -> str:
+        return self.record["id"]
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES[self.triage["status"]]
+
+
+def local_date(iso: str) -> date:
+    return datetime.fromisoformat(iso).astimezone(CHINA).date()
+
+
+def join(records, triage: dict[str, dict], registry: Registry, today: date) -> list[Row]:
+    rows = []
+    for record in records:
+        entry = triage.get(record["id"]) or new_entry(record["received_at"])
+        station = registry.station(record["station_id"])
+        sector = registry.sector(station.sector) if station else None
+        rows.append(Row(
+            record=record, triage=entry,
+            station_name=station.name if station else record["station_id"],
+            sector_id=sector.id if sector else "", sector_name=sector.name if sector else "",
+            overdue=is_overdue(entry, today),
+        ))
+    rows.sort(key=lambda r: r.record["received_at"], reverse=True)
+    return rows
+
+
+def visible_to(account: Account, rows: list[Row]) -> list[Row]:
+    return [row for row in rows if account.sees_sector(row.sector_id)]
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = ""
+    sector: str = ""
+    station: str = ""
+    since: str = ""
+    until: str = ""
+    overdue: bool = False
+    weekly: bool = False
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, query) -> Filters:
+        def valid_date(text: str) -> str:
+            try:
+                return date.fromisoformat(text).isoformat()
+            except ValueError:
+                return ""
+
+        try:
+            page = max(1, int(query.get("page", "1")))
+        except ValueError:
+            page = 1
+        return cls(
+            status=query.get("status", "") if query.get("status", "") in STATUSES else "",
+            sector=query.get("sector", "")[:48], station=query.get("station", "")[:48],
+            since=valid_date(query.get("since", "")), until=valid_date(query.get("until", "")),
+            overdue=query.get("overdue") == "1", weekly=query.get("weekly") == "1",
+            q=query.get("q", "").strip()[:100], page=page,
+        )
+
+    def matches(self, row: Row) -> bool:
+        day = local_date(row.record["received_at"]).isoformat()
+        text = " ".join((row.record["feeling"], row.record["suggestion"], row.triage["public_reply"], row.record["receipt"]))
+        return (
+            (not self.status or row.triage["status"] == self.status)
+            and (not self.sector or row.sector_id == self.sector)
+            and (not self.station or row.record["station_id"] == self.station)
+            and (not self.since or day >= self.since)
+            and (not self.until or day <= self.until)
+            and (not self.overdue or row.overdue)
+            and (not self.weekly or row.triage["weekly"])
+            # Chinese has no word boundaries: a plain substring search is what people expect.
+            and (not self.q or self.q.lower() in text.lower())
+        )
+
+
+def select(rows: list[Row], filters: Filters) -> tuple[list[Row], int]:
+    """One page of matching rows, newest first, and the number of pages."""
+    matching = [row for row in rows if filters.matches(row)]
+    pages = max(1, -(-len(matching) // PAGE_SIZE))
+    start = (min(filters.page, pages) - 1) * PAGE_SIZE
+    return matching[start : start + PAGE_SIZE], pages
