@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -15,7 +14,7 @@ from .errors import ApiError
 from .lookup import public_status
 from .ratelimit import RateLimiter
 from .receipt import normalize
-from .requests import client_address, media_type, read_body
+from .requests import client_address, form_fields, media_type, read_body
 from .strictjson import parse_json
 from .submission import valid_device_id
 
@@ -56,14 +55,6 @@ async def submit_batch(request: Request) -> Response:
     return JSONResponse({"ok": True, "results": [r.as_json() for r in results]})
 
 
-def _form_fields(body: bytes) -> dict[str, str]:
-    try:
-        pairs = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "invalid_form", "表单内容无法识别。") from None
-    return {key: values[0] for key, values in pairs.items()}
-
-
 async def submit_form(request: Request) -> Response:
     """The form without JavaScript: same rules, a Chinese page with the receipt."""
     state, settings = request.app.state, request.app.state.settings
@@ -72,7 +63,7 @@ async def submit_form(request: Request) -> Response:
         raise ApiError(415, "unsupported_media_type", "请通过页面上的表单提交。")
     address = client_address(request, settings.trust_forwarded_for)
     _throttle(state.address_limiter, address)
-    fields = _form_fields(await read_body(request, settings.max_body_bytes))
+    fields = form_fields(await read_body(request, settings.max_body_bytes))
     now = datetime.now(timezone.utc)
     item = {
         "station_id": fields.get("station_id", ""),
@@ -108,10 +99,10 @@ async def lookup_receipt(request: Request) -> Response:
         payload = parse_json(body)
         raw = payload.get("code") if isinstance(payload, dict) else None
     else:
-        raw = _form_fields(body).get("code")
+        raw = form_fields(body).get("code")
     code = normalize(raw) if isinstance(raw, str) else None
     owner = state.intake.inbox.receipt_owner(code) if code else None
-    status = public_status(state.intake.inbox.get(owner)) if owner else None
+    status = public_status(state.intake.inbox.get(owner), state.triage.entry(owner)) if owner else None
     if kind == "application/x-www-form-urlencoded":
         page = state.templates.TemplateResponse(
             request, "lookup_result.html", {"code": code or (raw or "")[:16], "status": status},

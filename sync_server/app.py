@@ -19,6 +19,10 @@ from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
 
 from . import api
+from .accounts import Accounts
+from .office import views as office
+from .office.auth import LoginThrottle, Sessions
+from .triage import TriageBook
 from .errors import ApiError, error_response
 from .inbox import Inbox
 from .intake import Intake
@@ -86,7 +90,7 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
         allow_headers=["Content-Type"],
         allow_credentials=False,
     )
-    routes: list = [Mount("/api", routes=api.routes, middleware=[cors])]
+    routes: list = [Mount("/api", routes=api.routes, middleware=[cors]), Mount("/office", routes=office.routes)]
     if Path(settings.site_dir).is_dir():
         routes.append(Mount("/", app=SiteFiles(directory=settings.site_dir, html=True)))
     else:
@@ -109,4 +113,8 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
     app.state.address_limiter = RateLimiter(settings.address_limit)
     app.state.device_limiter = RateLimiter(settings.device_limit)
     app.state.lookup_limiter = RateLimiter(settings.lookup_limit)
+    app.state.accounts = Accounts(settings.data_dir)
+    app.state.triage = TriageBook(settings.data_dir)
+    app.state.sessions = Sessions(app.state.accounts)
+    app.state.login_throttle = LoginThrottle()
     return app

@@ -126,6 +126,77 @@ def _limit(text: str):
     return limit
 
 
+def _write_output(data: bytes, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)
+        print(f"written: {output}", file=sys.stderr)
+
+
+def _cmd_inbox_report(args: argparse.Namespace) -> int:
+    from .office.commands import render_report
+
+    try:
+        data = render_report(args.data_dir, args.registry, args.kind, args.format, args.date, args.with_phone)
+    except ValueError:
+        print("error: --date takes YYYY-MM-DD for weekly and YYYY-MM for monthly.", file=sys.stderr)
+        return 2
+    _write_output(data, args.output)
+    return 0
+
+
+def _cmd_inbox_export(args: argparse.Namespace) -> int:
+    from .office.commands import export_records
+
+    _write_output(export_records(args.data_dir, args.registry, args.with_phone), args.output)
+    return 0
+
+
+def _cmd_inbox_retention(args: argparse.Namespace) -> int:
+    from .inbox import InboxLocked
+    from .office.commands import remove_old_phones
+
+    try:
+        removed = remove_old_phones(args.data_dir, args.days)
+    except InboxLocked as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        return 1
+    print(f"removed the phone number from {removed} records closed more than {args.days} days ago")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _cmd_office_user(args: argparse.Namespace) -> int:
+    from .accounts import AccountError, Accounts
+
+    accounts = Accounts(args.data_dir)
+    try:
+        if args.office_command == "add-user":
+            sectors = [s for s in (args.sectors or "").split(",") if s]
+            accounts.add(args.name, _read_password(args), args.role, args.display or "", sectors, args.department or "")
+        elif args.office_command == "set-password":
+            accounts.set_password(args.name, _read_password(args))
+        else:
+            accounts.disable(args.name)
+    except (AccountError, ValueError) as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        return 2
+    print(f"{args.office_command}: {args.name} done")
+    return 0
+
+
 def _data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="inbox folder (default: ./data)")
 
@@ -172,6 +243,42 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("dest", type=Path, help="a new or empty folder")
     _data_dir(backup)
     backup.set_defaults(func=_cmd_inbox_backup)
+    report = inbox_sub.add_parser("report", help="the weekly meeting pack or the monthly report")
+    report.add_argument("kind", choices=["weekly", "monthly"])
+    report.add_argument("--format", choices=["html", "csv", "xlsx"], default="html")
+    report.add_argument("--date", help="weekly: any day of the week (YYYY-MM-DD); monthly: YYYY-MM (default: now)")
+    report.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    report.add_argument("--with-phone", action="store_true", help="weekly: add consented phone numbers")
+    _data_dir(report)
+    report.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+    report.set_defaults(func=_cmd_inbox_report)
+    export = inbox_sub.add_parser("export", help="every record as CSV (UTF-8 with BOM), phone numbers left out")
+    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--with-phone", action="store_true", help="add consented phone numbers")
+    _data_dir(export)
+    export.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+    export.set_defaults(func=_cmd_inbox_export)
+    retention = inbox_sub.add_parser("retention", help="remove phone numbers from records closed long ago")
+    retention.add_argument("--days", type=int, default=180, help="closed more than this many days ago (default: 180)")
+    _data_dir(retention)
+    retention.set_defaults(func=_cmd_inbox_retention)
+
+    office = sub.add_parser("office", help="office accounts: add users, set passwords, disable users")
+    office_sub = office.add_subparsers(dest="office_command", required=True, metavar="ACTION")
+    add = office_sub.add_parser("add-user", help="add an office account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["staff", "department", "viewer"])
+    add.add_argument("--sectors", help="department: comma-separated sector ids it leads or helps with")
+    add.add_argument("--display", help="name shown in the pages and the history")
+    add.add_argument("--department", help="the department's name")
+    for name, helptext in (("set-password", "set a new password (and enable the account)"),
+                           ("disable-user", "disable an account; its history stays")):
+        office_sub.add_parser(name, help=helptext).add_argument("name")
+    for action in office_sub.choices.values():
+        _data_dir(action)
+        if action.prog.split()[-1] != "disable-user":
+            action.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        action.set_defaults(func=_cmd_office_user)
     return parser
 
 

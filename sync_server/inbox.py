@@ -151,6 +151,26 @@ class Inbox:
         for record in records:
             self._remember(number, record)
 
+    def redact_phones(self, submission_ids: set[str]) -> int:
+        """Remove the phone number from these records (retention); returns how many changed.
+
+        The one write that touches closed segments: each affected segment is rewritten
+        whole and atomically, like any other write.
+        """
+        if self._lock_fd is None:
+            raise InboxLocked("this inbox was opened read-only")
+        changed = 0
+        for number in sorted({self._index[i].segment for i in submission_ids if i in self._index}):
+            records = self._segment_records(number)
+            hits = [r for r in records if r["id"] in submission_ids and r.get("phone")]
+            if not hits:
+                continue
+            for record in hits:
+                record["phone"], record["consent"] = None, False
+            tinystore.replace_all(self._segment_path(number), records, TABLE)
+            changed += len(hits)
+        return changed
+
     def backup(self, dest: str | Path) -> int:
         """Copy a consistent snapshot into `dest` (a new folder); returns records copied.
 

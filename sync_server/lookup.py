@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from .triage import STATUSES
+
 __all__ = ["public_status"]
 
-RECEIVED = "已收到"
 
-
-def public_status(record: dict[str, Any]) -> dict[str, Any]:
-    triage = record.get("triage") or {}
+def public_status(record: dict[str, Any], triage: dict[str, Any] | None) -> dict[str, Any]:
+    """The status label, the date of the last change and the public reply; nothing else."""
+    triage = triage or {}
     return {
-        "status": triage.get("status", RECEIVED),
+        "status": STATUSES[triage.get("status", "received")],
         "updated_at": (triage.get("updated_at") or record["received_at"])[:10],
         "reply": triage.get("public_reply") or None,
     }

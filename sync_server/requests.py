@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 from starlette.requests import Request
 
 from .errors import ApiError
 
-__all__ = ["client_address", "media_type", "read_body"]
+__all__ = ["client_address", "form_fields", "media_type", "read_body", "read_form"]
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -34,3 +36,18 @@ def client_address(request: Request, trust_forwarded_for: bool) -> str:
         if forwarded:
             return forwarded
     return request.client.host if request.client else "unknown"
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    """A urlencoded body as {name: first value}; a 400 if it is not UTF-8."""
+    try:
+        pairs = parse_qs(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "invalid_form", "表单内容无法识别。") from None
+    return {key: values[0] for key, values in pairs.items()}
+
+
+async def read_form(request: Request, limit: int = 64 * 1024) -> dict[str, str]:
+    if media_type(request) != "application/x-www-form-urlencoded":
+        raise ApiError(415, "unsupported_media_type", "请通过页面上的表单提交。")
+    return form_fields(await read_body(request, limit))

@@ -149,8 +149,9 @@ class TriageBook:
     def __post_init__(self) -> None:
         self.file = KeyedFile(Path(self.data_dir) / "office" / "triage.json")
 
-    def get(self, submission_id: str, received_at: str) -> dict[str, Any]:
-        return self.file.get(submission_id) or new_entry(received_at)
+    def entry(self, submission_id: str) -> dict[str, Any] | None:
+        """The stored entry, or None while the record is still 已收到 and untouched."""
+        return self.file.get(submission_id)
 
     def all(self) -> dict[str, dict[str, Any]]:
         return self.file.items()

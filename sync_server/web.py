@@ -93,7 +93,7 @@ class SecurityHeaders:
 
 
 class SameOrigin:
-    """Refuse API writes from other origins unless the settings list them.
+    """Refuse API and office writes from other origins unless the settings list them.
 
     A browser sends `Origin` on every cross-site POST, even a plain form; a request
     without it comes from a program and is judged by the API's own rules.
@@ -103,7 +103,7 @@ class SameOrigin:
         self.app, self.allowed = app, {o.rstrip("/") for o in allowed_origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].startswith("/api/"):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].startswith(("/api/", "/office/")):
             headers = Headers(scope=scope)
             origin = headers.get("origin")
             if origin and origin != "null" and origin not in self.allowed:

@@ -1,0 +1,76 @@
+"""Office work from the command line: accounts, reports, exports and retention.
+
+The `minqing office ...` and `minqing inbox report|export|retention` subcommands call
+these; they read the same data folder the server writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from build_scripts.registry import load_registry
+
+from ..inbox import Inbox
+from ..triage import OUTCOMES, STATUSES, TriageBook
+from .records import CHINA, join
+from .reports import monthly, to_csv, to_html, to_xlsx, weekly
+
+__all__ = ["export_records", "remove_old_phones", "render_report"]
+
+
+def _rows(data_dir: Path, registry: Path):
+    with Inbox(data_dir, writer=False) as inbox:
+        records = list(inbox.records())
+    return join(records, TriageBook(data_dir).all(), load_registry(registry), datetime.now(CHINA).date())
+
+
+def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str | None, with_phone: bool) -> bytes:
+    rows = _rows(data_dir, registry)
+    if kind == "weekly":
+        report = weekly(rows, date.fromisoformat(when) if when else datetime.now(CHINA).date(), with_phone)
+    else:
+        year, month = (when or datetime.now(CHINA).strftime("%Y-%m")).split("-")
+        report = monthly(rows, int(year), int(month))
+    if fmt == "csv":
+        return to_csv(report)
+    if fmt == "xlsx":
+        return to_xlsx(report)
+    return (
+        '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
+        f"<title>{report.title}</title><h1>{report.title}</h1><p>{report.period}</p>{to_html(report)}</html>\n"
+    ).encode("utf-8")
+
+
+def export_records(data_dir: Path, registry: Path, with_phone: bool) -> bytes:
+    """Every record as CSV (UTF-8 with BOM). Phone numbers only when asked for."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = ["回执码", "收到时间", "群众提交时间", "领域", "民情哨", "满意度", "感受", "建议", "状态", "结果", "牵头部门",
+               "办理期限", "公开答复"]
+    writer.writerow(columns + (["联系电话"] if with_phone else []))
+    ratings = {"satisfied": "满意", "fair": "基本满意", "dissatisfied": "不满意"}
+    for row in sorted(_rows(data_dir, registry), key=lambda r: r.record["received_at"]):
+        r, t = row.record, row.triage
+        cells = [r["receipt"], r["received_at"], r["created_at"], row.sector_name, row.station_name,
+                 ratings.get(r["rating"], ""), r["feeling"], r["suggestion"], STATUSES[t["status"]],
+                 OUTCOMES.get(t["outcome"] or "", ""), t["lead"], t["deadline"] or "", t["public_reply"]]
+        if with_phone:
+            cells.append(r["phone"] if r.get("consent") and r.get("phone") else "")
+        writer.writerow(cells)
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def remove_old_phones(data_dir: Path, days: int, today: date | None = None) -> int:
+    """Remove phone numbers of records closed (办结 or 回访) more than `days` days ago."""
+    today = today or datetime.now(CHINA).date()
+    limit = today - timedelta(days=days)
+    old = {
+        submission_id for submission_id, entry in TriageBook(data_dir).all().items()
+        if entry["status"] in ("closed", "followed_up", "declined")
+        and datetime.fromisoformat(entry.get("closed_at") or entry["updated_at"]).astimezone(CHINA).date() < limit
+    }
+    with Inbox(data_dir) as inbox:
+        return inbox.redact_phones(old)
