@@ -34,6 +34,9 @@ class Denied(Exception):
 
 
 def _render(request: Request, template: str, context: dict, status: int = 200) -> Response:
+    if context.get("account") and "session" not in context:
+        current = request.app.state.sessions.current(request)
+        context["session"] = current[1] if current else None
     response = request.app.state.templates.TemplateResponse(request, f"office/{template}", context, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response

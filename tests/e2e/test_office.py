@@ -1,0 +1,56 @@
+"""An office worker logs in, triages a record from 已收到 to 已回访, and the citizen's
+look-up page shows the public reply."""
+
+from __future__ import annotations
+
+from sync_server.accounts import Accounts
+from tests.e2e.conftest import submit, wait_ready
+
+
+def _act(page, action: str, **fields) -> None:
+    form = page.locator(f"form:has(input[name=action][value={action}])")
+    for name, value in fields.items():
+        field = form.locator(f"[name={name}]")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        elif field.get_attribute("type") == "checkbox":
+            field.check()
+        else:
+            field.fill(value)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state("load")
+
+
+def test_office_triages_a_record_to_followed_up_and_the_citizen_sees_the_reply(world, page):
+    Accounts(world.server.data_dir).add("amy", "correct-horse-battery", "staff", "王干事")
+    page.goto(world.station_url())
+    wait_ready(page)
+    submit(page, "园区门口晚上有人聚集闹事", rating="dissatisfied")
+    page.wait_for_selector("text=已提交")
+    receipt = page.locator(".mq-receipt").inner_text()
+
+    page.goto(world.server.url + "/office/")
+    page.fill("input[name=name]", "amy")
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=收件箱")
+    page.click(f"text={receipt}")
+    page.wait_for_selector("text=园区门口晚上有人聚集闹事")
+
+    _act(page, "accept")
+    _act(page, "assign", lead="区公安分局", responsible="儒林镇", deadline="2026-12-31", track="immediate")
+    _act(page, "start", weekly="yes")
+    _act(page, "reply", public_reply="已加强园区夜间巡逻。")
+    _act(page, "close", outcome="resolved")
+    _act(page, "follow_up", satisfaction="satisfied")
+    assert page.locator("table").first.locator("text=已回访").count() == 1
+    assert page.locator("text=已加强园区夜间巡逻。").count() >= 1
+    history = page.locator("h2:has-text('处理记录') + table tbody tr")
+    assert history.count() == 6
+
+    page.goto(world.server.url + "/status/")
+    page.fill("input[name=code]", receipt)
+    page.click("form#lookup button[type=submit]")
+    page.wait_for_selector("text=已加强园区夜间巡逻。")
+    assert page.locator("text=已回访").count() == 1
+    assert "聚集闹事" not in page.content()

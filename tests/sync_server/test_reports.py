@@ -1,0 +1,100 @@
+"""Meeting reports against a fixture inbox whose figures are computed by hand below."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from sync_server.office.records import join
+from sync_server.office.reports import monthly, to_csv, to_html, to_xlsx, weekly
+from sync_server.triage import new_entry
+
+
+def _record(rid, station, received_at, rating, phone=None):
+    return {"id": rid, "station_id": station, "received_at": received_at, "created_at": received_at, "rating": rating,
+            "feeling": f"{rid} 的感受", "suggestion": "", "phone": phone, "consent": phone is not None,
+            "receipt": f"R{rid}", "flags": []}
+
+
+def _entry(received_at, **changes):
+    return {**new_entry(received_at), **changes}
+
+
+@pytest.fixture
+def rows(sample_registry):
+    # Times are UTC; the office counts days in China time (UTC+8).
+    records = [
+        _record("A", "hebin-primary", "2026-11-24T02:00:00+00:00", "satisfied", phone="13800000000"),  # CN 11-24
+        _record("B", "hebin-primary", "2026-11-23T17:00:00+00:00", "dissatisfied"),  # CN 11-24 01:00
+        _record("C", "rulin-industrial-park", "2026-11-22T15:00:00+00:00", "fair"),  # CN 11-22: last week
+        _record("D", "jintan-east-bus", "2026-11-29T16:30:00+00:00", None),  # CN 11-30: next week
+        _record("E", "rulin-industrial-park", "2026-10-31T17:00:00+00:00", "satisfied"),  # CN 11-01
+    ]
+    triage = {
+        "A": _entry("", status="followed_up", outcome="resolved", deadline="2026-11-30", lead="区教育局",
+                    closed_at="2026-11-26T03:00:00+00:00", satisfaction_after="satisfied", updated_at="2026-11-27T03:00:00+00:00"),
+        "B": _entry("", status="in_progress", weekly=True, deadline="2026-11-20", lead="区教育局",
+                    updated_at="2026-11-24T03:00:00+00:00"),
+        "C": _entry("", status="closed", outcome="partly", deadline="2026-11-24", lead="区公安分局",
+                    closed_at="2026-11-25T03:00:00+00:00", updated_at="2026-11-25T03:00:00+00:00"),
+        "E": _entry("", status="followed_up", outcome="resolved", deadline="2026-11-15", lead="区公安分局",
+                    closed_at="2026-11-10T03:00:00+00:00", satisfaction_after="satisfied", updated_at="2026-11-12T03:00:00+00:00"),
+    }
+    return join(records, triage, sample_registry, today=date(2026, 11, 25))
+
+
+def _table(report, title):
+    return next(t for t in report.tables if t.title == title)
+
+
+def test_weekly_pack_matches_the_hand_count(rows):
+    report = weekly(rows, date(2026, 11, 25))
+    assert report.period == "2026-11-23 至 2026-11-29"
+    assert report.figures == {"本周新收": "2", "周例会事项": "1", "超期": "1", "本周办结": "2"}
+    assert _table(report, "本周新收：按领域").rows == [["教育卫生", 2]]
+    assert _table(report, "本周新收：按民情哨").rows == [["金坛区河滨小学", 2]]
+    assert [r[0] for r in _table(report, "提交周例会研究的事项").rows] == ["RB"]
+    assert [(r[0], r[5]) for r in _table(report, "已超期事项").rows] == [("RB", "区教育局")]
+    assert sorted((r[0], r[-1]) for r in _table(report, "本周办结事项").rows) == [("RA", "已解决"), ("RC", "部分解决")]
+
+
+def test_monthly_report_matches_the_hand_count(rows):
+    report = monthly(rows, 2026, 11)
+    # Closed in November: A (2 days, on time), C (3 days, late), E (9 days, on time).
+    assert report.figures == {"本月新收": "5", "本月办结": "3", "期限内办结占比": "67%", "办结天数中位数": "3 天"}
+    assert _table(report, "本月新收：按领域").rows == [["教育卫生", 2], ["社会治安", 2], ["交通运输", 1]]
+    assert sorted(_table(report, "本月新收：按状态").rows) == [["办理中", 1], ["已办结", 1], ["已回访", 2], ["已收到", 1]]
+    assert _table(report, "满意度：提交时与回访后（按领域）").rows == [
+        ["交通运输", 0, "—", 0, "—"],
+        ["教育卫生", 2, "50%", 1, "100%"],
+        ["社会治安", 2, "50%", 1, "100%"],
+    ]
+
+
+def test_phone_numbers_stay_out_of_reports_unless_asked_for(rows):
+    assert "13800000000" not in to_csv(weekly(rows, date(2026, 11, 25))).decode("utf-8-sig")
+    assert "13800000000" in to_csv(weekly(rows, date(2026, 11, 25), with_phone=True)).decode("utf-8-sig")
+
+
+def test_csv_starts_with_a_bom_and_holds_correct_chinese(rows):
+    data = to_csv(monthly(rows, 2026, 11))
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[0] == "月例会报告,2026 年 11 月"
+    assert "教育卫生,2" in text and "期限内办结占比,67%" in text
+
+
+def test_xlsx_opens_with_one_sheet_per_table(rows):
+    book = load_workbook(io.BytesIO(to_xlsx(weekly(rows, date(2026, 11, 25)))))
+    assert book.sheetnames[0] == "概要" and len(book.sheetnames) == 6
+    sheet = book[book.sheetnames[1]]
+    assert [c.value for c in sheet[1]] == ["领域", "条数"] and [c.value for c in sheet[2]] == ["教育卫生", 2]
+
+
+def test_html_report_draws_its_charts_as_inline_svg_and_escapes(rows):
+    rows[0].record["station_id"] = "hebin-primary"
+    html = to_html(monthly(rows, 2026, 11))
+    assert html.count("<svg") == 3 and "http" not in html.replace("http://www.w3.org/2000/svg", "")

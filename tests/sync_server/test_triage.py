@@ -1,0 +1,82 @@
+"""The lifecycle rules: every change allowed from the right status only, with history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from sync_server.triage import TriageError, apply, is_overdue, new_entry
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+
+
+def _through(*steps):
+    entry = new_entry("2026-11-20T01:00:00+00:00")
+    for action, fields in steps:
+        entry = apply(entry, action, fields, "amy", NOW)
+    return entry
+
+
+ASSIGN = ("assign", {"lead": "区公安分局", "responsible": "儒林镇", "deadline": "2026-12-01", "track": "immediate"})
+
+
+def test_full_lifecycle_from_received_to_followed_up_records_each_step():
+    entry = _through(("accept", {}), ASSIGN, ("start", {"weekly": "yes"}), ("close", {"outcome": "resolved"}),
+                     ("follow_up", {"satisfaction": "satisfied"}))
+    assert entry["status"] == "followed_up" and entry["outcome"] == "resolved"
+    assert entry["satisfaction_after"] == "satisfied" and entry["weekly"] is False
+    assert [(h["from"], h["to"]) for h in entry["history"]] == [
+        ("received", "accepted"), ("accepted", "assigned"), ("assigned", "in_progress"),
+        ("in_progress", "closed"), ("closed", "followed_up"),
+    ]
+    assert all(h["by"] == "amy" and h["at"] for h in entry["history"])
+    assert entry["history"][1]["note"] == "区公安分局牵头，立行立改，期限 2026-12-01"
+
+
+def test_dissatisfied_follow_up_reopens_the_record():
+    entry = _through(("accept", {}), ASSIGN, ("close", {"outcome": "partly"}), ("follow_up", {"satisfaction": "dissatisfied"}))
+    assert entry["status"] == "in_progress" and entry["outcome"] is None and entry["satisfaction_after"] == "dissatisfied"
+
+
+def test_decline_needs_a_reason():
+    with pytest.raises(TriageError, match="不予受理的理由"):
+        _through(("decline", {}))
+    assert _through(("decline", {"reason": "不属于本次整治范围"}))["reason"] == "不属于本次整治范围"
+
+
+@pytest.mark.parametrize(
+    "steps, action, fields",
+    [
+        ((), "close", {"outcome": "resolved"}),
+        ((), "assign", ASSIGN[1]),
+        ((("accept", {}),), "follow_up", {"satisfaction": "fair"}),
+        ((("decline", {"reason": "x"}),), "accept", {}),
+        ((("accept", {}), ASSIGN, ("close", {"outcome": "resolved"})), "close", {"outcome": "resolved"}),
+    ],
+)
+def test_actions_out_of_order_are_refused_with_a_chinese_sentence(steps, action, fields):
+    entry = _through(*steps)
+    with pytest.raises(TriageError, match="状态下不能"):
+        apply(entry, action, fields, "amy", NOW)
+
+
+def test_assign_checks_deadline_and_track():
+    with pytest.raises(TriageError, match="年-月-日"):
+        _through(("accept", {}), ("assign", {**ASSIGN[1], "deadline": "next week"}))
+    with pytest.raises(TriageError, match="立行立改"):
+        _through(("accept", {}), ("assign", {**ASSIGN[1], "track": "someday"}))
+
+
+def test_outcome_is_kept_apart_from_status():
+    entry = _through(("accept", {}), ASSIGN, ("close", {"outcome": "not_ours"}))
+    assert (entry["status"], entry["outcome"]) == ("closed", "not_ours")
+    with pytest.raises(TriageError):
+        _through(("accept", {}), ASSIGN, ("close", {"outcome": "merged"}))  # only a merge merges
+
+
+def test_overdue_means_past_deadline_and_still_open():
+    entry = _through(("accept", {}), ASSIGN)
+    assert not is_overdue(entry, date(2026, 12, 1))
+    assert is_overdue(entry, date(2026, 12, 2))
+    assert not is_overdue(apply(entry, "close", {"outcome": "resolved"}, "amy", NOW), date(2026, 12, 2))
