@@ -10,7 +10,7 @@ import json
 import platform
 import sys
 
-from . import build, ingest, page, store
+from . import build, ingest, page, store, sync
 from .common import REPO, RESULTS
 
 # metric: (unit, target as text, check or None)
@@ -40,7 +40,7 @@ def main() -> int:
     for name, step in (("build", build.run), ("store", store.run)):
         print(f"running {name} benchmarks...", file=sys.stderr, flush=True)
         results.update(step())
-    for name, step in (("ingest", ingest.run), ("page", page.run)):
+    for name, step in (("ingest", ingest.run), ("page", page.run), ("sync", sync.run)):
         print(f"running {name} benchmarks...", file=sys.stderr, flush=True)
         results.update(step(site))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

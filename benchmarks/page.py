@@ -14,11 +14,11 @@ from playwright.sync_api import sync_playwright
 
 from build_scripts.pages import station_page
 from build_scripts.registry import load_registry
+from tests.browser_helpers import CHROMIUM, wait_until
 from tests.server_process import ServerProcess
 
 from .common import SAMPLE_REGISTRY
 
-CHROMIUM = "/usr/bin/chromium"
 STATION = "rulin-industrial-park"
 RUNS = 5
 # 400 kbps down and up, 400 ms round trip: the industrial park on a bad day.
@@ -66,9 +66,7 @@ def _repeat_offline(browser, url: str) -> float:
     page = context.new_page()
     page.goto(url)
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100, timeout=30000)
-    page.wait_for_function(
-        "() => caches.open('minqing-pages').then(c => c.match(location.pathname)).then(Boolean)", timeout=30000
-    )
+    wait_until(page, "caches.open('minqing-pages').then(c => c.match(location.pathname)).then(Boolean)", 30)
     context.set_offline(True)
     page.reload(wait_until="load")
     took = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")

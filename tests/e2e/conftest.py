@@ -11,10 +11,10 @@ import pytest
 
 from build_scripts.publish import build_site
 from sync_server.inbox import Inbox
+from tests.browser_helpers import CHROMIUM, wait_until
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
 from tests.server_process import ServerProcess
 
-CHROMIUM = "/usr/bin/chromium"
 STATION = "rulin-industrial-park"
 
 
@@ -67,9 +67,7 @@ def wait_ready(page) -> None:
 def wait_worker(page) -> None:
     page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
     # The page stores itself for offline use once the worker is ready.
-    page.wait_for_function(
-        "() => caches.open('minqing-pages').then(c => c.match(location.pathname)).then(Boolean)", timeout=15000
-    )
+    wait_until(page, "caches.open('minqing-pages').then(c => c.match(location.pathname)).then(Boolean)")
 
 
 def submit(page, feeling: str, rating: str | None = "fair") -> None:

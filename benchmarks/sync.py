@@ -1,0 +1,57 @@
+"""A browser holding 1,000 queued records comes online: seconds until all are
+acknowledged, in Debian's Chromium against the real server with its default limits."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser_helpers import CHROMIUM, wait_until
+from tests.server_process import ServerProcess
+
+from .common import SAMPLE_REGISTRY
+from .page import STATION
+
+QUEUED = 1000
+RUNS = 3
+
+FILL = """async (count) => {
+  const outbox = await import('/js/outbox.js');
+  const { newId } = await import('/js/sync.js');
+  for (let n = 0; n < count; n++) {
+    await outbox.add({ id: newId(), station_id: '%s', created_at: new Date().toISOString(), rating: 'fair',
+      feeling: `平板上第${n}条：园区治安比以前好了。`, suggestion: '希望夜间多巡逻。', phone: null, consent: false });
+  }
+}""" % STATION
+
+
+WAITING = "import('/js/outbox.js').then(m => m.counts()).then(c => c.waiting)"
+
+
+def _one(browser, url: str) -> float:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function("() => document.documentElement.dataset.formReady === 'true'")
+    context.set_offline(True)
+    page.evaluate(FILL, QUEUED)
+    assert page.evaluate(WAITING) == QUEUED
+    context.set_offline(False)
+    started = time.perf_counter()
+    page.evaluate("dispatchEvent(new Event('online'))")
+    wait_until(page, f"{WAITING}.then(n => n === 0)", 120)
+    took = time.perf_counter() - started
+    context.close()
+    return took
+
+
+def run(site_dir: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        with ServerProcess(Path(folder) / "data", site_dir, SAMPLE_REGISTRY) as server:
+            times = sorted(_one(browser, f"{server.url}/s/{STATION}/") for _ in range(RUNS))
+        browser.close()
+    return {"sync_1000_queued_s": times[len(times) // 2]}
