@@ -60,5 +60,15 @@ def on_files(files: Files, config) -> Files:
     return files
 
 
+def on_env(env, config, files):
+    # Compiled templates kept beside the QR cache: a rebuild skips Jinja's compiler.
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = Path(config["site_dir"]).parent / ".cache" / "jinja"
+    folder.mkdir(parents=True, exist_ok=True)
+    env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+    return env
+
+
 def on_post_build(config) -> None:
     seal_site(Path(config["site_dir"]))

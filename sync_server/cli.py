@@ -201,6 +201,13 @@ def _data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="inbox folder (default: ./data)")
 
 
+def _office_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    parser.add_argument("--with-phone", action="store_true", help="add phone numbers, only those given with consent")
+    _data_dir(parser)
+    parser.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+
+
 def _parser() -> argparse.ArgumentParser:
     from .settings import Settings
 
@@ -247,16 +254,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("kind", choices=["weekly", "monthly"])
     report.add_argument("--format", choices=["html", "csv", "xlsx"], default="html")
     report.add_argument("--date", help="weekly: any day of the week (YYYY-MM-DD); monthly: YYYY-MM (default: now)")
-    report.add_argument("--output", type=Path, help="file to write (default: standard output)")
-    report.add_argument("--with-phone", action="store_true", help="weekly: add consented phone numbers")
-    _data_dir(report)
-    report.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+    _office_output(report)
     report.set_defaults(func=_cmd_inbox_report)
     export = inbox_sub.add_parser("export", help="every record as CSV (UTF-8 with BOM), phone numbers left out")
-    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
-    export.add_argument("--with-phone", action="store_true", help="add consented phone numbers")
-    _data_dir(export)
-    export.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+    _office_output(export)
     export.set_defaults(func=_cmd_inbox_export)
     retention = inbox_sub.add_parser("retention", help="remove phone numbers from records closed long ago")
     retention.add_argument("--days", type=int, default=180, help="closed more than this many days ago (default: 180)")

@@ -87,3 +87,19 @@ def wait_count(page, expected: int, timeout: float = 15000) -> None:
         timeout=timeout,
         polling=100,  # not animation frames: a background tab has none
     )
+
+
+def open_station(page, world, station: str = STATION, worker: bool = False) -> None:
+    """Load a station page and wait until its form (and, if asked, its worker) is ready."""
+    page.goto(world.station_url(station))
+    wait_ready(page)
+    if worker:
+        wait_worker(page)
+
+
+def queue_offline(context, page, texts: list[str]) -> None:
+    """Go offline and submit one record per text; each is saved on the device."""
+    context.set_offline(True)
+    for n, text in enumerate(texts, 1):
+        submit(page, text)
+        wait_count(page, n)

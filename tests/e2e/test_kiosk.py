@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.conftest import outbox_count, submit, wait_ready
+from tests.e2e.conftest import outbox_count, queue_offline, submit, wait_ready
 
 
 def _kiosk_on(page) -> None:
@@ -83,10 +83,7 @@ def test_export_writes_a_file_holding_the_waiting_records_that_the_office_import
     page.goto(world.station_url())
     wait_ready(page)
     _kiosk_on(page)
-    context.set_offline(True)
-    for n in range(3):
-        submit(page, f"导出第{n}条")
-        page.wait_for_selector(f"text=本机待发送 {n + 1} 条")
+    queue_offline(context, page, [f"导出第{n}条" for n in range(3)])
     with page.expect_download() as download:
         page.click("[data-export]")
     path = tmp_path / "export.json"

@@ -7,7 +7,16 @@ import json
 
 from playwright.sync_api import Route
 
-from tests.e2e.conftest import STATION, outbox_count, submit, wait_count, wait_ready, wait_worker
+from tests.e2e.conftest import (
+    STATION,
+    open_station,
+    outbox_count,
+    queue_offline,
+    submit,
+    wait_count,
+    wait_ready,
+    wait_worker,
+)
 
 
 def _online(context, page) -> None:
@@ -16,13 +25,9 @@ def _online(context, page) -> None:
 
 
 def test_offline_submissions_survive_a_reload_and_upload_once_when_online(world, context, page):
-    page.goto(world.station_url())
-    wait_ready(page)
-    wait_worker(page)
-    context.set_offline(True)
-    for n in range(3):
-        submit(page, f"离线第{n}条")
-        page.wait_for_selector("text=已保存在本机，联网后自动发送")
+    open_station(page, world, worker=True)
+    queue_offline(context, page, [f"离线第{n}条" for n in range(3)])
+    assert "已保存在本机，联网后自动发送" in page.locator("[data-status]").inner_text()
     page.reload()
     wait_ready(page)  # rendered by the service worker: there is no network
     assert page.locator("form#feedback").is_visible()
@@ -87,12 +92,8 @@ def test_queued_records_survive_a_browser_restart(world, browser_type, tmp_path)
 
 
 def test_server_dying_mid_batch_loses_and_doubles_nothing(world, context, page):
-    page.goto(world.station_url())
-    wait_ready(page)
-    context.set_offline(True)
-    for n in range(5):
-        submit(page, f"中断第{n}条")
-        page.wait_for_selector("text=已保存在本机")
+    open_station(page, world)
+    queue_offline(context, page, [f"中断第{n}条" for n in range(5)])
     cut = {"done": False}
 
     def store_then_die(route: Route) -> None:
@@ -116,13 +117,8 @@ def test_server_dying_mid_batch_loses_and_doubles_nothing(world, context, page):
 
 
 def test_republished_site_shows_new_content_and_uploads_queued_records_once(world, context, page):
-    page.goto(world.station_url())
-    wait_ready(page)
-    wait_worker(page)
-    context.set_offline(True)
-    for n in range(2):
-        submit(page, f"改版前第{n}条")
-        page.wait_for_selector("text=已保存在本机")
+    open_station(page, world, worker=True)
+    queue_offline(context, page, [f"改版前第{n}条" for n in range(2)])
     text = world.registry.read_text("utf-8")
     world.registry.write_text(text.replace("园区管委会一楼大厅", "园区管委会二楼接待室"), "utf-8")
     world.rebuild()
