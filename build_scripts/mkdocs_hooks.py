@@ -71,4 +71,4 @@ def on_env(env, config, files):
 
 
 def on_post_build(config) -> None:
-    seal_site(Path(config["site_dir"]))
+    seal_site(Path(config["site_dir"]), Path(config["site_dir"]).parent / ".cache" / "css")

@@ -61,13 +61,32 @@ def precache_manifest(files: dict[str, bytes]) -> tuple[list[str], str]:
     return urls, digest.hexdigest()[:16]
 
 
-def _inline_styles(site_dir: Path) -> None:
+def _pruned(css: str, classes: set[str], cache: Path | None) -> str:
+    """`prune_css`, remembered by its inputs: the same theme and pages prune the same."""
+    if cache is None:
+        return prune_css(css, classes)
+    key = hashlib.sha256(css.encode() + b"\0" + "\n".join(sorted(classes)).encode()).hexdigest()
+    path = cache / f"{key}.css"
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError:
+        pruned = prune_css(css, classes)
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(pruned, "utf-8")
+        tmp.replace(path)
+        return pruned
+
+
+def _inline_styles(site_dir: Path, cache: Path | None) -> None:
     pages = sorted(site_dir.rglob("*.html"))
     texts = {page: page.read_text("utf-8") for page in pages}
     classes = set(SCRIPT_CLASSES)
     for text in texts.values():
         classes |= classes_in_html(text)
-    sheets = {p.name: prune_css(p.read_text("utf-8"), classes) for p in (site_dir / "assets" / "stylesheets").glob("*.css")}
+    sheets = {
+        p.name: _pruned(p.read_text("utf-8"), classes, cache) for p in (site_dir / "assets" / "stylesheets").glob("*.css")
+    }
     sheets |= {p.name: p.read_text("utf-8") for p in (site_dir / "css").glob("*.css")}
     for page, text in texts.items():
         inlined = inline_stylesheets(text, sheets)
@@ -75,8 +94,8 @@ def _inline_styles(site_dir: Path) -> None:
             page.write_text(inlined, "utf-8")
 
 
-def seal_site(site_dir: Path) -> None:
-    _inline_styles(site_dir)
+def seal_site(site_dir: Path, cache: Path | None = None) -> None:
+    _inline_styles(site_dir, cache)
     station_pages = sorted((site_dir / "s").glob("*/index.html"))
     sample = [site_dir / "index.html", *station_pages[:1]]
     refs = {"index.html"}

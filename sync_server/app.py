@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -21,6 +22,7 @@ from starlette.templating import Jinja2Templates
 from . import api
 from .accounts import Accounts
 from .office import views as office
+from .office.records import CHINA
 from .office.auth import LoginThrottle, Sessions
 from .triage import TriageBook
 from .errors import ApiError, error_response
@@ -41,8 +43,17 @@ NOT_BUILT = (
 )
 
 
+def _china_time(iso: str) -> str:
+    # The office reads times on Beijing time, whatever offset a device sent.
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
 def templates() -> Jinja2Templates:
     env = Environment(loader=PackageLoader("sync_server", "templates"), autoescape=select_autoescape(default=True))
+    env.filters["china_time"] = _china_time
     return Jinja2Templates(env=env)
 
 
