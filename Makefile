@@ -35,7 +35,7 @@ test: setup
 	$(BIN)/pytest
 
 bench: build
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -34,6 +34,29 @@ TARGETS = {
 }
 
 
+def table(results: dict[str, float]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for metric, (unit, target, check) in TARGETS.items():
+        if metric not in results:
+            rows.append((metric, "(not measured)", target, "-"))
+            continue
+        verdict = "-" if check is None else ("yes" if check(results) else "NO")
+        value = results[metric]
+        rows.append((metric, f"{value:.2f} {unit}" if value < 10 else f"{value:.1f} {unit}", target, verdict))
+    return rows
+
+
+def update_readme(results: dict[str, float]) -> None:
+    """Put this run's figures between the README's bench markers."""
+    readme = REPO / "README.md"
+    text = readme.read_text("utf-8")
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    lines = ["| metric | value | target | met |", "|---|---|---|---|"]
+    lines += [f"| `{m}` | {v} | {t} | {ok} |" for m, v, t, ok in table(results)]
+    head, rest = text.split(start, 1)
+    readme.write_text(head + start + "\n" + "\n".join(lines) + "\n" + end + rest.split(end, 1)[1], "utf-8")
+
+
 def main() -> int:
     site = REPO / "build" / "site"
     results: dict[str, float] = {}
@@ -46,14 +69,13 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({k: round(v, 3) for k, v in results.items()}, indent=1) + "\n")
     print(f"\nmachine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}")
-    print(f"{'metric':<32} {'value':>12}  {'target':<20} ok")
-    for metric, (unit, target, check) in TARGETS.items():
-        if metric not in results:
-            print(f"{metric:<32} {'(not measured)':>12}  {target:<20} -")
-            continue
-        verdict = "-" if check is None else ("yes" if check(results) else "NO")
-        print(f"{metric:<32} {results[metric]:>10.1f} {unit:<3} {target:<20} {verdict}")
+    print(f"{'metric':<32} {'value':>16}  {'target':<20} met")
+    for metric, value, target, verdict in table(results):
+        print(f"{metric:<32} {value:>16}  {target:<20} {verdict}")
     print(f"\nwritten: {RESULTS.relative_to(REPO)}")
+    if "--update-readme" in sys.argv:
+        update_readme(results)
+        print("README.md performance table updated")
     return 0
 
 
