@@ -34,6 +34,7 @@ run: build
 	$(BIN)/minqing serve
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 bench: build

@@ -83,7 +83,7 @@ def _baseline_site(folder: Path) -> Path:
     (docs / "s" / STATION).mkdir(parents=True)
     (docs / "s" / STATION / "index.md").write_text(body, "utf-8")
     (docs / "index.md").write_text("# 首页\n", "utf-8")
-    (folder / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+    (folder / "mkdocs.yml").write_text(textwrap.dedent("""\
         site_name: baseline
         site_url: http://127.0.0.1/
         docs_dir: docs

@@ -37,7 +37,7 @@ def run() -> dict[str, float]:
         with tempfile.TemporaryDirectory() as folder, Inbox(Path(folder)) as inbox:
             _fill(inbox, stored)
             batches = [[_record() for _ in range(100)] for _ in range(REPEAT)]
-            results[f"store_batch_ms_{label}"] = 1000 * median_seconds(lambda: inbox.add(batches.pop()), REPEAT)
+            results[f"store_batch_ms_{label}"] = 1000 * median_seconds(lambda b=batches: inbox.add(b.pop()), REPEAT)
     with tempfile.TemporaryDirectory() as folder:
         db = TinyDB(Path(folder) / "plain.json")
         db.insert_multiple(_record() for _ in range(100_000))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .pages import render_pages
-from .posters import all_posters_page, poster_page
 from collections.abc import Callable
 
+from .pages import render_pages
+from .posters import all_posters_page, poster_page
 from .qr import qr_images
 from .registry import Registry
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timezone
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .errors import ApiError

@@ -21,16 +21,16 @@ from starlette.templating import Jinja2Templates
 
 from . import api
 from .accounts import Accounts
-from .office import views as office
-from .office.records import CHINA
-from .office.auth import LoginThrottle, Sessions
-from .triage import TriageBook
 from .errors import ApiError, error_response
 from .inbox import Inbox
 from .intake import Intake
+from .office import views as office
+from .office.auth import LoginThrottle, Sessions
+from .office.records import CHINA
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .stations import StationBook
+from .triage import TriageBook
 from .web import AccessLog, SameOrigin, SecurityHeaders, SiteFiles
 
 __all__ = ["create_app"]

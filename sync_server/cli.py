@@ -84,7 +84,7 @@ def _cmd_inbox_list(args: argparse.Namespace) -> int:
 
 def _cmd_inbox_import(args: argparse.Namespace) -> int:
     from .inbox import InboxLocked
-    from .kiosk_import import ImportError_, import_local, import_remote, read_export, summary
+    from .kiosk_import import KioskFileError, import_local, import_remote, read_export, summary
 
     try:
         device_id, submissions = read_export(args.file)
@@ -92,7 +92,7 @@ def _cmd_inbox_import(args: argparse.Namespace) -> int:
             results = import_remote(args.server, device_id, submissions)
         else:
             results = import_local(args.data_dir, args.registry, device_id, submissions)
-    except (ImportError_, InboxLocked) as exc:
+    except (KioskFileError, InboxLocked) as exc:
         hint = " (pass --server URL to import through the running server)" if isinstance(exc, InboxLocked) else ""
         print(f"error: {exc}{hint}.", file=sys.stderr)
         return 1

@@ -71,7 +71,7 @@ class Intake:
                 for batch in batches:
                     batch.done.set_exception(exc)
                 continue
-            for batch, results in zip(batches, decided):
+            for batch, results in zip(batches, decided, strict=True):
                 batch.done.set_result(results)
 
     def _decide(self, item: Any, device_id: str, now: datetime, staged: dict[str, dict]) -> Result:

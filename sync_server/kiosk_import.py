@@ -20,26 +20,26 @@ from .intake import Intake, Result
 from .stations import StationBook
 from .submission import valid_device_id
 
-__all__ = ["EXPORT_FORMAT", "ImportError_", "read_export", "import_local", "import_remote"]
+__all__ = ["EXPORT_FORMAT", "KioskFileError", "import_local", "import_remote", "read_export", "summary"]
 
 EXPORT_FORMAT = "minqing-outbox-export"
 BATCH = 100
 
 
-class ImportError_(ValueError):
-    """The file is not a kiosk export this version understands."""
+class KioskFileError(ValueError):
+    """The file is not a kiosk export this version understands, or the server refused it."""
 
 
 def read_export(path: Path) -> tuple[str, list[dict[str, Any]]]:
     try:
         data = json.loads(Path(path).read_text("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ImportError_(f"{path}: not a readable JSON file ({exc.__class__.__name__})") from None
+        raise KioskFileError(f"{path}: not a readable JSON file ({exc.__class__.__name__})") from None
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-        raise ImportError_(f"{path}: not a kiosk export (expected format '{EXPORT_FORMAT}')")
+        raise KioskFileError(f"{path}: not a kiosk export (expected format '{EXPORT_FORMAT}')")
     device_id, submissions = data.get("device_id"), data.get("submissions")
     if not valid_device_id(device_id) or not isinstance(submissions, list):
-        raise ImportError_(f"{path}: the export has no valid device_id or submissions list")
+        raise KioskFileError(f"{path}: the export has no valid device_id or submissions list")
     return device_id, submissions
 
 
@@ -67,7 +67,7 @@ def import_remote(server: str, device_id: str, submissions: list) -> list[Result
             with urllib.request.urlopen(request, timeout=60) as response:
                 answer = json.load(response)
         except urllib.error.HTTPError as exc:
-            raise ImportError_(f"the server refused the batch: {exc.code} {exc.read()[:200]!r}") from None
+            raise KioskFileError(f"the server refused the batch: {exc.code} {exc.read()[:200]!r}") from None
         results += [Result(r["id"], r["status"], r.get("receipt"), r.get("error")) for r in answer["results"]]
     return results
 

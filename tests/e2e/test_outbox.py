@@ -7,6 +7,7 @@ import json
 
 from playwright.sync_api import Route
 
+from sync_server.inbox import Inbox
 from tests.e2e.conftest import (
     STATION,
     open_station,
@@ -59,7 +60,7 @@ def test_online_submit_says_submitted_with_the_servers_receipt(world, page):
     submit(page, "在线提交")
     page.wait_for_selector("text=已提交")
     receipt = page.locator(".mq-receipt").inner_text()
-    with __import__("sync_server.inbox", fromlist=["Inbox"]).Inbox(world.server.data_dir, writer=False) as inbox:
+    with Inbox(world.server.data_dir, writer=False) as inbox:
         [record] = list(inbox.records())
     assert record["receipt"] == receipt and record["station_id"] == STATION
     assert outbox_count(page) == 0
