@@ -179,3 +179,26 @@ def test_two_tabs_never_upload_the_same_record_twice(world, context):
     ids = [i for batch in requests for i in batch]
     assert len(ids) == len(set(ids)) == 30
     assert world.stored() == {f"双标签第{n}条": 1 for n in range(30)}
+
+
+def test_a_rejected_record_stays_marked_with_its_reason_and_is_not_retried(world, page):
+    open_station(page, world)
+    batches: list[int] = []
+    page.on("request", lambda r: batches.append(1) if r.url.endswith("/api/submissions/batch") else None)
+    # A record made at a post that is not in the registry (deleted instead of retired).
+    page.evaluate("""async () => {
+        const outbox = await import('/js/outbox.js');
+        const { newId } = await import('/js/sync.js');
+        await outbox.add({ id: newId(), station_id: 'deleted-post', created_at: new Date().toISOString(),
+                           rating: 'fair', feeling: '被拒收的记录', suggestion: '', phone: null, consent: false });
+    }""")
+    page.click("[data-sync-now] >> nth=-1")
+    page.wait_for_selector("[data-rejected] li")
+    assert "没有编号为“deleted-post”的民情哨" in page.locator("[data-rejected]").inner_text()
+    assert outbox_count(page) == 0  # not waiting: it will not be sent again by itself
+    kept = page.evaluate("import('/js/outbox.js').then(m => m.all()).then(rs => rs.map(r => [r.state, r.feeling]))")
+    assert kept == [["rejected", "被拒收的记录"]]
+    sent = len(batches)
+    page.click("[data-sync-now] >> nth=-1")
+    page.wait_for_timeout(500)
+    assert len(batches) == sent and world.stored() == {}
