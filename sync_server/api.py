@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -83,9 +84,17 @@ async def submit_form(request: Request) -> Response:
         item["created_at"] = state.intake.inbox.get(item["id"])["created_at"]
     [result] = await state.intake.submit(FORM_DEVICE, [item])
     station = state.stations.station(item["station_id"])
-    context = {"result": result, "station": station, "back": request.headers.get("referer", "/")}
+    context = {"result": result, "station": station, "back": _same_site_path(request)}
     status = 400 if result.status == "rejected" else 200
     return templates.TemplateResponse(request, "form_result.html", context, status_code=status)
+
+
+def _same_site_path(request: Request) -> str:
+    """Where "back" goes: the referring page's path on this site, or the home page."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.headers.get("host") and referer.path.startswith("/"):
+        return referer.path
+    return "/"
 
 
 async def lookup_receipt(request: Request) -> Response:

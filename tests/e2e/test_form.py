@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from tests.e2e.conftest import outbox_count, submit, wait_ready
+from tests.e2e.conftest import open_station, outbox_count, submit
 from tests.sync_server.test_receipt import VECTORS
 
 
 def test_form_has_the_contract_fields_and_labels(world, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     form = page.locator("form#feedback")
     for name in ("rating", "feeling", "suggestion", "phone", "consent"):
         assert form.locator(f"[name={name}]").count() >= 1
@@ -22,16 +21,14 @@ def test_form_has_the_contract_fields_and_labels(world, page):
 
 
 def test_empty_form_is_refused_in_chinese_and_nothing_is_queued(world, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     page.click("button[type=submit]")
     assert page.locator("[data-error-for=form]").inner_text() == "请至少选择满意度，或写下感受或建议。"
     assert outbox_count(page) == 0 and world.stored() == {}
 
 
 def test_phone_without_consent_is_refused_next_to_the_field(world, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     page.fill("textarea[name=feeling]", "有电话")
     page.click("summary")
     page.fill("input[name=phone]", "13812345678")
@@ -44,8 +41,7 @@ def test_phone_without_consent_is_refused_next_to_the_field(world, page):
 
 
 def test_text_over_the_limit_is_refused_with_the_count(world, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     page.evaluate("document.querySelector('textarea[name=feeling]').removeAttribute('maxlength')")
     page.fill("textarea[name=feeling]", "长" * 2001)
     page.click("button[type=submit]")
@@ -53,8 +49,7 @@ def test_text_over_the_limit_is_refused_with_the_count(world, page):
 
 
 def test_double_tap_queues_one_record(world, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     page.fill("textarea[name=feeling]", "连点两下")
     page.locator("button[type=submit]").dblclick()
     page.wait_for_selector("text=已提交")
@@ -63,8 +58,7 @@ def test_double_tap_queues_one_record(world, page):
 
 
 def test_phone_with_consent_reaches_the_inbox(world, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     page.fill("textarea[name=suggestion]", "请回访我")
     page.click("summary")
     page.fill("input[name=phone]", "138-1234-5678")
@@ -93,8 +87,7 @@ def test_without_javascript_the_form_posts_and_reaches_the_inbox(world, browser)
 
 
 def test_receipt_code_in_the_browser_matches_the_server(world, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     for submission_id, code in VECTORS.items():
         got = page.evaluate("(id) => import('/js/receipt.js').then(m => m.receiptFor(id))", submission_id)
         assert got == code
@@ -110,8 +103,7 @@ def test_pages_load_nothing_from_another_host(world, page):
 
 
 def test_receipt_look_up_page_shows_the_public_status(world, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     submit(page, "查询我的进度")
     page.wait_for_selector("text=已提交")
     code = page.locator(".mq-receipt").inner_text()

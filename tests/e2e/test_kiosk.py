@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.conftest import outbox_count, queue_offline, submit, wait_ready
+from tests.e2e.conftest import open_station, outbox_count, queue_offline, submit, wait_ready
 
 
 def _kiosk_on(page) -> None:
@@ -17,8 +17,7 @@ def _kiosk_on(page) -> None:
 
 
 def test_after_a_submit_the_next_citizen_sees_an_empty_form_and_no_trace(world, context, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     _kiosk_on(page)
     context.set_offline(True)
     trail = page.evaluate("history.length")
@@ -45,8 +44,7 @@ def test_after_a_submit_the_next_citizen_sees_an_empty_form_and_no_trace(world, 
 
 
 def test_kiosk_mode_is_remembered_across_reloads_and_can_be_turned_off(world, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     _kiosk_on(page)
     page.reload()
     wait_ready(page)
@@ -54,8 +52,7 @@ def test_kiosk_mode_is_remembered_across_reloads_and_can_be_turned_off(world, pa
     page.goto(world.station_url("hebin-primary"))  # kiosk is for one station only
     wait_ready(page)
     assert not page.locator("[data-kiosk-bar]").is_visible()
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("[data-kiosk-toggle]")
     page.wait_for_load_state("load")
@@ -64,8 +61,7 @@ def test_kiosk_mode_is_remembered_across_reloads_and_can_be_turned_off(world, pa
 
 
 def test_status_bar_shows_waiting_records_and_the_last_sync(world, context, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     _kiosk_on(page)
     bar = page.locator("[data-kiosk-bar]")
     context.set_offline(True)
@@ -80,8 +76,7 @@ def test_status_bar_shows_waiting_records_and_the_last_sync(world, context, page
 
 
 def test_export_writes_a_file_holding_the_waiting_records_that_the_office_imports(world, context, page, tmp_path):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     _kiosk_on(page)
     queue_offline(context, page, [f"导出第{n}条" for n in range(3)])
     with page.expect_download() as download:

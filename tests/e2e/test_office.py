@@ -4,7 +4,7 @@ look-up page shows the public reply."""
 from __future__ import annotations
 
 from sync_server.accounts import Accounts
-from tests.e2e.conftest import submit, wait_ready
+from tests.e2e.conftest import open_station, submit
 
 
 def _act(page, action: str, **fields) -> None:
@@ -23,8 +23,7 @@ def _act(page, action: str, **fields) -> None:
 
 def test_office_triages_a_record_to_followed_up_and_the_citizen_sees_the_reply(world, page):
     Accounts(world.server.data_dir).add("amy", "correct-horse-battery", "staff", "王干事")
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     submit(page, "园区门口晚上有人聚集闹事", rating="dissatisfied")
     page.wait_for_selector("text=已提交")
     receipt = page.locator(".mq-receipt").inner_text()

@@ -42,8 +42,7 @@ def test_without_a_service_worker_an_offline_reload_fails(world, browser):
     # The control for the test above: the offline page really comes from the worker.
     context = browser.new_context(service_workers="block")
     page = context.new_page()
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     context.set_offline(True)
     try:
         page.reload()
@@ -55,8 +54,7 @@ def test_without_a_service_worker_an_offline_reload_fails(world, browser):
 
 
 def test_online_submit_says_submitted_with_the_servers_receipt(world, page):
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     submit(page, "在线提交")
     page.wait_for_selector("text=已提交")
     receipt = page.locator(".mq-receipt").inner_text()
@@ -71,8 +69,7 @@ def test_queued_records_survive_a_browser_restart(world, browser_type, tmp_path)
     launch = dict(executable_path="/usr/bin/chromium", headless=True)
     context = browser_type.launch_persistent_context(profile, **launch)
     page = context.pages[0] if context.pages else context.new_page()
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     wait_worker(page)
     context.set_offline(True)
     for n in range(3):
@@ -82,8 +79,7 @@ def test_queued_records_survive_a_browser_restart(world, browser_type, tmp_path)
 
     context = browser_type.launch_persistent_context(profile, offline=True, **launch)
     page = context.pages[0] if context.pages else context.new_page()
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     assert outbox_count(page) == 3
     assert world.stored() == {}
     _online(context, page)
@@ -153,8 +149,7 @@ def test_version_1_outbox_records_are_upgraded_in_place_and_uploaded(world, page
         })""",
         old,
     )
-    page.goto(world.station_url())
-    wait_ready(page)
+    open_station(page, world)
     wait_count(page, 0)
     assert world.stored() == {"旧版本留下的记录": 1}
 
