@@ -188,3 +188,28 @@ def test_logout_ends_the_session(office):
     token = csrf(office, "/office/records")
     office.post("/office/logout", data={"csrf": token})
     assert office.get("/office/records", follow_redirects=False).status_code == 303
+
+
+def test_inbox_list_filters_searches_and_pages(office):
+    seed(office, station_id="hebin-primary", feeling="校门口有人卖假冒文具")
+    park = seed(office, station_id="rulin-industrial-park", feeling="园区夜里有人聚众赌博")
+    for n in range(26):
+        seed(office, station_id="jintan-east-bus", feeling=f"车站黑车第{n}辆")
+    login(office, "amy")
+    assert "聚众赌博" in office.get("/office/records", params={"q": "赌博"}).text
+    assert "假冒文具" not in office.get("/office/records", params={"q": "赌博"}).text
+    assert "聚众赌博" in office.get("/office/records", params={"q": park["receipt"]}).text
+    by_sector = office.get("/office/records", params={"sector": "education-health"}).text
+    assert "假冒文具" in by_sector and "聚众赌博" not in by_sector
+    by_station = office.get("/office/records", params={"station": "rulin-industrial-park"}).text
+    assert "聚众赌博" in by_station and "黑车" not in by_station
+    first = office.get("/office/records").text
+    assert "第 1 / 2 页" in first and "车站黑车第25辆" in first  # newest first
+    second = office.get("/office/records", params={"page": "2"}).text
+    assert "校门口有人卖假冒文具" in second  # the oldest, on the last page
+    act(office, park["id"], "accept")
+    accepted = office.get("/office/records", params={"status": "accepted"}).text
+    assert "聚众赌博" in accepted and "黑车" not in accepted
+    act(office, park["id"], "assign", lead="区公安分局", deadline="2020-01-01", track="immediate")
+    overdue = office.get("/office/records", params={"overdue": "1"}).text
+    assert "聚众赌博" in overdue and "已超期" in overdue and "黑车" not in overdue
