@@ -41,8 +41,8 @@ def local_date(iso: str) -> date:
 
 
 def join(records, triage: dict[str, dict], registry: Registry, today: date) -> list[Row]:
-    rows = []
-    for record in records:
+    rows, order = [], []
+    for position, record in enumerate(records):
         entry = triage.get(record["id"]) or new_entry(record["received_at"])
         station = registry.station(record["station_id"])
         sector = registry.sector(station.sector) if station else None
@@ -52,8 +52,9 @@ def join(records, triage: dict[str, dict], registry: Registry, today: date) -> l
             sector_id=sector.id if sector else "", sector_name=sector.name if sector else "",
             overdue=is_overdue(entry, today),
         ))
-    rows.sort(key=lambda r: r.record["received_at"], reverse=True)
-    return rows
+        order.append((record["received_at"], position))
+    # Newest first; within one batch (one receive time) the later record first too.
+    return [row for _, row in sorted(zip(order, rows, strict=True), key=lambda pair: pair[0], reverse=True)]
 
 
 def visible_to(account: Account, rows: list[Row]) -> list[Row]:

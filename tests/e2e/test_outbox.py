@@ -105,7 +105,11 @@ def test_server_dying_mid_batch_loses_and_doubles_nothing(world, context, page):
 
     page.route("**/api/submissions/batch", store_then_die)
     _online(context, page)
-    page.wait_for_timeout(500)
+    for _ in range(100):  # the upload starts on the `online` event; give a slow machine time
+        if cut["done"]:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)
     assert cut["done"] and outbox_count(page) == 5  # nothing acknowledged, nothing deleted
     world.server.start()
     page.click("[data-sync-now] >> nth=-1")
