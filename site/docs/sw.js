@@ -39,7 +39,10 @@ self.addEventListener("activate", (event) => {
 async function pageFirstFromNetwork(request) {
   const pages = await caches.open(PAGES);
   const network = fetch(request).then((response) => {
-    if (response.ok) pages.put(request, response.clone());
+    // Never keep what the server says not to keep (the office's pages, receipts).
+    if (response.ok && !/no-store/.test(response.headers.get("Cache-Control") || "")) {
+      pages.put(request, response.clone());
+    }
     return response;
   });
   const cached = await pages.match(request, { ignoreSearch: true, ignoreVary: true })
@@ -53,7 +56,9 @@ async function pageFirstFromNetwork(request) {
 self.addEventListener("fetch", (event) => {
   const { request } = event;
   const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
+  // The API and the office's pages are the server's alone: no worker in between.
+  if (request.method !== "GET" || url.origin !== location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/office/")) return;
   if (request.mode === "navigate") {
     event.respondWith(pageFirstFromNetwork(request));
     return;

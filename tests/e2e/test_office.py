@@ -53,3 +53,22 @@ def test_office_triages_a_record_to_followed_up_and_the_citizen_sees_the_reply(w
     page.wait_for_selector("text=已加强园区夜间巡逻。")
     assert page.locator("text=已回访").count() == 1
     assert "聚集闹事" not in page.content()
+
+
+def test_office_pages_never_land_in_the_service_workers_cache(world, page):
+    Accounts(world.server.data_dir).add("amy", "correct-horse-battery", "staff")
+    open_station(page, world, worker=True)
+    page.goto(world.server.url + "/office/login")
+    page.fill("input[name=name]", "amy")
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=收件箱")
+    page.goto(world.server.url + "/office/reports")
+    cached = page.evaluate("""async () => {
+        const urls = [];
+        for (const name of await caches.keys()) {
+            for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+        }
+        return urls;
+    }""")
+    assert cached and not [url for url in cached if "/office/" in url]
