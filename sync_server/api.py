@@ -15,7 +15,7 @@ from .errors import ApiError
 from .lookup import public_status
 from .ratelimit import RateLimiter
 from .receipt import normalize
-from .requests import client_address, form_fields, media_type, read_body
+from .requests import client_address, form_fields, media_type, read_body, read_form
 from .strictjson import parse_json
 from .submission import valid_device_id
 
@@ -59,12 +59,9 @@ async def submit_batch(request: Request) -> Response:
 async def submit_form(request: Request) -> Response:
     """The form without JavaScript: same rules, a Chinese page with the receipt."""
     state, settings = request.app.state, request.app.state.settings
-    templates = state.templates
-    if media_type(request) != "application/x-www-form-urlencoded":
-        raise ApiError(415, "unsupported_media_type", "请通过页面上的表单提交。")
     address = client_address(request, settings.trust_forwarded_for)
     _throttle(state.address_limiter, address)
-    fields = form_fields(await read_body(request, settings.max_body_bytes))
+    fields = await read_form(request, settings.max_body_bytes)
     now = datetime.now(timezone.utc)
     item = {
         "station_id": fields.get("station_id", ""),
@@ -86,7 +83,7 @@ async def submit_form(request: Request) -> Response:
     station = state.stations.station(item["station_id"])
     context = {"result": result, "station": station, "back": _same_site_path(request)}
     status = 400 if result.status == "rejected" else 200
-    return templates.TemplateResponse(request, "form_result.html", context, status_code=status)
+    return state.templates.TemplateResponse(request, "form_result.html", context, status_code=status)
 
 
 def _same_site_path(request: Request) -> str:
