@@ -102,20 +102,20 @@ class SameOrigin:
     def __init__(self, app: ASGIApp, allowed_origins: tuple[str, ...]) -> None:
         self.app, self.allowed = app, {o.rstrip("/") for o in allowed_origins}
 
+    def _foreign(self, scope: Scope) -> bool:
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None:
+            return False
+        # "null" is a sandboxed frame or a file: never a page of ours.
+        own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
+        return origin == "null" or (origin != own and origin not in self.allowed)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].startswith(("/api/", "/office/")):
-            headers = Headers(scope=scope)
-            origin = headers.get("origin")
-            if origin and origin != "null" and origin not in self.allowed:
-                own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
-                if origin != own:
-                    response = error_response(403, "cross_origin", "不接受来自其他网站的提交。")
-                    await response(scope, receive, send)
-                    return
-            elif origin == "null":
-                response = error_response(403, "cross_origin", "不接受来自其他网站的提交。")
-                await response(scope, receive, send)
-                return
+        writes = scope["type"] == "http" and scope["method"] == "POST"
+        if writes and scope["path"].startswith(("/api/", "/office/")) and self._foreign(scope):
+            await error_response(403, "cross_origin", "不接受来自其他网站的提交。")(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
