@@ -43,10 +43,6 @@ class Account:
     def sees_sector(self, sector: str) -> bool:
         return self.role == "staff" or (self.role == "department" and sector in self.sectors)
 
-    @property
-    def may_triage(self) -> bool:
-        return self.role in ("staff", "department")
-
 
 def hash_password(password: str) -> str:
     salt = os.urandom(16)

@@ -14,7 +14,7 @@ from pathlib import Path
 from build_scripts.registry import load_registry
 
 from ..inbox import Inbox
-from ..triage import OUTCOMES, STATUSES, TriageBook
+from ..triage import OUTCOMES, SATISFACTION, STATUSES, TriageBook
 from .records import CHINA, join
 from .reports import monthly, to_csv, to_html, to_xlsx, weekly
 
@@ -51,11 +51,10 @@ def export_records(data_dir: Path, registry: Path, with_phone: bool) -> bytes:
     columns = ["回执码", "收到时间", "群众提交时间", "领域", "民情哨", "满意度", "感受", "建议", "状态", "结果", "牵头部门",
                "办理期限", "公开答复"]
     writer.writerow(columns + (["联系电话"] if with_phone else []))
-    ratings = {"satisfied": "满意", "fair": "基本满意", "dissatisfied": "不满意"}
     for row in sorted(_rows(data_dir, registry), key=lambda r: r.record["received_at"]):
         r, t = row.record, row.triage
         cells = [r["receipt"], r["received_at"], r["created_at"], row.sector_name, row.station_name,
-                 ratings.get(r["rating"], ""), r["feeling"], r["suggestion"], STATUSES[t["status"]],
+                 SATISFACTION.get(r["rating"], ""), r["feeling"], r["suggestion"], STATUSES[t["status"]],
                  OUTCOMES.get(t["outcome"] or "", ""), t["lead"], t["deadline"] or "", t["public_reply"]]
         if with_phone:
             cells.append(r["phone"] if r.get("consent") and r.get("phone") else "")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html import escape
 
-from ..triage import OUTCOMES, SATISFACTION, STATUSES, TRACKS
+from ..triage import OUTCOMES
 from .records import Row, local_date
 
 __all__ = ["Report", "Table", "monthly", "to_csv", "to_html", "to_xlsx", "weekly"]
@@ -194,6 +194,3 @@ def to_html(report: Report) -> str:
         parts.append("</section>")
     return "".join(parts)
 
-
-# Labels used by templates and exports, kept here so reports and pages agree.
-LABELS = {"statuses": STATUSES, "tracks": TRACKS, "outcomes": OUTCOMES, "satisfaction": SATISFACTION}

@@ -139,7 +139,7 @@ async def record_list(request: Request, account, session) -> Response:
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return _render(request, "records.html", {
         "account": account, "session": session, "rows": page_rows, "filters": filters, "pages": pages,
-        "statuses": STATUSES, "sectors": sectors, "query": urlencode(query),
+        "statuses": STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
         "stations": [s for s in registry.stations if account.sees_sector(s.sector)],
     })
 
@@ -154,6 +154,7 @@ async def record_page(request: Request, account, session) -> Response:
         "account": account, "session": session, "row": row, "merged": merged, "allowed": allowed,
         "show_phone": account.role == "staff" and row.record.get("consent") and row.record.get("phone"),
         "statuses": STATUSES, "tracks": TRACKS, "outcomes": {k: v for k, v in OUTCOMES.items() if k != "merged"},
+        "all_outcomes": OUTCOMES,
         "satisfaction": SATISFACTION, "actions": ACTIONS, "error": request.query_params.get("error", ""),
         "lead_default": request.app.state.stations.registry.sector(row.sector_id).lead if row.sector_id else "",
     })
