@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .files import replace_file
 from .registry import load_registry
 
 __all__ = ["BuildReport", "build_site"]
@@ -81,10 +82,7 @@ def _publish(staging: Path, target: Path) -> BuildReport:
         if dst.is_file() and dst.read_bytes() == data:
             unchanged += 1
             continue
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{dst.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, dst)
+        replace_file(dst, data)
         written.append(rel)
     removed = sorted(old - new)
     for rel in removed:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from importlib.metadata import version
 from pathlib import Path
 
 import qrcode
 from qrcode.image.pure import PyPNGImage
 from qrcode.image.svg import SvgPathImage
+
+from .files import replace_file
 
 __all__ = ["QrCache", "qr_images"]
 
@@ -50,9 +51,6 @@ class QrCache:
         except FileNotFoundError:
             pass
         svg, png = qr_images(url)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for path, data in ((svg_path, svg), (png_path, png)):
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+        replace_file(svg_path, svg)
+        replace_file(png_path, png)
         return svg, png

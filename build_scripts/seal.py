@@ -15,6 +15,7 @@ import json
 import re
 from pathlib import Path
 
+from .files import replace_file
 from .stylesheets import classes_in_html, inline_stylesheets, prune_css
 
 __all__ = ["asset_refs", "inline_script_hashes", "precache_manifest", "seal_site"]
@@ -71,10 +72,7 @@ def _pruned(css: str, classes: set[str], cache: Path | None) -> str:
         return path.read_text("utf-8")
     except FileNotFoundError:
         pruned = prune_css(css, classes)
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(pruned, "utf-8")
-        tmp.replace(path)
+        replace_file(path, pruned.encode("utf-8"))
         return pruned
 
 

@@ -109,9 +109,6 @@ class Inbox:
     def __len__(self) -> int:
         return len(self._index)
 
-    def __contains__(self, submission_id: str) -> bool:
-        return submission_id in self._index
-
     def fingerprint(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
         return entry.fingerprint if entry else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from sync_server.inbox import Inbox
 from tests.e2e.conftest import open_station, outbox_count, submit
 from tests.sync_server.test_receipt import VECTORS
 
@@ -65,8 +66,6 @@ def test_phone_with_consent_reaches_the_inbox(world, page):
     page.check("input[name=consent]")
     page.click("button[type=submit]")
     page.wait_for_selector("text=已提交")
-    from sync_server.inbox import Inbox
-
     with Inbox(world.server.data_dir, writer=False) as inbox:
         [record] = list(inbox.records())
     assert record["phone"] == "13812345678" and record["consent"] is True
