@@ -131,9 +131,21 @@ class KeyedFile:
         return dict(self._docs)
 
     def put(self, key: str, value: dict[str, Any]) -> None:
+        self.put_many({key: value})
+
+    def put_many(self, values: dict[str, dict[str, Any]]) -> None:
+        """Insert or replace several documents in one atomic write: all or none."""
         self.refresh()
-        doc_id = self._ids.get(key) or max(self._ids.values(), default=0) + 1
-        with _open(self.path) as db:
-            db.table(TABLE).upsert(Document({**value, "_key": key}, doc_id=doc_id))
-        self._ids[key], self._docs[key] = doc_id, dict(value)
+        ids = dict(self._ids)
+        docs = []
+        for key, value in values.items():
+            ids[key] = ids.get(key) or max(ids.values(), default=0) + 1
+            docs.append(Document({**value, "_key": key}, doc_id=ids[key]))
+        # One storage write for the whole set, in TinyDB's own file format.
+        storage = AtomicJSONStorage(self.path)
+        data = storage.read() or {}
+        data.setdefault(TABLE, {}).update({str(doc.doc_id): dict(doc) for doc in docs})
+        storage.write(data)
+        self._ids = ids
+        self._docs.update({key: dict(value) for key, value in values.items()})
         self._stamp = self.path.stat().st_mtime_ns

@@ -157,7 +157,11 @@ class TriageBook:
         return self.file.items()
 
     def put(self, submission_id: str, entry: dict[str, Any]) -> None:
-        self.file.put(submission_id, entry)
+        self.put_many({submission_id: entry})
+
+    def put_many(self, entries: dict[str, dict[str, Any]]) -> None:
+        """Store several entries in one atomic write: a merge changes two records or none."""
+        self.file.put_many(entries)
 
 
 def now_utc() -> datetime:

@@ -180,9 +180,11 @@ async def record_action(request: Request, account, session, form) -> Response:
     if action == "merge":
         history = {"at": entry["updated_at"], "by": account.name, "action": "merged_from", "from": target.triage["status"],
                    "to": target.triage["status"], "note": f"合并了回执码 {row.record['receipt']} 的记录"}
-        state.triage.put(target.id, {**target.triage, "merged": [*target.triage["merged"], row.id],
-                                     "history": [*target.triage["history"], history]})
-    state.triage.put(row.id, entry)
+        state.triage.put_many({target.id: {**target.triage, "merged": [*target.triage["merged"], row.id],
+                                           "history": [*target.triage["history"], history]},
+                               row.id: entry})
+    else:
+        state.triage.put(row.id, entry)
     return RedirectResponse(back, status_code=303)
 
 
