@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
+import pytest
 
 from sync_server.accounts import Accounts, check_password
 from sync_server.backup import BackupIncomplete, verify
@@ -299,6 +300,8 @@ def scenario_compaction(root: Path, registry: Path, figures: Figures, chaos: ran
         figures.add("triage compaction", kills=int(killed), records=len(entries), violations=bad)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(400)
 def test_every_write_path_killed_at_random_keeps_its_invariants(tmp_path, registry_file, built_site):
     figures = Figures()
     scenarios = {
