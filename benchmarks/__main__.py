@@ -30,6 +30,8 @@ TARGETS = {
     "store_batch_ms_10k": ("ms", "", None),
     "store_batch_ms_100k": ("ms", "<= 2x 1k", lambda r: r["store_batch_ms_100k"] <= 2 * r["store_batch_ms_1k"]),
     "baseline_tinydb_insert_ms_100k": ("ms", "baseline", None),
+    "triage_change_ms_30k": ("ms", "< 100", lambda r: r["triage_change_ms_30k"] < 100),
+    "backup_restore_s_100k": ("s", "< 60", lambda r: r["backup_restore_s_100k"] < 60),
     "sync_1000_queued_s": ("s", "< 10", lambda r: r["sync_1000_queued_s"] < 10),
 }
 
