@@ -26,7 +26,7 @@ import fcntl
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,9 @@ class Inbox:
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.damaged: list[Path] = []  # where each damaged segment is now (quarantined by a writer)
+        # Told of every record stored or changed (a list of records), after the write is
+        # durable: for a read-side index to follow without rescanning. Set it after open.
+        self.on_change: Callable[[list[dict[str, Any]]], None] | None = None
         self._index: dict[str, _Entry] = {}
         self._receipts: dict[str, str] = {}
         self._counts: dict[int, int] = {}
@@ -228,12 +231,14 @@ class Inbox:
             self._counts[number] = len(updated)
             for record in records:
                 self._remember(number, record)
+        if self.on_change is not None:
+            self.on_change([dict(r) for r in records])
 
     def redact_phones(self, submission_ids: set[str]) -> int:
         """Remove the phone, its consent and its fingerprint from these records (retention);
         returns how many changed. Each affected segment is replaced in one atomic write."""
         self._writable()
-        changed = 0
+        changed: list[dict[str, Any]] = []
         with self._write_lock:
             for number in sorted({self._index[i].segment for i in submission_ids if i in self._index}):
                 records = self._segment_records(number)
@@ -246,8 +251,10 @@ class Inbox:
                 tinystore.write_docs(self._segment_path(number), records, TABLE)
                 if number == self._open_number:
                     self._open_records = records
-                changed += len(hits)
-        return changed
+                changed += hits
+        if changed and self.on_change is not None:
+            self.on_change([dict(r) for r in changed])
+        return len(changed)
 
     def backup(self, dest: str | Path) -> int:
         """`minqing backup`: the whole data folder (see `backup.make_backup`); records copied."""

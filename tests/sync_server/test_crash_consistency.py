@@ -162,7 +162,7 @@ def scenario_backup(root: Path, registry: Path, figures: Figures, chaos: random.
     while figures.more("backup", n):
         n += 1
         dest = root / f"backup-{n}"
-        killed = _killed_run([*CLI, "backup", str(dest), "--data-dir", str(data)], chaos, 1.0)
+        killed = _killed_run([*CLI, "backup", str(dest), "--data-dir", str(data)], chaos, 2.5)
         try:
             manifest = verify(dest)
             complete = True
@@ -223,7 +223,7 @@ def _merge_pairs(entries: dict[str, dict]) -> int:
 
 def scenario_office_server(root: Path, registry: Path, site: Path, figures: Figures, chaos: random.Random) -> None:
     data = root / "office"
-    items = _fill(data, registry, 200)
+    items = _fill(data, registry, 80)
     Accounts(data).add("amy", PASSWORD, "staff", "王干事")
     with Inbox(data, writer=False) as inbox:
         receipts = {i["id"]: inbox.receipt(i["id"]) for i in items}
