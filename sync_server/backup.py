@@ -106,6 +106,8 @@ def make_backup(data_dir: Path, dest: Path, now: datetime | None = None) -> Back
         raise FileExistsError(f"{dest} is not empty: a backup goes into a new or empty folder")
     if not data_dir.is_dir():
         raise FileNotFoundError(f"there is no data folder at {data_dir}")
+    if dest.resolve().is_relative_to(data_dir.resolve()):
+        raise FileExistsError(f"{dest} is inside the data folder: a backup goes elsewhere (another disk, ideally)")
     tinystore.private_dir(dest)
     os.chmod(dest, 0o700)
     _write_private(dest / MARKER, b"a minqing backup: complete only once MANIFEST.json exists\n")

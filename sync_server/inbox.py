@@ -71,6 +71,8 @@ class Inbox:
             tinystore.private_dir(self.data_dir)
             refuse_incomplete_backup(self.data_dir, serving=True)
             tinystore.private_dir(self.folder)
+            for folder in (self.data_dir, self.folder):  # folders an older version made 0755
+                os.chmod(folder, 0o700)
             self._take_lock()
         else:
             refuse_incomplete_backup(self.data_dir, serving=False)

@@ -123,3 +123,10 @@ def test_backup_while_serving_is_whole(tmp_path, office_data, built_site, regist
     with Inbox(tmp_path / "b", writer=False) as inbox:
         assert len(inbox) == 30
     assert os.path.exists(tmp_path / "b" / "office" / "triage.log")
+
+
+def test_a_backup_inside_the_data_folder_is_refused(office_data):
+    data, _ = office_data
+    with pytest.raises(FileExistsError, match="inside the data folder"):
+        backup.make_backup(data, data / "backup")
+    assert not (data / "backup").exists()
