@@ -16,11 +16,10 @@ from sync_server import backup
 from sync_server.accounts import Accounts
 from sync_server.inbox import Inbox
 from sync_server.installation import installation_key
-from sync_server.kiosk_import import import_local
 from sync_server.triage import new_entry
 from sync_server.triagebook import TriageBook
 from tests.server_process import ServerProcess
-from tests.sync_server.conftest import make_item
+from tests.sync_server.conftest import make_item, store_items
 
 PASSWORD = "correct-horse-battery"
 
@@ -33,7 +32,7 @@ def _minqing(*args: str) -> subprocess.CompletedProcess:
 def office_data(tmp_path, registry_file):
     data = tmp_path / "data"
     items = [make_item(feeling=f"第{n}条") for n in range(30)]
-    import_local(data, registry_file, "kiosk-1", items)
+    store_items(data, registry_file, items)
     Accounts(data).add("amy", PASSWORD, "staff", "王干事")
     TriageBook(data).put(items[0]["id"], {**new_entry(items[0]["created_at"]), "status": "accepted"})
     (data / "keys").mkdir(mode=0o700)

@@ -40,7 +40,7 @@ from sync_server.inbox import Inbox
 from sync_server.triage import new_entry
 from sync_server.triagebook import TriageBook
 from tests.server_process import ServerProcess
-from tests.sync_server.conftest import make_item
+from tests.sync_server.conftest import make_item, store_items
 
 KILLS = 30
 PASSWORD = "correct-horse-battery"
@@ -100,10 +100,8 @@ def _records(data: Path) -> list[dict]:
 
 
 def _fill(data: Path, registry: Path, count: int, **fields) -> list[dict]:
-    from sync_server.kiosk_import import import_local
-
     items = [make_item(feeling=f"第{n}条", **fields) for n in range(count)]
-    import_local(data, registry, "kiosk-1", items)
+    store_items(data, registry, items)
     return items
 
 

@@ -11,10 +11,9 @@ from starlette.testclient import TestClient
 
 from sync_server.app import create_app
 from sync_server.inbox import Inbox
-from sync_server.kiosk_import import import_local
 from sync_server.triage import new_entry
 from sync_server.triagebook import LOG_NAME, TriageBook
-from tests.sync_server.conftest import make_item
+from tests.sync_server.conftest import make_item, store_items
 
 
 def _minqing(*args: str) -> subprocess.CompletedProcess:
@@ -24,8 +23,8 @@ def _minqing(*args: str) -> subprocess.CompletedProcess:
 def _two_segments(settings, registry_file):
     first = [make_item(feeling=f"第{n}条") for n in range(1000)]
     second = [make_item(feeling=f"后来第{n}条") for n in range(10)]
-    import_local(settings.data_dir, registry_file, "kiosk-1", first)
-    import_local(settings.data_dir, registry_file, "kiosk-1", second)
+    store_items(settings.data_dir, registry_file, first)
+    store_items(settings.data_dir, registry_file, second)
     return first, second
 
 

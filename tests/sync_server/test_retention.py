@@ -13,12 +13,11 @@ from starlette.testclient import TestClient
 
 from sync_server.app import create_app
 from sync_server.inbox import Inbox
-from sync_server.kiosk_import import import_local
 from sync_server.retention import RetentionPolicy, run_retention
 from sync_server.settings import Settings
 from sync_server.triage import new_entry
 from sync_server.triagebook import TriageBook
-from tests.sync_server.conftest import make_item
+from tests.sync_server.conftest import make_item, store_items
 
 NEVER_TRIAGED, CLOSED, OPEN = "13800000001", "13800000002", "13800000003"
 
@@ -31,7 +30,7 @@ def _bytes_of(folder) -> bytes:
 def stored(tmp_path, registry_file):
     data = tmp_path / "data"
     items = {phone: make_item(phone=phone, consent=True, feeling=f"电话{phone[-1]}") for phone in (NEVER_TRIAGED, CLOSED, OPEN)}
-    import_local(data, registry_file, "kiosk-1", list(items.values()))
+    store_items(data, registry_file, list(items.values()))
     with Inbox(data, writer=False) as inbox:
         received = datetime.fromisoformat(inbox.get(items[OPEN]["id"])["received_at"])
     book = TriageBook(data)
