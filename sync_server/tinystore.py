@@ -233,7 +233,9 @@ class KeyedFile:
                 raise DamagedFile(self.path, "a document has no key")
         except DamagedFile as exc:
             kept = quarantine(self.path, self.data_dir, move=False)
-            self.problem = f"{exc}; a copy is in {kept.relative_to(self.data_dir)}, and it is read as empty"
+            # Named relative to the data folder: this sentence is also in /api/health.
+            name = self.path.relative_to(self.data_dir)
+            self.problem = f"{name} is damaged ({exc.reason}); a copy is in {kept.relative_to(self.data_dir)}, read as empty"
             docs = []
         else:
             self.problem = None

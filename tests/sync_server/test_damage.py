@@ -81,7 +81,7 @@ def test_a_damaged_legacy_triage_file_is_quarantined_and_the_server_starts(setti
     (settings.data_dir / "office" / "triage.json").write_text('{"documents": {"1": {"_key": "a", "sta')
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         health = client.get("/api/health").json()
-        assert health["records"] == 1010 and "triage.json is damaged" in health["problems"][0]
+        assert health["records"] == 1010 and health["problems"][0].startswith("office/triage.json is damaged")
     assert list((settings.data_dir / "quarantine" / "office").glob("triage.json.*"))
 
 
@@ -91,4 +91,4 @@ def test_a_damaged_accounts_file_is_named_and_the_inbox_still_served(settings, r
     (settings.data_dir / "office" / "users.json").write_text("{broken")
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         health = client.get("/api/health").json()
-        assert health["records"] == 1010 and "users.json is damaged" in health["problems"][0]
+        assert health["records"] == 1010 and health["problems"][0].startswith("office/users.json is damaged")
