@@ -1,0 +1,68 @@
+"""seal.js in Chromium against the shared vectors, and sealed in the page, opened in Python."""
+
+from __future__ import annotations
+
+import base64
+
+from sync_server import sealing
+from tests.sync_server.test_sealing import VECTORS, _vector_key
+
+OPEN_VECTORS = """async (vectors) => {
+  const seal = await import('/js/seal.js');
+  const jwk = vectors.recipient.private_jwk;
+  const key = await crypto.subtle.importKey('jwk', {...jwk, ext: true}, {name: 'ECDH', namedCurve: 'P-256'}, false,
+                                            ['deriveBits']);
+  const point = seal.fromBase64url(vectors.recipient.key);
+  const opened = [];
+  for (const c of vectors.cases) opened.push(await seal.openSubmission(c.clear, c.sealed, key, point));
+  const refused = [];
+  for (const f of vectors.failures) {
+    try { await seal.openSubmission(f.clear, f.sealed, key, point); refused.push({name: f.name, code: null}); }
+    catch (e) { refused.push({name: f.name, code: e.code || String(e), message: e.message}); }
+  }
+  return {opened, refused, kid: await seal.keyId(point)};
+}"""
+
+SEAL_IN_PAGE = """async ([cases, publicKey]) => {
+  const seal = await import('/js/seal.js');
+  const out = [];
+  for (const c of cases) out.push(await seal.sealSubmission(c.clear, c.plain, publicKey));
+  return out;
+}"""
+
+
+def test_seal_js_opens_every_vector_and_refuses_every_alteration(world, page):
+    page.goto(world.server.url + "/")
+    result = page.evaluate(OPEN_VECTORS, VECTORS)
+    assert result["kid"] == VECTORS["recipient"]["kid"]
+    assert result["opened"] == [case["plain"] for case in VECTORS["cases"]]
+    for failure, refused in zip(VECTORS["failures"], result["refused"], strict=True):
+        assert refused["code"] == failure["error"], failure["name"]
+        assert "加密" in refused["message"] or "钥匙" in refused["message"]
+
+
+def test_what_seal_js_seals_python_opens_and_pads_alike(world, page):
+    page.goto(world.server.url + "/")
+    cases = VECTORS["cases"]
+    sealed = page.evaluate(SEAL_IN_PAGE, [cases, {"kid": VECTORS["recipient"]["kid"], "key": VECTORS["recipient"]["key"]}])
+    private = _vector_key()
+    for case, envelope in zip(cases, sealed, strict=True):
+        sealing.check_envelope(envelope)
+        opened = sealing.open_text(case["clear"], envelope, private)
+        assert (opened.feeling, opened.suggestion) == (case["plain"]["feeling"], case["plain"]["suggestion"])
+        assert sealing.open_phone(case["clear"], envelope, private) == case["plain"]["phone"]
+        for part in ("text", "phone"):
+            if envelope[part] is not None:
+                # Same plaintext bytes and padding on both sides: same length (the ephemeral key differs).
+                assert len(base64.urlsafe_b64decode(envelope[part] + "==")) == \
+                    len(base64.urlsafe_b64decode(case["sealed"][part] + "=="))
+
+
+def test_seal_js_refuses_a_key_whose_id_does_not_match(world, page):
+    page.goto(world.server.url + "/")
+    bad = {"kid": "0123456789abcdef", "key": VECTORS["recipient"]["key"]}
+    code = page.evaluate("""async ([c, k]) => {
+      const seal = await import('/js/seal.js');
+      try { await seal.sealSubmission(c.clear, c.plain, k); return null; } catch (e) { return e.code; }
+    }""", [VECTORS["cases"][0], bad])
+    assert code == "bad_key"
