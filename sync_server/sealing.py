@@ -50,12 +50,14 @@ __all__ = [
     "check_envelope",
     "generate_private_key",
     "key_id",
+    "open_bytes",
     "open_phone",
     "open_text",
     "private_from_bytes",
     "private_to_bytes",
     "public_key_of",
     "seal",
+    "seal_bytes",
 ]
 
 VERSION = 1
@@ -184,6 +186,16 @@ def seal(clear: Mapping[str, Any], feeling: str, suggestion: str, phone: str | N
     if phone:
         sealed_phone = _b64(_SUITE.encrypt(_pad(_plain({"phone": phone})), recipient, info=_info("phone", key.kid, clear)))
     return {"v": VERSION, "suite": SUITE, "kid": key.kid, "text": _b64(text), "phone": sealed_phone}
+
+
+def seal_bytes(key: PublicKey, info: bytes, plaintext: bytes) -> bytes:
+    """One HPKE message of the same suite, for other uses (sector keys sealed to a holder)."""
+    return _SUITE.encrypt(plaintext, ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), key.point), info=info)
+
+
+def open_bytes(private: ec.EllipticCurvePrivateKey, info: bytes, message: bytes) -> bytes:
+    """Open what `seal_bytes` sealed; InvalidTag (from cryptography) when it does not open."""
+    return _SUITE.decrypt(message, private, info=info)
 
 
 def check_envelope(sealed: Any) -> dict[str, Any]:
