@@ -16,9 +16,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from build_scripts.publish import build_site
     from build_scripts.registry import RegistryError
 
+    if args.public_keys is None and Path("data/keys/public.json").exists():
+        args.public_keys = Path("data/keys/public.json")
     started = time.perf_counter()
     try:
-        report = build_site(Path(args.config), args.registry, args.site_dir)
+        report = build_site(Path(args.config), args.registry, args.site_dir, args.public_keys)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -219,6 +221,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--config", default="mkdocs.yml", help="MkDocs configuration (default: mkdocs.yml)")
     build.add_argument("--registry", type=Path, help="station registry (default: the one mkdocs.yml names)")
     build.add_argument("--site-dir", type=Path, help="output folder (default: site_dir of mkdocs.yml)")
+    build.add_argument("--public-keys", type=Path, help="sealed records: the public-key file `minqing keys init` wrote, "
+                       "published as keys.json (default: data/keys/public.json when it exists)")
     build.set_defaults(func=_cmd_build)
 
     serve = sub.add_parser("serve", help="serve the built site and the upload API")
