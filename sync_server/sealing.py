@@ -42,12 +42,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 __all__ = [
     "BLOCK",
+    "SEALED_FIELDS",
     "SUITE",
     "VERSION",
     "PublicKey",
     "SealError",
     "Opened",
     "check_envelope",
+    "check_sealed_record",
     "generate_private_key",
     "key_id",
     "open_bytes",
@@ -58,6 +60,8 @@ __all__ = [
     "public_key_of",
     "seal",
     "seal_bytes",
+    "seal_record",
+    "without_phone",
 ]
 
 VERSION = 1
@@ -248,3 +252,44 @@ def open_phone(clear: Mapping[str, Any], sealed: Mapping[str, Any], private: ec.
         return None
     _check_key(sealed, private)
     return str(_open("phone", sealed["phone"], clear, sealed["kid"], private).get("phone", ""))
+
+
+# --- records -----------------------------------------------------------------------
+# What integration needs: the server seals on arrival (no JavaScript, no WebCrypto, no
+# keys published yet) and `keys seal-existing` seals stored records, both with
+# `seal_record`; intake checks a browser-sealed record with `check_sealed_record`.
+
+SEALED_FIELDS = ("feeling", "suggestion", "phone")
+
+
+def seal_record(record: Mapping[str, Any], key: PublicKey) -> dict[str, Any]:
+    """The record with its words and phone replaced by `sealed`; everything else as it was."""
+    if "sealed" in record:
+        raise ValueError("the record is already sealed")
+    sealed = seal(record, record.get("feeling") or "", record.get("suggestion") or "", record.get("phone") or None, key)
+    return {**{k: v for k, v in record.items() if k not in SEALED_FIELDS}, "sealed": sealed}
+
+
+def check_sealed_record(record: Mapping[str, Any], sector_of_kid: Mapping[str, str], station_sector: str) -> None:
+    """A browser-sealed record as the server can check it: no plain words beside the
+    envelope, a well-formed envelope, a key id the office made, for the station's sector."""
+    if any(record.get(field) for field in SEALED_FIELDS):
+        raise _bad("a sealed record must not carry feeling, suggestion or phone in clear")
+    sealed = check_envelope(record.get("sealed"))
+    sector = sector_of_kid.get(sealed["kid"])
+    if sector is None:
+        raise SealError("unknown_key", "这条记录所用的加密钥匙本系统不认识，请刷新页面后重新提交。",
+                        f"unknown key id {sealed['kid']}")
+    if sector != station_sector:
+        raise SealError("wrong_sector", "这条记录的加密钥匙与民情哨所属领域不符，请刷新页面后重新提交。",
+                        f"key {sealed['kid']} belongs to {sector}, the station to {station_sector}")
+    if sealed["phone"] is not None and not record.get("consent"):
+        raise _bad("a sealed phone needs consent")
+
+
+def without_phone(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Retention on a sealed record: drop the phone message; the text still opens."""
+    out = dict(record)
+    if isinstance(out.get("sealed"), Mapping):
+        out["sealed"] = {**out["sealed"], "phone": None}
+    return out

@@ -4,8 +4,31 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
+from build_scripts.publish import build_site
 from sync_server import sealing
+from sync_server.keys import Keyring
+from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
+from tests.server_process import ServerProcess
 from tests.sync_server.test_sealing import VECTORS, _vector_key
+
+
+class Keyed:
+    def __init__(self, keyring: Keyring, recovery: str, server: ServerProcess) -> None:
+        self.keyring, self.recovery, self.server = keyring, recovery, server
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory):
+    """One built site with the public-order sector's key published, and its server."""
+    root = tmp_path_factory.mktemp("sealed")
+    keyring = Keyring(root / "data")
+    recovery = keyring.init(["public-order"])
+    build_site(MKDOCS_YML, SAMPLE_REGISTRY, root / "site", keyring.public_path)
+    server = ServerProcess(root / "data", root / "site", SAMPLE_REGISTRY).start()
+    yield Keyed(keyring, recovery, server)
+    server.stop()
 
 OPEN_VECTORS = """async (vectors) => {
   const seal = await import('/js/seal.js');
@@ -31,8 +54,8 @@ SEAL_IN_PAGE = """async ([cases, publicKey]) => {
 }"""
 
 
-def test_seal_js_opens_every_vector_and_refuses_every_alteration(world, page):
-    page.goto(world.server.url + "/")
+def test_seal_js_opens_every_vector_and_refuses_every_alteration(keyed, page):
+    page.goto(keyed.server.url + "/")
     result = page.evaluate(OPEN_VECTORS, VECTORS)
     assert result["kid"] == VECTORS["recipient"]["kid"]
     assert result["opened"] == [case["plain"] for case in VECTORS["cases"]]
@@ -41,8 +64,8 @@ def test_seal_js_opens_every_vector_and_refuses_every_alteration(world, page):
         assert "加密" in refused["message"] or "钥匙" in refused["message"]
 
 
-def test_what_seal_js_seals_python_opens_and_pads_alike(world, page):
-    page.goto(world.server.url + "/")
+def test_what_seal_js_seals_python_opens_and_pads_alike(keyed, page):
+    page.goto(keyed.server.url + "/")
     cases = VECTORS["cases"]
     sealed = page.evaluate(SEAL_IN_PAGE, [cases, {"kid": VECTORS["recipient"]["kid"], "key": VECTORS["recipient"]["key"]}])
     private = _vector_key()
@@ -58,11 +81,37 @@ def test_what_seal_js_seals_python_opens_and_pads_alike(world, page):
                     len(base64.urlsafe_b64decode(case["sealed"][part] + "=="))
 
 
-def test_seal_js_refuses_a_key_whose_id_does_not_match(world, page):
-    page.goto(world.server.url + "/")
+def test_seal_js_refuses_a_key_whose_id_does_not_match(keyed, page):
+    page.goto(keyed.server.url + "/")
     bad = {"kid": "0123456789abcdef", "key": VECTORS["recipient"]["key"]}
     code = page.evaluate("""async ([c, k]) => {
       const seal = await import('/js/seal.js');
       try { await seal.sealSubmission(c.clear, c.plain, k); return null; } catch (e) { return e.code; }
     }""", [VECTORS["cases"][0], bad])
     assert code == "bad_key"
+
+
+SEAL_RECORD = """async (record) => {
+  const seal = await import('/js/seal.js');
+  const keys = await (await fetch('/keys.json')).json();
+  return await seal.sealRecord(record, keys);
+}"""
+
+
+def test_a_record_sealed_with_the_published_keys_holds_no_words_and_opens_in_python(keyed, page):
+    page.goto(keyed.server.url + "/")
+    record = {"id": "r1", "station_id": "rulin-industrial-park", "created_at": "2026-11-28T01:00:00.000Z",
+              "rating": "fair", "consent": True, "feeling": "金丝雀", "suggestion": "建议", "phone": "13912345678"}
+    sealed = page.evaluate(SEAL_RECORD, record)
+    assert set(sealed) == {"id", "station_id", "created_at", "rating", "consent", "sealed"}
+    sealing.check_sealed_record(sealed, keyed.keyring.sector_of(), "public-order")
+    _, private = keyed.keyring.unlock_recovery(keyed.recovery).private(sealed["sealed"]["kid"])
+    assert sealing.open_text(sealed, sealed["sealed"], private).feeling == "金丝雀"
+    assert sealing.open_phone(sealed, sealed["sealed"], private) == "13912345678"
+
+
+def test_without_a_published_key_for_the_station_the_page_leaves_sealing_to_the_server(keyed, page):
+    page.goto(keyed.server.url + "/")
+    record = {"id": "r2", "station_id": "jintan-east-bus", "created_at": "2026-11-28T01:00:00.000Z",
+              "rating": None, "consent": False, "feeling": "无钥匙", "suggestion": "", "phone": None}
+    assert page.evaluate(SEAL_RECORD, record) is None

@@ -143,3 +143,44 @@ def test_a_lone_surrogate_in_a_clear_field_is_a_clear_error(key):
     with pytest.raises(SealError) as caught:
         sealing.open_text({**CLEAR, "id": "\ud800"}, sealed, private)
     assert caught.value.code == "bad_envelope"
+
+
+RECORD = {**CLEAR, "consent": True, "feeling": "金丝雀感受", "suggestion": "金丝雀建议", "phone": "13912345678",
+          "received_at": "2026-11-28T01:02:04+00:00", "flags": []}
+
+
+def test_seal_record_keeps_the_clear_fields_and_seals_the_rest(key):
+    private, public = key
+    sealed = sealing.seal_record(RECORD, public)
+    assert not set(sealing.SEALED_FIELDS) & set(sealed)
+    assert {k: sealed[k] for k in ("id", "station_id", "created_at", "rating", "consent", "received_at", "flags")} == \
+        {k: RECORD[k] for k in ("id", "station_id", "created_at", "rating", "consent", "received_at", "flags")}
+    assert "金丝雀" not in json.dumps(sealed, ensure_ascii=False) and "13912345678" not in json.dumps(sealed)
+    assert sealing.open_text(sealed, sealed["sealed"], private).suggestion == "金丝雀建议"
+    with pytest.raises(ValueError, match="already sealed"):
+        sealing.seal_record(sealed, public)
+
+
+def test_a_browser_sealed_record_is_checked_for_key_sector_and_leftover_words(key):
+    _, public = key
+    sealed = sealing.seal_record(RECORD, public)
+    known = {public.kid: "public-order"}
+    sealing.check_sealed_record(sealed, known, "public-order")
+    for record, kids, sector, code in (
+        (sealed, {}, "public-order", "unknown_key"),
+        (sealed, known, "transport", "wrong_sector"),
+        ({**sealed, "feeling": "明文"}, known, "public-order", "bad_envelope"),
+        ({**sealed, "consent": False}, known, "public-order", "bad_envelope"),
+        ({**sealed, "sealed": None}, known, "public-order", "bad_envelope"),
+    ):
+        with pytest.raises(SealError) as caught:
+            sealing.check_sealed_record(record, kids, sector)
+        assert caught.value.code == code
+
+
+def test_retention_on_a_sealed_record_drops_only_the_phone(key):
+    private, public = key
+    kept = sealing.without_phone(sealing.seal_record(RECORD, public))
+    assert kept["sealed"]["phone"] is None
+    assert sealing.open_text(kept, kept["sealed"], private).feeling == "金丝雀感受"
+    assert sealing.open_phone(kept, kept["sealed"], private) is None

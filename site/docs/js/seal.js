@@ -184,3 +184,17 @@ export async function openSubmission(clear, sealed, privateKey, point) {
   const phone = sealed.phone === null ? null : (await open("phone", sealed.phone)).phone;
   return { feeling: text.feeling, suggestion: text.suggestion, phone };
 }
+
+/**
+ * What form.js and kiosk.js call before a record enters IndexedDB: the record with its
+ * words and phone replaced by `sealed`, to the key keys.json names for its station.
+ * Null when this page cannot seal (no WebCrypto: plain HTTP) or no key is published for
+ * the station: the caller then sends the record as today and the server seals it.
+ */
+export async function sealRecord(record, keys) {
+  const kid = keys && keys.v === 1 && keys.stations ? keys.stations[record.station_id] : undefined;
+  if (!kid || !sealingAvailable() || !keys.keys[kid]) return null;
+  const sealed = await sealSubmission(record, record, { kid, key: keys.keys[kid].key });
+  const { feeling: _f, suggestion: _s, phone: _p, ...clear } = record;
+  return { ...clear, sealed };
+}
