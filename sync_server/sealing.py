@@ -74,6 +74,7 @@ MAX_TEXT_BLOCKS = 96
 _LABEL = b"minqing-seal-v1"
 _KID = re.compile(r"^[0-9a-f]{16}$")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+_LONE = re.compile("[\ud800-\udfff]")
 _SUITE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
 
@@ -184,6 +185,7 @@ def _plain(obj: dict[str, str]) -> bytes:
 def seal(clear: Mapping[str, Any], feeling: str, suggestion: str, phone: str | None, key: PublicKey) -> dict[str, Any]:
     """The `sealed` object for a record whose clear fields are `clear`."""
     recipient = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), key.point)
+    feeling, suggestion = _LONE.sub("\ufffd", feeling), _LONE.sub("\ufffd", suggestion)
     text = _SUITE.encrypt(_pad(_plain({"feeling": feeling, "suggestion": suggestion})), recipient,
                           info=_info("text", key.kid, clear))
     sealed_phone = None
@@ -228,9 +230,13 @@ def _open(part: str, message: str, clear: Mapping[str, Any], kid: str, private: 
             raise
         raise _tampered(part) from None
     try:
-        return json.loads(_unpad(padded).decode("utf-8"))
+        body = json.loads(_unpad(padded).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise _bad(f"the {part} plaintext is not UTF-8 JSON") from None
+    if not isinstance(body, dict):
+        raise _bad(f"the {part} plaintext is not a JSON object")
+    # JSON can carry a lone surrogate as an escape; it would break every page showing it.
+    return {k: _LONE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in body.items()}
 
 
 def _check_key(sealed: Mapping[str, Any], private: ec.EllipticCurvePrivateKey) -> None:

@@ -115,3 +115,19 @@ def test_without_a_published_key_for_the_station_the_page_leaves_sealing_to_the_
     record = {"id": "r2", "station_id": "jintan-east-bus", "created_at": "2026-11-28T01:00:00.000Z",
               "rating": None, "consent": False, "feeling": "无钥匙", "suggestion": "", "phone": None}
     assert page.evaluate(SEAL_RECORD, record) is None
+
+
+def test_words_with_a_lone_surrogate_are_sealed_well_formed_and_the_phone_only_with_consent(keyed, page):
+    page.goto(keyed.server.url + "/")
+    record = {"id": "r3", "station_id": "rulin-industrial-park", "created_at": "2026-11-28T01:00:00.000Z",
+              "rating": None, "consent": False, "feeling": "半个", "suggestion": "", "phone": "13912345678"}
+    sealed = page.evaluate("""async (record) => {
+      const seal = await import('/js/seal.js');
+      const keys = await (await fetch('/keys.json')).json();
+      return await seal.sealRecord({...record, feeling: record.feeling + '\\ud83d' + '表情'}, keys);
+    }""", record)
+    assert sealed["sealed"]["phone"] is None
+    _, private = keyed.keyring.unlock_recovery(keyed.recovery).private(sealed["sealed"]["kid"])
+    raw = base64.urlsafe_b64decode(sealed["sealed"]["text"] + "==")
+    plaintext = sealing.open_bytes(private, sealing._info("text", sealed["sealed"]["kid"], sealed), raw)
+    assert "半个\ufffd表情" in sealing._unpad(plaintext).decode("utf-8") and b"\\ud83d" not in plaintext

@@ -184,3 +184,17 @@ def test_retention_on_a_sealed_record_drops_only_the_phone(key):
     assert kept["sealed"]["phone"] is None
     assert sealing.open_text(kept, kept["sealed"], private).feeling == "金丝雀感受"
     assert sealing.open_phone(kept, kept["sealed"], private) is None
+
+
+def test_a_lone_surrogate_in_the_words_is_sealed_as_a_replacement_character(key):
+    private, public = key
+    sealed = sealing.seal(CLEAR, "半个\ud83d表情", "\udc00", None, public)
+    assert sealing.open_text(CLEAR, sealed, private) == sealing.Opened("半个\ufffd表情", "\ufffd")
+
+
+def test_an_envelope_carrying_an_escaped_lone_surrogate_opens_well_formed(key):
+    private, public = key
+    plaintext = sealing._pad(b'{"feeling":"a\\ud800b","suggestion":""}')
+    text = sealing.seal_bytes(public, sealing._info("text", public.kid, CLEAR), plaintext)
+    sealed = {"v": 1, "suite": sealing.SUITE, "kid": public.kid, "text": sealing._b64(text), "phone": None}
+    assert sealing.open_text(CLEAR, sealed, private).feeling == "a\ufffdb"

@@ -148,6 +148,11 @@ export function unpad(data) {
   return data.subarray(0, end - 1);
 }
 
+export function wellFormed(text) {
+  const value = String(text ?? "");
+  return value.toWellFormed ? value.toWellFormed() : value.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+}
+
 /** A key id: the first 64 bits of the SHA-256 of the 65-byte public key, in hex. */
 export async function keyId(point) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", point));
@@ -163,7 +168,9 @@ export async function sealSubmission(clear, { feeling, suggestion, phone }, publ
   const point = fromBase64url(publicKey.key);
   const kid = await keyId(point);
   if (kid !== publicKey.kid) throw new SealError("bad_key", "加密钥匙文件已损坏，请刷新页面。");
-  const text = JSON.stringify({ feeling, suggestion });
+  // A lone surrogate (a half emoji from a broken paste) would survive JSON.stringify as
+  // an escape and break the office's pages later: sealed words are always well formed.
+  const text = JSON.stringify({ feeling: wellFormed(feeling), suggestion: wellFormed(suggestion) });
   const sealed = { v: VERSION, suite: SUITE, kid, text: null, phone: null };
   sealed.text = toBase64url(await hpkeSeal(point, sealInfo("text", kid, clear), pad(utf8.encode(text))));
   if (phone) {
@@ -194,7 +201,9 @@ export async function openSubmission(clear, sealed, privateKey, point) {
 export async function sealRecord(record, keys) {
   const kid = keys && keys.v === 1 && keys.stations ? keys.stations[record.station_id] : undefined;
   if (!kid || !sealingAvailable() || !keys.keys[kid]) return null;
-  const sealed = await sealSubmission(record, record, { kid, key: keys.keys[kid].key });
+  // The phone goes only with consent: the server refuses a sealed phone without it.
+  const words = { feeling: record.feeling || "", suggestion: record.suggestion || "", phone: record.consent ? record.phone : null };
+  const sealed = await sealSubmission(record, words, { kid, key: keys.keys[kid].key });
   const { feeling: _f, suggestion: _s, phone: _p, ...clear } = record;
   return { ...clear, sealed };
 }
