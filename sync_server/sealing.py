@@ -31,14 +31,17 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hpke, serialization
+from cryptography.hazmat.primitives import hashes, hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = [
     "BLOCK",
@@ -46,6 +49,7 @@ __all__ = [
     "SUITE",
     "VERSION",
     "PublicKey",
+    "QuickOpener",
     "SealError",
     "Opened",
     "check_envelope",
@@ -54,10 +58,13 @@ __all__ = [
     "key_id",
     "open_bytes",
     "open_phone",
+    "open_quick",
     "open_text",
     "private_from_bytes",
     "private_to_bytes",
     "public_key_of",
+    "quick_copy",
+    "quick_key",
     "seal",
     "seal_bytes",
     "seal_record",
@@ -299,3 +306,43 @@ def without_phone(record: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("sealed"), Mapping):
         out["sealed"] = {**out["sealed"], "phone": None}
     return out
+
+
+# --- the office's quick-open copy ---------------------------------------------------
+# Opening a sealed text costs one P-256 ECDH (about 0.6 ms here): 100,000 records take a
+# minute. Once an unlocked session has opened a text, the server may keep a second
+# ciphertext of it under a symmetric key of the same sector key, which opens in
+# microseconds. The key is HKDF-SHA-256 of the sector's private scalar (uniformly random,
+# so extraction is sound), with info naming this use and the key id; it is never stored,
+# so the copy is as safe at rest as the envelope. AES-256-GCM, a random 96-bit nonce, and
+# the same clear fields bound as associated data (labelled "quick").
+
+def quick_key(private: ec.EllipticCurvePrivateKey) -> bytes:
+    kid = public_key_of(private).kid
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"minqing-quick-v1" + kid.encode()).derive(private_to_bytes(private))
+
+
+def quick_copy(clear: Mapping[str, Any], kid: str, opened: Opened, key: bytes) -> str:
+    nonce = os.urandom(12)
+    body = _pad(_plain({"feeling": opened.feeling, "suggestion": opened.suggestion}))
+    return _b64(nonce + AESGCM(key).encrypt(nonce, body, _info("quick", kid, clear)))
+
+
+class QuickOpener:
+    """Opens quick copies under one sector key; holds the AES context, built once."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def open(self, clear: Mapping[str, Any], kid: str, copy: str) -> Opened:
+        raw = _unb64(copy)
+        try:
+            padded = self._aead.decrypt(raw[:12], raw[12:], _info("quick", kid, clear))
+        except (InvalidTag, ValueError):
+            raise _tampered("quick copy") from None
+        body = json.loads(_unpad(padded).decode("utf-8"))
+        return Opened(body["feeling"], body["suggestion"])
+
+
+def open_quick(clear: Mapping[str, Any], kid: str, copy: str, key: bytes) -> Opened:
+    return QuickOpener(key).open(clear, kid, copy)

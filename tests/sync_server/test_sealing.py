@@ -198,3 +198,24 @@ def test_an_envelope_carrying_an_escaped_lone_surrogate_opens_well_formed(key):
     text = sealing.seal_bytes(public, sealing._info("text", public.kid, CLEAR), plaintext)
     sealed = {"v": 1, "suite": sealing.SUITE, "kid": public.kid, "text": sealing._b64(text), "phone": None}
     assert sealing.open_text(CLEAR, sealed, private).feeling == "a\ufffdb"
+
+
+def test_a_quick_copy_opens_with_the_sectors_quick_key_and_only_for_its_record(key):
+    private, public = key
+    sealed = sealing.seal(CLEAR, "快速", "副本", None, public)
+    opened = sealing.open_text(CLEAR, sealed, private)
+    qkey = sealing.quick_key(private)
+    copy = sealing.quick_copy(CLEAR, public.kid, opened, qkey)
+    assert "快速" not in copy
+    assert sealing.open_quick(CLEAR, public.kid, copy, qkey) == opened
+    for clear, kid, k in ((CLEAR | {"station_id": "jintan-east-bus"}, public.kid, qkey),
+                          (CLEAR, public.kid, sealing.quick_key(sealing.generate_private_key())),
+                          (CLEAR, "0123456789abcdef", qkey)):
+        with pytest.raises(SealError) as caught:
+            sealing.open_quick(clear, kid, copy, k)
+        assert caught.value.code == "tampered"
+
+
+def test_quick_keys_differ_per_sector_key(key):
+    private, _ = key
+    assert sealing.quick_key(private) == sealing.quick_key(private) != sealing.quick_key(sealing.generate_private_key())
