@@ -17,9 +17,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from build_scripts.publish import build_site
     from build_scripts.registry import RegistryError
 
+    if args.public_keys is None and Path("data/keys/public.json").exists():
+        args.public_keys = Path("data/keys/public.json")
     started = time.perf_counter()
     try:
-        report = build_site(Path(args.config), args.registry, args.site_dir)
+        report = build_site(Path(args.config), args.registry, args.site_dir, args.public_keys)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -237,30 +239,30 @@ def _cmd_inbox_retention(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_password(args: argparse.Namespace) -> str:
-    import getpass
-
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("password: ")
-    if first != getpass.getpass("again: "):
-        raise ValueError("the two passwords differ")
-    return first
-
-
 def _cmd_office_user(args: argparse.Namespace) -> int:
+    from . import keys_commands
     from .accounts import AccountError, Accounts
+    from .keys import KeysError
 
     accounts = Accounts(args.data_dir)
+    secrets = keys_commands.Secrets(getattr(args, "password_stdin", False))
+
+    def new_password() -> str:
+        return secrets.ask("password: ", confirm=True)
+
     try:
         if args.office_command == "add-user":
             sectors = [s for s in (args.sectors or "").split(",") if s]
-            accounts.add(args.name, _read_password(args), args.role, args.display or "", sectors, args.department or "")
+            by = keys_commands.before_add_user(args, secrets)
+            password = new_password()
+            accounts.add(args.name, password, args.role, args.display or "", sectors, args.department or "")
+            keys_commands.after_add_user(args, by, password, sectors)
         elif args.office_command == "set-password":
-            accounts.set_password(args.name, _read_password(args))
+            accounts.set_password(args.name, keys_commands.before_set_password(args, secrets, new_password))
         else:
             accounts.disable(args.name)
-    except (AccountError, ValueError) as exc:
+            keys_commands.after_disable(args)
+    except (AccountError, KeysError, ValueError) as exc:
         print(f"error: {exc}.", file=sys.stderr)
         return 2
     print(f"{args.office_command}: {args.name} done")
@@ -312,6 +314,7 @@ def _backup_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import keys_commands
     from .settings import Settings
 
     parser = argparse.ArgumentParser(prog="minqing", description="民情哨: offline-first public-opinion posts.")
@@ -321,6 +324,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--config", default="mkdocs.yml", help="MkDocs configuration (default: mkdocs.yml)")
     build.add_argument("--registry", type=Path, help="station registry (default: the one mkdocs.yml names)")
     build.add_argument("--site-dir", type=Path, help="output folder (default: site_dir of mkdocs.yml)")
+    build.add_argument("--public-keys", type=Path, help="sealed records: the public-key file `minqing keys init` wrote, "
+                       "published as keys.json (default: data/keys/public.json when it exists)")
     build.set_defaults(func=_cmd_build)
 
     serve = sub.add_parser("serve", help="serve the built site and the upload API")
@@ -390,8 +395,11 @@ def _parser() -> argparse.ArgumentParser:
     for action in office_sub.choices.values():
         _data_dir(action)
         if action.prog.split()[-1] != "disable-user":
-            action.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+            action.add_argument("--password-stdin", action="store_true",
+                                help="read the password from standard input (with keys on: the unlocking secret first)")
+            keys_commands.unlocker_options(action)
         action.set_defaults(func=_cmd_office_user)
+    keys_commands.add_keys_parser(sub, _data_dir)
     return parser
 
 
