@@ -15,10 +15,12 @@ __all__ = ["main"]
 def _cmd_build(args: argparse.Namespace) -> int:
     from build_scripts.publish import build_site
     from build_scripts.registry import RegistryError
+    from build_scripts.volunteer import publish_sheets
 
     started = time.perf_counter()
     try:
         report = build_site(Path(args.config), args.registry, args.site_dir)
+        sheets = publish_sheets(Path(args.config), args.registry, args.site_dir, args.tablets)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -27,6 +29,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         f"built in {took:.2f}s: {len(report.written)} written, {len(report.removed)} removed, "
         f"{report.unchanged} unchanged"
     )
+    if sheets:
+        print(f"volunteer sheets for {sheets[0]} tablets in {sheets[1]} (print them; never publish them)")
     return 0
 
 
@@ -218,6 +222,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--config", default="mkdocs.yml", help="MkDocs configuration (default: mkdocs.yml)")
     build.add_argument("--registry", type=Path, help="station registry (default: the one mkdocs.yml names)")
     build.add_argument("--site-dir", type=Path, help="output folder (default: site_dir of mkdocs.yml)")
+    build.add_argument(
+        "--tablets", type=Path, help="volunteer tablets and PINs (default: kiosk-tablets.yml beside the registry)"
+    )
     build.set_defaults(func=_cmd_build)
 
     serve = sub.add_parser("serve", help="serve the built site and the upload API")
