@@ -77,7 +77,9 @@ function dialog(html) {
   box.innerHTML = html;
   // Escape must not leave a half-made decision on screen: closing removes the dialog.
   box.addEventListener("close", () => box.remove());
-  document.querySelector("[data-kiosk-root]").append(box);
+  // In kiosk mode only the kiosk's root is displayed; before it, the root is hidden.
+  const kioskMode = document.documentElement.classList.contains("mq-kiosk");
+  (kioskMode ? document.querySelector("[data-kiosk-root]") : document.body).append(box);
   box.showModal();
   return box;
 }

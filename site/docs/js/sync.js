@@ -104,12 +104,14 @@ async function drain(apiBase, timeoutMs) {
   const kiosk = (await outbox.getMeta("kiosk"))?.tablet;
   const receipts = {};
   let sent = 0;
+  let answered = false;
   const total = (await outbox.counts()).waiting;
   emit({ phase: "start", sent, total });
   for (;;) {
     const batch = toBatch(await outbox.waiting(BATCH_RECORDS));
     if (!batch.length) {
-      await outbox.setMeta("lastSync", new Date().toISOString());
+      // "Last successful sync" means the server answered, not that nothing was waiting.
+      if (answered) await outbox.setMeta("lastSync", new Date().toISOString());
       await outbox.deleteMeta("lastError");
       return { ok: true, sent, receipts };
     }
@@ -138,6 +140,7 @@ async function drain(apiBase, timeoutMs) {
       return { ok: false, sent, receipts, error };
     }
     await outbox.settle(acknowledged, rejections);
+    answered = true;
     sent += acknowledged.length;
     emit({ phase: "progress", sent, total: Math.max(total, sent) });
   }
