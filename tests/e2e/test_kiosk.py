@@ -129,6 +129,8 @@ def test_the_receipt_clears_after_15_seconds_by_default(world, context, page):
     page.clock.install()
     kiosk_on(page, world)
     context.set_offline(True)
+    # Time stands still unless the test moves it: the 15 s are counted, not slept.
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
     fill_citizen(page, "计时的感受", "", None)
     page.clock.run_for(14_500)
     assert page.locator("[data-kiosk-thanks]").is_visible()
@@ -230,7 +232,7 @@ def test_export_asks_first_and_nothing_is_written_when_the_volunteer_cancels(wor
     page.click("[data-kiosk-next]")
     open_panel(page)
     downloads: list = []
-    page.on("download", downloads.append)
+    page.on("download", lambda d: downloads.append(d))
     page.click("[data-kiosk-export]")
     page.click("dialog:last-of-type [data-no]")
     page.wait_for_selector("dialog:has([data-yes])", state="detached")
@@ -301,8 +303,8 @@ def test_a_retired_post_keeps_the_panel_until_its_records_are_sent(world, contex
             "place: 园区管委会一楼大厅（三地交界，流动人口多）\n    chief: 张站长\n    active: false"),
         "utf-8")
     world.rebuild()
-    context.set_offline(False)
     context.route("**/api/submissions/batch", lambda route: route.abort())  # the tablet is still unlucky
+    context.set_offline(False)
     page.goto(world.station_url())
     page.wait_for_selector("html[data-kiosk-ready]", state="attached")
     assert "已撤销" in page.inner_text("[data-kiosk-retired]")

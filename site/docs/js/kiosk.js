@@ -171,7 +171,7 @@ class Kiosk {
     root.hidden = false;
     // No links away: whatever the page around the form holds, nothing navigates.
     document.addEventListener("click", (event) => {
-      if (event.target.closest?.("a[href]")) event.preventDefault();
+      if (event.target.closest?.("a[href]:not([download])")) event.preventDefault();
     }, true);
     root.querySelector("[data-kiosk-open]").addEventListener("click", () => this.openPanel());
     if (this.retired) this.showRetired();
