@@ -162,6 +162,9 @@ def test_sync_offline_says_why_and_online_shows_progress_then_success(world, con
     assert page.inner_text("[data-kiosk-waiting]") == "3"
     assert page.inner_text("[data-kiosk-last-sync]") == "尚未同步"
 
+    # Back online, but the automatic upload is held back so the button does the sending.
+    hold = {"on": True}
+    context.route("**/api/submissions/batch", lambda route: route.abort() if hold["on"] else route.continue_())
     context.set_offline(False)
     progress: list[str] = []
     page.expose_function("seen", lambda text: progress.append(text))
@@ -169,6 +172,7 @@ def test_sync_offline_says_why_and_online_shows_progress_then_success(world, con
         const box = document.querySelector('[data-kiosk-progress]');
         if (box && !box.hidden) seen(box.textContent.trim());
     }).observe(document.querySelector('[data-kiosk-panel]'), {subtree: true, childList: true, attributes: true, characterData: true})""")
+    hold["on"] = False
     page.click("[data-kiosk-sync]")
     page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步完成')")
     assert "本次送到 3 条" in page.inner_text("[data-kiosk-sync-result]")
