@@ -77,8 +77,9 @@ def sector_page(registry: Registry, sector: Sector) -> str:
 def station_page(registry: Registry, station: Station) -> str:
     sector = registry.sector(station.sector)
     meta = dict(title=station.name, station_id=station.id, station_name=station.name, sector_name=sector.name)
-    if station.active:
-        meta.update(template="station.html", api_base=registry.site.api_base)
+    # A retired post keeps a page that sends what a volunteer's tablet still holds.
+    template = "station.html" if station.active else "retired-station.html"
+    meta.update(template=template, api_base=registry.site.api_base)
     facts = [
         f"- **领域**：[{_e(sector.name)}](../../sectors/{sector.id}/)（牵头部门：{_e(sector.lead)}）",
         f"- **位置**：{_e(station.town)}" + (f"，{_e(station.place)}" if station.place else ""),

@@ -16,12 +16,14 @@ __all__ = ["main"]
 def _cmd_build(args: argparse.Namespace) -> int:
     from build_scripts.publish import build_site
     from build_scripts.registry import RegistryError
+    from build_scripts.volunteer import publish_sheets
 
     if args.public_keys is None and Path("data/keys/public.json").exists():
         args.public_keys = Path("data/keys/public.json")
     started = time.perf_counter()
     try:
         report = build_site(Path(args.config), args.registry, args.site_dir, args.public_keys)
+        sheets = publish_sheets(Path(args.config), args.registry, args.site_dir, args.tablets)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -30,6 +32,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         f"built in {took:.2f}s: {len(report.written)} written, {len(report.removed)} removed, "
         f"{report.unchanged} unchanged"
     )
+    if sheets:
+        print(f"volunteer sheets for {sheets[0]} tablets in {sheets[1]} (print them; never publish them)")
     return 0
 
 
@@ -326,6 +330,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--site-dir", type=Path, help="output folder (default: site_dir of mkdocs.yml)")
     build.add_argument("--public-keys", type=Path, help="sealed records: the public-key file `minqing keys init` wrote, "
                        "published as keys.json (default: data/keys/public.json when it exists)")
+    build.add_argument(
+        "--tablets", type=Path, help="volunteer tablets and PINs (default: kiosk-tablets.yml beside the registry)"
+    )
     build.set_defaults(func=_cmd_build)
 
     serve = sub.add_parser("serve", help="serve the built site and the upload API")

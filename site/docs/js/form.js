@@ -105,7 +105,12 @@ async function submit(form, kiosk, sync) {
   }
   navigator.storage?.persist?.();
   form.reset();
-  kiosk.afterSubmit();
+  if (kiosk.on) {
+    // A volunteer's tablet: the kiosk shows the thank-you and clears the screen itself.
+    kiosk.afterSubmit(record);
+    sync();
+    return;
+  }
   const code = receiptFor(record.id);
   view.say(`<p>正在发送…</p><p>回执码 <span class="mq-receipt">${code}</span></p>`);
   const result = navigator.onLine

@@ -7,7 +7,7 @@
 // closes it, and every operation is one transaction that resolves on `complete`.
 
 export const DB_NAME = "minqing";
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 export const STORE = "outbox";
 export const META = "meta";
 
@@ -36,6 +36,11 @@ function upgrade(db, tx, oldVersion) {
       cursor.update(record);
       cursor.continue();
     };
+  }
+  if (oldVersion < 3) {
+    // Version 3: no lasting browser identifier. Version 2 kept one `device` id for
+    // ever and sent it with every upload, which tied one citizen's reports together.
+    tx.objectStore(META).delete("device");
   }
 }
 
@@ -106,10 +111,27 @@ export function settle(acknowledged, rejections) {
   });
 }
 
+// Put rejected records back in the queue: the volunteer asked to try them again.
+export function retry(ids) {
+  return run(STORE, "readwrite", (tx) => {
+    const store = tx.objectStore(STORE);
+    for (const id of ids) {
+      store.get(id).onsuccess = (event) => {
+        const record = event.target.result;
+        if (record?.state === "rejected") store.put({ ...record, state: "waiting", error: null });
+      };
+    }
+  });
+}
+
 export function getMeta(key) {
   return run(META, "readonly", (tx) => tx.objectStore(META).get(key));
 }
 
 export function setMeta(key, value) {
   return run(META, "readwrite", (tx) => { tx.objectStore(META).put(value, key); });
+}
+
+export function deleteMeta(key) {
+  return run(META, "readwrite", (tx) => { tx.objectStore(META).delete(key); });
 }

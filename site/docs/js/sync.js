@@ -4,12 +4,18 @@
 // a promise guards double taps within a tab, so no record is ever in flight twice.
 // A batch that fails part-way (the connection drops, the server dies) deletes nothing;
 // the next attempt resends it and the server answers "duplicate" for what it stored.
+// Every request has a deadline: a server that accepts and never answers must not hold
+// the lock, or that tablet would never sync again until the tab is closed.
 import * as outbox from "./outbox.js";
 
 export const BATCH_RECORDS = 100;         // the server's limit per batch
+export const UPLOAD_TIMEOUT_MS = 30000;   // one batch, request and answer together
 const BATCH_BYTES = 200 * 1024;           // under the server's 256 KiB body limit
 const LOCK = "minqing-outbox-sync";
 const FIELDS = ["id", "station_id", "created_at", "rating", "feeling", "suggestion", "phone", "consent"];
+// Progress and results go out as events on the global scope (a page or the worker),
+// so whoever shows them (the form, the volunteer's panel) need not start the upload.
+export const SYNC_EVENT = "minqing-sync";
 const encoder = new TextEncoder();
 
 export function newId() {
@@ -19,15 +25,6 @@ export function newId() {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-async function deviceId() {
-  let id = await outbox.getMeta("device");
-  if (!id) {
-    id = "d-" + newId();
-    await outbox.setMeta("device", id);
-  }
-  return id;
 }
 
 function toBatch(records) {
@@ -43,42 +40,92 @@ function toBatch(records) {
   return batch;
 }
 
+// What went wrong, for the volunteer: a code for programs, a sentence for people.
+export function failure(code, retryAfter = 0) {
+  const minutes = Math.max(1, Math.ceil(retryAfter / 60));
+  const message = {
+    offline: "无法连接服务器，记录仍在本机。",
+    timeout: "服务器没有回应，记录仍在本机，稍后自动重试。",
+    busy: `服务器繁忙，${minutes} 分钟后重试。记录仍在本机。`,
+    server: "服务器暂时出错，记录仍在本机，稍后自动重试。",
+    refused: "服务器拒收了这批记录，记录仍在本机。请联系区扫黑办。",
+    bad_answer: "服务器的回答无法识别，记录仍在本机，稍后自动重试。",
+    storage: "本机存储出错，记录没有发送。请不要清除浏览器数据，并联系区扫黑办。",
+  }[code];
+  return { code, message, at: new Date().toISOString() };
+}
+
+function emit(detail) {
+  try {
+    globalThis.dispatchEvent?.(new CustomEvent(SYNC_EVENT, { detail }));
+  } catch { /* no listeners to tell: nothing lost */ }
+}
+
+// POST one batch with a deadline covering the answer's body as well as its headers.
+async function post(apiBase, body, timeoutMs) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await fetch(`${apiBase}/api/submissions/batch`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body,
+      cache: "no-store",
+      credentials: "omit",
+      signal: controller.signal,
+    });
+    if (response.status === 429 || response.status === 503) {
+      const retryAfter = Number(response.headers.get("Retry-After")) || 60;
+      return { error: failure("busy", retryAfter), retryAfter };
+    }
+    if (response.status >= 500) return { error: failure("server") };
+    if (!response.ok) return { error: failure("refused") };
+    try {
+      const { results } = await response.json();
+      if (!Array.isArray(results)) throw new TypeError("no results");
+      return { results };
+    } catch (exc) {
+      if (controller.signal.aborted) throw exc;
+      return { error: failure("bad_answer") };
+    }
+  } catch {
+    return { error: failure(controller.signal.aborted ? "timeout" : "offline") };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // Upload until the outbox is empty or the network says no.
-// Answers {ok, sent, receipts: {id: code}, retryAfter}.
-async function drain(apiBase) {
-  const device = await deviceId();
+// Answers {ok, sent, receipts: {id: code}, retryAfter, error}.
+async function drain(apiBase, timeoutMs) {
+  // A fresh id per upload: the server limits uploads per id in memory, and no id
+  // outlives one upload, so nothing stored can tie two of one citizen's reports.
+  const device = "d-" + newId();
+  const kiosk = (await outbox.getMeta("kiosk"))?.tablet;
   const receipts = {};
   let sent = 0;
+  let answered = false;
+  const total = (await outbox.counts()).waiting;
+  emit({ phase: "start", sent, total });
   for (;;) {
     const batch = toBatch(await outbox.waiting(BATCH_RECORDS));
     if (!batch.length) {
-      await outbox.setMeta("lastSync", new Date().toISOString());
+      // "Last successful sync" means the server answered, not that nothing was waiting.
+      if (answered) await outbox.setMeta("lastSync", new Date().toISOString());
+      await outbox.deleteMeta("lastError");
       return { ok: true, sent, receipts };
     }
-    let response;
-    try {
-      response = await fetch(`${apiBase}/api/submissions/batch`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ device_id: device, submissions: batch }),
-        cache: "no-store",
-        credentials: "omit",
-      });
-    } catch {
-      return { ok: false, sent, receipts };
+    const body = JSON.stringify({ device_id: device, ...(kiosk ? { kiosk } : {}), submissions: batch });
+    const { results, error, retryAfter } = await post(apiBase, body, timeoutMs);
+    if (error) {
+      await outbox.setMeta("lastError", error);
+      return { ok: false, sent, receipts, retryAfter: retryAfter || 0, error };
     }
-    if (!response.ok) {
-      return { ok: false, sent, receipts, retryAfter: Number(response.headers.get("Retry-After")) || 0 };
-    }
-    let results;
-    try {
-      ({ results } = await response.json());
-    } catch {
-      return { ok: false, sent, receipts };
-    }
+    const inBatch = new Set(batch.map((r) => r.id));
     const acknowledged = [];
     const rejections = [];
     for (const r of results) {
+      if (!inBatch.has(r?.id)) continue;
       if (r.status === "accepted" || r.status === "duplicate") {
         acknowledged.push(r.id);
         receipts[r.id] = r.receipt;
@@ -86,25 +133,56 @@ async function drain(apiBase) {
         rejections.push({ id: r.id, error: r.error });
       }
     }
+    if (!acknowledged.length && !rejections.length) {
+      // An answer that settles nothing would send the same batch for ever.
+      const error = failure("bad_answer");
+      await outbox.setMeta("lastError", error);
+      return { ok: false, sent, receipts, error };
+    }
     await outbox.settle(acknowledged, rejections);
+    answered = true;
     sent += acknowledged.length;
+    emit({ phase: "progress", sent, total: Math.max(total, sent) });
   }
+}
+
+async function guarded(apiBase, timeoutMs) {
+  let result;
+  try {
+    result = await drain(apiBase, timeoutMs);
+  } catch {
+    // IndexedDB refused (storage full, evicted): say so, and never leave the lock held.
+    result = { ok: false, sent: 0, receipts: {}, error: failure("storage") };
+  }
+  emit({ phase: "done", result });
+  return result;
 }
 
 let running = null;
 
-export function syncOutbox(apiBase = "") {
+// `timeoutMs` bounds each batch; tests shorten it, the page keeps the default.
+export function syncOutbox(apiBase = "", { timeoutMs = UPLOAD_TIMEOUT_MS } = {}) {
   running ??= (navigator.locks
     ? navigator.locks.request(LOCK, { ifAvailable: true }, (lock) =>
-        lock ? drain(apiBase) : { ok: true, busy: true, sent: 0, receipts: {} })
-    : drain(apiBase)
-  ).finally(() => { running = null; });
+        lock ? guarded(apiBase, timeoutMs) : { ok: true, busy: true, sent: 0, receipts: {} })
+    : guarded(apiBase, timeoutMs)
+  ).catch(() => ({ ok: false, sent: 0, receipts: {}, error: failure("storage") }))
+    .finally(() => { running = null; });
   return running;
 }
 
 // Every trigger the page has: load, `online`, a return to the tab, a message from the
 // service worker, and a timer with capped exponential backoff while records wait.
-export function autoSync(apiBase, onChange) {
+// One set of triggers per page, however many parts of the page ask for it.
+let started = null;
+
+export function autoSync(apiBase, onChange = () => {}) {
+  if (started) {
+    globalThis.addEventListener(SYNC_EVENT, (event) => {
+      if (event.detail.phase === "done") onChange(event.detail.result);
+    });
+    return started;
+  }
   const MIN = 2000;
   const MAX = 5 * 60 * 1000;
   let delay = MIN;
@@ -114,7 +192,10 @@ export function autoSync(apiBase, onChange) {
     clearTimeout(timer);
     timer = null;
     const result = await syncOutbox(apiBase);
-    const { waiting } = await outbox.counts();
+    let waiting = 1;
+    try {
+      ({ waiting } = await outbox.counts());
+    } catch { /* keep trying on the timer */ }
     onChange(result);
     if (result.ok) delay = MIN;
     else delay = Math.min(MAX, Math.max(delay * 2, (result.retryAfter || 0) * 1000));
@@ -128,6 +209,7 @@ export function autoSync(apiBase, onChange) {
   navigator.serviceWorker?.addEventListener("message", (event) => {
     if (event.data === "minqing-sync") attempt();
   });
+  started = attempt;
   attempt();
   return attempt;
 }

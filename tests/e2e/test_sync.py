@@ -1,0 +1,91 @@
+"""Uploads in a real browser: a server that never answers does not stop the next sync,
+and nothing a citizen's browser sends outlives one upload."""
+
+from __future__ import annotations
+
+import json
+
+from sync_server.inbox import Inbox
+from tests.browser_helpers import wait_until
+from tests.e2e.conftest import open_station, queue_offline, submit, wait_count
+
+SYNC = "import('/js/sync.js').then(m => m.syncOutbox(''))"
+
+
+def _records(world) -> list[dict]:
+    with Inbox(world.server.data_dir, writer=False) as inbox:
+        return list(inbox.records())
+
+
+def test_a_server_that_accepts_and_never_answers_does_not_stop_the_next_sync(world, context, page):
+    page.clock.install()
+    open_station(page, world)
+    queue_offline(context, page, ["服务器不回答"])
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)  # from here the test moves time
+    hung: list = []
+    # The connection is accepted and the request read; no answer ever comes.
+    page.route("**/api/submissions/batch", lambda route: hung.append(route))
+    context.set_offline(False)
+    page.evaluate(f"() => {{ {SYNC}.then(r => (window.firstResult = r)); }}")
+    wait_until(page, "navigator.locks.query().then(s => s.held.length === 1)")
+    assert hung  # the request reached the "server"
+    page.clock.run_for(29_000)
+    assert page.evaluate("window.firstResult === undefined")  # still waiting, as it should
+    page.clock.run_for(2_000)
+    wait_until(page, "window.firstResult !== undefined")
+    result = page.evaluate("window.firstResult")
+    assert result["ok"] is False and result["error"]["code"] == "timeout"
+    assert "服务器没有回应" in result["error"]["message"]
+    wait_until(page, "navigator.locks.query().then(s => s.held.length === 0)")  # the lock was given up
+
+    page.unroute("**/api/submissions/batch")
+    second = page.evaluate(SYNC)
+    assert second["ok"] and second["sent"] == 1
+    assert [r["feeling"] for r in _records(world)] == ["服务器不回答"]
+    assert page.evaluate("import('/js/sync.js').then(m => m.UPLOAD_TIMEOUT_MS)") == 30_000
+
+
+def _flat(value, path=""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _flat(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from _flat(item, f"{path}[{n}]")
+    else:
+        yield path, json.dumps(value, ensure_ascii=False)
+
+
+def test_two_reports_from_one_browser_share_nothing_a_third_browsers_report_lacks(world, browser):
+    sent_ids: list[str] = []
+
+    def report(context, text: str) -> None:
+        page = context.new_page()
+        page.on("request", lambda r: sent_ids.append(json.loads(r.post_data)["device_id"])
+                if r.url.endswith("/api/submissions/batch") else None)
+        open_station(page, world)
+        submit(page, text)
+        page.wait_for_selector("text=已提交")
+        wait_count(page, 0)
+        page.close()
+
+    one, other = browser.new_context(), browser.new_context()
+    report(one, "同一个浏览器的第一条")
+    report(one, "同一个浏览器的第二条")
+    report(other, "另一个浏览器的一条")
+    left = one.new_page()
+    open_station(left, world)
+    stored_meta = left.evaluate("import('/js/outbox.js').then(m => m.getMeta('device'))")
+    one.close()
+    other.close()
+
+    by_text = {r["feeling"]: set(_flat(r)) for r in _records(world)}
+    first, second, third = by_text["同一个浏览器的第一条"], by_text["同一个浏览器的第二条"], by_text["另一个浏览器的一条"]
+    assert (first & second) - third == set()
+    # No id the browser sent is kept for a later upload, nor anywhere in the data folder.
+    assert stored_meta is None
+    assert len(sent_ids) == len(set(sent_ids)) >= 3
+    for path in world.server.data_dir.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert not any(device.encode() in content for device in sent_ids), path
