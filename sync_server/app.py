@@ -27,11 +27,12 @@ from .intake import Intake
 from .office import views as office
 from .office.auth import LoginThrottle, Sessions
 from .office.records import CHINA
+from .proxy import ForwardedFor
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .stations import StationBook
 from .triage import TriageBook
-from .web import AccessLog, SameOrigin, SecurityHeaders, SiteFiles
+from .web import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles
 
 __all__ = ["create_app"]
 
@@ -111,7 +112,10 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            # First: every later layer reads the client and scheme that it settles.
+            Middleware(ForwardedFor, trusted=settings.trust_forwarded_for),
             Middleware(AccessLog),
+            Middleware(ConcurrencyCap, limit=settings.max_concurrent_requests),
             Middleware(SecurityHeaders, site_dir=settings.site_dir),
             Middleware(SameOrigin, allowed_origins=settings.allowed_origins),
             Middleware(GZipMiddleware, minimum_size=500),

@@ -94,6 +94,13 @@ def replace_all(path: Path, docs: list[dict[str, Any]], table: str = TABLE) -> N
         db.table(table).insert_multiple(docs)
 
 
+def _stamp(path: Path) -> tuple[int, int, int]:
+    # mtime alone can miss a change: two writes within the clock's granularity, or a
+    # replacement by rename with an older mtime. A new inode or size catches those.
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 class KeyedFile:
     """Documents by key in one TinyDB file, read once and kept in memory.
 
@@ -104,7 +111,7 @@ class KeyedFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._stamp: int | None = None
+        self._stamp: tuple[int, int, int] | None = None
         # TinyDB ids are integers and our keys strings: the key is kept in the document.
         self._docs: dict[str, dict[str, Any]] = {}
         self._ids: dict[str, int] = {}
@@ -112,7 +119,7 @@ class KeyedFile:
 
     def refresh(self) -> None:
         try:
-            stamp = self.path.stat().st_mtime_ns
+            stamp = _stamp(self.path)
         except FileNotFoundError:
             return
         if stamp != self._stamp:
@@ -148,4 +155,4 @@ class KeyedFile:
         storage.write(data)
         self._ids = ids
         self._docs.update({key: dict(value) for key, value in values.items()})
-        self._stamp = self.path.stat().st_mtime_ns
+        self._stamp = _stamp(self.path)
