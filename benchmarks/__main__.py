@@ -10,7 +10,7 @@ import json
 import platform
 import sys
 
-from . import build, ingest, page, store, sync
+from . import build, edge, ingest, page, store, sync
 from .common import REPO, RESULTS
 
 # metric: (unit, target as text, check or None)
@@ -31,6 +31,8 @@ TARGETS = {
     "store_batch_ms_100k": ("ms", "<= 2x 1k", lambda r: r["store_batch_ms_100k"] <= 2 * r["store_batch_ms_1k"]),
     "baseline_tinydb_insert_ms_100k": ("ms", "baseline", None),
     "sync_1000_queued_s": ("s", "< 10", lambda r: r["sync_1000_queued_s"] < 10),
+    "idle_sockets_held": ("", ">= 1000", lambda r: r["idle_sockets_held"] >= 1000),
+    "ratelimit_us_100k": ("us", "< 50 (was 7,700)", lambda r: r["ratelimit_us_100k"] < 50),
 }
 
 
@@ -63,7 +65,7 @@ def main() -> int:
     for name, step in (("build", build.run), ("store", store.run)):
         print(f"running {name} benchmarks...", file=sys.stderr, flush=True)
         results.update(step())
-    for name, step in (("ingest", ingest.run), ("page", page.run), ("sync", sync.run)):
+    for name, step in (("ingest", ingest.run), ("page", page.run), ("sync", sync.run), ("edge", edge.run)):
         print(f"running {name} benchmarks...", file=sys.stderr, flush=True)
         results.update(step(site))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
