@@ -18,7 +18,7 @@ from .errors import error_response
 
 __all__ = ["SiteFiles", "SecurityHeaders", "SameOrigin", "AccessLog", "ConcurrencyCap", "printable"]
 
-_HASHED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:js|css)$")
+_HASHED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:js|css)\Z")
 log = logging.getLogger("minqing.access")
 
 

@@ -173,3 +173,30 @@ def test_the_handler_is_what_the_serving_loop_uses():
         loop.call_exception_handler({"message": "test"})
 
     asyncio.run(main())
+
+
+def test_out_of_descriptors_the_server_logs_little_and_recovers(serve):
+    server = serve("--header-timeout", "2")
+    resource.prlimit(server.proc.pid, resource.RLIMIT_NOFILE, (128, 128))
+    idle = [connect(server) for _ in range(300)]
+    try:
+        started = time.monotonic()
+        deadline = started + 30
+        while not _answers(server.url) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        took = time.monotonic() - started
+        assert _answers(server.url)
+    finally:
+        for sock in idle:
+            sock.close()
+    log = server.log.read_text(errors="replace")
+    assert log.count("Too many open files") <= took + 3
+    assert len(log) < 100_000
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/api/health", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
