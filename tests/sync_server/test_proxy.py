@@ -7,6 +7,7 @@ import re
 import urllib.error
 import urllib.request
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -102,3 +103,85 @@ def test_the_real_server_ignores_forwarded_for_from_localhost_without_the_flag(t
             except urllib.error.HTTPError as exc:
                 statuses.append(exc.code)
     assert 429 in statuses
+
+
+NGINX_SITE = """
+    # The README's example, on loopback addresses instead of TLS on port 443.
+    client_header_timeout 10s;
+    client_body_timeout 10s;
+    keepalive_timeout 5s;
+    client_max_body_size 256k;
+    location / {
+        proxy_pass http://127.0.0.1:%(upstream)d;
+        proxy_bind 127.0.0.3;
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+    }
+"""
+
+
+def _lookups_from(source: str, port: int, count: int, spoof: bool) -> list[int]:
+    import http.client
+
+    statuses = []
+    for i in range(count):
+        conn = http.client.HTTPConnection("127.0.0.2", port, timeout=5, source_address=(source, 0))
+        headers = {"Content-Type": "application/json"}
+        if spoof:
+            headers["X-Forwarded-For"] = f"198.51.100.{i}"
+        conn.request("POST", "/api/receipts/lookup", body=b'{"code": "ABCD-EFGH"}', headers=headers)
+        statuses.append(conn.getresponse().status)
+        conn.close()
+    return statuses
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    import shutil
+    import subprocess
+    import time
+
+    from tests.server_process import free_port
+
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        pytest.skip("nginx is not installed (make setup installs Debian's nginx-light)")
+    servers = []
+
+    def start(upstream: int) -> int:
+        port, root = free_port(), tmp_path / "nginx"
+        root.mkdir()
+        (root / "nginx.conf").write_text(
+            "user root; worker_processes 1; pid nginx.pid; error_log error.log;\n"
+            "events { worker_connections 256; }\n"
+            "http { access_log off; client_body_temp_path body; proxy_temp_path proxy;\n"
+            f"  server {{ listen 127.0.0.2:{port};\n" + NGINX_SITE % {"upstream": upstream} + "  }\n}\n"
+        )
+        proc = subprocess.Popen([binary, "-p", str(root), "-c", "nginx.conf", "-g", "daemon off;"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        servers.append(proc)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.2:{port}/api/health", timeout=1):
+                    return port
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"nginx did not start: {(root / 'error.log').read_text()}")
+
+    yield start
+    for proc in servers:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_behind_the_readme_nginx_spoofing_fails_and_real_clients_are_told_apart(tmp_path, built_site, registry_file,
+                                                                                nginx):
+    with ServerProcess(tmp_path / "data", built_site, registry_file,
+                       extra_args=("--trust-forwarded-for", "127.0.0.3")) as server:
+        port = nginx(server.port)
+        spoofed = _lookups_from("127.0.0.1", port, 15, spoof=True)
+        other_client = _lookups_from("127.0.0.4", port, 5, spoof=False)
+    assert 429 in spoofed
+    assert 429 not in other_client and set(other_client) == {404}  # an unknown code, not a limit
