@@ -200,3 +200,17 @@ def _answers(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--trust-forwarded-for", "proxy.example"), "not an IP address"),
+    (("--header-timeout", "0"), "number of seconds"),
+    (("--keep-alive-timeout", "nan"), "number of seconds"),
+    (("--max-concurrent-requests", "-1"), "whole number above 0"),
+])
+def test_serve_refuses_bad_edge_settings_with_a_sentence(args, message, capsys):
+    from sync_server.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", *args])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
