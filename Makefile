@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages the tests drive: the browser and the QR decoder.
-DEBS   := chromium zbar-tools
+# Debian packages the tests drive: the browser, the QR decoder, the reverse proxy.
+DEBS   := chromium zbar-tools nginx-light
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup debs run build test bench clean

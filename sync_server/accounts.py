@@ -3,6 +3,8 @@
 Passwords are stored as scrypt hashes (stdlib `hashlib.scrypt`, a fresh salt each).
 Accounts live in `DATA_DIR/office/users.json`; only the command line writes them
 (`minqing office add-user | set-password | disable-user`), the server only reads.
+Each record carries a session generation: `set-password` and `disable-user` raise it,
+and the server ends every session started under an older one.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ __all__ = ["ROLES", "Account", "AccountError", "Accounts"]
 
 # staff: everything; department: the records of its sectors; viewer: reports only.
 ROLES = {"staff": "区扫黑办工作人员", "department": "牵头/责任部门", "viewer": "只看报表"}
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+_NAME = re.compile(r"\A[a-z0-9][a-z0-9._-]{1,31}\Z")
 MIN_PASSWORD = 10
 # scrypt cost: about 50 ms here, slow enough against guessing, quick enough to log in.
 _N, _R, _P = 2**14, 8, 1
@@ -39,6 +41,7 @@ class Account:
     sectors: tuple[str, ...]
     department: str
     disabled: bool
+    generation: int = 0
 
     def sees_sector(self, sector: str) -> bool:
         return self.role == "staff" or (self.role == "department" and sector in self.sectors)
@@ -94,19 +97,24 @@ class Accounts:
             raise AccountError(f"there is no user '{name}'")
         self.file.put(name, {**record, **changes})
 
+    def _end_sessions(self, name: str, **changes) -> None:
+        record = self.file.get(name)
+        generation = record.get("generation", 0) + 1 if record else 0
+        self._update(name, generation=generation, **changes)
+
     def set_password(self, name: str, password: str) -> None:
         self._check_password(password)
-        self._update(name, password=hash_password(password), disabled=False)
+        self._end_sessions(name, password=hash_password(password), disabled=False)
 
     def disable(self, name: str) -> None:
-        self._update(name, disabled=True)
+        self._end_sessions(name, disabled=True)
 
     def get(self, name: str) -> Account | None:
         record = self.file.get(name)
         if record is None:
             return None
         return Account(name, record["role"], record["display"], tuple(record["sectors"]), record.get("department", ""),
-                       record["disabled"])
+                       record["disabled"], record.get("generation", 0))
 
     def authenticate(self, name: str, password: str) -> Account | None:
         record = self.file.get(name)

@@ -40,7 +40,7 @@ async def submit_batch(request: Request) -> Response:
     state, settings = request.app.state, request.app.state.settings
     if media_type(request) != "application/json":
         raise ApiError(415, "unsupported_media_type", "请以 application/json 格式发送。")
-    _throttle(state.address_limiter, client_address(request, settings.trust_forwarded_for))
+    _throttle(state.address_limiter, client_address(request))
     payload = parse_json(await read_body(request, settings.max_body_bytes))
     if not isinstance(payload, dict) or set(payload) - {"device_id", "submissions"}:
         raise ApiError(400, "bad_shape", "请求必须是只含 device_id 和 submissions 的对象。")
@@ -59,7 +59,7 @@ async def submit_batch(request: Request) -> Response:
 async def submit_form(request: Request) -> Response:
     """The form without JavaScript: same rules, a Chinese page with the receipt."""
     state, settings = request.app.state, request.app.state.settings
-    address = client_address(request, settings.trust_forwarded_for)
+    address = client_address(request)
     _throttle(state.address_limiter, address)
     fields = await read_form(request, settings.max_body_bytes)
     now = datetime.now(timezone.utc)
@@ -95,11 +95,11 @@ def _same_site_path(request: Request) -> str:
 
 
 async def lookup_receipt(request: Request) -> Response:
-    state, settings = request.app.state, request.app.state.settings
+    state = request.app.state
     kind = media_type(request)
     if kind not in ("application/json", "application/x-www-form-urlencoded"):
         raise ApiError(415, "unsupported_media_type", "请以 JSON 或表单格式发送回执码。")
-    _throttle(state.lookup_limiter, client_address(request, settings.trust_forwarded_for))
+    _throttle(state.lookup_limiter, client_address(request))
     body = await read_body(request, 4096)
     if kind == "application/json":
         payload = parse_json(body)

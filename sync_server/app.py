@@ -31,12 +31,13 @@ from .intake import Intake
 from .office import views as office
 from .office.auth import LoginThrottle, Sessions
 from .office.records import CHINA
+from .proxy import ForwardedFor
 from .ratelimit import RateLimiter
 from .retention import run_retention
 from .settings import Settings
 from .stations import StationBook
 from .triagebook import TriageBook
-from .web import AccessLog, SameOrigin, SecurityHeaders, SiteFiles
+from .web import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles
 
 __all__ = ["create_app"]
 
@@ -157,7 +158,10 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            # First: every later layer reads the client and scheme that it settles.
+            Middleware(ForwardedFor, trusted=settings.trust_forwarded_for),
             Middleware(AccessLog),
+            Middleware(ConcurrencyCap, limit=settings.max_concurrent_requests),
             Middleware(SecurityHeaders, site_dir=settings.site_dir),
             Middleware(SameOrigin, allowed_origins=settings.allowed_origins),
             Middleware(GZipMiddleware, minimum_size=500),

@@ -38,12 +38,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from build_scripts.registry import RegistryError
 
     from .app import create_app
     from .inbox import Inbox, InboxLocked
+    from .serving import serve
     from .settings import Settings
 
     settings = Settings(
@@ -51,9 +50,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         site_dir=args.site_dir,
         registry=args.registry,
         allowed_origins=tuple(args.allow_origin),
-        trust_forwarded_for=args.trust_forwarded_for,
+        trust_forwarded_for=tuple(args.trust_forwarded_for),
         device_limit=args.device_limit,
         address_limit=args.address_limit,
+        max_concurrent_requests=args.max_concurrent_requests,
+        header_timeout=args.header_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
         phone_days_after_close=args.phone_days_after_close,
         phone_days_max=args.phone_days_max,
     )
@@ -70,7 +72,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     print(f"minqing: serving {settings.site_dir} and the API on http://{args.host}:{args.port}/ (Ctrl-C stops)")
-    uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=False, log_level="warning")
+    serve(app, args.host, args.port, settings.header_timeout, settings.keep_alive_timeout)
     return 0
 
 
@@ -194,6 +196,32 @@ def _limit(text: str):
     if limit.rate <= 0 or limit.burst < 1:
         raise argparse.ArgumentTypeError("RATE must be above 0 and BURST at least 1")
     return limit
+
+
+def _networks(text: str) -> str:
+    from .proxy import parse_networks
+
+    try:
+        parse_networks([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds between 0 and 3600")
+    return value
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number above 0")
+    return int(text)
 
 
 def _write_output(data: bytes, output: Path | None) -> None:
@@ -346,7 +374,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="uploads per device as RATE/BURST, requests per second and burst (default: 5/60)")
     serve.add_argument("--address-limit", type=_limit, default=Settings.address_limit_default(),
                        help="uploads per client address as RATE/BURST (default: 20/300)")
-    serve.add_argument("--trust-forwarded-for", action="store_true", help="behind your own reverse proxy")
+    serve.add_argument("--trust-forwarded-for", metavar="PROXIES", type=_networks, action="append", default=[],
+                       help="your reverse proxies' addresses or networks (comma-separated or repeated, e.g. 127.0.0.1): "
+                            "their X-Forwarded-For and X-Forwarded-Proto are believed, nobody else's (default: none)")
+    serve.add_argument("--max-concurrent-requests", type=_positive, default=Settings.max_concurrent_requests,
+                       help="requests handled at once, 503 past it (default: 200)")
+    serve.add_argument("--header-timeout", type=_seconds, default=Settings.header_timeout,
+                       help="seconds a connection may take to send a request's headers (default: 10)")
+    serve.add_argument("--keep-alive-timeout", type=_seconds, default=Settings.keep_alive_timeout,
+                       help="seconds an idle connection stays open between requests (default: 5)")
     _retention_days(serve, "--phone-days-after-close", "--phone-days-max")
     serve.set_defaults(func=_cmd_serve)
 

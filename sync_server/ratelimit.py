@@ -2,13 +2,19 @@
 
 A bucket holds `burst` tokens and refills at `rate` per second; a request takes one.
 When empty, the caller answers 429 with `Retry-After` set to the wait for one token.
-Buckets that are full again are forgotten, so memory stays bounded by active clients.
+
+Buckets are kept in order of last use, so the ones at the front are the first to be
+full again: each request forgets at most a couple of those (amortised O(1), however
+many keys), and past `max_keys` the least recently used bucket goes even if not full.
+A forgotten bucket starts full, which only a client holding that many fresh keys at
+once could use; the address limit stands behind the device limit for that.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,24 +30,36 @@ class Limit:
 class RateLimiter:
     def __init__(self, limit: Limit, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
         self.limit, self.clock, self.max_keys = limit, clock, max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        # After this long unused, any bucket is full again and can be forgotten.
+        self._horizon = limit.burst / limit.rate
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def take(self, key: str) -> float:
         """Take one token for `key`: 0 if allowed, else seconds until it would be."""
         now = self.clock()
-        tokens, stamp = self._buckets.get(key, (float(self.limit.burst), now))
+        tokens, stamp = self._buckets.pop(key, (float(self.limit.burst), now))
         tokens = min(self.limit.burst, tokens + (now - stamp) * self.limit.rate)
+        wait = 0.0
         if tokens < 1:
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / self.limit.rate
-        self._buckets[key] = (tokens - 1, now)
-        if len(self._buckets) > self.max_keys:
-            self._forget_full(now)
-        return 0.0
+            wait = (1 - tokens) / self.limit.rate
+        else:
+            tokens -= 1
+        self._buckets[key] = (tokens, now)
+        self._forget(now)
+        return wait
 
-    def _forget_full(self, now: float) -> None:
-        horizon = self.limit.burst / self.limit.rate
-        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < horizon}
+    def _forget(self, now: float) -> None:
+        # Two per call keeps pace with one new key per call.
+        for _ in range(2):
+            if len(self._buckets) <= 1:
+                return
+            oldest = next(iter(self._buckets.values()))
+            if len(self._buckets) <= self.max_keys and now - oldest[1] < self._horizon:
+                return
+            self._buckets.popitem(last=False)
 
     @staticmethod
     def retry_after(wait: float) -> str:

@@ -30,11 +30,8 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def client_address(request: Request, trust_forwarded_for: bool) -> str:
-    if trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
+def client_address(request: Request) -> str:
+    """The client's address: the socket's, or what `proxy.ForwardedFor` found behind a trusted proxy."""
     return request.client.host if request.client else "unknown"
 
 

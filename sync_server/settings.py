@@ -30,8 +30,16 @@ class Settings:
     address_limit: Limit = field(default_factory=lambda: Settings.address_limit_default())
     # Receipt look-ups per address: slow enough that codes cannot be enumerated.
     lookup_limit: Limit = field(default_factory=lambda: Limit(rate=0.2, burst=10))
-    # Take the client address from X-Forwarded-For (only behind a reverse proxy you run).
-    trust_forwarded_for: bool = False
+    # The reverse proxies you run (IP addresses or CIDR blocks). Only requests whose socket
+    # comes from one of them have their client address taken from X-Forwarded-For and
+    # their scheme from X-Forwarded-Proto. Empty: the socket's address, always.
+    trust_forwarded_for: tuple[str, ...] = ()
+    # Requests handled at once; past it, 503 at once rather than a growing queue.
+    max_concurrent_requests: int = 200
+    # Seconds a connection may take to send a request's headers, and may stay open idle
+    # between requests (used by `minqing serve`, see `serving.py`).
+    header_timeout: float = 10.0
+    keep_alive_timeout: float = 5.0
     # Submissions per inbox segment file: bounds the cost of one write.
     segment_size: int = 1000
     # Phone numbers go this many days after their record closes, and at the latest this

@@ -213,7 +213,8 @@ class KeyedFile:
         self.path = Path(path)
         self.data_dir = Path(data_dir) if data_dir else self.path.parent.parent
         private_dir(self.path.parent)
-        self._stamp: tuple[int, int] | None = None
+        # Inode, size and mtime: mtime alone misses two writes within the clock's granularity.
+        self._stamp: tuple[int, int, int] | None = None
         self._docs: dict[str, dict[str, Any]] = {}
         self.problem: str | None = None
         self.refresh()
@@ -223,7 +224,7 @@ class KeyedFile:
             stat = self.path.stat()
         except FileNotFoundError:
             return
-        stamp = (stat.st_ino, stat.st_mtime_ns)
+        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         if stamp == self._stamp:
             return
         try:
@@ -260,7 +261,7 @@ class KeyedFile:
         write_docs(self.path, [{**value, "_key": key} for key, value in docs.items()], TABLE)
         self._docs = docs
         stat = self.path.stat()
-        self._stamp = (stat.st_ino, stat.st_mtime_ns)
+        self._stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 # -- append log -----------------------------------------------------------------------------

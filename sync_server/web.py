@@ -10,14 +10,15 @@ import time
 from pathlib import Path
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response
 
-__all__ = ["SiteFiles", "SecurityHeaders", "SameOrigin", "AccessLog"]
+__all__ = ["SiteFiles", "SecurityHeaders", "SameOrigin", "AccessLog", "ConcurrencyCap", "printable"]
 
-_HASHED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:js|css)$")
+_HASHED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:js|css)\Z")
 log = logging.getLogger("minqing.access")
 
 
@@ -140,4 +141,46 @@ class AccessLog:
             await self.app(scope, receive, record)
         finally:
             took = (time.perf_counter() - started) * 1000
-            log.info("%s %s %s %.0fms", scope["method"], scope["path"], status[0], took)
+            log.info("%s %s %s %.0fms", printable(scope["method"]), printable(scope["path"]), status[0], took)
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]|[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """Text safe for one log line: control characters (and the backslash) as escapes,
+    so a `%0a` in a path cannot start a forged line."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
+BUSY_PAGE = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>服务器正忙</title>'
+    "<p>服务器正忙，请稍后刷新重试。</p></html>"
+)
+
+
+class ConcurrencyCap:
+    """At most `limit` requests in flight; past it a 503 at once (the JSON shape under
+    /api/, a Chinese page elsewhere) instead of a queue that grows until memory runs out.
+    Idle connections are not counted: the header and keep-alive timeouts deal with them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit, self.active = app, limit, 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.limit:
+            headers = {"Retry-After": "1"}
+            if scope["path"].startswith("/api/"):
+                response = error_response(503, "busy", "服务器正忙，请稍后再试。", headers)
+            else:
+                response = HTMLResponse(BUSY_PAGE, status_code=503, headers=headers)
+            await response(scope, receive, send)
+            return
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1

@@ -2,8 +2,10 @@
 
 Sessions live in the server's memory (a restart logs everyone out, which is fine for
 an office); the cookie holds only a random token, HttpOnly and SameSite=Strict. Every
-form carries the session's CSRF token, compared in constant time. After five failed
-log-ins a name is locked for a quarter of an hour, and an address for twenty.
+form carries the session's CSRF token, compared in constant time. A session ends when
+the account's session generation moves on (`set-password`, `disable-user`).
+
+Failed log-ins slow down the guesser, not the user: see `LoginThrottle`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +32,7 @@ class Session:
     user: str
     csrf: str
     expires: float
+    generation: int = 0
 
 
 @dataclass
@@ -40,8 +43,15 @@ class Sessions:
 
     def start(self, account: Account) -> str:
         token = secrets.token_urlsafe(32)
-        self._by_token[token] = Session(account.name, secrets.token_urlsafe(32), self.clock() + SESSION_SECONDS)
+        self._by_token[token] = Session(account.name, secrets.token_urlsafe(32), self.clock() + SESSION_SECONDS,
+                                        account.generation)
+        self._forget_expired()
         return token
+
+    def _forget_expired(self) -> None:
+        now = self.clock()
+        for token in [t for t, s in self._by_token.items() if s.expires < now]:
+            del self._by_token[token]
 
     def end(self, token: str | None) -> None:
         self._by_token.pop(token or "", None)
@@ -52,7 +62,7 @@ class Sessions:
         if session is None or session.expires < self.clock():
             return None
         account = self.accounts.get(session.user)
-        if account is None or account.disabled:
+        if account is None or account.disabled or account.generation != session.generation:
             self.end(token)
             return None
         return account, session
@@ -62,26 +72,110 @@ class Sessions:
         return bool(sent) and hmac.compare_digest(session.csrf.encode(), sent.encode())
 
 
+class _Failures:
+    """Failure counts by key, in order of last failure, at most `size` keys.
+
+    Keys quiet for `forget_after` go first, a couple per call; past `size` the least
+    recently failing goes even so. Each kind of key has its own table, so spraying many
+    names cannot push one's own address out of the address table.
+    """
+
+    def __init__(self, size: int, forget_after: float) -> None:
+        self.size, self.forget_after = size, forget_after
+        self._table: OrderedDict[object, tuple[int, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._table
+
+    def get(self, key: object) -> tuple[int, float]:
+        return self._table.get(key, (0, 0.0))
+
+    def add(self, key: object, now: float) -> None:
+        count, _ = self._table.pop(key, (0, 0.0))
+        self._table[key] = (count + 1, now)
+        self._trim(now)
+
+    def mark(self, key: object, now: float) -> None:
+        self._table.pop(key, None)
+        self._table[key] = (0, now)
+        self._trim(now)
+
+    def clear(self, key: object) -> None:
+        self._table.pop(key, None)
+
+    def _trim(self, now: float) -> None:
+        for _ in range(2):
+            if not self._table:
+                return
+            _, stamp = next(iter(self._table.values()))
+            if len(self._table) <= self.size and now - stamp < self.forget_after:
+                return
+            self._table.popitem(last=False)
+
+
 @dataclass
 class LoginThrottle:
-    clock: Callable[[], float] = time.time
-    per_name: int = 5
-    per_address: int = 20
-    window: float = 15 * 60
-    _failures: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+    """Growing waits after failed log-ins, per (name, address) pair first.
 
-    def _recent(self, key: str) -> deque:
-        failures = self._failures[key]
-        while failures and failures[0] < self.clock() - self.window:
-            failures.popleft()
-        return failures
+    - A pair gets `free` failures, then waits `base` seconds, doubling with each further
+      failure up to `cap`. A guesser at one address slows only itself: the real user at
+      another address logs in as usual.
+    - An address gets `free_address` failures over all names (spraying), then the same.
+    - A name failing from many addresses (at least `free_name` failures in all) is slowed
+      to one try per `name_interval` seconds, but only from addresses that have never
+      logged in as that name: the user's usual places are not held up by strangers.
+    Every table is bounded; counts are forgotten after `forget_after` quiet seconds.
+    """
+
+    clock: Callable[[], float] = time.time
+    free: int = 5
+    free_address: int = 20
+    free_name: int = 20
+    base: float = 1.0
+    cap: float = 15 * 60
+    name_interval: float = 10.0
+    forget_after: float = 24 * 3600
+    size: int = 10_000
+
+    def __post_init__(self) -> None:
+        self._pairs = _Failures(self.size, self.forget_after)
+        self._addresses = _Failures(self.size, self.forget_after)
+        self._names = _Failures(self.size, self.forget_after)
+        # (name, address) pairs that logged in: kept for 30 days.
+        self._familiar = _Failures(self.size, 30 * 24 * 3600)
+
+    def _backoff(self, count: int, last: float, free: int, now: float) -> float:
+        if count < free:
+            return 0.0
+        delay = min(self.cap, self.base * 2 ** min(count - free, 30))
+        return max(0.0, last + delay - now)
+
+    def wait(self, name: str, address: str) -> float:
+        """Seconds before this name may be tried from this address: 0 to go ahead."""
+        now = self.clock()
+        waits = [
+            self._backoff(*self._pairs.get((name, address)), self.free, now),
+            self._backoff(*self._addresses.get(address), self.free_address, now),
+        ]
+        if (name, address) not in self._familiar:
+            count, last = self._names.get(name)
+            if count >= self.free_name:
+                waits.append(max(0.0, last + self.name_interval - now))
+        return max(waits)
 
     def locked(self, name: str, address: str) -> bool:
-        return len(self._recent("n:" + name)) >= self.per_name or len(self._recent("a:" + address)) >= self.per_address
+        return self.wait(name, address) > 0
 
     def failed(self, name: str, address: str) -> None:
-        for key in ("n:" + name, "a:" + address):
-            self._recent(key).append(self.clock())
+        now = self.clock()
+        self._pairs.add((name, address), now)
+        self._addresses.add(address, now)
+        if (name, address) not in self._familiar:
+            self._names.add(name, now)
 
-    def succeeded(self, name: str) -> None:
-        self._failures.pop("n:" + name, None)
+    def succeeded(self, name: str, address: str) -> None:
+        self._pairs.clear((name, address))
+        self._familiar.mark((name, address), self.clock())

@@ -9,6 +9,7 @@ citizen consented. Every form carries the session's CSRF token.
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import date, datetime
 from urllib.parse import urlencode
@@ -95,17 +96,19 @@ async def login(request: Request) -> Response:
     state = request.app.state
     form = await read_form(request)
     name, password = str(form.get("name", ""))[:64], str(form.get("password", ""))[:256]
-    address = client_address(request, state.settings.trust_forwarded_for)
+    address = client_address(request)
     sent, expected = form.get("token", ""), request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not secrets.compare_digest(str(sent), expected):
         return _render(request, "login.html", {"error": "页面已过期，请重新登录。", "token": expected}, 403)
-    if state.login_throttle.locked(name, address):
-        return _render(request, "login.html", {"error": "登录失败次数过多，请十五分钟后再试。", "token": expected}, 429)
+    wait = state.login_throttle.wait(name, address)
+    if wait > 0:
+        later = f"{math.ceil(wait)} 秒" if wait < 60 else f"{math.ceil(wait / 60)} 分钟"
+        return _render(request, "login.html", {"error": f"登录失败次数过多，请 {later}后再试。", "token": expected}, 429)
     account = state.accounts.authenticate(name, password)
     if account is None:
         state.login_throttle.failed(name, address)
         return _render(request, "login.html", {"error": "用户名或密码不正确。", "token": expected}, 401)
-    state.login_throttle.succeeded(name)
+    state.login_throttle.succeeded(name, address)
     target = str(form.get("next", ""))
     if not target.startswith("/office/") or target.startswith("//"):
         target = "/office/"

@@ -3,12 +3,16 @@ the same-origin rule for uploads, and logs that never hold what people wrote."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from dataclasses import replace
 
+from starlette.responses import PlainTextResponse
 from starlette.testclient import TestClient
 
 from sync_server.app import create_app
+from sync_server.web import ConcurrencyCap, printable
 from tests.sync_server.conftest import make_item, post_batch
 
 
@@ -94,3 +98,54 @@ def test_health_reports_the_record_count(client):
 def test_upload_from_a_sandboxed_frame_or_file_is_refused(client):
     response = post_batch(client, [make_item()], headers={"Origin": "null"})
     assert response.status_code == 403 and response.json()["error"] == "cross_origin"
+
+
+def test_control_characters_in_a_path_cannot_forge_an_access_log_line(client, caplog):
+    caplog.set_level(logging.INFO, logger="minqing.access")
+    client.get("/nothing%0a2026-01-01 00:00:00 minqing.access GET /office/ 200 1ms%0d%1b[31m")
+    lines = [r.getMessage() for r in caplog.records if r.name == "minqing.access"]
+    assert len(lines) == 1
+    assert "\n" not in lines[0] and "\r" not in lines[0] and "\x1b" not in lines[0]
+    assert "\\n2026-01-01" in lines[0]
+
+
+def test_printable_escapes_controls_and_keeps_chinese():
+    assert printable("/站点/a\nb\\c\x1b\u2028\x85") == "/站点/a\\nb\\\\c\\x1b\\u2028\\x85"
+
+
+def test_past_the_concurrency_cap_requests_get_503_in_the_api_shape_and_a_chinese_page():
+    release = asyncio.Event()
+
+    async def slow(scope, receive, send):
+        await release.wait()
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    async def request(app, path: str) -> tuple[int, bytes]:
+        sent: list = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": path, "headers": [], "query_string": b""}
+        await app(scope, receive, send)
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    async def main():
+        cap = ConcurrencyCap(slow, limit=2)
+        first = [asyncio.create_task(request(cap, "/api/health")) for _ in range(2)]
+        while cap.active < 2:
+            await asyncio.sleep(0)
+        api_status, api_body = await request(cap, "/api/health")
+        page_status, page_body = await request(cap, "/office/")
+        release.set()
+        done = await asyncio.gather(*first)
+        after = await request(cap, "/api/health")
+        return api_status, json.loads(api_body), page_status, page_body.decode(), done, after
+
+    api_status, api_body, page_status, page_body, done, after = asyncio.run(main())
+    assert api_status == 503 and api_body["ok"] is False and api_body["error"] == "busy"
+    assert page_status == 503 and "服务器正忙" in page_body
+    assert [status for status, _ in done] == [200, 200] and after[0] == 200

@@ -1,0 +1,82 @@
+"""The server's edge: how many idle sockets it holds while still answering a health
+check within a second, and what the rate limiter costs per request with 100k keys."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sync_server.ratelimit import Limit, RateLimiter
+from sync_server.serving import raise_descriptor_limit
+from tests.server_process import ServerProcess
+
+from .common import SAMPLE_REGISTRY, median_seconds
+
+# Steps of idle sockets; the last is a ceiling for the run's length, not for the server.
+STEPS = (250, 500, 1000, 2000, 4000, 8000, 16000)
+
+
+def _answers_within_a_second(url: str) -> bool:
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url + "/api/health", timeout=1) as response:
+            return response.status == 200 and time.monotonic() - started < 1
+    except OSError:
+        return False
+
+
+def _wait_until_accepted(pid: int, count: int, timeout: float = 20) -> None:
+    # Answering "while they are open" means after the server took them off the backlog.
+    deadline = time.monotonic() + timeout
+    while len(os.listdir(f"/proc/{pid}/fd")) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def idle_sockets_held(site_dir: Path) -> float:
+    limit = raise_descriptor_limit()
+    held, idle = 0, []
+    with tempfile.TemporaryDirectory() as folder:
+        # A long header deadline, so the first sockets are still open when the last arrive.
+        with ServerProcess(Path(folder) / "data", site_dir, SAMPLE_REGISTRY,
+                           extra_args=("--header-timeout", "120")) as server:
+            baseline = len(os.listdir(f"/proc/{server.proc.pid}/fd"))
+            try:
+                for step in STEPS:
+                    if step + 50 > limit:
+                        break
+                    try:
+                        while len(idle) < step:
+                            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+                    except OSError:
+                        break
+                    _wait_until_accepted(server.proc.pid, baseline + step)
+                    if not _answers_within_a_second(server.url):
+                        break
+                    held = step
+            finally:
+                for sock in idle:
+                    sock.close()
+    return float(held)
+
+
+def ratelimit_us_100k() -> float:
+    now = [0.0]
+    limiter = RateLimiter(Limit(rate=0.001, burst=5), clock=lambda: now[0], max_keys=100_000)
+    for i in range(100_000):
+        limiter.take(f"k{i}")
+    keys = iter(range(10**9))
+
+    def thousand_new_keys() -> None:
+        for _ in range(1000):
+            now[0] += 0.001
+            limiter.take(f"new-{next(keys)}")
+
+    return 1e6 * median_seconds(thousand_new_keys, 5) / 1000
+
+
+def run(site_dir: Path) -> dict[str, float]:
+    return {"idle_sockets_held": idle_sockets_held(site_dir), "ratelimit_us_100k": ratelimit_us_100k()}
