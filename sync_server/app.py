@@ -3,6 +3,7 @@ at import. The inbox is opened in the lifespan, taking the single-writer lock.""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from datetime import datetime
@@ -26,6 +27,7 @@ from .inbox import Inbox
 from .intake import Intake
 from .office import views as office
 from .office.auth import LoginThrottle, Sessions
+from .office.readside import MemoryReadSide
 from .office.records import CHINA
 from .ratelimit import RateLimiter
 from .settings import Settings
@@ -66,6 +68,10 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
             inbox if inbox is not None else Inbox(settings.data_dir, segment_size=settings.segment_size),
             app.state.stations,
         )
+        opened = app.state.intake.inbox
+        app.state.readside = MemoryReadSide(opened.records(), app.state.triage.all())
+        opened.listeners.append(app.state.readside.records_added)
+        app.state.office_writes = asyncio.Lock()
         try:
             yield
         finally:
@@ -73,13 +79,25 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
 
     async def api_error(request: Request, exc: ApiError) -> Response:
         # A person whose browser posted a plain form reads a page; a program reads JSON.
+        if request.url.path.startswith("/office/"):
+            return office_page(request, exc.message, exc.status)
         if "text/html" in request.headers.get("accept", ""):
             return request.app.state.templates.TemplateResponse(
                 request, "error.html", {"message": exc.message}, status_code=exc.status, headers=exc.headers
             )
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
+    def office_page(request: Request, message: str, status: int) -> Response:
+        # Office staff read a Chinese office page, never the citizens' JSON.
+        response = request.app.state.templates.TemplateResponse(
+            request, "office/message.html", {"message": message, "account": None}, status_code=status)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/office/"):
+            message = {404: "没有这个页面。", 405: "这个页面不接受该操作。"}.get(exc.status_code, "请求无法处理。")
+            return office_page(request, message, exc.status_code)
         if request.url.path.startswith("/api/"):
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
             message = {404: "没有这个接口。", 405: "这个接口不接受该请求方法。"}.get(exc.status_code, "请求无法处理。")
@@ -91,6 +109,8 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if request.url.path.startswith("/office/"):
+            return office_page(request, "服务器出错了，您的操作可能没有保存。请返回重试；如果再次出现，请联系管理员。", 500)
         return error_response(500, "server_error", "服务器出错了，记录仍保存在您的设备上，稍后会自动重试。")
 
     # CORS only where other origins may post: the API, never the site's own files.

@@ -60,6 +60,8 @@ class Inbox:
         self._index: dict[str, _Entry] = {}
         self._receipts: dict[str, str] = {}
         self._counts: dict[int, int] = {}
+        # Called with each batch after it is durably stored (the office's read side).
+        self.listeners: list = []
         for number in self._segment_numbers():
             records = self._segment_records(number)
             self._counts[number] = len(records)
@@ -147,6 +149,8 @@ class Inbox:
         self._counts[number] = self._counts.get(number, 0) + len(records)
         for record in records:
             self._remember(number, record)
+        for listener in self.listeners:
+            listener(records)
 
     def redact_phones(self, submission_ids: set[str]) -> int:
         """Remove the phone number from these records (retention); returns how many changed.

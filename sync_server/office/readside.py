@@ -1,0 +1,221 @@
+"""The office's read side: lists, filters, counts, search and report rows without a scan
+of the inbox on disk.
+
+`ReadSide` is the narrow interface the office pages use. `MemoryReadSide` fills it from
+a compact summary of each record (no phone, nothing the list does not show) kept up to
+date as records arrive (the inbox calls `records_added` after each durable write) and
+as triage changes (`triage_changed`, after each durable triage write). A database-backed
+read side (PostgreSQL: one table of summaries, one of triage entries, indexes on
+received_at, status and station) fills the same methods with queries; the pages need
+no change.
+
+Writers (the intake's worker thread, an office action) swap in new containers rather
+than mutate the ones a reader may be iterating: a query reads a consistent snapshot
+without a lock, so an office query never holds up a citizen's upload.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+from build_scripts.registry import Registry
+
+from ..triage import is_overdue, new_entry
+from .records import PAGE_SIZE, Filters, Row, local_date
+
+__all__ = ["MemoryReadSide", "Page", "ReadSide", "Summary"]
+
+
+class Summary:
+    """What the office lists of one record; the full record stays on disk."""
+
+    __slots__ = ("id", "received_at", "day", "station_id", "receipt", "rating", "feeling", "suggestion", "folded",
+                 "flags", "order")
+
+    def __init__(self, record: dict[str, Any], order: int) -> None:
+        self.id: str = record["id"]
+        self.received_at: str = record["received_at"]
+        self.day: str = local_date(record["received_at"]).isoformat()
+        self.station_id: str = sys.intern(record["station_id"])
+        self.receipt: str = record["receipt"]
+        self.rating = record.get("rating")
+        self.feeling: str = record.get("feeling") or ""
+        self.suggestion: str = record.get("suggestion") or ""
+        text = self.feeling + "\n" + self.suggestion
+        folded = text.lower()
+        # Chinese text has no case: keep a folded copy only where it differs (memory).
+        self.folded: str | None = folded if folded != text else None
+        self.flags: tuple[str, ...] = tuple(record.get("flags") or ())
+        self.order = order
+
+    def key(self) -> tuple[str, int]:
+        return (self.received_at, self.order)
+
+    def matches_text(self, q: str) -> bool:
+        if self.folded is not None:
+            return q in self.folded
+        return q in self.feeling or q in self.suggestion
+
+    def as_record(self) -> dict[str, Any]:
+        return {"id": self.id, "received_at": self.received_at, "station_id": self.station_id,
+                "receipt": self.receipt, "rating": self.rating, "feeling": self.feeling,
+                "suggestion": self.suggestion, "flags": list(self.flags)}
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    total: int
+    pages: int
+    page: int
+
+
+class ReadSide(Protocol):
+    """What the office reads. `sectors` is the set of sector ids the reader may see, or
+    None for every sector; `registry` names stations and sectors at query time (it
+    reloads when the office edits it)."""
+
+    def records_added(self, records: Iterable[dict[str, Any]]) -> None: ...
+
+    def triage_changed(self, entries: dict[str, dict[str, Any]]) -> None: ...
+
+    def count(self) -> int: ...
+
+    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date) -> Page: ...
+
+    def row(self, submission_id: str, registry: Registry, today: date) -> Row | None: ...
+
+    def report_rows(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
+                    today: date) -> list[Row]:
+        """Rows received between start and end (local dates), plus every row with a
+        triage entry (closures, meeting items and follow-ups happen to older records)."""
+        ...
+
+
+def _station_facts(registry: Registry) -> dict[str, tuple[str, str, str]]:
+    facts = {}
+    for station in registry.stations:
+        try:
+            sector = registry.sector(station.sector)
+            facts[station.id] = (station.name, sector.id, sector.name)
+        except (KeyError, LookupError):
+            facts[station.id] = (station.name, "", "")
+    return facts
+
+
+class MemoryReadSide:
+    """The read side in this process's memory: about 1 KB per record."""
+
+    def __init__(self, records: Iterable[dict[str, Any]] = (), triage: dict[str, dict[str, Any]] | None = None) -> None:
+        self._write = threading.Lock()  # writers only; readers take snapshots
+        summaries = [Summary(record, order) for order, record in enumerate(records)]
+        summaries.sort(key=Summary.key)
+        self._items: list[Summary] = summaries
+        self._by_id: dict[str, Summary] = {s.id: s for s in summaries}
+        self._triage: dict[str, dict[str, Any]] = dict(triage or {})
+
+    # -- keeping up ----------------------------------------------------------------
+
+    def records_added(self, records: Iterable[dict[str, Any]]) -> None:
+        with self._write:
+            items, by_id = self._items, dict(self._by_id)
+            fresh = [Summary(r, len(by_id) + n) for n, r in enumerate(records) if r["id"] not in by_id]
+            if not fresh:
+                return
+            fresh.sort(key=Summary.key)
+            if not items or items[-1].key() <= fresh[0].key():
+                items = items + fresh
+            else:  # an older receive time (an import): place each where it belongs
+                items = list(items)
+                for summary in fresh:
+                    bisect.insort(items, summary, key=Summary.key)
+            by_id.update((s.id, s) for s in fresh)
+            self._items, self._by_id = items, by_id
+
+    def triage_changed(self, entries: dict[str, dict[str, Any]]) -> None:
+        with self._write:
+            self._triage = {**self._triage, **entries}
+
+    # -- reading -------------------------------------------------------------------
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def _row(self, summary: Summary, entry: dict | None, facts: dict, today: date) -> Row:
+        entry = entry or new_entry(summary.received_at)
+        station_name, sector_id, sector_name = facts.get(summary.station_id, (summary.station_id, "", ""))
+        return Row(record=summary.as_record(), triage=entry, station_name=station_name, sector_id=sector_id,
+                   sector_name=sector_name, overdue=is_overdue(entry, today))
+
+    def _visible_stations(self, facts: dict, sectors: frozenset[str] | None, only_sector: str = "") -> set[str] | None:
+        if sectors is None and not only_sector:
+            return None
+        return {sid for sid, (_, sector, _) in facts.items()
+                if (sectors is None or sector in sectors) and (not only_sector or sector == only_sector)}
+
+    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date) -> Page:
+        items, triage = self._items, self._triage
+        facts = _station_facts(registry)
+        stations = self._visible_stations(facts, sectors, filters.sector)
+        if filters.station:
+            stations = {filters.station} if stations is None or filters.station in stations else set()
+        q = filters.q.lower()
+        code = q.upper().replace(" ", "")
+        replying = {i for i, e in triage.items() if q and q in (e.get("public_reply") or "").lower()} if q else set()
+        tests: list[Callable[[Summary], bool]] = []
+        if stations is not None:
+            tests.append(lambda s: s.station_id in stations)
+        if filters.since:
+            tests.append(lambda s: s.day >= filters.since)
+        if filters.until:
+            tests.append(lambda s: s.day <= filters.until)
+        if filters.status == "received":
+            tests.append(lambda s: s.id not in triage or triage[s.id]["status"] == "received")
+        elif filters.status:
+            tests.append(lambda s: s.id in triage and triage[s.id]["status"] == filters.status)
+        if filters.overdue:
+            tests.append(lambda s: s.id in triage and is_overdue(triage[s.id], today))
+        if filters.weekly:
+            tests.append(lambda s: s.id in triage and triage[s.id]["weekly"])
+        if q:
+            tests.append(lambda s: s.matches_text(q) or code in s.receipt or s.id in replying)
+        if tests:
+            matching = [s for s in reversed(items) if all(test(s) for test in tests)]
+        else:
+            matching = items[::-1]
+        total = len(matching)
+        pages = max(1, -(-total // PAGE_SIZE))
+        number = min(filters.page, pages)
+        shown = matching[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+        return Page([self._row(s, triage.get(s.id), facts, today) for s in shown], total, pages, number)
+
+    def row(self, submission_id: str, registry: Registry, today: date) -> Row | None:
+        summary = self._by_id.get(submission_id)
+        if summary is None:
+            return None
+        return self._row(summary, self._triage.get(submission_id), _station_facts(registry), today)
+
+    def report_rows(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
+                    today: date) -> list[Row]:
+        items, by_id, triage = self._items, self._by_id, self._triage
+        facts = _station_facts(registry)
+        stations = self._visible_stations(facts, sectors)
+        first, last = start.isoformat(), end.isoformat()
+        # A record's local day is at most a day off its UTC receive time, so a bisect
+        # on received_at a day early bounds the window.
+        bound = (start - timedelta(days=1)).isoformat() if start > date.min else ""
+        low = bisect.bisect_left(items, bound, key=lambda s: s.received_at)
+        chosen = {s.id: s for s in items[low:] if first <= s.day <= last}
+        for submission_id in triage:
+            if submission_id not in chosen and submission_id in by_id:
+                chosen[submission_id] = by_id[submission_id]
+        rows = [self._row(s, triage.get(s.id), facts, today) for s in chosen.values()
+                if stations is None or s.station_id in stations]
+        rows.sort(key=lambda r: (r.record["received_at"], by_id[r.id].order), reverse=True)
+        return rows
