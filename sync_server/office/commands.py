@@ -6,8 +6,6 @@ these; they read the same data folder the server writes.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -15,8 +13,9 @@ from build_scripts.registry import load_registry
 
 from ..inbox import Inbox
 from ..triage import OUTCOMES, SATISFACTION, STATUSES, TriageBook
-from .records import CHINA, join
+from .records import CHINA, join, parse_day, parse_month
 from .reports import monthly, to_csv, to_html, to_xlsx, weekly
+from .spreadsheet import csv_bytes
 
 __all__ = ["export_records", "remove_old_phones", "render_report"]
 
@@ -28,12 +27,16 @@ def _rows(data_dir: Path, registry: Path):
 
 
 def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str | None, with_phone: bool) -> bytes:
-    rows = _rows(data_dir, registry)
     if kind == "weekly":
-        report = weekly(rows, date.fromisoformat(when) if when else datetime.now(CHINA).date(), with_phone)
+        day = parse_day(when) if when else datetime.now(CHINA).date()
+        if day is None:
+            raise ValueError(when)
+        report = weekly(_rows(data_dir, registry), day, with_phone)
     else:
-        year, month = (when or datetime.now(CHINA).strftime("%Y-%m")).split("-")
-        report = monthly(rows, int(year), int(month))
+        period = parse_month(when or datetime.now(CHINA).strftime("%Y-%m"))
+        if period is None:
+            raise ValueError(when)
+        report = monthly(_rows(data_dir, registry), *period)
     if fmt == "csv":
         return to_csv(report)
     if fmt == "xlsx":
@@ -46,11 +49,9 @@ def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str
 
 def export_records(data_dir: Path, registry: Path, with_phone: bool) -> bytes:
     """Every record as CSV (UTF-8 with BOM). Phone numbers only when asked for."""
-    out = io.StringIO()
-    writer = csv.writer(out)
     columns = ["回执码", "收到时间", "群众提交时间", "领域", "民情哨", "满意度", "感受", "建议", "状态", "结果", "牵头部门",
                "办理期限", "公开答复"]
-    writer.writerow(columns + (["联系电话"] if with_phone else []))
+    lines = [columns + (["联系电话"] if with_phone else [])]
     for row in sorted(_rows(data_dir, registry), key=lambda r: r.record["received_at"]):
         r, t = row.record, row.triage
         cells = [r["receipt"], r["received_at"], r["created_at"], row.sector_name, row.station_name,
@@ -58,8 +59,9 @@ def export_records(data_dir: Path, registry: Path, with_phone: bool) -> bytes:
                  OUTCOMES.get(t["outcome"] or "", ""), t["lead"], t["deadline"] or "", t["public_reply"]]
         if with_phone:
             cells.append(r["phone"] if r.get("consent") and r.get("phone") else "")
-        writer.writerow(cells)
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+        lines.append(cells)
+    # Citizens' and staff's text never becomes a live formula in Excel or WPS.
+    return csv_bytes(lines)
 
 
 def remove_old_phones(data_dir: Path, days: int, today: date | None = None) -> int:
