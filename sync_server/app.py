@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -59,6 +60,13 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook) -> None:
+    try:
+        readside.load(inbox.records(), triage.all())
+    except Exception:
+        log.exception("the office index could not be built; office pages will show an error")
+
+
 def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> Starlette:
     settings = settings or Settings()
 
@@ -69,8 +77,14 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
             app.state.stations,
         )
         opened = app.state.intake.inbox
-        app.state.readside = MemoryReadSide(opened.records(), app.state.triage.all())
-        opened.listeners.append(app.state.readside.records_added)
+        # The office's index loads beside the server: uploads are answered from the first
+        # moment, office pages wait until it is ready. Listening first means a record
+        # stored during the load is not missed.
+        app.state.readside = readside = MemoryReadSide()
+        opened.listeners.append(readside.records_added)
+        loader = threading.Thread(target=_load_readside, args=(readside, opened, app.state.triage), daemon=True,
+                                  name="office-readside")
+        loader.start()
         app.state.office_writes = asyncio.Lock()
         try:
             yield

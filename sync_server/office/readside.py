@@ -17,6 +17,7 @@ without a lock, so an office query never holds up a citizen's upload.
 from __future__ import annotations
 
 import bisect
+import gc
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -32,6 +33,21 @@ from .records import PAGE_SIZE, Filters, Row, local_date
 __all__ = ["MemoryReadSide", "Page", "ReadSide", "Summary"]
 
 
+_DAYS: dict[tuple[str, bool], str] = {}
+
+
+def _local_day(received_at: str) -> str:
+    """The Beijing date of a receive time; the server's own UTC times take a fast path
+    (a million `fromisoformat` calls would cost seconds at start)."""
+    if received_at.endswith("+00:00") and len(received_at) >= 13 and received_at[11:13].isdigit():
+        key = (received_at[:10], int(received_at[11:13]) >= 16)
+        day = _DAYS.get(key)
+        if day is None:
+            day = _DAYS[key] = local_date(received_at).isoformat()
+        return day
+    return local_date(received_at).isoformat()
+
+
 class Summary:
     """What the office lists of one record; the full record stays on disk."""
 
@@ -41,7 +57,7 @@ class Summary:
     def __init__(self, record: dict[str, Any], order: int) -> None:
         self.id: str = record["id"]
         self.received_at: str = record["received_at"]
-        self.day: str = local_date(record["received_at"]).isoformat()
+        self.day: str = _local_day(record["received_at"])
         self.station_id: str = sys.intern(record["station_id"])
         self.receipt: str = record["receipt"]
         self.rating = record.get("rating")
@@ -81,6 +97,12 @@ class ReadSide(Protocol):
     None for every sector; `registry` names stations and sectors at query time (it
     reloads when the office edits it)."""
 
+    def ready(self) -> bool: ...
+
+    def wait_ready(self) -> None:
+        """Block until the read side can answer (an in-memory one loads at start)."""
+        ...
+
     def records_added(self, records: Iterable[dict[str, Any]]) -> None: ...
 
     def triage_changed(self, entries: dict[str, dict[str, Any]]) -> None: ...
@@ -112,13 +134,52 @@ def _station_facts(registry: Registry) -> dict[str, tuple[str, str, str]]:
 class MemoryReadSide:
     """The read side in this process's memory: about 1 KB per record."""
 
-    def __init__(self, records: Iterable[dict[str, Any]] = (), triage: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(self, records: Iterable[dict[str, Any]] | None = None,
+                 triage: dict[str, dict[str, Any]] | None = None) -> None:
         self._write = threading.Lock()  # writers only; readers take snapshots
-        summaries = [Summary(record, order) for order, record in enumerate(records)]
-        summaries.sort(key=Summary.key)
-        self._items: list[Summary] = summaries
-        self._by_id: dict[str, Summary] = {s.id: s for s in summaries}
-        self._triage: dict[str, dict[str, Any]] = dict(triage or {})
+        self._loaded = threading.Event()
+        self._failure: BaseException | None = None
+        self._items: list[Summary] = []
+        self._by_id: dict[str, Summary] = {}
+        self._triage: dict[str, dict[str, Any]] = {}
+        if records is not None:
+            self.load(records, triage or {})
+
+    def load(self, records: Iterable[dict[str, Any]], triage: dict[str, dict[str, Any]]) -> None:
+        """Build the index from every stored record. Records that arrived meanwhile
+        (`records_added` runs from the start) are kept: nothing is missed or doubled."""
+        try:
+            # Hundreds of thousands of small objects: the cyclic collector would rescan
+            # them again and again while they are made, for nothing.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                summaries = [Summary(record, order) for order, record in enumerate(records)]
+            finally:
+                if collecting:
+                    gc.enable()
+            with self._write:
+                known = {s.id for s in summaries}
+                late = [s for s in self._items if s.id not in known]
+                for n, summary in enumerate(late):
+                    summary.order = len(summaries) + n
+                summaries += late
+                summaries.sort(key=Summary.key)
+                self._items, self._by_id = summaries, {s.id: s for s in summaries}
+                self._triage = {**triage, **self._triage}
+        except BaseException as exc:
+            self._failure = exc
+            raise
+        finally:
+            self._loaded.set()
+
+    def ready(self) -> bool:
+        return self._loaded.is_set()
+
+    def wait_ready(self) -> None:
+        self._loaded.wait()
+        if self._failure is not None:
+            raise RuntimeError("the office index could not be built") from self._failure
 
     # -- keeping up ----------------------------------------------------------------
 

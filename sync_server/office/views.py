@@ -76,6 +76,9 @@ def _guarded(roles=("staff", "department", "viewer")):
         async def endpoint(request: Request) -> Response:
             try:
                 account, session = _page(request, roles)
+                readside = request.app.state.readside
+                if not readside.ready():
+                    await to_thread.run_sync(readside.wait_ready)
                 if request.method == "POST":
                     form = await read_form(request)
                     if not request.app.state.sessions.csrf_ok(session, form.get("csrf")):

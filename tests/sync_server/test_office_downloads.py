@@ -14,7 +14,10 @@ from openpyxl import load_workbook
 
 from sync_server.office.commands import export_records
 from sync_server.office.spreadsheet import content_disposition, neutralise
-from tests.sync_server.test_office import act, login, office, seed  # noqa: F401 (fixture)
+from tests.sync_server import test_office
+from tests.sync_server.test_office import act, login, seed
+
+office = test_office.office  # the same small office world
 
 HOSTILE = ['=HYPERLINK("http://evil.example","点我")', "+1", "-2+3", "@SUM(A1)", "\tleading tab", "\rcarriage"]
 

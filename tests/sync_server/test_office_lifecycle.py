@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
-from tests.sync_server.test_office import act, csrf, login, office, seed, status_of  # noqa: F401 (fixture)
+from tests.sync_server import test_office
+from tests.sync_server.test_office import act, csrf, login, seed, status_of
+
+office = test_office.office  # the same small office world
 
 
 def _post(client, record_id, **data):
