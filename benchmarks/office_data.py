@@ -23,6 +23,12 @@ FEELINGS = ["园区门口晚上经常有人聚集，", "车站附近黑车拉客
 SUGGESTIONS = ["希望加强夜间巡逻。", "建议多安排一名交警。", "希望长期坚持下去。", ""]
 
 
+def _write_segment(path: Path, records: list[dict]) -> None:
+    # The store's own storage class, one write per segment: TinyDB's insert path would
+    # take minutes for a million records.
+    tinystore.AtomicJSONStorage(path).write({TABLE: {str(n): r for n, r in enumerate(records, 1)}})
+
+
 def generate(data_dir: Path, count: int, triaged: float = 0.3, seed: int = 11) -> None:
     rng = random.Random(seed)
     stations = [s.id for s in load_registry(SAMPLE_REGISTRY).stations]
@@ -58,10 +64,10 @@ def generate(data_dir: Path, count: int, triaged: float = 0.3, seed: int = 11) -
                                  "to": "accepted", "note": ""}]
             triage[sid] = entry
         if len(segment) == SEGMENT_SIZE:
-            tinystore.append(folder / f"segment-{number:06d}.json", segment, TABLE)
+            _write_segment(folder / f"segment-{number:06d}.json", segment)
             segment, number = [], number + 1
     if segment:
-        tinystore.append(folder / f"segment-{number:06d}.json", segment, TABLE)
+        _write_segment(folder / f"segment-{number:06d}.json", segment)
     TriageBook(data_dir).put_many(triage)
     accounts = Accounts(data_dir)
     accounts.add("amy", PASSWORD, "staff", "王干事")
