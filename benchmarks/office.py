@@ -49,6 +49,9 @@ class Staff:
         status, _ = self.post("/office/login", {"name": name, "password": PASSWORD, "token": token})
         assert status == 303, status
 
+    def close(self) -> None:
+        self.conn.close()
+
     def _send(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         headers = dict(headers or {})
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -175,11 +178,12 @@ def measure(count: int, repeat: int = 7, baseline: bool = True) -> dict[str, flo
 
             def browse(n: int) -> None:
                 worker = Staff(server.port, "bob" if n else "amy")
-                pages = ["/office/records?q=黑车", "/office/records?status=accepted", f"/office/records/{ids[-1]}",
+                pages = ["/office/records?q=%E9%BB%91%E8%BD%A6", "/office/records?status=accepted", f"/office/records/{ids[-1]}",
                          f"/office/reports/weekly?date={today.isoformat()}&format=xlsx", "/office/records?page=2000"]
                 while not stop.is_set():
                     for page in pages:
                         worker.get_bytes(page)
+                worker.close()
 
             browsers = [threading.Thread(target=browse, args=(n,), daemon=True) for n in range(3)]
             for thread in browsers:

@@ -10,12 +10,13 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+import anyio
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
                                   name="office-readside")
         loader.start()
         app.state.office_writes = asyncio.Lock()
+        app.state.office_threads = anyio.CapacityLimiter(1)
         try:
             yield
         finally:
@@ -148,7 +150,9 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
             Middleware(AccessLog),
             Middleware(SecurityHeaders, site_dir=settings.site_dir),
             Middleware(SameOrigin, allowed_origins=settings.allowed_origins),
-            Middleware(GZipMiddleware, minimum_size=500),
+            # Spreadsheets are zip files already; office reports arrive compressed from a worker thread.
+            Middleware(GZipMiddleware, minimum_size=500, exclude_content_types=(
+                *DEFAULT_EXCLUDED_CONTENT_TYPES, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, 500: server_error},
     )

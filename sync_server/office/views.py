@@ -10,6 +10,7 @@ citizen consented. Every form carries the session's CSRF token.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import secrets
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
@@ -43,6 +44,13 @@ from .reports import monthly, to_csv, to_html, to_xlsx, weekly
 from .spreadsheet import content_disposition
 
 __all__ = ["routes"]
+
+
+async def _off_loop(request: Request, function, *args):
+    # Office work runs in one worker thread at a time (`office_threads`, made in the
+    # lifespan): Python threads share one interpreter lock, and every extra busy thread
+    # slows the event loop that answers the tablets. Staff queue behind each other instead.
+    return await to_thread.run_sync(function, *args, limiter=request.app.state.office_threads)
 
 LOGIN_COOKIE = "mq_login"
 
@@ -172,7 +180,7 @@ async def record_list(request: Request, account, session) -> Response:
     filters = Filters.from_query(request.query_params)
     registry = state.stations.registry
     # Off the event loop: a search over many records must never hold up an upload.
-    found = await to_thread.run_sync(state.readside.page, filters, _scope(account), registry, _today())
+    found = await _off_loop(request, state.readside.page, filters, _scope(account), registry, _today())
     sectors = [s for s in registry.sectors if account.sees_sector(s.id)]
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return _render(request, "records.html", {
@@ -198,7 +206,7 @@ async def record_page(request: Request, account, session) -> Response:
     state = request.app.state
     row = _row(request, account, request.path_params["id"])
     # The list's summary has no phone: the page reads its one record from disk.
-    full = await to_thread.run_sync(state.intake.inbox.get, row.id)
+    full = await _off_loop(request, state.intake.inbox.get, row.id)
     if full is not None:
         row = dataclasses.replace(row, record=full)
     merged = [r for r in (_visible_row(request, account, i) for i in row.triage["merged"]) if r is not None]
@@ -294,6 +302,13 @@ def _fill_phones(rows, inbox) -> list:
     return filled
 
 
+def _compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str]]:
+    """Compress here, in the worker thread: the gzip middleware would do it on the event loop."""
+    if "gzip" in accept_encoding and len(body) > 500:
+        return gzip.compress(body, 6), {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return body, {}
+
+
 def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str):
     today = _today()
     registry = state.stations.registry
@@ -335,16 +350,27 @@ async def report(request: Request, account, session) -> Response:
         when = parse_month(params.get("month") or _today().strftime("%Y-%m"))
     if when is None:
         return _message(request, account, "日期格式不正确，请按 年-月-日（月报为 年-月）填写 2000 至 2100 年间的日期。", 400)
-    # Reports and spreadsheets are CPU work: a worker thread, never the event loop.
-    built, body, name, ascii_name = await to_thread.run_sync(
-        _build_report, state, kind, _scope(account), when, with_phone, fmt)
-    if fmt in ("csv", "xlsx"):
-        media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
-        return Response(body, media_type=media, headers={
-            "Content-Disposition": content_disposition(name, ascii_name), "Cache-Control": "no-store"})
-    return _render(request, "report.html", {"account": account, "session": session, "report": built,
-                                            "body": body, "kind": kind,
-                                            "query": urlencode({k: v for k, v in params.items() if k != "format"})})
+    accept = request.headers.get("accept-encoding", "")
+    query = urlencode({k: v for k, v in params.items() if k != "format"})
+
+    def build() -> tuple[bytes, dict[str, str], str | None, str | None]:
+        # Reports, spreadsheets, the page around them and their compression are CPU
+        # work: all in the office's worker thread, never on the event loop.
+        built, body, name, ascii_name = _build_report(state, kind, _scope(account), when, with_phone, fmt)
+        if fmt == "html":
+            body = state.templates.get_template("office/report.html").render({
+                "request": request, "account": account, "session": session, "report": built, "body": body,
+                "kind": kind, "query": query}).encode("utf-8")
+        if fmt == "xlsx":  # already a zip
+            return body, {}, name, ascii_name
+        return *_compressed(body, accept), name, ascii_name
+
+    body, encoding, name, ascii_name = await _off_loop(request, build)
+    headers = {"Cache-Control": "no-store", **encoding}
+    if fmt == "html":
+        return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+    headers["Content-Disposition"] = content_disposition(name, ascii_name)
+    return Response(body, media_type="text/csv; charset=utf-8" if fmt == "csv" else XLSX, headers=headers)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
