@@ -9,9 +9,9 @@ read side (PostgreSQL: one table of summaries, one of triage entries, indexes on
 received_at, status and station) fills the same methods with queries; the pages need
 no change.
 
-Writers (the intake's worker thread, an office action) swap in new containers rather
-than mutate the ones a reader may be iterating: a query reads a consistent snapshot
-without a lock, so an office query never holds up a citizen's upload.
+Readers take no lock, so an office query never holds up a citizen's upload: writers
+(the intake's worker thread, an office action) either append in place, which a reader
+walking the list by index tolerates, or swap in a new container.
 """
 
 from __future__ import annotations
@@ -184,20 +184,24 @@ class MemoryReadSide:
     # -- keeping up ----------------------------------------------------------------
 
     def records_added(self, records: Iterable[dict[str, Any]]) -> None:
+        # This runs in the intake's writer thread, on the upload's path: the usual case
+        # (newer records) appends in place, which a reader iterating the list, or
+        # looking ids up, tolerates; only an out-of-order import copies the list.
         with self._write:
-            items, by_id = self._items, dict(self._by_id)
+            by_id = self._by_id
             fresh = [Summary(r, len(by_id) + n) for n, r in enumerate(records) if r["id"] not in by_id]
             if not fresh:
                 return
             fresh.sort(key=Summary.key)
+            by_id.update((s.id, s) for s in fresh)
+            items = self._items
             if not items or items[-1].key() <= fresh[0].key():
-                items = items + fresh
+                items.extend(fresh)
             else:  # an older receive time (an import): place each where it belongs
                 items = list(items)
                 for summary in fresh:
                     bisect.insort(items, summary, key=Summary.key)
-            by_id.update((s.id, s) for s in fresh)
-            self._items, self._by_id = items, by_id
+                self._items = items
 
     def triage_changed(self, entries: dict[str, dict[str, Any]]) -> None:
         with self._write:
