@@ -106,3 +106,19 @@ def test_reports_from_the_read_side_match_the_full_scan(registry, sectors):
         assert to_csv(weekly(rows, day)) == to_csv(weekly(every, day))
     rows = side.report_rows(sectors, date(2026, 10, 1), date(2026, 10, 31), registry, TODAY)
     assert to_csv(monthly(rows, 2026, 10)) == to_csv(monthly(every, 2026, 10))
+
+
+def test_search_across_many_chunks_and_after_new_records_matches_the_full_scan(registry, monkeypatch):
+    from sync_server.office import readside
+
+    monkeypatch.setattr(readside, "CHUNK", 7)
+    records, triage = _world(registry, count=200)
+    side = MemoryReadSide(records[:150], triage)
+    for q in ("积水", "night", "r01"):
+        side.page(Filters(q=q), None, registry, TODAY)  # builds the chunks
+    side.records_added(records[150:])
+    rows = join(records, triage, registry, TODAY)
+    for q in ("积水", "night", "r01", "0199"):
+        expected = [r.id for r in rows if Filters(q=q).matches(r)]
+        assert [r.id for r in side.page(Filters(q=q, page=1), None, registry, TODAY).rows] == expected[:25]
+        assert side.page(Filters(q=q), None, registry, TODAY).total == len(expected)
