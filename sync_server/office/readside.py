@@ -234,7 +234,8 @@ class MemoryReadSide:
         chunks = self._chunks if self._chunks_of is items else []
         self._chunks_of = items
         full = len(items) // CHUNK
-        chunks = chunks[:full]  # the last, partial chunk is rebuilt: records arrived
+        # Whole chunks are kept; a chunk built while partial is rebuilt (records arrived).
+        chunks = [chunk for chunk in chunks[:full] if len(chunk[2]) == CHUNK]
         for number in range(len(chunks), -(-len(items) // CHUNK)):
             part = items[number * CHUNK : (number + 1) * CHUNK]
             texts = [(s.folded or (s.feeling + "\n" + s.suggestion)) + "\x01" + s.receipt.lower() for s in part]
