@@ -23,7 +23,7 @@ from build_scripts.registry import load_registry
 from sync_server.inbox import Inbox
 from sync_server.office.records import CHINA, Filters, join, select
 from sync_server.office.reports import to_xlsx, weekly
-from sync_server.triage import TriageBook
+from sync_server.triagebook import TriageBook
 from tests.server_process import ServerProcess
 
 from .common import REPO, SAMPLE_REGISTRY, percentile

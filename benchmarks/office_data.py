@@ -13,7 +13,8 @@ from sync_server import tinystore
 from sync_server.accounts import Accounts
 from sync_server.inbox import SEGMENT_SIZE, TABLE
 from sync_server.receipt import receipt_for
-from sync_server.triage import TriageBook, new_entry
+from sync_server.triage import new_entry
+from sync_server.triagebook import TriageBook
 
 from .common import SAMPLE_REGISTRY
 
