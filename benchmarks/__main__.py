@@ -10,7 +10,7 @@ import json
 import platform
 import sys
 
-from . import build, edge, ingest, page, sealing, store, sync
+from . import build, edge, ingest, office, page, sealing, store, sync
 from .common import REPO, RESULTS
 
 # metric: (unit, target as text, check or None)
@@ -33,6 +33,19 @@ TARGETS = {
     "triage_change_ms_30k": ("ms", "< 100", lambda r: r["triage_change_ms_30k"] < 100),
     "backup_restore_s_100k": ("s", "< 60", lambda r: r["backup_restore_s_100k"] < 60),
     "sync_1000_queued_s": ("s", "< 10", lambda r: r["sync_1000_queued_s"] < 10),
+    "office_list_ms_100k": ("ms", "< 150 (worst filter)", lambda r: r["office_list_ms_100k"] < 150),
+    "office_search_ms_100k": ("ms", "< 150", lambda r: r["office_search_ms_100k"] < 150),
+    "baseline_office_list_ms_100k": ("ms", "baseline", None),
+    "office_record_ms_100k": ("ms", "< 100", lambda r: r["office_record_ms_100k"] < 100),
+    "office_status_change_ms_100k": ("ms", "< 100", lambda r: r["office_status_change_ms_100k"] < 100),
+    "office_report_ms_100k": ("ms", "< 1000 (worst report)", lambda r: r["office_report_ms_100k"] < 1000),
+    "baseline_office_report_ms_100k": ("ms", "baseline", None),
+    "office_server_start_s_100k": ("s", "< 3", lambda r: r["office_server_start_s_100k"] < 3),
+    "office_ready_s_100k": ("s", "", None),
+    "office_memory_mb_100k": ("MB", "< 400", lambda r: r["office_memory_mb_100k"] < 400),
+    "upload_p95_ms_idle_100k": ("ms", "", None),
+    "upload_p95_ms_3_staff_100k": ("ms", "<= 2x idle",
+                                   lambda r: r["upload_p95_ms_3_staff_100k"] <= 2 * r["upload_p95_ms_idle_100k"]),
     "seal_page_ms": ("ms", "< 50 per record", lambda r: r["seal_page_ms"] < 50),
     "seal_page_cpu4x_ms": ("ms", "< 200 per record", lambda r: r["seal_page_cpu4x_ms"] < 200),
     "seal_server_ms": ("ms", "per record", None),
@@ -74,7 +87,7 @@ def main() -> int:
         print(f"running {name} benchmarks...", file=sys.stderr, flush=True)
         results.update(step())
     for name, step in (("ingest", ingest.run), ("page", page.run), ("sync", sync.run),
-                       ("sealing", sealing.run), ("edge", edge.run)):
+                       ("sealing", sealing.run), ("edge", edge.run), ("office", office.run)):
         print(f"running {name} benchmarks...", file=sys.stderr, flush=True)
         results.update(step(site))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -108,7 +108,11 @@ async def lookup_receipt(request: Request) -> Response:
         raw = form_fields(body).get("code")
     code = normalize(raw) if isinstance(raw, str) else None
     owner = state.intake.inbox.receipt_owner(code) if code else None
-    status = public_status(state.intake.inbox.get(owner), state.triage.entry(owner)) if owner else None
+    status = None
+    if owner:
+        entry = state.triage.entry(owner)
+        target = state.triage.entry(entry["merged_into"]) if entry and entry.get("merged_into") else None
+        status = public_status(state.intake.inbox.get(owner), entry, target)
     if kind == "application/x-www-form-urlencoded":
         page = state.templates.TemplateResponse(
             request, "lookup_result.html", {"code": code or (raw or "")[:16], "status": status},

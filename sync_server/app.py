@@ -7,17 +7,19 @@ import asyncio
 import contextlib
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+import anyio
 from anyio import to_thread
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
@@ -30,6 +32,7 @@ from .inbox import Inbox
 from .intake import Intake
 from .office import views as office
 from .office.auth import LoginThrottle, Sessions
+from .office.readside import MemoryReadSide
 from .office.records import CHINA
 from .proxy import ForwardedFor
 from .ratelimit import RateLimiter
@@ -61,6 +64,13 @@ def templates() -> Jinja2Templates:
     env = Environment(loader=PackageLoader("sync_server", "templates"), autoescape=select_autoescape(default=True))
     env.filters["china_time"] = _china_time
     return Jinja2Templates(env=env)
+
+
+def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook) -> None:
+    try:
+        readside.load(inbox.records(), triage.all())
+    except Exception:
+        log.exception("the office index could not be built; office pages will show an error")
 
 
 RETENTION_EVERY_S = 24 * 3600
@@ -108,6 +118,17 @@ def create_app(
             print(f"minqing: {problem}.", file=sys.stderr, flush=True)
         for warning in app.state.intake.inbox.warnings:
             print(f"minqing: warning: {warning}.", file=sys.stderr, flush=True)
+        opened = app.state.intake.inbox
+        # The office's index loads beside the server: uploads are answered from the first
+        # moment, office pages wait until it is ready. Listening first means a record
+        # stored during the load is not missed.
+        app.state.readside = readside = MemoryReadSide()
+        opened.on_change = readside.records_added
+        loader = threading.Thread(target=_load_readside, args=(readside, opened, app.state.triage), daemon=True,
+                                  name="office-readside")
+        loader.start()
+        app.state.office_writes = asyncio.Lock()
+        app.state.office_threads = anyio.CapacityLimiter(1)
         app.state.retention_runs = 0
         retention = asyncio.create_task(_daily_retention(app, clock))
         try:
@@ -120,13 +141,25 @@ def create_app(
 
     async def api_error(request: Request, exc: ApiError) -> Response:
         # A person whose browser posted a plain form reads a page; a program reads JSON.
+        if request.url.path.startswith("/office/"):
+            return office_page(request, exc.message, exc.status)
         if "text/html" in request.headers.get("accept", ""):
             return request.app.state.templates.TemplateResponse(
                 request, "error.html", {"message": exc.message}, status_code=exc.status, headers=exc.headers
             )
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
+    def office_page(request: Request, message: str, status: int) -> Response:
+        # Office staff read a Chinese office page, never the citizens' JSON.
+        response = request.app.state.templates.TemplateResponse(
+            request, "office/message.html", {"message": message, "account": None}, status_code=status)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/office/"):
+            message = {404: "没有这个页面。", 405: "这个页面不接受该操作。"}.get(exc.status_code, "请求无法处理。")
+            return office_page(request, message, exc.status_code)
         if request.url.path.startswith("/api/"):
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
             message = {404: "没有这个接口。", 405: "这个接口不接受该请求方法。"}.get(exc.status_code, "请求无法处理。")
@@ -138,6 +171,8 @@ def create_app(
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if request.url.path.startswith("/office/"):
+            return office_page(request, "服务器出错了，您的操作可能没有保存。请返回重试；如果再次出现，请联系管理员。", 500)
         return error_response(500, "server_error", "服务器出错了，记录仍保存在您的设备上，稍后会自动重试。")
 
     # CORS only where other origins may post: the API, never the site's own files.
@@ -164,7 +199,9 @@ def create_app(
             Middleware(ConcurrencyCap, limit=settings.max_concurrent_requests),
             Middleware(SecurityHeaders, site_dir=settings.site_dir),
             Middleware(SameOrigin, allowed_origins=settings.allowed_origins),
-            Middleware(GZipMiddleware, minimum_size=500),
+            # Spreadsheets are zip files already; office reports arrive compressed from a worker thread.
+            Middleware(GZipMiddleware, minimum_size=500, exclude_content_types=(
+                *DEFAULT_EXCLUDED_CONTENT_TYPES, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, 500: server_error},
     )

@@ -8,10 +8,12 @@ is merged into another record: it is closed with outcome "merged" and both texts
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from typing import Any
 
-__all__ = ["ACTIONS", "OUTCOMES", "STATUSES", "TRACKS", "TriageError", "apply", "is_overdue", "new_entry"]
+__all__ = ["ACTIONS", "CONFIRM", "DECLINE_REPLY", "MESSAGES", "OUTCOMES", "STATUSES", "TRACKS", "TriageError",
+           "allowed_actions", "apply", "check_merge_target", "is_overdue", "new_entry"]
 
 STATUSES = {
     "received": "已收到",
@@ -43,63 +45,132 @@ ACTIONS = {
 DEPARTMENT_ACTIONS = frozenset({"start", "flag_weekly", "unflag_weekly", "close", "reply"})
 
 
+CONFIRM = frozenset({"close", "decline", "merge"})  # asked twice: they end the matter for the citizen
+CLOSED = ("closed", "followed_up", "declined")
+DECLINE_REPLY = "感谢您的反映。经研究，此事项不属于本次专项整治的受理范围，我们已记录您的意见，并将转交相关部门参考。"
+
+# Field name: its label, for the sentence that asks for it.
+FIELDS = {
+    "reason": "不予受理的理由", "public_reply": "公开答复", "deadline": "办理期限", "lead": "牵头部门",
+    "track": "办理方式（立行立改或长效常治）", "outcome": "办结结果", "satisfaction": "回访满意度",
+    "into": "要合并到的记录", "summary": "一句话概要",
+}
+
+# Every message the office shows after an action comes from this table by code: a URL
+# never carries the sentence itself, so nobody can put words in the office's alert box.
+MESSAGES = {
+    "no_action": "没有这个操作。",
+    "not_allowed": "这条记录当前的状态下不能执行这个操作。",
+    "not_your_action": "您的账号不能执行这个操作。",
+    "bad_deadline": "办理期限的格式应为 年-月-日。",
+    "merge_self": "请填写另一条记录的回执码。",
+    "merge_unknown": "没有找到这个回执码的记录，或您无权查看它。",
+    "merge_merged": "不能合并到一条已被合并的记录。",
+    "merge_closed": "不能合并到一条已办结、已回访或不予受理的记录。",
+    "merged_no_follow_up": "已合并的记录不需要回访，请在合并到的记录上回访。",
+    **{f"missing_{name}": f"请填写{label}。" for name, label in FIELDS.items()},
+    **{f"too_long_{name}": f"{label}最多 2000 个字。" for name, label in FIELDS.items()},
+    **{f"choose_{name}": f"请选择{label}。" for name, label in FIELDS.items()},
+}
+
+
 class TriageError(ValueError):
-    """An action that the record's status or the form's fields do not allow; a Chinese sentence."""
+    """An action that the record's status or the form's fields do not allow.
+
+    `code` is a key of MESSAGES; the Chinese sentence is its message."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(MESSAGES[code])
+        self.code = code
 
 
 def new_entry(received_at: str) -> dict[str, Any]:
     return {
         "status": "received", "updated_at": received_at, "outcome": None, "track": None, "lead": "",
-        "responsible": "", "deadline": None, "weekly": False, "public_reply": "", "reason": "",
+        "responsible": "", "deadline": None, "weekly": False, "public_reply": "", "reason": "", "summary": "",
         "satisfaction_after": None, "merged_into": None, "merged": [], "closed_at": None, "history": [],
     }
 
 
-def _need(fields: dict[str, str], name: str, label: str) -> str:
+def allowed_actions(entry: dict[str, Any], role: str) -> list[str]:
+    """The actions this role may take on the entry now, in the order the page offers them."""
+    status = entry["status"]
+    return [a for a, (starts, _) in ACTIONS.items() if status in starts
+            and (role == "staff" or a in DEPARTMENT_ACTIONS)
+            and not (a == "follow_up" and entry.get("outcome") == "merged")]
+
+
+def check_merge_target(target: dict[str, Any]) -> None:
+    """A duplicate joins a matter still open: never one closed, declined or itself merged."""
+    if target.get("outcome") == "merged":
+        raise TriageError("merge_merged")
+    if target["status"] in CLOSED:
+        raise TriageError("merge_closed")
+
+
+def _need(fields: dict[str, str], name: str) -> str:
     value = (fields.get(name) or "").strip()
     if not value:
-        raise TriageError(f"请填写{label}。")
+        raise TriageError(f"missing_{name}")
     if len(value) > 2000:
-        raise TriageError(f"{label}最多 2000 个字。")
+        raise TriageError(f"too_long_{name}")
     return value
 
 
-def _choice(fields: dict[str, str], name: str, choices: dict[str, str], label: str) -> str:
+def _choice(fields: dict[str, str], name: str, choices: dict[str, str]) -> str:
     value = fields.get(name) or ""
     if value not in choices:
-        raise TriageError(f"请选择{label}。")
+        raise TriageError(f"choose_{name}")
     return value
+
+
+def _deadline(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII):
+        raise TriageError("bad_deadline")
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise TriageError("bad_deadline") from None
 
 
 def apply(entry: dict[str, Any], action: str, fields: dict[str, str], by: str, now: datetime) -> dict[str, Any]:
     """The entry after `action`, with its history entry; raises TriageError if not allowed."""
     if action not in ACTIONS:
-        raise TriageError("没有这个操作。")
-    allowed, label = ACTIONS[action]
+        raise TriageError("no_action")
+    allowed, _label = ACTIONS[action]
     status = entry["status"]
     if status not in allowed:
-        raise TriageError(f"“{STATUSES[status]}”状态下不能{label}。")
-    new = {**entry, "history": list(entry["history"])}
+        raise TriageError("not_allowed")
+    new = {**new_entry(entry["updated_at"]), **entry, "history": list(entry["history"])}
     note = (fields.get("note") or "").strip()[:2000]
     if action == "accept":
         new["status"] = "accepted"
     elif action == "decline":
-        new["status"], new["reason"] = "declined", _need(fields, "reason", "不予受理的理由")
+        new["status"], new["reason"] = "declined", _need(fields, "reason")
+        # The citizen reads why, not only the word 不予受理.
+        new["public_reply"] = _need(fields, "public_reply")
+        new["closed_at"] = now.isoformat(timespec="seconds")
         note = note or new["reason"]
     elif action == "assign":
-        deadline = _need(fields, "deadline", "办理期限")
-        try:
-            date.fromisoformat(deadline)
-        except ValueError:
-            raise TriageError("办理期限的格式应为 年-月-日。") from None
+        # Re-assigning keeps the track and the deadline unless the form changes them.
+        deadline = (fields.get("deadline") or "").strip() or entry.get("deadline") or ""
+        if not deadline:
+            raise TriageError("missing_deadline")
+        track = fields.get("track") or entry.get("track") or ""
+        if track not in TRACKS:
+            raise TriageError("choose_track")
+        summary = (fields.get("summary") or "").strip() or entry.get("summary") or ""
+        if len(summary) > 2000:
+            raise TriageError("too_long_summary")
         new.update(
             status="assigned" if status == "accepted" else status,
-            lead=_need(fields, "lead", "牵头部门"),
+            lead=_need(fields, "lead"),
             responsible=(fields.get("responsible") or "").strip()[:500],
-            deadline=deadline,
-            track=_choice(fields, "track", TRACKS, "办理方式（立行立改或长效常治）"),
+            deadline=_deadline(deadline),
+            track=track,
+            summary=summary,
         )
-        note = note or f"{new['lead']}牵头，{TRACKS[new['track']]}，期限 {deadline}"
+        note = note or f"{new['lead']}牵头，{TRACKS[new['track']]}，期限 {new['deadline']}"
     elif action == "start":
         new["status"] = "in_progress"
         new["weekly"] = fields.get("weekly") == "yes"
@@ -107,20 +178,22 @@ def apply(entry: dict[str, Any], action: str, fields: dict[str, str], by: str, n
         new["weekly"] = action == "flag_weekly"
     elif action == "close":
         new["status"], new["closed_at"] = "closed", now.isoformat(timespec="seconds")
-        new["outcome"] = _choice(fields, "outcome", {k: v for k, v in OUTCOMES.items() if k != "merged"}, "办结结果")
+        new["outcome"] = _choice(fields, "outcome", {k: v for k, v in OUTCOMES.items() if k != "merged"})
         new["weekly"] = False
     elif action == "follow_up":
-        satisfaction = _choice(fields, "satisfaction", SATISFACTION, "回访满意度")
+        if entry.get("outcome") == "merged":
+            raise TriageError("merged_no_follow_up")
+        satisfaction = _choice(fields, "satisfaction", SATISFACTION)
         new["satisfaction_after"] = satisfaction
         # A dissatisfied follow-up reopens the record: the problem is not solved.
         new["status"] = "in_progress" if satisfaction == "dissatisfied" else "followed_up"
         if satisfaction == "dissatisfied":
             new["outcome"], new["closed_at"] = None, None
     elif action == "reply":
-        new["public_reply"] = _need(fields, "public_reply", "公开答复")
+        new["public_reply"] = _need(fields, "public_reply")
         note = note or new["public_reply"]
     elif action == "merge":
-        new.update(status="closed", outcome="merged", merged_into=_need(fields, "into", "要合并到的记录"),
+        new.update(status="closed", outcome="merged", merged_into=_need(fields, "into"),
                    closed_at=now.isoformat(timespec="seconds"), weekly=False)
     new["updated_at"] = now.isoformat(timespec="seconds")
     new["history"].append({"at": new["updated_at"], "by": by, "action": action, "from": status,

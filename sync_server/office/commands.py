@@ -6,8 +6,6 @@ these; they read the same data folder the server writes.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,8 +15,9 @@ from ..inbox import Inbox
 from ..retention import RetentionPolicy, run_retention
 from ..triage import OUTCOMES, SATISFACTION, STATUSES
 from ..triagebook import TriageBook
-from .records import CHINA, join
+from .records import CHINA, join, parse_day, parse_month
 from .reports import monthly, to_csv, to_html, to_xlsx, weekly
+from .spreadsheet import csv_bytes
 
 __all__ = ["export_records", "remove_old_phones", "render_report"]
 
@@ -30,12 +29,16 @@ def _rows(data_dir: Path, registry: Path):
 
 
 def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str | None, with_phone: bool) -> bytes:
-    rows = _rows(data_dir, registry)
     if kind == "weekly":
-        report = weekly(rows, date.fromisoformat(when) if when else datetime.now(CHINA).date(), with_phone)
+        day = parse_day(when) if when else datetime.now(CHINA).date()
+        if day is None:
+            raise ValueError(when)
+        report = weekly(_rows(data_dir, registry), day, with_phone)
     else:
-        year, month = (when or datetime.now(CHINA).strftime("%Y-%m")).split("-")
-        report = monthly(rows, int(year), int(month))
+        period = parse_month(when or datetime.now(CHINA).strftime("%Y-%m"))
+        if period is None:
+            raise ValueError(when)
+        report = monthly(_rows(data_dir, registry), *period)
     if fmt == "csv":
         return to_csv(report)
     if fmt == "xlsx":
@@ -48,11 +51,9 @@ def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str
 
 def export_records(data_dir: Path, registry: Path, with_phone: bool) -> bytes:
     """Every record as CSV (UTF-8 with BOM). Phone numbers only when asked for."""
-    out = io.StringIO()
-    writer = csv.writer(out)
     columns = ["回执码", "收到时间", "群众提交时间", "领域", "民情哨", "满意度", "感受", "建议", "状态", "结果", "牵头部门",
                "办理期限", "公开答复"]
-    writer.writerow(columns + (["联系电话"] if with_phone else []))
+    lines = [columns + (["联系电话"] if with_phone else [])]
     for row in sorted(_rows(data_dir, registry), key=lambda r: r.record["received_at"]):
         r, t = row.record, row.triage
         cells = [r["receipt"], r["received_at"], r["created_at"], row.sector_name, row.station_name,
@@ -60,8 +61,9 @@ def export_records(data_dir: Path, registry: Path, with_phone: bool) -> bytes:
                  OUTCOMES.get(t["outcome"] or "", ""), t["lead"], t["deadline"] or "", t["public_reply"]]
         if with_phone:
             cells.append(r["phone"] if r.get("consent") and r.get("phone") else "")
-        writer.writerow(cells)
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+        lines.append(cells)
+    # Citizens' and staff's text never becomes a live formula in Excel or WPS.
+    return csv_bytes(lines)
 
 
 def remove_old_phones(data_dir: Path, days_after_close: int = 30, today: date | None = None,

@@ -3,6 +3,7 @@ triage entry, filtered, searched and paged. Pure functions over plain data."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -12,7 +13,7 @@ from build_scripts.registry import Registry
 from ..accounts import Account
 from ..triage import STATUSES, is_overdue, new_entry
 
-__all__ = ["CHINA", "Filters", "Row", "join", "local_date", "select", "visible_to"]
+__all__ = ["CHINA", "Filters", "Row", "join", "local_date", "parse_day", "parse_month", "select", "visible_to"]
 
 CHINA = timezone(timedelta(hours=8))
 PAGE_SIZE = 25
@@ -34,6 +35,32 @@ class Row:
     @property
     def status_label(self) -> str:
         return STATUSES[self.triage["status"]]
+
+
+# Reports and filters take ISO dates only, within years an office can mean: a far date
+# (9999-12-31) would overflow the week's arithmetic.
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z", re.ASCII)
+_MONTH = re.compile(r"(\d{4})-(\d{2})\Z", re.ASCII)
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def parse_day(text: str) -> date | None:
+    """A date typed as YYYY-MM-DD between 2000 and 2100, or None."""
+    if not isinstance(text, str) or not _DAY.match(text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+def parse_month(text: str) -> tuple[int, int] | None:
+    match = _MONTH.match(text) if isinstance(text, str) else None
+    if not match:
+        return None
+    year, month = int(match[1]), int(match[2])
+    return (year, month) if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12 else None
 
 
 def local_date(iso: str) -> date:
@@ -76,13 +103,11 @@ class Filters:
     @classmethod
     def from_query(cls, query) -> Filters:
         def valid_date(text: str) -> str:
-            try:
-                return date.fromisoformat(text).isoformat()
-            except ValueError:
-                return ""
+            day = parse_day(text)
+            return day.isoformat() if day else ""
 
         try:
-            page = max(1, int(query.get("page", "1")))
+            page = max(1, int(query.get("page", "1")[:9]))
         except ValueError:
             page = 1
         return cls(

@@ -9,22 +9,49 @@ citizen consented. Every form carries the session's CSRF token.
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import math
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
+from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..receipt import normalize
 from ..requests import client_address, read_form
-from ..triage import ACTIONS, DEPARTMENT_ACTIONS, OUTCOMES, SATISFACTION, STATUSES, TRACKS, TriageError, apply, now_utc
+from ..triage import (
+    ACTIONS,
+    CONFIRM,
+    DECLINE_REPLY,
+    DEPARTMENT_ACTIONS,
+    MESSAGES,
+    OUTCOMES,
+    SATISFACTION,
+    STATUSES,
+    TRACKS,
+    TriageError,
+    allowed_actions,
+    apply,
+    check_merge_target,
+    now_utc,
+)
 from .auth import COOKIE
-from .records import CHINA, Filters, join, select, visible_to
+from .records import CHINA, Filters, parse_day, parse_month
 from .reports import monthly, to_csv, to_html, to_xlsx, weekly
+from .spreadsheet import content_disposition
 
 __all__ = ["routes"]
+
+
+async def _off_loop(request: Request, function, *args):
+    # Office work runs in one worker thread at a time (`office_threads`, made in the
+    # lifespan): Python threads share one interpreter lock, and every extra busy thread
+    # slows the event loop that answers the tablets. Staff queue behind each other instead.
+    return await to_thread.run_sync(function, *args, limiter=request.app.state.office_threads)
 
 LOGIN_COOKIE = "mq_login"
 
@@ -49,7 +76,7 @@ def _page(request: Request, roles=("staff", "department", "viewer")):
         raise Denied(RedirectResponse("/office/login?" + urlencode({"next": request.url.path}), status_code=303))
     account, session = current
     if account.role not in roles:
-        raise Denied(_render(request, "message.html", {"account": account, "message": "您的账号没有查看此页的权限。"}, 403))
+        raise Denied(_message(request, account, "您的账号没有查看此页的权限。", 403))
     return account, session
 
 
@@ -58,6 +85,9 @@ def _guarded(roles=("staff", "department", "viewer")):
         async def endpoint(request: Request) -> Response:
             try:
                 account, session = _page(request, roles)
+                readside = request.app.state.readside
+                if not readside.ready():
+                    await to_thread.run_sync(readside.wait_ready)
                 if request.method == "POST":
                     form = await read_form(request)
                     if not request.app.state.sessions.csrf_ok(session, form.get("csrf")):
@@ -71,18 +101,33 @@ def _guarded(roles=("staff", "department", "viewer")):
     return wrap
 
 
-def _rows(request: Request, account):
+def _scope(account) -> frozenset[str] | None:
+    """The sectors this account may read records of; None means every sector."""
+    return None if account.role in ("staff", "viewer") else frozenset(account.sectors) if account.role == "department" \
+        else frozenset()
+
+
+def _today():
+    return datetime.now(CHINA).date()
+
+
+def _message(request: Request, account, message: str, status: int) -> Response:
+    return _render(request, "message.html", {"account": account, "message": message}, status)
+
+
+def _visible_row(request: Request, account, submission_id: str):
     state = request.app.state
-    today = datetime.now(CHINA).date()
-    rows = join(state.intake.inbox.records(), state.triage.all(), state.stations.registry, today)
-    return visible_to(account, rows)
+    row = state.readside.row(submission_id, state.stations.registry, _today())
+    if row is None or not account.sees_sector(row.sector_id):
+        return None
+    return row
 
 
 def _row(request: Request, account, submission_id: str):
-    for row in _rows(request, account):
-        if row.id == submission_id:
-            return row
-    raise Denied(_render(request, "message.html", {"account": account, "message": "没有找到这条记录。"}, 404))
+    row = _visible_row(request, account, submission_id)
+    if row is None:
+        raise Denied(_message(request, account, "没有找到这条记录。", 404))
+    return row
 
 
 async def login_form(request: Request) -> Response:
@@ -134,33 +179,59 @@ async def home(request: Request, account, session) -> Response:
 
 @_guarded(roles=("staff", "department"))
 async def record_list(request: Request, account, session) -> Response:
+    state = request.app.state
     filters = Filters.from_query(request.query_params)
-    rows = _rows(request, account)
-    page_rows, pages = select(rows, filters)
-    registry = request.app.state.stations.registry
+    registry = state.stations.registry
+    # Off the event loop: a search over many records must never hold up an upload.
+    found = await _off_loop(request, state.readside.page, filters, _scope(account), registry, _today())
     sectors = [s for s in registry.sectors if account.sees_sector(s.id)]
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return _render(request, "records.html", {
-        "account": account, "session": session, "rows": page_rows, "filters": filters, "pages": pages,
+        "account": account, "session": session, "rows": found.rows, "filters": filters, "pages": found.pages,
+        "page": found.page, "total": found.total,
         "statuses": STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
         "stations": [s for s in registry.stations if account.sees_sector(s.sector)],
     })
 
 
+def _display_names(request: Request, history: list[dict]) -> dict[str, str]:
+    accounts = request.app.state.accounts
+    names = {}
+    for step in history:
+        if step["by"] not in names:
+            found = accounts.get(step["by"])
+            names[step["by"]] = found.display if found else step["by"]
+    return names
+
+
 @_guarded(roles=("staff", "department"))
 async def record_page(request: Request, account, session) -> Response:
+    state = request.app.state
     row = _row(request, account, request.path_params["id"])
-    merged = [r for r in _rows(request, account) if r.id in row.triage["merged"]]
-    allowed = [a for a, (starts, _) in ACTIONS.items() if row.triage["status"] in starts
-               and (account.role == "staff" or a in DEPARTMENT_ACTIONS)]
+    # The list's summary has no phone: the page reads its one record from disk.
+    full = await _off_loop(request, state.intake.inbox.get, row.id)
+    if full is not None:
+        row = dataclasses.replace(row, record=full)
+    merged = [r for r in (_visible_row(request, account, i) for i in row.triage["merged"]) if r is not None]
+    hidden_merged = len(row.triage["merged"]) - len(merged)
+    target = _visible_row(request, account, row.triage["merged_into"]) if row.triage.get("merged_into") else None
+    code = request.query_params.get("error", "")
     return _render(request, "record.html", {
-        "account": account, "session": session, "row": row, "merged": merged, "allowed": allowed,
+        "account": account, "session": session, "row": row, "merged": merged, "hidden_merged": hidden_merged,
+        "target": target, "allowed": allowed_actions(row.triage, account.role),
         "show_phone": account.role == "staff" and row.record.get("consent") and row.record.get("phone"),
         "statuses": STATUSES, "tracks": TRACKS, "outcomes": {k: v for k, v in OUTCOMES.items() if k != "merged"},
-        "all_outcomes": OUTCOMES,
-        "satisfaction": SATISFACTION, "actions": ACTIONS, "error": request.query_params.get("error", ""),
-        "lead_default": request.app.state.stations.registry.sector(row.sector_id).lead if row.sector_id else "",
+        "all_outcomes": OUTCOMES, "names": _display_names(request, row.triage["history"]),
+        "visible_ids": {r.id for r in merged} | ({target.id} if target else set()),
+        "receipts": {r.id: r.record["receipt"] for r in merged},
+        "satisfaction": SATISFACTION, "actions": ACTIONS, "error": MESSAGES.get(code, ""),
+        "decline_reply": DECLINE_REPLY,
+        "lead_default": state.stations.registry.sector(row.sector_id).lead if row.sector_id else "",
     })
+
+
+def _back(row_id: str, code: str | None = None) -> Response:
+    return RedirectResponse(f"/office/records/{row_id}" + (f"?error={code}" if code else ""), status_code=303)
 
 
 @_guarded(roles=("staff", "department"))
@@ -168,83 +239,144 @@ async def record_action(request: Request, account, session, form) -> Response:
     state = request.app.state
     row = _row(request, account, request.path_params["id"])
     action = str(form.get("action", ""))
-    fields = {k: str(v) for k, v in form.items()}
-    back = f"/office/records/{row.id}"
+    fields = {k: str(v) for k, v in form.items() if k != "csrf"}
     if account.role != "staff" and action not in DEPARTMENT_ACTIONS:
-        return RedirectResponse(back + "?" + urlencode({"error": "您的账号不能执行这个操作。"}), status_code=303)
-    now = now_utc()
-    try:
-        if action == "merge":
-            target = _merge_target(request, account, row, fields)
-            fields["into"] = target.id
-        entry = apply(row.triage, action, fields, account.name, now)
-    except TriageError as error:
-        return RedirectResponse(back + "?" + urlencode({"error": str(error)}), status_code=303)
-    if action == "merge":
-        history = {"at": entry["updated_at"], "by": account.name, "action": "merged_from", "from": target.triage["status"],
-                   "to": target.triage["status"], "note": f"合并了回执码 {row.record['receipt']} 的记录"}
-        state.triage.put_many({target.id: {**target.triage, "merged": [*target.triage["merged"], row.id],
-                                           "history": [*target.triage["history"], history]},
-                               row.id: entry})
-    else:
-        state.triage.put(row.id, entry)
-    return RedirectResponse(back, status_code=303)
+        return _back(row.id, "not_your_action")
+    async with state.office_writes:  # one action at a time: each reads the entry it changes
+        row = _row(request, account, row.id)
+        now = now_utc()
+        target = None
+        try:
+            if action == "merge":
+                target = _merge_target(request, account, row, fields)
+                fields["into"] = target.id
+            entry = apply(row.triage, action, fields, account.name, now)
+        except TriageError as error:
+            return _back(row.id, error.code)
+        if action in CONFIRM and fields.get("confirm") != "yes":
+            # The second step: a plain form, so it works without JavaScript.
+            return _render(request, "confirm.html", {
+                "account": account, "session": session, "row": row, "action": action, "label": ACTIONS[action][1],
+                "fields": {k: v for k, v in fields.items() if k not in ("confirm", "into")} |
+                          ({"into": target.record["receipt"]} if target else {}),
+                "target": target, "outcomes": OUTCOMES,
+            })
+        if target is not None:
+            history = {"at": entry["updated_at"], "by": account.name, "action": "merged_from",
+                       "from": target.triage["status"], "to": target.triage["status"], "note": "", "merged_id": row.id}
+            changes = {target.id: {**target.triage, "merged": [*target.triage["merged"], row.id],
+                                   "history": [*target.triage["history"], history]},
+                       row.id: entry}
+        else:
+            changes = {row.id: entry}
+        await to_thread.run_sync(state.triage.put_many, changes)
+        state.readside.triage_changed(changes)
+    return _back(row.id)
 
 
 def _merge_target(request, account, row, fields):
-    from ..receipt import normalize
-
     code = normalize(fields.get("into", ""))
     target_id = request.app.state.intake.inbox.receipt_owner(code) if code else None
-    if target_id is None or target_id == row.id:
-        raise TriageError("请填写另一条记录的回执码。")
-    target = _row(request, account, target_id)
-    if target.triage["outcome"] == "merged":
-        raise TriageError("不能合并到一条已被合并的记录。")
+    if target_id == row.id or not code:
+        raise TriageError("merge_self")
+    target = _visible_row(request, account, target_id) if target_id else None
+    if target is None:
+        raise TriageError("merge_unknown")
+    check_merge_target(target.triage)
     return target
 
 
 @_guarded()
 async def report_index(request: Request, account, session) -> Response:
-    today = datetime.now(CHINA).date()
+    today = _today()
     return _render(request, "reports.html", {"account": account, "session": session, "today": today.isoformat(),
                                              "month": today.strftime("%Y-%m")})
 
 
+def _fill_phones(rows, inbox) -> list:
+    """Rows with the phone of citizens who consented, read from disk for this report only."""
+    filled = []
+    for row in rows:
+        if row.triage["weekly"] or row.overdue or row.triage.get("closed_at"):
+            record = inbox.get(row.id) or {}
+            phone = record.get("phone") if record.get("consent") else None
+            row = dataclasses.replace(row, record={**row.record, "phone": phone or "", "consent": bool(phone)})
+        filled.append(row)
+    return filled
+
+
+def _compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str]]:
+    """Compress here, in the worker thread: the gzip middleware would do it on the event loop."""
+    if "gzip" in accept_encoding and len(body) > 500:
+        return gzip.compress(body, 6), {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return body, {}
+
+
+def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str):
+    today = _today()
+    registry = state.stations.registry
+    if kind == "weekly":
+        start = when - timedelta(days=when.weekday())
+        rows = state.readside.report_rows(scope, start, start + timedelta(days=6), registry, today)
+        if with_phone:
+            rows = _fill_phones(rows, state.intake.inbox)
+        built = weekly(rows, when, with_phone=with_phone)
+        name, ascii_name = f"周例会材料-{start.isoformat()}", f"weekly-{start.isoformat()}"
+    else:
+        year, month = when
+        first = date(year, month, 1)
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        rows = state.readside.report_rows(scope, first, last, registry, today)
+        built = monthly(rows, year, month)
+        name, ascii_name = f"月例会报告-{year}-{month:02d}", f"monthly-{year}-{month:02d}"
+    if fmt == "csv":
+        return built, to_csv(built), name + ".csv", ascii_name + ".csv"
+    if fmt == "xlsx":
+        return built, to_xlsx(built), name + ".xlsx", ascii_name + ".xlsx"
+    return built, to_html(built), None, None
+
+
 @_guarded()
 async def report(request: Request, account, session) -> Response:
+    state = request.app.state
     kind = request.path_params["kind"]
     if kind not in ("weekly", "monthly"):
-        return _render(request, "message.html", {"account": account, "message": "没有这种报表。"}, 404)
+        return _message(request, account, "没有这种报表。", 404)
     params = request.query_params
-    rows = _rows(request, account) if account.role != "viewer" else _all_rows(request)
-    with_phone = params.get("phone") == "1" and account.role == "staff"
-    try:
-        if kind == "weekly":
-            built = weekly(rows, date.fromisoformat(params.get("date") or datetime.now(CHINA).date().isoformat()),
-                           with_phone=with_phone)
-        else:
-            year, month = (params.get("month") or datetime.now(CHINA).strftime("%Y-%m")).split("-")
-            built = monthly(rows, int(year), int(month))
-    except ValueError:
-        return _render(request, "message.html", {"account": account, "message": "日期格式不正确。"}, 400)
     fmt = params.get("format", "html")
-    name = f"{kind}-{built.period[:10]}"
-    if fmt == "csv":
-        return Response(to_csv(built), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"', "Cache-Control": "no-store"})
-    if fmt == "xlsx":
-        return Response(to_xlsx(built), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"', "Cache-Control": "no-store"})
-    return _render(request, "report.html", {"account": account, "session": session, "report": built,
-                                            "body": to_html(built), "kind": kind,
-                                            "query": urlencode({k: v for k, v in params.items() if k != "format"})})
+    if fmt not in ("html", "csv", "xlsx"):
+        return _message(request, account, "没有这种报表格式。", 400)
+    with_phone = params.get("phone") == "1" and account.role == "staff"
+    if kind == "weekly":
+        when = parse_day(params.get("date") or _today().isoformat())
+    else:
+        when = parse_month(params.get("month") or _today().strftime("%Y-%m"))
+    if when is None:
+        return _message(request, account, "日期格式不正确，请按 年-月-日（月报为 年-月）填写 2000 至 2100 年间的日期。", 400)
+    accept = request.headers.get("accept-encoding", "")
+    query = urlencode({k: v for k, v in params.items() if k != "format"})
+
+    def build() -> tuple[bytes, dict[str, str], str | None, str | None]:
+        # Reports, spreadsheets, the page around them and their compression are CPU
+        # work: all in the office's worker thread, never on the event loop.
+        built, body, name, ascii_name = _build_report(state, kind, _scope(account), when, with_phone, fmt)
+        if fmt == "html":
+            body = state.templates.get_template("office/report.html").render({
+                "request": request, "account": account, "session": session, "report": built, "body": body,
+                "kind": kind, "query": query}).encode("utf-8")
+        if fmt == "xlsx":  # already a zip
+            return body, {}, name, ascii_name
+        return *_compressed(body, accept), name, ascii_name
+
+    body, encoding, name, ascii_name = await _off_loop(request, build)
+    headers = {"Cache-Control": "no-store", **encoding}
+    if fmt == "html":
+        return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+    headers["Content-Disposition"] = content_disposition(name, ascii_name)
+    return Response(body, media_type="text/csv; charset=utf-8" if fmt == "csv" else XLSX, headers=headers)
 
 
-def _all_rows(request):
-    # Viewers read reports over every sector; reports hold no text and no phone.
-    state = request.app.state
-    return join(state.intake.inbox.records(), state.triage.all(), state.stations.registry, datetime.now(CHINA).date())
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 routes = [

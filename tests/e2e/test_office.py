@@ -41,10 +41,12 @@ def test_office_triages_a_record_to_followed_up_and_the_citizen_sees_the_reply(w
     _act(page, "start", weekly="yes")
     _act(page, "reply", public_reply="已加强园区夜间巡逻。")
     _act(page, "close", outcome="resolved")
+    page.click("button:has-text('确认办结')")  # the second step, a plain form
+    page.wait_for_load_state("load")
     _act(page, "follow_up", satisfaction="satisfied")
     assert page.locator("table").first.locator("text=已回访").count() == 1
     assert page.locator("text=已加强园区夜间巡逻。").count() >= 1
-    history = page.locator("h2:has-text('处理记录') + table tbody tr")
+    history = page.locator("h2:has-text('处理记录') + div table tbody tr")
     assert history.count() == 6
 
     page.goto(world.server.url + "/status/")

@@ -42,7 +42,10 @@ def test_dissatisfied_follow_up_reopens_the_record():
 def test_decline_needs_a_reason():
     with pytest.raises(TriageError, match="不予受理的理由"):
         _through(("decline", {}))
-    assert _through(("decline", {"reason": "不属于本次整治范围"}))["reason"] == "不属于本次整治范围"
+    with pytest.raises(TriageError, match="公开答复"):
+        _through(("decline", {"reason": "不属于本次整治范围"}))
+    declined = _through(("decline", {"reason": "不属于本次整治范围", "public_reply": "感谢反映，此事不属于本次整治范围。"}))
+    assert declined["reason"] == "不属于本次整治范围" and declined["public_reply"] == "感谢反映，此事不属于本次整治范围。"
 
 
 @pytest.mark.parametrize(
@@ -51,7 +54,7 @@ def test_decline_needs_a_reason():
         ((), "close", {"outcome": "resolved"}),
         ((), "assign", ASSIGN[1]),
         ((("accept", {}),), "follow_up", {"satisfaction": "fair"}),
-        ((("decline", {"reason": "x"}),), "accept", {}),
+        ((("decline", {"reason": "x", "public_reply": "y"}),), "accept", {}),
         ((("accept", {}), ASSIGN, ("close", {"outcome": "resolved"})), "close", {"outcome": "resolved"}),
     ],
 )

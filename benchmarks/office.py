@@ -1,0 +1,212 @@
+"""The office at 100,000 records (30% triaged) against the real server: list, filters and
+search, a record page, a status change, the reports, start, memory, and a tablet's
+upload while three staff browse. The old full scan (join every record, then filter)
+is measured in the same run as the baseline. `python -m benchmarks.office 1000000`
+measures one other size and prints it (the README keeps the 1M figures)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlencode
+
+from build_scripts.registry import load_registry
+from sync_server.inbox import Inbox
+from sync_server.office.records import CHINA, Filters, join, select
+from sync_server.office.reports import to_xlsx, weekly
+from sync_server.triagebook import TriageBook
+from tests.server_process import ServerProcess
+
+from .common import REPO, SAMPLE_REGISTRY, percentile
+from .office_data import PASSWORD, generate
+
+UNTHROTTLED = ("--device-limit", "100000/100000", "--address-limit", "100000/100000")
+LISTS = {
+    "all": {}, "status": {"status": "accepted"}, "sector": {"sector": "public-order"},
+    "station_dates": {"station": "jintan-east-bus", "since": "2026-01-01", "until": "2026-06-30"},
+    "overdue": {"overdue": "1"}, "search": {"q": "黑车"}, "search_none": {"q": "没有这句话"},
+    "last_page": {"page": "4000"},
+}
+
+
+class Staff:
+    """One logged-in office worker over one keep-alive connection."""
+
+    def __init__(self, port: int, name: str = "amy") -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.cookies: dict[str, str] = {}
+        page = self.get("/office/login")[1]
+        token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+        status, _ = self.post("/office/login", {"name": name, "password": PASSWORD, "token": token})
+        assert status == 303, status
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _send(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        headers = dict(headers or {})
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, rest = value.split("=", 1)
+                self.cookies[name] = rest.split(";", 1)[0].strip('"')
+        return response.status, data
+
+    def get(self, path: str) -> tuple[int, str]:
+        status, data = self._send("GET", path)
+        return status, data.decode("utf-8", "replace")
+
+    def get_bytes(self, path: str) -> tuple[int, bytes]:
+        return self._send("GET", path)
+
+    def post(self, path: str, fields: dict) -> tuple[int, bytes]:
+        return self._send("POST", path, urlencode(fields).encode(),
+                          {"Content-Type": "application/x-www-form-urlencoded", "Origin": f"http://127.0.0.1:{self.conn.port}"})
+
+
+def _timed(run, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
+
+
+def _ok(status_and_body, expect=200):
+    assert status_and_body[0] == expect, status_and_body[0]
+    return status_and_body[1]
+
+
+def _upload(port: int, device: str) -> float:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    items = [{"id": str(uuid.uuid4()), "station_id": "rulin-industrial-park", "created_at": now, "rating": "fair",
+              "feeling": f"第{n}条：园区治安比以前好了。", "suggestion": "希望夜间多巡逻。", "phone": None, "consent": False}
+             for n in range(100)]
+    body = json.dumps({"device_id": device, "submissions": items}, ensure_ascii=False).encode()
+    started = time.perf_counter()
+    conn.request("POST", "/api/submissions/batch", body=body, headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    took = time.perf_counter() - started
+    conn.close()
+    assert response.status == 200
+    return took
+
+
+def _uploads_p95(port: int, rounds: int) -> float:
+    return 1000 * percentile([_upload(port, "tablet-bench") for _ in range(rounds)], 0.95)
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _baseline(data_dir: Path, repeat: int) -> dict[str, float]:
+    """The old path: every page joined every record from disk, then filtered."""
+    registry = load_registry(SAMPLE_REGISTRY)
+    today = datetime.now(CHINA).date()
+
+    def scan():
+        with Inbox(data_dir, writer=False) as inbox:
+            return join(inbox.records(), TriageBook(data_dir).all(), registry, today)
+
+    rows = []
+    list_ms = _timed(lambda: rows.append(select(scan(), Filters(q="黑车"))), repeat)
+    every = scan()
+    report_ms = _timed(lambda: to_xlsx(weekly(every, today)), repeat) + list_ms  # the scan, then the report
+    return {"list": list_ms, "report": report_ms}
+
+
+def measure(count: int, repeat: int = 7, baseline: bool = True) -> dict[str, float]:
+    label = f"{count // 1000}k" if count < 1_000_000 else f"{count // 1_000_000}M"
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "data"
+        started = time.perf_counter()
+        generate(data, count)
+        print(f"  generated {count} records in {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+        if baseline:
+            old = _baseline(data, 1 if count > 100_000 else 3)
+            results[f"baseline_office_list_ms_{label}"] = old["list"]
+            results[f"baseline_office_report_ms_{label}"] = old["report"]
+        server = ServerProcess(data, REPO / "build" / "site", SAMPLE_REGISTRY, extra_args=UNTHROTTLED)
+        started = time.perf_counter()
+        server.start(timeout=3600)
+        results[f"office_server_start_s_{label}"] = time.perf_counter() - started
+        try:
+            staff = Staff(server.port)
+            _ok(staff.get("/office/records"))  # waits until the office index is ready
+            results[f"office_ready_s_{label}"] = time.perf_counter() - started
+            lists = {name: _timed(lambda q=q: _ok(staff.get("/office/records?" + urlencode(q))), repeat)
+                     for name, q in LISTS.items()}
+            print("  list medians (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in lists.items()), file=sys.stderr)
+            results[f"office_list_ms_{label}"] = max(lists.values())
+            results[f"office_search_ms_{label}"] = lists["search"]
+            ids = re.findall(r'href="/office/records/([0-9a-f-]{36})"', _ok(staff.get("/office/records?status=received")))
+            results[f"office_record_ms_{label}"] = _timed(lambda: _ok(staff.get(f"/office/records/{ids[0]}")), repeat)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', _ok(staff.get(f"/office/records/{ids[0]}"))).group(1)
+            fresh = iter(ids)
+            results[f"office_status_change_ms_{label}"] = _timed(
+                lambda: _ok(staff.post(f"/office/records/{next(fresh)}/action", {"csrf": csrf, "action": "accept"}), 303),
+                min(repeat, len(ids)))
+            today = datetime.now(CHINA).date()
+            reports = {}
+            for kind, param in (("weekly", {"date": today.isoformat()}), ("monthly", {"month": today.strftime("%Y-%m")})):
+                for fmt in ("html", "csv", "xlsx"):
+                    path = f"/office/reports/{kind}?" + urlencode({**param, "format": fmt})
+                    reports[f"{kind}_{fmt}"] = _timed(lambda p=path: _ok(staff.get_bytes(p)), max(3, repeat // 2))
+            print("  report medians (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in reports.items()), file=sys.stderr)
+            results[f"office_report_ms_{label}"] = max(reports.values())
+            rounds = 20 if count <= 100_000 else 10
+            idle = _uploads_p95(server.port, rounds)
+            stop = threading.Event()
+
+            def browse(n: int) -> None:
+                worker = Staff(server.port, "bob" if n else "amy")
+                pages = ["/office/records?q=%E9%BB%91%E8%BD%A6", "/office/records?status=accepted", f"/office/records/{ids[-1]}",
+                         f"/office/reports/weekly?date={today.isoformat()}&format=xlsx", "/office/records?page=2000"]
+                while not stop.is_set():
+                    for page in pages:
+                        worker.get_bytes(page)
+                worker.close()
+
+            browsers = [threading.Thread(target=browse, args=(n,), daemon=True) for n in range(3)]
+            for thread in browsers:
+                thread.start()
+            time.sleep(1)  # let the three staff get going before the tablet uploads
+            busy = _uploads_p95(server.port, rounds)
+            stop.set()
+            for thread in browsers:
+                thread.join()
+            results[f"upload_p95_ms_idle_{label}"] = idle
+            results[f"upload_p95_ms_3_staff_{label}"] = busy
+            rss, peak = _rss_mb(server.proc.pid)
+            results[f"office_memory_mb_{label}"] = peak
+        finally:
+            server.stop()
+    return results
+
+
+def run(site_dir: Path) -> dict[str, float]:
+    return measure(100_000)
+
+
+if __name__ == "__main__":
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    for metric, value in measure(size, repeat=3 if size > 100_000 else 7, baseline=size <= 100_000).items():
+        print(f"{metric:<40} {value:10.1f}")

@@ -1,0 +1,124 @@
+"""The office's read side answers exactly what the full scan answered: every filter,
+search, page and report, kept up to date as records and triage changes arrive."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from itertools import product
+
+import pytest
+
+from build_scripts.registry import load_registry
+from sync_server.office.readside import MemoryReadSide
+from sync_server.office.records import Filters, join, select
+from sync_server.office.reports import monthly, to_csv, weekly
+from sync_server.triage import new_entry
+from tests.conftest import SAMPLE_REGISTRY
+
+TODAY = date(2026, 11, 25)
+WORDS = ["路口积水", "黑车拉客", "Noise at NIGHT", "校门口拥堵", "噪音扰民", "ABC"]
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry(SAMPLE_REGISTRY)
+
+
+def _world(registry, count=400, seed=7):
+    rng = random.Random(seed)
+    stations = [s.id for s in registry.stations]
+    start = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    records, triage = [], {}
+    for n in range(count):
+        rid = str(uuid.UUID(int=rng.getrandbits(128)))
+        received = (start + timedelta(hours=3 * n)).isoformat(timespec="milliseconds")
+        records.append({"id": rid, "station_id": rng.choice(stations), "received_at": received,
+                        "created_at": received, "rating": rng.choice(["satisfied", "fair", None]),
+                        "feeling": rng.choice(WORDS) + f" {n}", "suggestion": rng.choice(["", "希望处理"]),
+                        "phone": None, "consent": False, "receipt": f"R{n:04d}-X", "flags": []})
+        if rng.random() < 0.3:
+            status = rng.choice(["accepted", "assigned", "in_progress", "closed"])
+            triage[rid] = {**new_entry(received), "status": status, "weekly": rng.random() < 0.3,
+                           "deadline": rng.choice([None, "2026-11-01", "2026-12-31"]), "lead": "区公安分局",
+                           "public_reply": rng.choice(["", "已安排巡逻"]),
+                           "closed_at": received if status == "closed" else None,
+                           "outcome": "resolved" if status == "closed" else None}
+    return records, triage
+
+
+FILTERS = [
+    Filters(), Filters(status="received"), Filters(status="assigned"), Filters(sector="public-order"),
+    Filters(station="hebin-primary"), Filters(since="2026-10-20", until="2026-11-05"), Filters(overdue=True),
+    Filters(weekly=True), Filters(q="积水"), Filters(q="night"), Filters(q="r0012"), Filters(q="巡逻"),
+    Filters(q="积水", status="received", page=2), Filters(page=3), Filters(page=999),
+]
+
+
+@pytest.mark.parametrize("filters, sectors", list(product(FILTERS, [None, frozenset({"public-order"})])))
+def test_every_filter_answers_what_the_full_scan_answered(registry, filters, sectors):
+    records, triage = _world(registry)
+    side = MemoryReadSide(records, triage)
+    rows = [r for r in join(records, triage, registry, TODAY) if sectors is None or r.sector_id in sectors]
+    expected, pages = select(rows, filters)
+    found = side.page(filters, sectors, registry, TODAY)
+    assert [r.id for r in found.rows] == [r.id for r in expected]
+    assert found.pages == pages and found.total == len([r for r in rows if filters.matches(r)])
+
+
+def test_records_and_triage_changes_show_up_as_they_arrive(registry):
+    records, triage = _world(registry, count=50)
+    side = MemoryReadSide(records[:40], {})
+    side.records_added(records[40:45])
+    side.records_added(records[45:])
+    assert [r.id for r in side.page(Filters(), None, registry, TODAY).rows] == [r["id"] for r in records[::-1][:25]]
+    assert side.page(Filters(status="accepted"), None, registry, TODAY).total == 0
+    first = records[0]["id"]
+    side.triage_changed({first: {**new_entry(records[0]["received_at"]), "status": "accepted"}})
+    assert [r.id for r in side.page(Filters(status="accepted"), None, registry, TODAY).rows] == [first]
+    assert side.count() == 50
+
+
+def test_an_older_record_arriving_late_takes_its_place_in_time(registry):
+    records, _ = _world(registry, count=30)
+    side = MemoryReadSide([r for n, r in enumerate(records) if n != 3])
+    side.records_added([records[3]])
+    everything = side.page(Filters(page=2), None, registry, TODAY).rows
+    assert [r.id for r in everything] == [r["id"] for r in records[::-1][25:]]
+
+
+def test_a_record_added_twice_is_listed_once(registry):
+    records, _ = _world(registry, count=5)
+    side = MemoryReadSide(records)
+    side.records_added(records[:2])
+    assert side.count() == 5
+
+
+@pytest.mark.parametrize("sectors", [None, frozenset({"education-health"})])
+def test_reports_from_the_read_side_match_the_full_scan(registry, sectors):
+    records, triage = _world(registry, count=600)
+    side = MemoryReadSide(records, triage)
+    every = [r for r in join(records, triage, registry, TODAY) if sectors is None or r.sector_id in sectors]
+    for day in (date(2026, 10, 5), date(2026, 11, 25)):
+        start = day - timedelta(days=day.weekday())
+        rows = side.report_rows(sectors, start, start + timedelta(days=6), registry, TODAY)
+        assert to_csv(weekly(rows, day)) == to_csv(weekly(every, day))
+    rows = side.report_rows(sectors, date(2026, 10, 1), date(2026, 10, 31), registry, TODAY)
+    assert to_csv(monthly(rows, 2026, 10)) == to_csv(monthly(every, 2026, 10))
+
+
+def test_search_across_many_chunks_and_after_new_records_matches_the_full_scan(registry, monkeypatch):
+    from sync_server.office import readside
+
+    monkeypatch.setattr(readside, "CHUNK", 7)
+    records, triage = _world(registry, count=200)
+    side = MemoryReadSide(records[:150], triage)
+    for q in ("积水", "night", "r01"):
+        side.page(Filters(q=q), None, registry, TODAY)  # builds the chunks
+    side.records_added(records[150:])
+    rows = join(records, triage, registry, TODAY)
+    for q in ("积水", "night", "r01", "0199"):
+        expected = [r.id for r in rows if Filters(q=q).matches(r)]
+        assert [r.id for r in side.page(Filters(q=q, page=1), None, registry, TODAY).rows] == expected[:25]
+        assert side.page(Filters(q=q), None, registry, TODAY).total == len(expected)
