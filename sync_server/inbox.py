@@ -7,7 +7,7 @@ folder), so after a crash a segment holds either the old or the new contents and
 never half a batch. Because only the newest segment is rewritten,
 storing a batch costs the same with a thousand or with a million records stored.
 
-An in-memory index (id -> segment, fingerprint, receipt) answers the duplicate and
+An in-memory index (id -> segment, fingerprints, receipt) answers the duplicate and
 receipt checks without touching disk; it is rebuilt from the segments at open.
 
 One writer per data folder: a writer holds an exclusive `flock` on `writer.lock` for
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import tinystore
+from .fingerprint import Fingerprints
 
 __all__ = ["Inbox", "InboxLocked"]
 
@@ -41,7 +42,7 @@ class InboxLocked(RuntimeError):
 @dataclass(frozen=True)
 class _Entry:
     segment: int
-    fingerprint: str
+    fingerprints: Fingerprints
     receipt: str
 
 
@@ -103,7 +104,7 @@ class Inbox:
         return tinystore.read(self._segment_path(number), TABLE)
 
     def _remember(self, number: int, record: dict[str, Any]) -> None:
-        self._index[record["id"]] = _Entry(number, record["fingerprint"], record["receipt"])
+        self._index[record["id"]] = _Entry(number, Fingerprints.stored(record), record["receipt"])
         self._receipts[record["receipt"]] = record["id"]
 
     def __len__(self) -> int:
@@ -111,7 +112,12 @@ class Inbox:
 
     def fingerprint(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
-        return entry.fingerprint if entry else None
+        return entry.fingerprints.content if entry else None
+
+    def fingerprints(self, submission_id: str) -> Fingerprints | None:
+        """What the duplicate check compares (see `fingerprint`); None for an unknown id."""
+        entry = self._index.get(submission_id)
+        return entry.fingerprints if entry else None
 
     def receipt(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
