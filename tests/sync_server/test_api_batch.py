@@ -343,3 +343,29 @@ def test_no_stored_record_holds_the_device_id(client, settings):
     client.close()
     files = [p for p in settings.data_dir.rglob("*") if p.is_file()]
     assert files and not any(b"d-lasting-browser-id" in p.read_bytes() for p in files)
+
+
+def test_a_full_disk_answers_507_with_a_sentence_and_the_batch_goes_in_once_space_returns(client, monkeypatch):
+    import errno
+
+    from sync_server import tinystore
+
+    earlier = make_item()
+    post_batch(client, [earlier])
+    real_write, full = tinystore.atomic_write, {"on": True}
+
+    def atomic_write(path, payload):
+        if full["on"]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, payload)
+
+    monkeypatch.setattr(tinystore, "atomic_write", atomic_write)
+    waiting = [make_item(), make_item()]
+    refused = post_batch(client, waiting)
+    _assert_error(refused, 507, "insufficient_storage")
+    assert "存储空间" in refused.json()["message"] and int(refused.headers["Retry-After"]) > 0
+    assert client.get("/api/health").json()["records"] == 1
+    full["on"] = False
+    assert _statuses(post_batch(client, waiting)) == ["accepted", "accepted"]
+    assert _statuses(post_batch(client, [earlier])) == ["duplicate"]
+    assert client.get("/api/health").json()["records"] == 3
