@@ -10,7 +10,7 @@ import json
 import platform
 import sys
 
-from . import build, ingest, page, store, sync
+from . import build, ingest, page, sealing, store, sync
 from .common import REPO, RESULTS
 
 # metric: (unit, target as text, check or None)
@@ -30,7 +30,15 @@ TARGETS = {
     "store_batch_ms_10k": ("ms", "", None),
     "store_batch_ms_100k": ("ms", "<= 2x 1k", lambda r: r["store_batch_ms_100k"] <= 2 * r["store_batch_ms_1k"]),
     "baseline_tinydb_insert_ms_100k": ("ms", "baseline", None),
+    "triage_change_ms_30k": ("ms", "< 100", lambda r: r["triage_change_ms_30k"] < 100),
+    "backup_restore_s_100k": ("s", "< 60", lambda r: r["backup_restore_s_100k"] < 60),
     "sync_1000_queued_s": ("s", "< 10", lambda r: r["sync_1000_queued_s"] < 10),
+    "seal_page_ms": ("ms", "< 50 per record", lambda r: r["seal_page_ms"] < 50),
+    "seal_page_cpu4x_ms": ("ms", "< 200 per record", lambda r: r["seal_page_cpu4x_ms"] < 200),
+    "seal_server_ms": ("ms", "per record", None),
+    "open_ms": ("ms", "per record", None),
+    "open_100k_projected_s": ("s", "first open, baseline", None),
+    "open_quick_search_100k_s": ("s", "< 10", lambda r: r["open_quick_search_100k_s"] < 10),
 }
 
 
@@ -63,7 +71,8 @@ def main() -> int:
     for name, step in (("build", build.run), ("store", store.run)):
         print(f"running {name} benchmarks...", file=sys.stderr, flush=True)
         results.update(step())
-    for name, step in (("ingest", ingest.run), ("page", page.run), ("sync", sync.run)):
+    for name, step in (("ingest", ingest.run), ("page", page.run), ("sync", sync.run),
+                       ("sealing", sealing.run)):
         print(f"running {name} benchmarks...", file=sys.stderr, flush=True)
         results.update(step(site))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

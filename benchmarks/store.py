@@ -1,15 +1,20 @@
 """Inbox store cost: one 100-record batch with 1k, 10k and 100k records already stored,
-beside plain TinyDB (`insert_multiple` into a default JSON file holding 100k)."""
+beside plain TinyDB (`insert_multiple` into a default JSON file holding 100k); a backup
+of 100k records (30% triaged) and its restore; one triage status change at 30k entries."""
 
 from __future__ import annotations
 
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
 from tinydb import TinyDB
 
+from sync_server.backup import make_backup, restore
 from sync_server.inbox import Inbox
+from sync_server.triage import new_entry
+from sync_server.triagebook import TriageBook
 
 from .common import median_seconds
 
@@ -38,6 +43,20 @@ def run() -> dict[str, float]:
             _fill(inbox, stored)
             batches = [[_record() for _ in range(100)] for _ in range(REPEAT)]
             results[f"store_batch_ms_{label}"] = 1000 * median_seconds(lambda b=batches: inbox.add(b.pop()), REPEAT)
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "data"
+        with Inbox(data) as inbox:
+            _fill(inbox, 100_000)
+            ids = [r["id"] for n, r in enumerate(inbox.records()) if n % 10 < 3]
+        book = TriageBook(data)
+        book.put_many({i: {**new_entry("2026-11-25T02:00:00+00:00"), "status": "accepted"} for i in ids})
+        changes = iter(ids)
+        results["triage_change_ms_30k"] = 1000 * median_seconds(
+            lambda: book.put(next(changes), {**new_entry("2026-11-25T02:00:00+00:00"), "status": "declined"}), REPEAT)
+        started = time.perf_counter()
+        make_backup(data, Path(folder) / "backup")
+        restore(Path(folder) / "backup", Path(folder) / "restored")
+        results["backup_restore_s_100k"] = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
         db = TinyDB(Path(folder) / "plain.json")
         db.insert_multiple(_record() for _ in range(100_000))

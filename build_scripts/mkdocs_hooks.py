@@ -14,6 +14,7 @@ from pathlib import Path
 from mkdocs.structure.files import File, Files
 
 from build_scripts.artifacts import render_artifacts
+from build_scripts.public_keys import KEYS_NAME, load_public_keys, render_keys_json
 from build_scripts.qr import QrCache
 from build_scripts.registry import load_registry
 from build_scripts.seal import seal_site
@@ -57,6 +58,9 @@ def on_files(files: Files, config) -> Files:
     qr = QrCache(Path(config["site_dir"]).parent / ".cache" / "qr")
     for path, content in render_artifacts(_state["registry"], qr).items():
         files.append(File.generated(config, path, content=content))
+    public = config["extra"].get("public_keys")
+    keys = render_keys_json(_state["registry"], load_public_keys(Path(public) if public else None))
+    files.append(File.generated(config, KEYS_NAME, content=keys))
     return files
 
 

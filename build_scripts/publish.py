@@ -34,14 +34,18 @@ class BuildReport:
     unchanged: int
 
 
-def build_site(config_file: Path, registry_file: Path | None = None, site_dir: Path | None = None) -> BuildReport:
+def build_site(config_file: Path, registry_file: Path | None = None, site_dir: Path | None = None,
+               public_keys: Path | None = None) -> BuildReport:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     config_file = Path(config_file).resolve()
     overrides = {}
-    if registry_file is not None:
-        overrides["extra"] = {"registry": str(Path(registry_file).resolve()), "generator": False}
+    if registry_file is not None or public_keys is not None:
+        overrides["extra"] = {"registry": str(Path(registry_file or _registry_of(config_file, None)).resolve()),
+                              "generator": False}
+        if public_keys is not None:
+            overrides["extra"]["public_keys"] = str(Path(public_keys).resolve())
     # Validate first: a broken registry must not even start a build.
     load_registry(_registry_of(config_file, registry_file))
 

@@ -127,7 +127,10 @@ async def lookup_receipt(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"ok": True, "records": len(request.app.state.intake.inbox)})
+    from .app import problems
+
+    # `problems`: damaged files set aside at start, one sentence each (empty when all is well).
+    return JSONResponse({"ok": True, "records": len(request.app.state.intake.inbox), "problems": problems(request.app)})
 
 
 routes = [

@@ -3,11 +3,15 @@ at import. The inbox is opened in the lifespan, taking the single-writer lock.""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
+from anyio import to_thread
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -28,9 +32,10 @@ from .office import views as office
 from .office.auth import LoginThrottle, Sessions
 from .office.records import CHINA
 from .ratelimit import RateLimiter
+from .retention import run_retention
 from .settings import Settings
 from .stations import StationBook
-from .triage import TriageBook
+from .triagebook import TriageBook
 from .web import AccessLog, SameOrigin, SecurityHeaders, SiteFiles
 
 __all__ = ["create_app"]
@@ -57,8 +62,37 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> Starlette:
+RETENTION_EVERY_S = 24 * 3600
+
+
+async def _daily_retention(app: Starlette, clock: Callable[[], datetime]) -> None:
+    """Retention by the server itself (it holds the writer lock), off the event loop."""
+    while True:
+        try:
+            removed = await to_thread.run_sync(
+                run_retention, app.state.intake.inbox, app.state.triage, app.state.settings.retention, clock()
+            )
+            log.info("retention: removed the phone number from %d records", removed)
+        except Exception:  # noqa: BLE001 - a failed run must not stop the next one
+            log.exception("retention failed; it runs again in a day")
+        app.state.retention_runs += 1
+        await asyncio.sleep(RETENTION_EVERY_S)
+
+
+def problems(app: Starlette) -> list[str]:
+    """Damaged files found at open, one sentence each (also in /api/health)."""
+    state = app.state
+    found = [*state.intake.inbox.problems, *state.triage.problems]
+    if state.accounts.file.problem:
+        found.append(state.accounts.file.problem)
+    return found
+
+
+def create_app(
+    settings: Settings | None = None, inbox: Inbox | None = None, clock: Callable[[], datetime] | None = None
+) -> Starlette:
     settings = settings or Settings()
+    clock = clock or (lambda: datetime.now(timezone.utc))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -66,9 +100,21 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
             inbox if inbox is not None else Inbox(settings.data_dir, segment_size=settings.segment_size),
             app.state.stations,
         )
+        app.state.triage = TriageBook(settings.data_dir)
+        app.state.accounts = Accounts(settings.data_dir)
+        app.state.sessions = Sessions(app.state.accounts)
+        for problem in problems(app):
+            print(f"minqing: {problem}.", file=sys.stderr, flush=True)
+        for warning in app.state.intake.inbox.warnings:
+            print(f"minqing: warning: {warning}.", file=sys.stderr, flush=True)
+        app.state.retention_runs = 0
+        retention = asyncio.create_task(_daily_retention(app, clock))
         try:
             yield
         finally:
+            retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention
             app.state.intake.inbox.close()
 
     async def api_error(request: Request, exc: ApiError) -> Response:
@@ -124,8 +170,5 @@ def create_app(settings: Settings | None = None, inbox: Inbox | None = None) -> 
     app.state.address_limiter = RateLimiter(settings.address_limit)
     app.state.device_limiter = RateLimiter(settings.device_limit)
     app.state.lookup_limiter = RateLimiter(settings.lookup_limit)
-    app.state.accounts = Accounts(settings.data_dir)
-    app.state.triage = TriageBook(settings.data_dir)
-    app.state.sessions = Sessions(app.state.accounts)
     app.state.login_throttle = LoginThrottle()
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,9 +20,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from build_scripts.publish import build_site
     from build_scripts.registry import RegistryError
 
+    if args.public_keys is None and Path("data/keys/public.json").exists():
+        args.public_keys = Path("data/keys/public.json")
     started = time.perf_counter()
     try:
-        report = build_site(Path(args.config), args.registry, args.site_dir)
+        report = build_site(Path(args.config), args.registry, args.site_dir, args.public_keys)
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -50,6 +53,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         trust_forwarded_for=args.trust_forwarded_for,
         device_limit=args.device_limit,
         address_limit=args.address_limit,
+        phone_days_after_close=args.phone_days_after_close,
+        phone_days_max=args.phone_days_max,
     )
     try:
         inbox = Inbox(settings.data_dir, segment_size=settings.segment_size)
@@ -68,6 +73,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def terminal_safe(text: str) -> str:
+    """Text a citizen wrote, safe to print on a terminal: control characters (escape
+    sequences, carriage returns, bidirectional overrides) shown as \\uXXXX escapes."""
+    import unicodedata
+
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") else c for c in text
+    )
+
+
 def _cmd_inbox_list(args: argparse.Namespace) -> int:
     from .inbox import Inbox
 
@@ -79,8 +94,9 @@ def _cmd_inbox_list(args: argparse.Namespace) -> int:
         print()
     else:
         for r in records:
-            text = (r["feeling"] or r["suggestion"]).replace("\n", " ")
-            print(f"{r['receipt']}  {r['received_at'][:16]}  {r['station_id']:<24} {r['rating'] or '-':<12} {text[:40]}")
+            text = (r["feeling"] or r["suggestion"]).replace("\n", " ")[:40]
+            line = f"{r['receipt']}  {r['received_at'][:16]}  {r['station_id']:<24} {r['rating'] or '-':<12} {text}"
+            print(terminal_safe(line))
         print(f"{len(records)} records")
     return 0
 
@@ -104,17 +120,67 @@ def _cmd_inbox_import(args: argparse.Namespace) -> int:
     return 0 if complete(results) else IMPORT_INCOMPLETE
 
 
-def _cmd_inbox_backup(args: argparse.Namespace) -> int:
-    from .inbox import Inbox
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from .backup import BackupIncomplete, make_backup, prune, verify
 
-    with Inbox(args.data_dir, writer=False) as inbox:
-        try:
-            copied = inbox.backup(args.dest)
-        except FileExistsError as exc:
-            print(f"error: {exc}.", file=sys.stderr)
-            return 1
-    print(f"backed up {copied} records to {args.dest}")
+    try:
+        if args.prune:
+            removed = prune(args.dest, args.keep_days)
+            print(f"removed {len(removed)} backups older than {args.keep_days} days from {args.dest}")
+            for folder in removed:
+                print(f"  {folder.name}")
+            return 0
+        if args.verify:
+            counts = verify(args.dest)["counts"]
+            print(f"{args.dest} is a complete backup: {counts['records']} records, {counts['triage_entries']} triage "
+                  f"entries, {counts['accounts']} accounts, {counts['files']} files, every checksum matches")
+            return 0
+        report = make_backup(args.data_dir, args.dest)
+    except (BackupIncomplete, FileExistsError, FileNotFoundError, NotADirectoryError) as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        return 1
+    print(f"backed up {report.records} records, {report.triage_entries} triage entries and {report.accounts} accounts "
+          f"({report.files} files) to {args.dest}")
     return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from .backup import BackupIncomplete, restore
+
+    try:
+        counts = restore(args.backup, args.data_dir)["counts"]
+    except (BackupIncomplete, FileExistsError) as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        return 1
+    print(f"restored {counts['records']} records, {counts['triage_entries']} triage entries and {counts['accounts']} "
+          f"accounts into {args.data_dir}; serve it with: minqing serve --data-dir {args.data_dir}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import check
+    from .inbox import InboxLocked
+
+    if not args.data_dir.is_dir():
+        print(f"error: there is no data folder at {args.data_dir}.", file=sys.stderr)
+        return 1
+    try:
+        found = check(args.data_dir, repair=args.repair)
+    except InboxLocked as exc:
+        print(f"error: {exc}.", file=sys.stderr)
+        return 1
+    for note in found.notes:
+        print(note)
+    for problem in found.problems:
+        print(f"problem: {problem}")
+    for done in found.repaired:
+        print(f"repaired: {done}")
+    if not found.problems:
+        print("no problems found")
+        return 0
+    if not args.repair:
+        print("run `minqing check --repair` (server stopped) to save what can be saved")
+    return 0 if args.repair else 1
 
 
 def _limit(text: str):
@@ -135,7 +201,11 @@ def _write_output(data: bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        output.write_bytes(data)
+        # Reports and exports can hold citizens' words and phones: owner-only, whatever the umask.
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         print(f"written: {output}", file=sys.stderr)
 
 
@@ -162,39 +232,41 @@ def _cmd_inbox_retention(args: argparse.Namespace) -> int:
     from .inbox import InboxLocked
     from .office.commands import remove_old_phones
 
+    after_close = args.days if args.days is not None else args.days_after_close
     try:
-        removed = remove_old_phones(args.data_dir, args.days)
-    except InboxLocked as exc:
+        removed = remove_old_phones(args.data_dir, after_close, max_days=args.max_days)
+    except (InboxLocked, ValueError) as exc:
         print(f"error: {exc}.", file=sys.stderr)
         return 1
-    print(f"removed the phone number from {removed} records closed more than {args.days} days ago")
+    print(f"removed the phone number from {removed} records (closed more than {after_close} days ago, "
+          f"or received more than {args.max_days} days ago)")
     return 0
 
 
-def _read_password(args: argparse.Namespace) -> str:
-    import getpass
-
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("password: ")
-    if first != getpass.getpass("again: "):
-        raise ValueError("the two passwords differ")
-    return first
-
-
 def _cmd_office_user(args: argparse.Namespace) -> int:
+    from . import keys_commands
     from .accounts import AccountError, Accounts
+    from .keys import KeysError
 
     accounts = Accounts(args.data_dir)
+    secrets = keys_commands.Secrets(getattr(args, "password_stdin", False))
+
+    def new_password() -> str:
+        return secrets.ask("password: ", confirm=True)
+
     try:
         if args.office_command == "add-user":
             sectors = [s for s in (args.sectors or "").split(",") if s]
-            accounts.add(args.name, _read_password(args), args.role, args.display or "", sectors, args.department or "")
+            by = keys_commands.before_add_user(args, secrets)
+            password = new_password()
+            accounts.add(args.name, password, args.role, args.display or "", sectors, args.department or "")
+            keys_commands.after_add_user(args, by, password, sectors)
         elif args.office_command == "set-password":
-            accounts.set_password(args.name, _read_password(args))
+            accounts.set_password(args.name, keys_commands.before_set_password(args, secrets, new_password))
         else:
             accounts.disable(args.name)
-    except (AccountError, ValueError) as exc:
+            keys_commands.after_disable(args)
+    except (AccountError, KeysError, ValueError) as exc:
         print(f"error: {exc}.", file=sys.stderr)
         return 2
     print(f"{args.office_command}: {args.name} done")
@@ -212,7 +284,41 @@ def _office_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
 
 
+def _days(least: int):
+    from .retention import LONGEST_DAYS
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of days") from None
+        if not least <= value <= LONGEST_DAYS:
+            raise argparse.ArgumentTypeError(f"days must be from {least} to {LONGEST_DAYS}, not {value}")
+        return value
+
+    return parse
+
+
+def _retention_days(parser: argparse.ArgumentParser, after_close: str, most: str) -> None:
+    parser.add_argument(after_close, type=_days(0), default=30,
+                        help="remove a phone this many days after its record closes (default: 30)")
+    parser.add_argument(most, type=_days(1), default=180,
+                        help="and at the latest this many days after receipt, whatever the status (default: 180)")
+
+
+def _backup_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dest", type=Path, help="a new or empty folder (with --verify: a backup; with --prune: "
+                        "the folder that holds the backups)")
+    parser.add_argument("--verify", action="store_true", help="check a backup's manifest and every checksum")
+    parser.add_argument("--prune", action="store_true", help="delete the backups in DEST older than --keep-days")
+    parser.add_argument("--keep-days", type=_days(1), default=180,
+                        help="with --prune: keep backups this many days, the longest phone retention (default: 180)")
+    _data_dir(parser)
+    parser.set_defaults(func=_cmd_backup)
+
+
 def _parser() -> argparse.ArgumentParser:
+    from . import keys_commands
     from .settings import Settings
 
     parser = argparse.ArgumentParser(prog="minqing", description="民情哨: offline-first public-opinion posts.")
@@ -222,6 +328,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--config", default="mkdocs.yml", help="MkDocs configuration (default: mkdocs.yml)")
     build.add_argument("--registry", type=Path, help="station registry (default: the one mkdocs.yml names)")
     build.add_argument("--site-dir", type=Path, help="output folder (default: site_dir of mkdocs.yml)")
+    build.add_argument("--public-keys", type=Path, help="sealed records: the public-key file `minqing keys init` wrote, "
+                       "published as keys.json (default: data/keys/public.json when it exists)")
     build.set_defaults(func=_cmd_build)
 
     serve = sub.add_parser("serve", help="serve the built site and the upload API")
@@ -236,6 +344,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--address-limit", type=_limit, default=Settings.address_limit_default(),
                        help="uploads per client address as RATE/BURST (default: 20/300)")
     serve.add_argument("--trust-forwarded-for", action="store_true", help="behind your own reverse proxy")
+    _retention_days(serve, "--phone-days-after-close", "--phone-days-max")
     serve.set_defaults(func=_cmd_serve)
 
     inbox = sub.add_parser("inbox", help="read, import into and back up the office inbox")
@@ -255,10 +364,7 @@ def _parser() -> argparse.ArgumentParser:
     importing.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
     importing.add_argument("--server", help="import through a running server at this URL instead")
     importing.set_defaults(func=_cmd_inbox_import)
-    backup = inbox_sub.add_parser("backup", help="copy a consistent snapshot of the inbox, also while serving")
-    backup.add_argument("dest", type=Path, help="a new or empty folder")
-    _data_dir(backup)
-    backup.set_defaults(func=_cmd_inbox_backup)
+    _backup_arguments(inbox_sub.add_parser("backup", help="the same as `minqing backup`"))
     report = inbox_sub.add_parser("report", help="the weekly meeting pack or the monthly report")
     report.add_argument("kind", choices=["weekly", "monthly"])
     report.add_argument("--format", choices=["html", "csv", "xlsx"], default="html")
@@ -269,9 +375,20 @@ def _parser() -> argparse.ArgumentParser:
     _office_output(export)
     export.set_defaults(func=_cmd_inbox_export)
     retention = inbox_sub.add_parser("retention", help="remove phone numbers from records closed long ago")
-    retention.add_argument("--days", type=int, default=180, help="closed more than this many days ago (default: 180)")
+    _retention_days(retention, "--days-after-close", "--max-days")
+    retention.add_argument("--days", type=_days(0), help=argparse.SUPPRESS)  # the old name of --days-after-close
     _data_dir(retention)
     retention.set_defaults(func=_cmd_inbox_retention)
+
+    _backup_arguments(sub.add_parser("backup", help="back up the whole data folder (also while serving); verify; prune"))
+    restore = sub.add_parser("restore", help="restore a backup into a new or empty data folder")
+    restore.add_argument("backup", type=Path, help="a folder `minqing backup` wrote")
+    restore.add_argument("data_dir", type=Path, help="the data folder to create (new or empty)")
+    restore.set_defaults(func=_cmd_restore)
+    check = sub.add_parser("check", help="what is wrong in the data folder and what can be saved")
+    check.add_argument("--repair", action="store_true", help="save what can be saved (server stopped)")
+    _data_dir(check)
+    check.set_defaults(func=_cmd_check)
 
     office = sub.add_parser("office", help="office accounts: add users, set passwords, disable users")
     office_sub = office.add_subparsers(dest="office_command", required=True, metavar="ACTION")
@@ -287,14 +404,23 @@ def _parser() -> argparse.ArgumentParser:
     for action in office_sub.choices.values():
         _data_dir(action)
         if action.prog.split()[-1] != "disable-user":
-            action.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+            action.add_argument("--password-stdin", action="store_true",
+                                help="read the password from standard input (with keys on: the unlocking secret first)")
+            keys_commands.unlocker_options(action)
         action.set_defaults(func=_cmd_office_user)
+    keys_commands.add_keys_parser(sub, _data_dir)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .backup import BackupIncomplete
+
     args = _parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BackupIncomplete as exc:  # any command opening an interrupted backup as its data folder
+        print(f"error: {exc}.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

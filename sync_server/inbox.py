@@ -4,11 +4,16 @@ Layout: `DATA_DIR/inbox/segment-NNNNNN.json`, each a TinyDB file (see `tinystore
 at most `segment_size` submissions, append-only. A batch is written to the newest
 segment in one atomic, durable write (temporary file, fsync, rename, fsync of the
 folder), so after a crash a segment holds either the old or the new contents and
-never half a batch. Because only the newest segment is rewritten,
-storing a batch costs the same with a thousand or with a million records stored.
+never half a batch. Only the newest segment is rewritten, and the inbox keeps it in
+memory, so storing a batch costs the same with a thousand or with a million records.
 
 An in-memory index (id -> segment, fingerprints, receipt) answers the duplicate and
 receipt checks without touching disk; it is rebuilt from the segments at open.
+
+Damage costs only the damaged file: a segment that does not parse is moved to
+`DATA_DIR/quarantine/` by the writer (named in `problems`), and the rest is served;
+`minqing check --repair` recovers what it can. A file in `inbox/` that is not exactly
+`segment-NNNNNN.json` is not ours: it is ignored, with a warning.
 
 One writer per data folder: a writer holds an exclusive `flock` on `writer.lock` for
 its lifetime; TinyDB is not safe with two writers. Readers (`inbox list`, backups)
@@ -19,8 +24,9 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
-from collections.abc import Iterator
+import re
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +34,12 @@ from typing import Any
 from . import tinystore
 from .fingerprint import Fingerprints
 
-__all__ = ["Inbox", "InboxLocked"]
+__all__ = ["Inbox", "InboxLocked", "SEGMENT_NAME"]
 
 TABLE = "submissions"
 SEGMENT_SIZE = 1000
 LOCK_NAME = "writer.lock"
+SEGMENT_NAME = re.compile(r"segment-(\d{6})\.json")
 
 
 class InboxLocked(RuntimeError):
@@ -46,26 +53,54 @@ class _Entry:
     receipt: str
 
 
+def _valid(record: Any) -> bool:
+    return isinstance(record, dict) and all(isinstance(record.get(k), str) for k in ("id", "fingerprint", "receipt"))
+
+
 class Inbox:
     def __init__(self, data_dir: str | Path, *, writer: bool = True, segment_size: int = SEGMENT_SIZE) -> None:
+        from .backup import refuse_incomplete_backup
+
         self.data_dir = Path(data_dir)
         self.folder = self.data_dir / "inbox"
         self.segment_size = segment_size
         self._lock_fd: int | None = None
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # Retention (from the daily task) and intake (from the writer task) may write at
+        # once, each from a worker thread: one write at a time.
+        self._write_lock = threading.Lock()
         if writer:
+            tinystore.private_dir(self.data_dir)
+            refuse_incomplete_backup(self.data_dir, serving=True)
+            tinystore.private_dir(self.folder)
+            for folder in (self.data_dir, self.folder):  # folders an older version made 0755
+                os.chmod(folder, 0o700)
             self._take_lock()
-        for stale in self.folder.glob(".*.tmp"):
-            if writer:  # leftovers of a write a crash interrupted; the rename never happened
-                stale.unlink(missing_ok=True)
+        else:
+            refuse_incomplete_backup(self.data_dir, serving=False)
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        self.damaged: list[Path] = []  # where each damaged segment is now (quarantined by a writer)
+        # Told of every record stored or changed (a list of records), after the write is
+        # durable: for a read-side index to follow without rescanning. Set it after open.
+        self.on_change: Callable[[list[dict[str, Any]]], None] | None = None
         self._index: dict[str, _Entry] = {}
         self._receipts: dict[str, str] = {}
         self._counts: dict[int, int] = {}
-        for number in self._segment_numbers():
-            records = self._segment_records(number)
+        self._highest = 0  # highest segment number seen, damaged ones included
+        self._open_number: int | None = None
+        self._open_records: list[dict[str, Any]] = []
+        numbers = self._scan(writer)
+        for number in numbers:
+            try:
+                records = self._read_segment(number)
+            except tinystore.DamagedFile as exc:
+                self._damaged(number, exc, writer)
+                continue
             self._counts[number] = len(records)
             for record in records:
                 self._remember(number, record)
+            if number == numbers[-1]:
+                self._open_number, self._open_records = number, records
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -94,14 +129,54 @@ class Inbox:
 
     # -- reading ---------------------------------------------------------------------
 
-    def _segment_numbers(self) -> list[int]:
-        return sorted(int(p.stem.split("-")[1]) for p in self.folder.glob("segment-*.json"))
+    def _scan(self, writer: bool) -> list[int]:
+        if not self.folder.is_dir():
+            return []
+        numbers = []
+        for path in sorted(self.folder.iterdir()):
+            if path.name.startswith(".") and path.name.endswith(".tmp"):
+                if writer:  # leftovers of a write a crash interrupted; the rename never happened
+                    path.unlink(missing_ok=True)
+                continue
+            found = SEGMENT_NAME.fullmatch(path.name)
+            if found and path.is_file():
+                numbers.append(int(found.group(1)))
+            else:
+                self.warnings.append(f"ignored {path.relative_to(self.data_dir)}: not an inbox segment")
+        self._highest = max(numbers, default=0)
+        return sorted(numbers)
+
+    def _damaged(self, number: int, exc: tinystore.DamagedFile, writer: bool) -> None:
+        path = self._segment_path(number)
+        name = path.relative_to(self.data_dir)
+        if writer:
+            kept = tinystore.quarantine(path, self.data_dir, move=True)
+            self.damaged.append(kept)
+            self.problems.append(
+                f"{name} is damaged ({exc.reason}) and was moved to {kept.relative_to(self.data_dir)}; "
+                "the other segments are served, and `minqing check --repair` recovers what it can"
+            )
+        else:
+            self.damaged.append(path)
+            self.problems.append(f"{name} is damaged ({exc.reason}); its records are left out")
 
     def _segment_path(self, number: int) -> Path:
         return self.folder / f"segment-{number:06d}.json"
 
+    def _read_segment(self, number: int) -> list[dict[str, Any]]:
+        path = self._segment_path(number)
+        records = tinystore.read_docs(path, TABLE)
+        if not all(_valid(r) for r in records):
+            raise tinystore.DamagedFile(path, "a record lacks its id, fingerprint or receipt")
+        return records
+
     def _segment_records(self, number: int) -> list[dict[str, Any]]:
-        return tinystore.read(self._segment_path(number), TABLE)
+        if number == self._open_number:
+            return [dict(r) for r in self._open_records]
+        try:
+            return self._read_segment(number)
+        except (tinystore.DamagedFile, FileNotFoundError):
+            return []  # damaged after open: named by `minqing check`, the rest still served
 
     def _remember(self, number: int, record: dict[str, Any]) -> None:
         self._index[record["id"]] = _Entry(number, Fingerprints.stored(record), record["receipt"])
@@ -109,6 +184,9 @@ class Inbox:
 
     def __len__(self) -> int:
         return len(self._index)
+
+    def __contains__(self, submission_id: str) -> bool:
+        return submission_id in self._index
 
     def fingerprint(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
@@ -130,63 +208,66 @@ class Inbox:
         entry = self._index.get(submission_id)
         if entry is None:
             return None
-        return next(r for r in self._segment_records(entry.segment) if r["id"] == submission_id)
+        return next((r for r in self._segment_records(entry.segment) if r["id"] == submission_id), None)
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every stored submission, in the order the server stored them."""
-        for number in self._segment_numbers():
+        for number in sorted(self._counts):
             yield from self._segment_records(number)
 
     # -- writing ---------------------------------------------------------------------
+
+    def _writable(self) -> None:
+        if self._lock_fd is None:
+            raise InboxLocked("this inbox was opened read-only")
 
     def add(self, records: list[dict[str, Any]]) -> None:
         """Store new records in one atomic, durable write; all or none."""
         if not records:
             return
-        if self._lock_fd is None:
-            raise InboxLocked("this inbox was opened read-only")
-        numbers = sorted(self._counts)
-        number = numbers[-1] if numbers else 1
-        if self._counts.get(number, 0) >= self.segment_size:
-            number += 1
-        tinystore.append(self._segment_path(number), records, TABLE)
-        self._counts[number] = self._counts.get(number, 0) + len(records)
-        for record in records:
-            self._remember(number, record)
+        self._writable()
+        with self._write_lock:
+            number = self._open_number
+            current = self._open_records
+            if number is None or number != self._highest or len(current) >= self.segment_size:
+                # A new segment: none yet, the open one full, or the newest was quarantined.
+                number, current = self._highest + 1, []
+            updated = current + [dict(r) for r in records]
+            tinystore.write_docs(self._segment_path(number), updated, TABLE)
+            self._open_number, self._open_records = number, updated
+            self._highest = max(self._highest, number)
+            self._counts[number] = len(updated)
+            for record in records:
+                self._remember(number, record)
+        if self.on_change is not None:
+            self.on_change([dict(r) for r in records])
 
     def redact_phones(self, submission_ids: set[str]) -> int:
-        """Remove the phone number from these records (retention); returns how many changed.
-
-        The one write that touches closed segments: each affected segment is rewritten
-        whole and atomically, like any other write.
-        """
-        if self._lock_fd is None:
-            raise InboxLocked("this inbox was opened read-only")
-        changed = 0
-        for number in sorted({self._index[i].segment for i in submission_ids if i in self._index}):
-            records = self._segment_records(number)
-            hits = [r for r in records if r["id"] in submission_ids and r.get("phone")]
-            if not hits:
-                continue
-            for record in hits:
-                record["phone"], record["consent"] = None, False
-            tinystore.replace_all(self._segment_path(number), records, TABLE)
-            changed += len(hits)
-        return changed
+        """Remove the phone, its consent and its fingerprint from these records (retention);
+        returns how many changed. Each affected segment is replaced in one atomic write."""
+        self._writable()
+        changed: list[dict[str, Any]] = []
+        with self._write_lock:
+            for number in sorted({self._index[i].segment for i in submission_ids if i in self._index}):
+                records = self._segment_records(number)
+                hits = [r for r in records if r["id"] in submission_ids and (r.get("phone") or r.get("phone_fingerprint"))]
+                if not hits:
+                    continue
+                for record in hits:
+                    record.update(phone=None, consent=False, phone_fingerprint=None)
+                    record["flags"] = [*record.get("flags", []), "phone_removed"]
+                tinystore.write_docs(self._segment_path(number), records, TABLE)
+                for record in hits:  # the duplicate check now accepts a resend with any phone
+                    self._remember(number, record)
+                if number == self._open_number:
+                    self._open_records = records
+                changed += hits
+        if changed and self.on_change is not None:
+            self.on_change([dict(r) for r in changed])
+        return len(changed)
 
     def backup(self, dest: str | Path) -> int:
-        """Copy a consistent snapshot into `dest` (a new folder); returns records copied.
+        """`minqing backup`: the whole data folder (see `backup.make_backup`); records copied."""
+        from .backup import make_backup
 
-        Closed segments never change and the open one is replaced atomically, so a copy
-        taken while the server writes is the inbox as it was at some moment.
-        """
-        dest = Path(dest)
-        if dest.exists() and any(dest.iterdir()):
-            raise FileExistsError(f"{dest} is not empty")
-        (dest / "inbox").mkdir(parents=True, exist_ok=True)
-        copied = 0
-        for number in self._segment_numbers():
-            target = dest / "inbox" / self._segment_path(number).name
-            shutil.copyfile(self._segment_path(number), target)
-            copied += tinystore.count(target, TABLE)
-        return copied
+        return make_backup(self.data_dir, Path(dest)).records

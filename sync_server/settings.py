@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ratelimit import Limit
+from .retention import RetentionPolicy
 
 __all__ = ["Settings"]
 
@@ -33,6 +34,17 @@ class Settings:
     trust_forwarded_for: bool = False
     # Submissions per inbox segment file: bounds the cost of one write.
     segment_size: int = 1000
+    # Phone numbers go this many days after their record closes, and at the latest this
+    # many days after receipt whatever the status (0-3650 and 1-3650; checked at start).
+    phone_days_after_close: int = 30
+    phone_days_max: int = 180
+
+    def __post_init__(self) -> None:
+        self.retention  # noqa: B018 - refuse absurd retention periods at start, not a day later
+
+    @property
+    def retention(self) -> RetentionPolicy:
+        return RetentionPolicy(days_after_close=self.phone_days_after_close, max_days=self.phone_days_max)
 
     @staticmethod
     def device_limit_default() -> Limit:

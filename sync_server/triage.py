@@ -1,5 +1,5 @@
 """The office's handling of a submission: its lifecycle, with a history entry for
-every change. Pure rules (`apply`) over a plain dict; `TriageBook` keeps them on disk.
+every change. Pure rules (`apply`) over a plain dict; `triagebook.TriageBook` keeps them on disk.
 
 已收到 -> 已受理 | 不予受理 -> 已交办 -> 办理中 -> 已办结 -> 已回访. A dissatisfied
 follow-up reopens the record (办理中). Outcome is kept apart from status. A duplicate
@@ -8,14 +8,10 @@ is merged into another record: it is closed with outcome "merged" and both texts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from .tinystore import KeyedFile
-
-__all__ = ["ACTIONS", "OUTCOMES", "STATUSES", "TRACKS", "TriageBook", "TriageError", "apply", "is_overdue", "new_entry"]
+__all__ = ["ACTIONS", "OUTCOMES", "STATUSES", "TRACKS", "TriageError", "apply", "is_overdue", "new_entry"]
 
 STATUSES = {
     "received": "已收到",
@@ -138,30 +134,6 @@ def is_overdue(entry: dict[str, Any], today: date) -> bool:
         and entry["deadline"] is not None
         and date.fromisoformat(entry["deadline"]) < today
     )
-
-
-@dataclass
-class TriageBook:
-    """Triage entries by submission id in `DATA_DIR/office/triage.json` (the server writes)."""
-
-    data_dir: Path
-
-    def __post_init__(self) -> None:
-        self.file = KeyedFile(Path(self.data_dir) / "office" / "triage.json")
-
-    def entry(self, submission_id: str) -> dict[str, Any] | None:
-        """The stored entry, or None while the record is still 已收到 and untouched."""
-        return self.file.get(submission_id)
-
-    def all(self) -> dict[str, dict[str, Any]]:
-        return self.file.items()
-
-    def put(self, submission_id: str, entry: dict[str, Any]) -> None:
-        self.put_many({submission_id: entry})
-
-    def put_many(self, entries: dict[str, dict[str, Any]]) -> None:
-        """Store several entries in one atomic write: a merge changes two records or none."""
-        self.file.put_many(entries)
 
 
 def now_utc() -> datetime:

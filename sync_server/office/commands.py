@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from build_scripts.registry import load_registry
 
 from ..inbox import Inbox
-from ..triage import OUTCOMES, SATISFACTION, STATUSES, TriageBook
+from ..retention import RetentionPolicy, run_retention
+from ..triage import OUTCOMES, SATISFACTION, STATUSES
+from ..triagebook import TriageBook
 from .records import CHINA, join
 from .reports import monthly, to_csv, to_html, to_xlsx, weekly
 
@@ -62,14 +64,10 @@ def export_records(data_dir: Path, registry: Path, with_phone: bool) -> bytes:
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
-def remove_old_phones(data_dir: Path, days: int, today: date | None = None) -> int:
-    """Remove phone numbers of records closed (办结 or 回访) more than `days` days ago."""
-    today = today or datetime.now(CHINA).date()
-    limit = today - timedelta(days=days)
-    old = {
-        submission_id for submission_id, entry in TriageBook(data_dir).all().items()
-        if entry["status"] in ("closed", "followed_up", "declined")
-        and datetime.fromisoformat(entry.get("closed_at") or entry["updated_at"]).astimezone(CHINA).date() < limit
-    }
+def remove_old_phones(data_dir: Path, days_after_close: int = 30, today: date | None = None,
+                      max_days: int = 180) -> int:
+    """Retention by hand (the server also runs it daily): see `retention`."""
+    policy = RetentionPolicy(days_after_close=days_after_close, max_days=max_days)
+    now = datetime.combine(today, datetime.min.time(), CHINA) if today else datetime.now(CHINA)
     with Inbox(data_dir) as inbox:
-        return inbox.redact_phones(old)
+        return run_retention(inbox, TriageBook(data_dir), policy, now)

@@ -49,3 +49,14 @@ def client(settings):
 
 def post_batch(client, items, device_id="tablet-1", **kwargs):
     return client.post("/api/submissions/batch", json={"device_id": device_id, "submissions": items}, **kwargs)
+
+
+def store_items(data_dir, registry, items, device_id="kiosk-1"):
+    """Store items through the real intake (as `inbox import` does), from a thread of its
+    own: a browser test earlier in the session may leave an event loop running here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sync_server.kiosk_import import Export, import_local
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(import_local, data_dir, registry, Export(device_id, items)).result()

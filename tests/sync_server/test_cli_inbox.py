@@ -106,3 +106,12 @@ def test_every_subcommand_has_help():
     for command in (["serve"], ["inbox"], ["inbox", "list"], ["inbox", "import"], ["inbox", "backup"]):
         result = _minqing(*command, "--help")
         assert result.returncode == 0 and result.stdout.startswith("usage: minqing"), command
+
+
+def test_list_escapes_terminal_control_characters(tmp_path, registry_file):
+    hostile = "清屏\x1b[2J\x1b]0;title\x07回车\r覆盖\u202e反转"
+    export = _export(tmp_path / "e.json", [make_item(feeling=hostile)])
+    _minqing("inbox", "import", str(export), "--data-dir", str(tmp_path / "data"), "--registry", str(registry_file))
+    out = _minqing("inbox", "list", "--data-dir", str(tmp_path / "data")).stdout
+    assert "清屏" in out and "\\u001b[2J" in out and "\\u202e" in out
+    assert not any(c in out for c in "\x1b\x07\r\u202e")

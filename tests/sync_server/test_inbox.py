@@ -113,3 +113,13 @@ def test_backup_refuses_a_folder_that_is_not_empty(tmp_path):
     (tmp_path / "copy" / "x").write_text("x")
     with Inbox(tmp_path / "data", writer=False) as reader, pytest.raises(FileExistsError):
         reader.backup(tmp_path / "copy")
+
+
+def test_on_change_hears_stored_and_redacted_records(tmp_path):
+    heard = []
+    with Inbox(tmp_path) as inbox:
+        inbox.on_change = heard.append
+        records = [{**_record(n), "phone": "13800001111"} for n in range(3)]
+        inbox.add(records)
+        assert inbox.redact_phones({records[1]["id"]}) == 1
+    assert [len(h) for h in heard] == [3, 1] and heard[1][0]["phone"] is None

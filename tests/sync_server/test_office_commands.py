@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from sync_server.accounts import Accounts, check_password
 from sync_server.inbox import Inbox
 from sync_server.office.commands import remove_old_phones
-from sync_server.triage import TriageBook, new_entry
+from sync_server.triage import new_entry
+from sync_server.triagebook import TriageBook
 from tests.sync_server.conftest import make_item
 
 

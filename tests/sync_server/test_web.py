@@ -88,7 +88,7 @@ def test_no_submission_text_or_phone_reaches_any_log_line(client, caplog):
 
 def test_health_reports_the_record_count(client):
     post_batch(client, [make_item(), make_item()])
-    assert client.get("/api/health").json() == {"ok": True, "records": 2}
+    assert client.get("/api/health").json() == {"ok": True, "records": 2, "problems": []}
 
 
 def test_upload_from_a_sandboxed_frame_or_file_is_refused(client):

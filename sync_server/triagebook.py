@@ -1,0 +1,140 @@
+"""Triage entries on disk: an append-only log, `DATA_DIR/office/triage.log`.
+
+A status change appends one line and fsyncs it: one small durable write, whatever the
+number of entries. `put_many` is one line holding every entry it changes, so a merge is
+on both records or on neither. After a crash the log holds every acknowledged change and
+at most a torn last line, which is ignored (and cut off before the next append).
+
+Now and then the log is compacted: rewritten with one line per entry, through the same
+atomic replace as every other file. A log from before (`office/triage.json`, a TinyDB
+file) is migrated on open, atomically: the new log is written whole, then the old file
+is removed.
+
+Other processes (reports from the command line while the server writes) read the same
+log: a grown log is read from where they stopped, a compacted one from the start.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import tinystore
+
+__all__ = ["LOG_NAME", "TriageBook"]
+
+LOG_NAME = "triage.log"
+LEGACY_NAME = "triage.json"
+# Compact once the log holds this many more lines than entries.
+COMPACT_SLACK = 5000
+
+
+class TriageBook:
+    """Triage entries by submission id. `on_change(entries)` is called after every write
+    with the entries it stored (a dict id -> entry), for a read-side index to follow."""
+
+    def __init__(self, data_dir: str | Path, on_change: Callable[[dict[str, dict[str, Any]]], None] | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.folder = self.data_dir / "office"
+        self.on_change = on_change
+        self.log = tinystore.AppendLog(self.folder / LOG_NAME)
+        self.problems: list[str] = []
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._lines = 0
+        self._offset = 0
+        self._stamp: tuple[int, int] | None = None
+        self._damaged = False
+        self._lock = threading.Lock()
+        tinystore.private_dir(self.folder)
+        self._migrate()
+        self._load()
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        legacy = self.folder / LEGACY_NAME
+        if not legacy.exists():
+            return
+        if self.log.stamp() is None:
+            try:
+                entries = tinystore.KeyedFile(legacy, self.data_dir)
+            except OSError:
+                return
+            if entries.problem:
+                self.problems.append(entries.problem)
+            self.log.rewrite([{"put": {key: value}} for key, value in entries.items().items()])
+        # The log is whole and durable: the old file is a leftover (also after a crash here).
+        legacy.unlink(missing_ok=True)
+
+    def _load(self) -> None:
+        stamp = self.log.stamp()
+        if stamp == self._stamp:
+            return
+        if stamp is None or self._stamp is None or stamp[0] != self._stamp[0] or stamp[1] < self._offset:
+            self._entries, self._lines, self._offset = {}, 0, 0  # new or compacted: from the start
+        lines, self._offset, bad = self.log.read(self._offset)
+        for line in lines:
+            puts = line.get("put") if isinstance(line, dict) else None
+            if not isinstance(puts, dict) or not all(isinstance(v, dict) for v in puts.values()):
+                bad += 1
+                continue
+            self._entries.update(puts)
+            self._lines += 1
+        self._stamp = self.log.stamp()
+        if bad:
+            self._damaged = True
+            kept = tinystore.quarantine(self.log.path, self.data_dir, move=False)
+            problem = (f"office/{LOG_NAME} is damaged ({bad} unreadable lines, left out; the rest is served); "
+                       f"a copy is in {kept.relative_to(self.data_dir)}")
+            if problem not in self.problems:
+                self.problems.append(problem)
+
+    def entry(self, submission_id: str) -> dict[str, Any] | None:
+        """The stored entry, or None while the record is still 已收到 and untouched."""
+        self._load()
+        return self._entries.get(submission_id)
+
+    def all(self) -> dict[str, dict[str, Any]]:
+        self._load()
+        return dict(self._entries)
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._entries)
+
+    # -- writing ---------------------------------------------------------------------
+
+    def put(self, submission_id: str, entry: dict[str, Any]) -> None:
+        self.put_many({submission_id: entry})
+
+    def put_many(self, entries: dict[str, dict[str, Any]]) -> None:
+        """Store several entries in one atomic write: a merge changes two records or none."""
+        if not entries:
+            return
+        with self._lock:
+            self._load()
+            if self._damaged:
+                self._compact()  # drop the unreadable lines before adding to the log
+            self.log.append({"put": entries})
+            self._entries.update(entries)
+            self._lines += 1
+            self._stamp = self.log.stamp()
+            self._offset = self._stamp[1] if self._stamp else 0
+            if self._lines > len(self._entries) + COMPACT_SLACK:
+                self._compact()
+        if self.on_change is not None:
+            self.on_change(dict(entries))
+
+    def compact(self) -> None:
+        """Rewrite the log with one line per entry (atomic); the same entries."""
+        with self._lock:
+            self._load()
+            self._compact()
+
+    def _compact(self) -> None:
+        self.log.rewrite([{"put": {key: value}} for key, value in self._entries.items()])
+        self._lines, self._damaged = len(self._entries), False
+        self._stamp = self.log.stamp()
+        self._offset = self._stamp[1] if self._stamp else 0

@@ -1,0 +1,85 @@
+"""The triage log: one fsynced line per change, a merge in one line, old files migrated."""
+
+from __future__ import annotations
+
+import json
+
+from sync_server import tinystore
+from sync_server.triage import new_entry
+from sync_server.triagebook import LOG_NAME, TriageBook
+
+
+def _entry(**fields):
+    return {**new_entry("2026-11-25T00:00:00+00:00"), **fields}
+
+
+def test_a_status_change_appends_one_line_instead_of_rewriting_the_file(tmp_path):
+    book = TriageBook(tmp_path)
+    book.put_many({f"r{n}": _entry() for n in range(100)})
+    log = tmp_path / "office" / LOG_NAME
+    size = log.stat().st_size
+    book.put("r5", _entry(status="accepted"))
+    assert log.stat().st_size - size < 1000
+    assert TriageBook(tmp_path).entry("r5")["status"] == "accepted"
+
+
+def test_a_merge_is_one_line_so_a_crash_leaves_both_or_neither(tmp_path):
+    book = TriageBook(tmp_path)
+    book.put_many({"a": _entry(merged_into="b"), "b": _entry(merged=["a"])})
+    lines = (tmp_path / "office" / LOG_NAME).read_bytes().splitlines()
+    assert len(lines) == 1 and set(json.loads(lines[0])["put"]) == {"a", "b"}
+    with open(tmp_path / "office" / LOG_NAME, "ab") as handle:  # the next merge, torn by a crash
+        handle.write(b'{"put": {"c": {"merged_into": "d"}, "d": {"mer')
+    reopened = TriageBook(tmp_path)
+    assert set(reopened.all()) == {"a", "b"} and reopened.problems == []
+
+
+def test_another_reader_sees_changes_and_compaction(tmp_path):
+    writer, reader = TriageBook(tmp_path), TriageBook(tmp_path)
+    writer.put("a", _entry(status="accepted"))
+    assert reader.entry("a")["status"] == "accepted"
+    writer.put("a", _entry(status="declined"))
+    writer.compact()
+    writer.put("b", _entry())
+    assert reader.entry("a")["status"] == "declined" and reader.entry("b") is not None
+
+
+def test_compaction_keeps_every_entry_in_one_line_each(tmp_path):
+    book = TriageBook(tmp_path)
+    for n in range(50):
+        book.put("a", _entry(note=str(n)))
+        book.put(f"r{n}", _entry())
+    book.compact()
+    assert len((tmp_path / "office" / LOG_NAME).read_bytes().splitlines()) == 51
+    assert TriageBook(tmp_path).entry("a")["note"] == "49"
+
+
+def test_a_triage_file_from_before_is_migrated(tmp_path):
+    tinystore.private_dir(tmp_path / "office")
+    old = tinystore.KeyedFile(tmp_path / "office" / "triage.json", tmp_path)
+    old.put_many({"a": _entry(status="accepted"), "b": _entry(status="closed")})
+    book = TriageBook(tmp_path)
+    assert {k: v["status"] for k, v in book.all().items()} == {"a": "accepted", "b": "closed"}
+    assert not (tmp_path / "office" / "triage.json").exists()
+
+
+def test_on_change_hears_every_write_with_the_entries_it_stored(tmp_path):
+    heard = []
+    book = TriageBook(tmp_path, on_change=heard.append)
+    book.put_many({"a": _entry(), "b": _entry()})
+    book.put("a", _entry(status="accepted"))
+    assert [sorted(h) for h in heard] == [["a", "b"], ["a"]] and heard[1]["a"]["status"] == "accepted"
+
+
+def test_a_damaged_line_costs_only_itself_and_a_copy_goes_to_quarantine(tmp_path):
+    book = TriageBook(tmp_path)
+    book.put("a", _entry(status="accepted"))
+    with open(tmp_path / "office" / LOG_NAME, "ab") as handle:
+        handle.write(b"\x00\x00garbage\n")
+    damaged = TriageBook(tmp_path)
+    assert set(damaged.all()) == {"a"}
+    assert len(damaged.problems) == 1 and "triage.log is damaged" in damaged.problems[0]
+    assert list((tmp_path / "quarantine" / "office").glob("triage.log.*"))
+    damaged.put("b", _entry())  # the next write drops the unreadable line first
+    reopened = TriageBook(tmp_path)
+    assert set(reopened.all()) == {"a", "b"} and reopened.problems == []
