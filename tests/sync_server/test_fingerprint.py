@@ -117,11 +117,11 @@ def test_a_different_phone_for_a_stored_record_with_its_phone_is_a_conflict(clie
 def _as_retention_leaves_it(data_dir: Path, submission_id: str) -> None:
     # The agreed retention contract: no phone, no consent, no phone fingerprint, flagged.
     segment = data_dir / "inbox" / "segment-000001.json"
-    records = tinystore.read(segment, "submissions")
+    records = tinystore.read_docs(segment, "submissions")
     for record in records:
         if record["id"] == submission_id:
             record.update(phone=None, consent=False, phone_fingerprint=None, flags=[*record["flags"], PHONE_REMOVED])
-    tinystore.replace_all(segment, records, "submissions")
+    tinystore.write_docs(segment, records, "submissions")
 
 
 def _legacy_record(item: dict, **changes) -> dict:
@@ -139,7 +139,7 @@ def old_data_dir(settings):
     records = [_legacy_record(plain), _legacy_record(redacted, phone=None, consent=False)]
     folder = Path(settings.data_dir) / "inbox"
     folder.mkdir(parents=True)
-    tinystore.append(folder / "segment-000001.json", records, "submissions")
+    tinystore.write_docs(folder / "segment-000001.json", records, "submissions")
     return plain, redacted
 
 
@@ -155,7 +155,7 @@ def test_an_old_data_folder_loads_and_resends_of_its_records_are_duplicates(sett
 def test_rekeying_an_old_record_drops_the_device_id_and_keeps_deduplication(settings, old_data_dir):
     plain, redacted = old_data_dir
     key = b"k" * 32
-    old = {r["id"]: r for r in tinystore.read(Path(settings.data_dir) / "inbox" / "segment-000001.json", "submissions")}
+    old = {r["id"]: r for r in tinystore.read_docs(Path(settings.data_dir) / "inbox" / "segment-000001.json", "submissions")}
     new_plain, new_redacted = rekeyed(old[plain["id"]], key), rekeyed(old[redacted["id"]], key)
     assert "device_id" not in new_plain and "device_id" not in new_redacted
     assert new_plain["flags"] == [] and new_redacted["flags"] == [PHONE_REMOVED]
@@ -171,7 +171,7 @@ def test_an_inbox_with_a_record_from_the_old_shape_and_the_new_one_deduplicates_
     legacy_item, item = make_item(), make_item()
     folder = tmp_path / "data" / "inbox"
     folder.mkdir(parents=True)
-    tinystore.append(folder / "segment-000001.json", [_legacy_record(legacy_item)], "submissions")
+    tinystore.write_docs(folder / "segment-000001.json", [_legacy_record(legacy_item)], "submissions")
     with Inbox(tmp_path / "data") as inbox:
         intake = Intake(inbox, StationBook(registry_file))
         first = asyncio.run(intake.submit("d", [item]))
