@@ -109,9 +109,16 @@ def test_every_subcommand_has_help():
 
 
 def test_list_escapes_terminal_control_characters(tmp_path, registry_file):
+    # The intake now refuses control characters (invalid_text); a data folder from before
+    # may still hold them, so the record is written as such a folder has it.
+    from sync_server import tinystore
+
     hostile = "清屏\x1b[2J\x1b]0;title\x07回车\r覆盖\u202e反转"
-    export = _export(tmp_path / "e.json", [make_item(feeling=hostile)])
-    _minqing("inbox", "import", str(export), "--data-dir", str(tmp_path / "data"), "--registry", str(registry_file))
+    item = make_item(feeling=hostile)
+    record = {**item, "fingerprint": "0" * 64, "receipt": "ABCDE-FGHJK", "device_id": "d-old",
+              "received_at": "2026-11-20T02:00:00.000+00:00", "flags": []}
+    (tmp_path / "data" / "inbox").mkdir(parents=True)
+    tinystore.write_docs(tmp_path / "data" / "inbox" / "segment-000001.json", [record], "submissions")
     out = _minqing("inbox", "list", "--data-dir", str(tmp_path / "data")).stdout
     assert "清屏" in out and "\\u001b[2J" in out and "\\u202e" in out
     assert not any(c in out for c in "\x1b\x07\r\u202e")
