@@ -11,13 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .errors import ApiError
+from .errors import ApiError, JSONAnswer
 from .lookup import public_status
 from .ratelimit import RateLimiter
 from .receipt import normalize
 from .requests import client_address, form_fields, media_type, read_body, read_form
 from .strictjson import parse_json
-from .submission import valid_device_id
+from .submission import valid_device_id, valid_kiosk
 
 __all__ = ["routes"]
 
@@ -26,6 +26,9 @@ FORM_NAMESPACE = uuid.UUID("5d0c8a8e-3b7e-4b7a-9a55-6c1f1f0e2a10")
 FORM_DEVICE = "web-form"
 # A resubmitted form (reload, double tap) within this many seconds is the same record.
 FORM_DEDUPE_SECONDS = 120
+
+
+BATCH_FIELDS = {"device_id", "submissions", "kiosk"}
 
 
 def _throttle(limiter: RateLimiter, key: str) -> None:
@@ -42,18 +45,21 @@ async def submit_batch(request: Request) -> Response:
         raise ApiError(415, "unsupported_media_type", "请以 application/json 格式发送。")
     _throttle(state.address_limiter, client_address(request))
     payload = parse_json(await read_body(request, settings.max_body_bytes))
-    if not isinstance(payload, dict) or set(payload) - {"device_id", "submissions"}:
-        raise ApiError(400, "bad_shape", "请求必须是只含 device_id 和 submissions 的对象。")
-    device_id, items = payload.get("device_id"), payload.get("submissions")
+    if not isinstance(payload, dict) or set(payload) - BATCH_FIELDS:
+        raise ApiError(400, "bad_shape", "请求必须是只含 device_id、submissions 和可选 kiosk 的对象。")
+    device_id, items, kiosk = payload.get("device_id"), payload.get("submissions"), payload.get("kiosk")
     if not valid_device_id(device_id):
         raise ApiError(400, "bad_shape", "device_id 必须是 1 到 64 个字母、数字、- 或 _。")
+    if kiosk is not None and not valid_kiosk(kiosk):
+        raise ApiError(400, "bad_shape", "kiosk 必须是 1 到 64 个字母、数字、- 或 _。")
     if not isinstance(items, list):
         raise ApiError(400, "bad_shape", "submissions 必须是数组。")
     if len(items) > settings.max_batch:
         raise ApiError(413, "too_many", f"一次最多发送 {settings.max_batch} 条记录，本次有 {len(items)} 条。")
+    # The device id lives only here, in the limiter's memory: it is never stored.
     _throttle(state.device_limiter, device_id)
-    results = await state.intake.submit(device_id, items)
-    return JSONResponse({"ok": True, "results": [r.as_json() for r in results]})
+    results = await state.intake.submit(device_id, items, kiosk=kiosk)
+    return JSONAnswer({"ok": True, "results": [r.as_json() for r in results]})
 
 
 async def submit_form(request: Request) -> Response:

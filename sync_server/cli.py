@@ -12,6 +12,9 @@ from pathlib import Path
 
 __all__ = ["main"]
 
+# `inbox import`: the file was read, but some records were rejected or not stored.
+IMPORT_INCOMPLETE = 3
+
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from build_scripts.publish import build_site
@@ -106,20 +109,21 @@ def _cmd_inbox_list(args: argparse.Namespace) -> int:
 
 def _cmd_inbox_import(args: argparse.Namespace) -> int:
     from .inbox import InboxLocked
-    from .kiosk_import import KioskFileError, import_local, import_remote, read_export, summary
+    from .kiosk_import import KioskFileError, complete, import_local, import_remote, read_export, summary
 
     try:
-        device_id, submissions = read_export(args.file)
+        export = read_export(args.file)
         if args.server:
-            results = import_remote(args.server, device_id, submissions)
+            results = import_remote(args.server, export)
         else:
-            results = import_local(args.data_dir, args.registry, device_id, submissions)
+            results = import_local(args.data_dir, args.registry, export)
     except (KioskFileError, InboxLocked) as exc:
         hint = " (pass --server URL to import through the running server)" if isinstance(exc, InboxLocked) else ""
         print(f"error: {exc}{hint}.", file=sys.stderr)
         return 1
     print(summary(results))
-    return 0
+    # Scripts and people alike must notice a file that did not go in whole.
+    return 0 if complete(results) else IMPORT_INCOMPLETE
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
@@ -392,7 +396,12 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="JSON instead of a table")
     _data_dir(listing)
     listing.set_defaults(func=_cmd_inbox_list)
-    importing = inbox_sub.add_parser("import", help="import a file a kiosk tablet exported (idempotent)")
+    importing = inbox_sub.add_parser(
+        "import",
+        help="import a file a kiosk tablet exported (idempotent)",
+        description="Import a kiosk export. Exit status: 0 every record is in the inbox, 1 the file or the "
+        "inbox could not be used, 3 some records were rejected or not stored (the summary says which).",
+    )
     importing.add_argument("file", type=Path, help="the exported .json file")
     _data_dir(importing)
     importing.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")

@@ -6,9 +6,12 @@ program can branch on.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from starlette.responses import JSONResponse
 
-__all__ = ["ApiError", "error_response"]
+__all__ = ["ApiError", "JSONAnswer", "error_response"]
 
 
 class ApiError(Exception):
@@ -17,5 +20,20 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
+class JSONAnswer(JSONResponse):
+    """JSON that renders any Python string, including what a client sent back to it.
+
+    JSON lets a client send a lone surrogate (`"\\ud800"`), which UTF-8 cannot carry. An
+    answer that echoes such a value (a rejected item's id) is written with `\\u` escapes
+    instead, so the client reads back exactly the string it sent, and never a 500.
+    """
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": code, "message": message}, status_code=status, headers=headers)
+    return JSONAnswer({"ok": False, "error": code, "message": message}, status_code=status, headers=headers)

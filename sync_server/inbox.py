@@ -7,7 +7,7 @@ folder), so after a crash a segment holds either the old or the new contents and
 never half a batch. Only the newest segment is rewritten, and the inbox keeps it in
 memory, so storing a batch costs the same with a thousand or with a million records.
 
-An in-memory index (id -> segment, fingerprint, receipt) answers the duplicate and
+An in-memory index (id -> segment, fingerprints, receipt) answers the duplicate and
 receipt checks without touching disk; it is rebuilt from the segments at open.
 
 Damage costs only the damaged file: a segment that does not parse is moved to
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import tinystore
+from .fingerprint import Fingerprints
 
 __all__ = ["Inbox", "InboxLocked", "SEGMENT_NAME"]
 
@@ -48,7 +49,7 @@ class InboxLocked(RuntimeError):
 @dataclass(frozen=True)
 class _Entry:
     segment: int
-    fingerprint: str
+    fingerprints: Fingerprints
     receipt: str
 
 
@@ -178,7 +179,7 @@ class Inbox:
             return []  # damaged after open: named by `minqing check`, the rest still served
 
     def _remember(self, number: int, record: dict[str, Any]) -> None:
-        self._index[record["id"]] = _Entry(number, record["fingerprint"], record["receipt"])
+        self._index[record["id"]] = _Entry(number, Fingerprints.stored(record), record["receipt"])
         self._receipts[record["receipt"]] = record["id"]
 
     def __len__(self) -> int:
@@ -189,7 +190,12 @@ class Inbox:
 
     def fingerprint(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
-        return entry.fingerprint if entry else None
+        return entry.fingerprints.content if entry else None
+
+    def fingerprints(self, submission_id: str) -> Fingerprints | None:
+        """What the duplicate check compares (see `fingerprint`); None for an unknown id."""
+        entry = self._index.get(submission_id)
+        return entry.fingerprints if entry else None
 
     def receipt(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
@@ -251,6 +257,8 @@ class Inbox:
                     record.update(phone=None, consent=False, phone_fingerprint=None)
                     record["flags"] = [*record.get("flags", []), "phone_removed"]
                 tinystore.write_docs(self._segment_path(number), records, TABLE)
+                for record in hits:  # the duplicate check now accepts a resend with any phone
+                    self._remember(number, record)
                 if number == self._open_number:
                     self._open_records = records
                 changed += hits

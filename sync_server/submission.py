@@ -1,17 +1,19 @@
-"""One submission: the fields a client sends, their limits, and its content fingerprint.
+"""One submission: the fields a client sends and their limits.
 
 Pure validation, no storage. The same limits are enforced first in the page
 (`site/docs/js/form.js`); a test keeps the two in step. A field error names the field
 and carries a Chinese sentence the volunteer sees next to the record.
+
+Every pattern here is anchored with `\\A` and `\\Z` and compiled ASCII-only: `$` also
+matches before a final newline (so `"abc\\n"` would pass), and `\\d` would accept any
+script's digits.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-import uuid
-from dataclasses import asdict, dataclass
+import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -20,17 +22,38 @@ __all__ = [
     "LIMITS",
     "RATINGS",
     "Submission",
+    "clock_skewed",
     "normalize_phone",
+    "valid_device_id",
+    "valid_kiosk",
     "validate_submission",
 ]
 
 RATINGS = ("satisfied", "fair", "dissatisfied")
 LIMITS = {"text": 2000, "device_id": 64, "station_id": 48}
-# Clocks on tablets drift; a record more than this far in the future is a broken clock.
+# A tablet's clock drifts or resets (a flat battery brings back 1970). Past these bounds
+# the record is still stored, flagged `clock_skew`: the citizen's words never depend on it.
 MAX_CLOCK_SKEW = timedelta(hours=24)
 EARLIEST = datetime(2020, 1, 1, tzinfo=timezone.utc)
-_PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{9,11})$")
-_DEVICE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_BEIJING = timezone(timedelta(hours=8))
+_PHONE = re.compile(r"\A(?:1[3-9][0-9]{9}|0[0-9]{9,11})\Z", re.ASCII)
+_DEVICE = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z", re.ASCII)
+_KIOSK = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z", re.ASCII)
+_STATION = re.compile(r"\A[A-Za-z0-9_-]{1,48}\Z", re.ASCII)
+_UUID = re.compile(r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z", re.ASCII)
+# RFC 3339, the ISO 8601 profile every browser's `toISOString()` writes: a full date, a
+# time with seconds, an optional fraction and a mandatory offset. No week dates, no
+# ordinal dates, no space for the "T", no local times.
+_INSTANT = re.compile(
+    r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})\Z", re.ASCII
+)
+# What UTF-8 cannot carry (lone surrogates), what Unicode reserves as never-a-character
+# (noncharacters), and control characters other than tab and line breaks: none of them
+# is typed by a person, and each breaks storage, exports or terminals further on.
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+_UNCARRIABLE = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_NONCHARACTERS}]")
 
 
 @dataclass(frozen=True)
@@ -54,17 +77,19 @@ class Submission:
     phone: str | None
     consent: bool
 
-    def fingerprint(self) -> str:
-        """Hash of everything the citizen sent: the same id with another fingerprint is a conflict."""
-        canonical = json.dumps(asdict(self), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
-
 
 def normalize_phone(raw: str) -> str | None:
-    digits = re.sub(r"[\s\-()（）]", "", raw)
+    # NFKC turns full-width digits, spaces and brackets (a Chinese keyboard's) into ASCII.
+    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw))
     if digits.startswith("+86"):
         digits = digits[3:]
     return digits if _PHONE.match(digits) else None
+
+
+def _carriable(value: str, field: str, label: str) -> str:
+    if _UNCARRIABLE.search(value):
+        raise FieldError(field, "invalid_text", f"“{label}”含有无法保存的字符（如残缺的表情符号或控制字符），请删除后再提交。")
+    return value
 
 
 def _text(item: dict[str, Any], field: str, label: str) -> str:
@@ -73,45 +98,49 @@ def _text(item: dict[str, Any], field: str, label: str) -> str:
         return ""
     if not isinstance(value, str):
         raise FieldError(field, "type", f"“{label}”必须是文字。")
-    value = value.strip()
-    if "\x00" in value:
-        raise FieldError(field, "invalid", f"“{label}”含有无效字符。")
+    value = _carriable(value, field, label).strip()
     if len(value) > LIMITS["text"]:
         raise FieldError(field, "too_long", f"“{label}”最多 {LIMITS['text']} 个字，现在有 {len(value)} 个字。")
     return value
 
 
-def _created_at(item: dict[str, Any], now: datetime) -> str:
+def _created_at(item: dict[str, Any]) -> str:
     value = item.get("created_at")
-    if not isinstance(value, str) or len(value) > 40:
+    if not isinstance(value, str) or not value:
         raise FieldError("created_at", "required", "缺少提交时间。")
+    if not _INSTANT.match(value):
+        raise FieldError("created_at", "invalid", "提交时间格式不正确：须为带时区的 ISO 8601 时间。")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise FieldError("created_at", "invalid", "提交时间格式不正确。") from None
-    if moment.tzinfo is None:
-        raise FieldError("created_at", "invalid", "提交时间必须带时区。")
-    if moment > now + MAX_CLOCK_SKEW:
-        raise FieldError("created_at", "future", "提交时间晚于当前时间，请检查设备时钟。")
-    if moment < EARLIEST:
-        raise FieldError("created_at", "past", "提交时间早于 2020 年，请检查设备时钟。")
+        moment = datetime.fromisoformat(value)
+        # An instant at the very edge of the calendar cannot be shown in Beijing time.
+        moment.astimezone(timezone.utc), moment.astimezone(_BEIJING)
+    except (ValueError, OverflowError):
+        raise FieldError("created_at", "invalid", "提交时间不是有效的日期和时刻。") from None
     return value
 
 
-def validate_submission(item: Any, now: datetime) -> Submission:
-    """A `Submission` from one client item, or the first `FieldError` found."""
+def clock_skewed(created_at: str, now: datetime) -> bool:
+    """True when a validated `created_at` is too far ahead of `now`, or before the service existed."""
+    moment = datetime.fromisoformat(created_at)
+    return moment > now + MAX_CLOCK_SKEW or moment < EARLIEST
+
+
+def validate_submission(item: Any) -> Submission:
+    """A `Submission` from one client item, or the first `FieldError` found.
+
+    The id may come in any case; it is stored in canonical lower case, and the answer
+    echoes the id exactly as the client sent it (see `intake`).
+    """
     if not isinstance(item, dict):
         raise FieldError("submission", "type", "每条记录必须是一个对象。")
     raw_id = item.get("id")
-    try:
-        if not isinstance(raw_id, str) or len(raw_id) != 36:
-            raise ValueError
-        submission_id = str(uuid.UUID(raw_id))
-    except ValueError:
-        raise FieldError("id", "invalid", "记录编号必须是 UUID。") from None
+    if not isinstance(raw_id, str) or not _UUID.match(raw_id):
+        raise FieldError("id", "invalid", "记录编号必须是 UUID。")
     station_id = item.get("station_id")
-    if not isinstance(station_id, str) or not station_id or len(station_id) > LIMITS["station_id"]:
+    if not isinstance(station_id, str) or not station_id:
         raise FieldError("station_id", "required", "缺少民情哨编号。")
+    if not _STATION.match(station_id):
+        raise FieldError("station_id", "invalid", "民情哨编号只能由字母、数字、- 或 _ 组成，最多 48 个字符。")
     rating = item.get("rating")
     if rating not in (None, *RATINGS):
         raise FieldError("rating", "invalid", "满意度只能是满意、基本满意或不满意。")
@@ -125,7 +154,7 @@ def validate_submission(item: Any, now: datetime) -> Submission:
     phone = item.get("phone")
     if phone is not None and not isinstance(phone, str):
         raise FieldError("phone", "type", "电话号码必须是文字。")
-    phone = (phone or "").strip() or None
+    phone = _carriable(phone or "", "phone", "联系电话").strip() or None
     if phone is not None:
         phone = normalize_phone(phone)
         if phone is None:
@@ -133,9 +162,9 @@ def validate_submission(item: Any, now: datetime) -> Submission:
         if not consent:
             raise FieldError("consent", "required", "留电话需要勾选同意回访；不想留电话可以清空号码。")
     return Submission(
-        id=submission_id,
+        id=raw_id.lower(),
         station_id=station_id,
-        created_at=_created_at(item, now),
+        created_at=_created_at(item),
         rating=rating,
         feeling=feeling,
         suggestion=suggestion,
@@ -146,3 +175,8 @@ def validate_submission(item: Any, now: datetime) -> Submission:
 
 def valid_device_id(value: Any) -> bool:
     return isinstance(value, str) and bool(_DEVICE.match(value))
+
+
+def valid_kiosk(value: Any) -> bool:
+    """A tablet name the office chose: 1-64 of A-Z, a-z, 0-9, - and _."""
+    return isinstance(value, str) and bool(_KIOSK.match(value))

@@ -29,7 +29,8 @@ def test_new_submission_is_accepted_with_a_receipt_and_stored(client, settings):
     with Inbox(settings.data_dir, writer=False) as inbox:
         stored = inbox.get(item["id"])
     assert stored["feeling"] == item["feeling"] and stored["receipt"] == result["receipt"]
-    assert stored["device_id"] == "tablet-1" and stored["created_at"] == item["created_at"]
+    assert stored["created_at"] == item["created_at"]
+    assert "device_id" not in stored and stored["kiosk"] is None and stored["flags"] == []
     assert datetime.fromisoformat(stored["received_at"]) <= datetime.now(timezone.utc)
 
 
@@ -94,15 +95,30 @@ def test_station_retired_after_the_record_was_made_still_accepts_it(client, regi
         ({"suggestion": "字" * 2001}, "suggestion", "too_long"),
         ({"phone": "12345", "consent": True}, "phone", "invalid"),
         ({"phone": "13812345678", "consent": False}, "consent", "required"),
-        ({"created_at": (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()}, "created_at", "future"),
         ({"created_at": "2026-11-25T10:00:00"}, "created_at", "invalid"),
         ({"created_at": "yesterday"}, "created_at", "invalid"),
+        ({"created_at": "2026-11-25 10:00:00+08:00"}, "created_at", "invalid"),
+        ({"created_at": "2026-W48-3T10:00:00+08:00"}, "created_at", "invalid"),
+        ({"created_at": "20261125T100000+0800"}, "created_at", "invalid"),
+        ({"created_at": "2026-11-25T10:00+08:00"}, "created_at", "invalid"),
+        ({"created_at": "2026-11-25T10:00:00+08:00\n"}, "created_at", "invalid"),
+        ({"created_at": "2026-02-30T10:00:00+08:00"}, "created_at", "invalid"),
+        ({"created_at": "٢٠٢٦-11-25T10:00:00+08:00"}, "created_at", "invalid"),
+        ({"created_at": "0001-01-01T00:00:00+01:00"}, "created_at", "invalid"),
+        ({"created_at": "9999-12-31T23:59:59-01:00"}, "created_at", "invalid"),
+        ({"created_at": 1764000000}, "created_at", "required"),
         ({"rating": "great"}, "rating", "invalid"),
         ({"rating": None, "feeling": " ", "suggestion": ""}, "feeling", "empty"),
         ({"consent": "yes"}, "consent", "type"),
         ({"feeling": 42}, "feeling", "type"),
         ({"id": "not-a-uuid"}, "id", "invalid"),
+        ({"id": "{1234567812341234-1234-1234567890ab}"}, "id", "invalid"),
+        ({"id": "12345678-1234-1234-1234-1234567890ab\n"}, "id", "invalid"),
+        ({"id": "123456781234123412341234567890abcdef"}, "id", "invalid"),
         ({"station_id": None}, "station_id", "required"),
+        ({"station_id": "hebin-primary\n"}, "station_id", "invalid"),
+        ({"phone": "١٣٨١٢٣٤٥٦٧٨", "consent": True}, "phone", "invalid"),
+        ({"phone": "138\x1b12345678", "consent": True}, "phone", "invalid_text"),
     ],
 )
 def test_field_limits_reject_one_item_naming_the_field(client, fields, field, code):
@@ -146,6 +162,13 @@ def _raw(client, body: bytes, content_type: str = "application/json"):
         (b'["not", "an", "object"]', "bad_shape"),
         (b'{"device_id": "t", "submissions": {}}', "bad_shape"),
         (b'{"device_id": "has spaces", "submissions": []}', "bad_shape"),
+        (b'{"device_id": "abc\\n", "submissions": []}', "bad_shape"),
+        (b'{"device_id": "t", "kiosk": "post 7", "submissions": []}', "bad_shape"),
+        (b'{"device_id": "t", "kiosk": "", "submissions": []}', "bad_shape"),
+        (b'{"device_id": "t", "kiosk": "k\\n", "submissions": []}', "bad_shape"),
+        (b'{"device_id": "t", "submissions": [{"rating": ' + b"9" * 5000 + b"}]}", "invalid_number"),
+        (b'{"device_id": "t", "submissions": [{"rating": -' + b"9" * 33 + b"}]}", "invalid_number"),
+        (b'{"device_id": "t", "submissions": [{"rating": 1' + b"0" * 400 + b'.5}]}', "invalid_number"),
         (b'{"submissions": []}', "bad_shape"),
         (b'{"device_id": "t", "submissions": [], "extra": 1}', "bad_shape"),
     ],
@@ -212,3 +235,137 @@ def test_default_limits_never_throttle_25_tablets_behind_one_address_syncing_100
         for _ in range(10):
             response = post_batch(client, [make_item(feeling="短") for _ in range(4)], device_id=f"tablet-{tablet}")
             assert response.status_code == 200
+
+
+def _send(client, payload: dict):
+    # Escaped JSON carries what a hostile client can send: lone surrogates included.
+    return _raw(client, json.dumps(payload, ensure_ascii=True).encode())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\ud800", "残缺\udfff的表情", "\ufffe", "\U0010ffff", "\ufdd0", "颜色\x1b[31m", "\x00", "\x7f", "\x85"],
+)
+def test_text_that_utf8_or_a_person_cannot_carry_rejects_that_item_only(client, text):
+    honest = make_item()
+    response = _send(client, {"device_id": "t", "submissions": [make_item(feeling=text), honest]})
+    assert response.status_code == 200
+    bad, good = response.json()["results"]
+    assert bad["status"] == "rejected" and bad["error"]["code"] == "invalid_text" and bad["error"]["field"] == "feeling"
+    assert "字符" in bad["error"]["message"]
+    assert good["status"] == "accepted" and good["id"] == honest["id"]
+
+
+def test_bidi_and_unassigned_characters_are_a_citizens_words_and_are_kept(client, settings):
+    item = make_item(feeling="\u202e反向\u202c \u2066隔离\u2069 \U000e0001 \U0003134b")
+    assert _statuses(_send(client, {"device_id": "t", "submissions": [item]})) == ["accepted"]
+    client.close()
+    with Inbox(settings.data_dir, writer=False) as inbox:
+        assert inbox.get(item["id"])["feeling"] == item["feeling"]
+
+
+def test_a_rejected_id_with_a_lone_surrogate_is_echoed_exactly_as_sent(client):
+    sent = "\ud800" + "0" * 35
+    response = _send(client, {"device_id": "t", "submissions": [make_item(id=sent)]})
+    assert response.status_code == 200
+    [result] = json.loads(response.content)["results"]
+    assert result["id"] == sent and result["status"] == "rejected" and result["error"]["code"] == "invalid"
+
+
+def test_an_upper_case_uuid_is_acknowledged_as_sent_and_stored_in_canonical_form(client, settings):
+    item = make_item()
+    upper = dict(item, id=item["id"].upper())
+    [first] = post_batch(client, [upper]).json()["results"]
+    assert first["id"] == upper["id"] and first["status"] == "accepted"
+    [again] = post_batch(client, [upper]).json()["results"]
+    assert again["id"] == upper["id"] and again["status"] == "duplicate" and again["receipt"] == first["receipt"]
+    [lower] = post_batch(client, [item]).json()["results"]
+    assert lower["id"] == item["id"] and lower["status"] == "duplicate" and lower["receipt"] == first["receipt"]
+    client.close()
+    with Inbox(settings.data_dir, writer=False) as inbox:
+        assert [r["id"] for r in inbox.records()] == [item["id"]]
+
+
+def test_a_full_width_phone_from_a_chinese_keyboard_is_stored_in_ascii(client, settings):
+    item = make_item(phone="１３８　１２３４　５６７８", consent=True)
+    assert _statuses(post_batch(client, [item])) == ["accepted"]
+    client.close()
+    with Inbox(settings.data_dir, writer=False) as inbox:
+        assert inbox.get(item["id"])["phone"] == "13812345678"
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        (datetime.now(timezone.utc) + timedelta(days=3)).isoformat(timespec="seconds"),
+        (datetime.now(timezone.utc) + timedelta(days=3650)).isoformat(timespec="seconds"),
+        "1970-01-01T00:03:12.000Z",
+        "2019-12-31T23:59:59+08:00",
+    ],
+)
+def test_a_wrong_device_clock_never_refuses_the_record_it_is_stored_and_flagged(client, settings, created_at):
+    item = make_item(created_at=created_at)
+    [result] = post_batch(client, [item]).json()["results"]
+    assert result["status"] == "accepted" and result["flags"] == ["clock_skew"]
+    client.close()
+    with Inbox(settings.data_dir, writer=False) as inbox:
+        stored = inbox.get(item["id"])
+    assert stored["created_at"] == created_at and stored["flags"] == ["clock_skew"]
+    assert abs(datetime.fromisoformat(stored["received_at"]) - datetime.now(timezone.utc)) < timedelta(minutes=1)
+
+
+def test_a_clock_within_a_day_is_not_flagged(client):
+    ahead = (datetime.now(timezone.utc) + timedelta(hours=23)).isoformat(timespec="seconds")
+    [result] = post_batch(client, [make_item(created_at=ahead)]).json()["results"]
+    assert result["status"] == "accepted" and "flags" not in result
+
+
+def test_a_retired_station_and_a_wrong_clock_carry_both_flags(client):
+    item = make_item(station_id="jincheng-old-market", created_at="1970-01-01T08:00:00+08:00")
+    [result] = post_batch(client, [item]).json()["results"]
+    assert result["flags"] == ["station_retired", "clock_skew"]
+
+
+def test_the_kiosk_name_is_stored_on_every_record_of_its_batch(client, settings):
+    items = [make_item(), make_item()]
+    response = client.post("/api/submissions/batch", json={"device_id": "d-1", "kiosk": "hebin-tablet_2", "submissions": items})
+    assert _statuses(response) == ["accepted", "accepted"]
+    other = make_item()
+    post_batch(client, [other])
+    client.close()
+    with Inbox(settings.data_dir, writer=False) as inbox:
+        assert [inbox.get(i["id"])["kiosk"] for i in items] == ["hebin-tablet_2"] * 2
+        assert inbox.get(other["id"])["kiosk"] is None
+
+
+def test_no_stored_record_holds_the_device_id(client, settings):
+    post_batch(client, [make_item(), make_item()], device_id="d-lasting-browser-id")
+    client.close()
+    files = [p for p in settings.data_dir.rglob("*") if p.is_file()]
+    assert files and not any(b"d-lasting-browser-id" in p.read_bytes() for p in files)
+
+
+def test_a_full_disk_answers_507_with_a_sentence_and_the_batch_goes_in_once_space_returns(client, monkeypatch):
+    import errno
+
+    from sync_server import tinystore
+
+    earlier = make_item()
+    post_batch(client, [earlier])
+    real_write, full = tinystore.atomic_write, {"on": True}
+
+    def atomic_write(path, payload):
+        if full["on"]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, payload)
+
+    monkeypatch.setattr(tinystore, "atomic_write", atomic_write)
+    waiting = [make_item(), make_item()]
+    refused = post_batch(client, waiting)
+    _assert_error(refused, 507, "insufficient_storage")
+    assert "存储空间" in refused.json()["message"] and int(refused.headers["Retry-After"]) > 0
+    assert client.get("/api/health").json()["records"] == 1
+    full["on"] = False
+    assert _statuses(post_batch(client, waiting)) == ["accepted", "accepted"]
+    assert _statuses(post_batch(client, [earlier])) == ["duplicate"]
+    assert client.get("/api/health").json()["records"] == 3
