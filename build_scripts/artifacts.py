@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .pages import render_pages
+from .pages import render_pages, station_list
 from .posters import all_posters_page, poster_page
 from .qr import qr_images
 from .registry import Registry
@@ -16,6 +16,7 @@ def render_artifacts(
     registry: Registry, qr: Callable[[str], tuple[bytes, bytes]] = qr_images
 ) -> dict[str, str | bytes]:
     out: dict[str, str | bytes] = dict(render_pages(registry))
+    out["stations.json"] = station_list(registry)
     svgs: dict[str, bytes] = {}
     for station in registry.stations:
         if not station.active:

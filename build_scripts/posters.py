@@ -7,12 +7,14 @@ as SVG so the poster prints sharp at any size and needs no second request.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from html import escape
+from urllib.parse import urlsplit
 
 from .registry import Registry, Station
 
-__all__ = ["poster_page", "all_posters_page"]
+__all__ = ["poster_page", "all_posters_page", "poster_address_problem"]
 
 STYLE = """\
 @page { size: A4; margin: 0; }
@@ -32,6 +34,23 @@ h1 { font-size: 40pt; margin: 8mm 0 2mm; line-height: 1.2; }
 .id { margin-top: auto; font-size: 11pt; color: #555; font-family: monospace; }
 @media screen { body { background: #ddd; } .poster { background: #fff; margin: 8mm auto; box-shadow: 0 1mm 4mm #0003; } }
 """
+
+
+def poster_address_problem(base_url: str) -> str | None:
+    """One sentence when the address the QR codes encode cannot serve citizens, else None."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost" or host.endswith(".localhost")
+    if loopback:
+        return (f"site.base_url is {base_url}, a loopback address: every poster's QR code would open the "
+                "citizen's own phone; set the public HTTPS address before printing.")
+    if parts.scheme != "https":
+        return (f"site.base_url is {base_url}, not HTTPS: phones would get no offline pages and no service "
+                "worker from the posters' QR codes; set the public HTTPS address before printing.")
+    return None
 
 
 def _svg_body(svg: bytes) -> str:

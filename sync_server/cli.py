@@ -13,15 +13,17 @@ __all__ = ["main"]
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from build_scripts.publish import build_site
+    from build_scripts.publish import StrictBuildError, build_site
     from build_scripts.registry import RegistryError
 
     started = time.perf_counter()
     try:
-        report = build_site(Path(args.config), args.registry, args.site_dir)
-    except RegistryError as exc:
+        report = build_site(Path(args.config), args.registry, args.site_dir, strict=args.strict)
+    except (RegistryError, StrictBuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     took = time.perf_counter() - started
     print(
         f"built in {took:.2f}s: {len(report.written)} written, {len(report.removed)} removed, "
@@ -218,6 +220,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--config", default="mkdocs.yml", help="MkDocs configuration (default: mkdocs.yml)")
     build.add_argument("--registry", type=Path, help="station registry (default: the one mkdocs.yml names)")
     build.add_argument("--site-dir", type=Path, help="output folder (default: site_dir of mkdocs.yml)")
+    build.add_argument("--strict", action="store_true", help="refuse to build when site.base_url is loopback or not HTTPS")
     build.set_defaults(func=_cmd_build)
 
     serve = sub.add_parser("serve", help="serve the built site and the upload API")
