@@ -31,13 +31,16 @@ TOKEN_FIELD = "form_token"
 _TOKEN_SLOT = 'name="form_token" value="" data-form-token'
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 _STATION_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# The service worker's offline shell (build_scripts/pages.py) lives beside the stations;
+# it is served as built: a token kept in a shared offline copy would be one for everyone.
+_SHELL = "_shell"
 _FIELDS = ("rating", "feeling", "suggestion", "phone", "consent")
 # A token-bearing page is this browser's alone: no shared cache may hand it to another.
 _PRIVATE = {"Cache-Control": "private, no-cache"}
 
 
 def _page_file(site_dir: str | Path, station_id: str) -> Path | None:
-    if not _STATION_ID.match(station_id or ""):
+    if not _STATION_ID.match(station_id or "") and station_id != _SHELL:
         return None
     path = Path(site_dir) / "s" / station_id / "index.html"
     return path if path.is_file() else None
@@ -64,7 +67,8 @@ async def station_page(request: Request) -> Response:
         from starlette.exceptions import HTTPException
 
         raise HTTPException(404)
-    return HTMLResponse(_with_token(path.read_text("utf-8")), headers=_PRIVATE)
+    html = path.read_text("utf-8")
+    return HTMLResponse(html if path.parent.name == _SHELL else _with_token(html), headers=_PRIVATE)
 
 
 def _fill(html: str, values: dict[str, str], error: dict) -> str:
@@ -97,7 +101,7 @@ def refused_form_page(site_dir: str | Path, station_id: str, values: dict[str, s
     """The station's own page, refilled, for a refused no-JavaScript submission; None
     when this server does not hold the page (the site is hosted elsewhere)."""
     path = _page_file(site_dir, station_id)
-    if path is None:
+    if path is None or station_id == _SHELL:
         return None
     html = _fill(path.read_text("utf-8"), values, error)
     # The answer comes from the API's address: the page's relative links need their base.

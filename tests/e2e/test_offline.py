@@ -30,8 +30,8 @@ def test_without_a_service_worker_the_page_says_what_happens_and_sends_when_the_
 def test_a_never_visited_station_and_the_look_up_open_offline_after_one_page(world, context, page):
     open_station(page, world, worker=True)
     # The worker fetches its offline set (shell, station list, look-up, offline page) once active.
-    wait_until(page, "caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.match('/stations.json')))))"
-                     ".then(rs => rs.some(Boolean))", 30)
+    for path in ("/stations.json", "/s/_shell/", "/status/", "/offline/"):
+        wait_until(page, "(path) => caches.match(path).then(Boolean)", 30, arg=path)
     # Truly offline: the server is gone, so even the worker's own fetches fail.
     world.server.stop()
     context.set_offline(True)
