@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages the tests drive: the browser and the QR decoder.
-DEBS   := chromium zbar-tools
+# Debian packages the tests drive: the browser and the QR decoder; and a CJK font for
+# the station name under each chat QR code.
+DEBS   := chromium zbar-tools fonts-droid-fallback
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup debs run build test bench clean

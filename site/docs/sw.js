@@ -15,8 +15,10 @@ const PRECACHE = [/*PRECACHE*/];
 const ASSETS = `minqing-assets-${VERSION}`;
 const PAGES = "minqing-pages";
 const PAGE_TIMEOUT_MS = 4000;
-// Fetched after activation, so they never weigh on a first visit's paint.
-const OFFLINE_SET = ["s/_shell/", "offline/", "status/", "stations.json"];
+// Fetched after activation, so they never weigh on a first visit: the offline set, and
+// the home page (in PRECACHE for the version, not for the install).
+const OFFLINE_SET = ["./", "s/_shell/", "offline/", "status/", "stations.json"];
+const CORE = PRECACHE.filter((path) => !OFFLINE_SET.includes(path));
 const SHELL_FIELDS = {
   id: "mq-shell-id", name: "MQ_SHELL_NAME", sector: "mq-shell-sector", sector_name: "MQ_SHELL_SECTOR_NAME",
   lead: "MQ_SHELL_LEAD", town: "MQ_SHELL_TOWN", place: "MQ_SHELL_PLACE",
@@ -26,24 +28,32 @@ const ROOT = new URL("./", self.location.href);
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(ASSETS)
-      .then((cache) => cache.addAll(PRECACHE.map((path) => new Request(path, { cache: "reload" }))))
+      // "no-cache" revalidates what the page just loaded (a 304), rather than a second download.
+      .then((cache) => cache.addAll(CORE.map((path) => new Request(path, { cache: "no-cache" }))))
       .then(() => self.skipWaiting()),
   );
 });
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
+    let upgraded = false;
     for (const name of await caches.keys()) {
-      if (name.startsWith("minqing-assets-") && name !== ASSETS) await caches.delete(name);
+      if (name.startsWith("minqing-assets-") && name !== ASSETS) {
+        await caches.delete(name);
+        upgraded = true;
+      }
     }
     await self.clients.claim();
     const assets = await caches.open(ASSETS);
     await Promise.all(OFFLINE_SET.map((path) =>
       fetch(new URL(path, ROOT), { cache: "no-cache" }).then((r) => r.ok && assets.put(new URL(path, ROOT), r)).catch(() => {})));
-    // Kept pages may point at assets the old version had: refresh them while online.
-    const pages = await caches.open(PAGES);
-    for (const request of await pages.keys()) {
-      fetch(request, { cache: "no-cache" }).then((r) => r.ok && pages.put(request, r)).catch(() => {});
+    // Kept pages may point at assets the old version had: refresh them while online
+    // (not on a first install: there is nothing old to refresh).
+    if (upgraded) {
+      const pages = await caches.open(PAGES);
+      for (const request of await pages.keys()) {
+        fetch(request, { cache: "no-cache" }).then((r) => r.ok && pages.put(request, r)).catch(() => {});
+      }
     }
   })());
 });
