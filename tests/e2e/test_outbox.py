@@ -71,6 +71,9 @@ def test_queued_records_survive_a_browser_restart(world, browser_type, tmp_path)
     page = context.pages[0] if context.pages else context.new_page()
     open_station(page, world)
     wait_worker(page)
+    # Truly offline: Playwright's offline mode does not cut the worker's own fetches, and
+    # each queued record now asks for a Background Sync that would send it from there.
+    world.server.stop()
     context.set_offline(True)
     for n in range(3):
         submit(page, f"重启前第{n}条")
@@ -80,8 +83,9 @@ def test_queued_records_survive_a_browser_restart(world, browser_type, tmp_path)
     context = browser_type.launch_persistent_context(profile, offline=True, **launch)
     page = context.pages[0] if context.pages else context.new_page()
     open_station(page, world)
-    assert outbox_count(page) == 3
+    wait_count(page, 3)
     assert world.stored() == {}
+    world.server.start()
     _online(context, page)
     wait_count(page, 0)
     context.close()
