@@ -124,6 +124,8 @@ self.addEventListener("sync", (event) => {
   if (event.tag !== "minqing-outbox") return;
   event.waitUntil((async () => {
     const result = await syncOutbox((await getMeta("api")) || "");
+    // Fire and forget: an open page updates its status at once; none is waited for.
+    if (result.sent) new BroadcastChannel("minqing-outbox").postMessage("sent");
     if (!result.ok) throw new Error("outbox not empty yet: the browser will retry");
   })());
 });

@@ -60,7 +60,7 @@ def test_every_active_station_has_a_printable_poster(built_site, sample_registry
     assert everything.count('class="poster"') == len(active)
     for station in active:
         poster = (built_site / "posters" / f"{station.id}.html").read_text("utf-8")
-        for text in (station.name, "扫码说说您的感受和建议", "匿名", "联网后自动发送", station.id, "<svg"):
+        for text in (station.name, "扫码说说您的感受和建议", "匿名", "有信号时再发送", station.id, "<svg"):
             assert text in poster
         assert "size: A4" in poster
 

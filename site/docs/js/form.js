@@ -215,6 +215,8 @@ function init(form) {
     hint.hidden = false;
   }
   const sync = autoSync(api, (result) => refreshCounts(result?.receipts));
+  // The service worker's Background Sync sent records: say so now, not at the next retry.
+  if ("BroadcastChannel" in self) new BroadcastChannel("minqing-outbox").onmessage = () => refreshCounts();
   let busy = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
