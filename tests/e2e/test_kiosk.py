@@ -354,3 +354,22 @@ def test_uploads_from_a_kiosk_carry_the_tablet_name_and_no_lasting_id(world, con
     assert bodies and all(b["kiosk"] == TABLET for b in bodies)
     [record] = stored_records(world)
     assert record["kiosk"] == TABLET and "device_id" not in record
+
+
+def test_a_full_server_disk_is_named_with_its_wait(world, context, page):
+    # 507 from the intake: the batch is not stored and the volunteer must hear why and
+    # how long, not a generic "server error".
+    kiosk_on(page, world)
+    context.set_offline(True)
+    fill_citizen(page, "磁盘满了", "", None)
+    page.click("[data-kiosk-next]")
+    context.route("**/api/submissions/batch", lambda route: route.fulfill(
+        status=507, headers={"Retry-After": "600", "Content-Type": "application/json"},
+        body=json.dumps({"ok": False, "error": "insufficient_storage", "message": "服务器存储空间不足"})))
+    context.set_offline(False)
+    open_panel(page)
+    page.click("[data-kiosk-sync]")
+    page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步没有完成')")
+    result = page.inner_text("[data-kiosk-sync-result]")
+    assert "服务器存储空间不足" in result and "10 分钟后重试" in result
+    assert page.inner_text("[data-kiosk-waiting]") == "1"
