@@ -374,3 +374,34 @@ def test_a_full_server_disk_is_named_with_its_wait(world, context, page):
     result = page.inner_text("[data-kiosk-sync-result]")
     assert "服务器存储空间不足" in result and "10 分钟后重试" in result
     assert page.inner_text("[data-kiosk-waiting]") == "1"
+
+
+def test_a_tablet_restart_offline_keeps_kiosk_mode_and_its_waiting_records(world, browser_type, tmp_path):
+    # The tablet is switched off mid-shift with no signal: on restart it must still be a
+    # kiosk (no citizen's page, no way out without the PIN) and still hold the records.
+    profile = tmp_path / "profile"
+    launch = dict(executable_path="/usr/bin/chromium", headless=True, viewport={"width": 1024, "height": 768})
+    context = browser_type.launch_persistent_context(profile, **launch)
+    page = context.pages[0] if context.pages else context.new_page()
+    kiosk_on(page, world)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+    world.server.stop()
+    context.set_offline(True)
+    for n in range(2):
+        fill_citizen(page, f"重启前第{n}位", "", None)
+        page.click("[data-kiosk-next]")
+    context.close()
+
+    context = browser_type.launch_persistent_context(profile, offline=True, **launch)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(world.station_url())
+    page.wait_for_selector("html[data-kiosk-ready]", state="attached")
+    assert page.locator("[data-kiosk-thanks]").count() == 0
+    open_panel(page)
+    page.wait_for_function("() => document.querySelector('[data-kiosk-waiting]').textContent === '2'")
+    world.server.start()
+    context.set_offline(False)
+    page.click("[data-kiosk-sync]")
+    page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步完成')")
+    context.close()
+    assert sorted(r["feeling"] for r in stored_records(world)) == ["重启前第0位", "重启前第1位"]
