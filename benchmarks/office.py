@@ -218,7 +218,7 @@ def _load_average() -> str:
 
 
 if __name__ == "__main__":
-    from . import TARGETS
+    from .__main__ import TARGETS
 
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     print(f"load average before: {_load_average()}", flush=True)
