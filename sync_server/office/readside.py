@@ -58,7 +58,7 @@ class Summary:
     """What the office lists of one record; the full record stays on disk."""
 
     __slots__ = ("id", "received_at", "day", "station_id", "receipt", "rating", "feeling", "suggestion", "folded",
-                 "flags", "order", "rank")
+                 "flags", "order", "rank", "phone")
 
     def __init__(self, record: dict[str, Any], order: int) -> None:
         self.id: str = record["id"]
@@ -75,6 +75,9 @@ class Summary:
         self.folded: str | None = folded if folded != text else None
         self.flags: tuple[str, ...] = tuple(record.get("flags") or ())
         self.order = order
+        # Whether a consented phone was stored (never the number): a report reads the
+        # record from disk only then. A phone is only ever removed, so True means "maybe".
+        self.phone = bool(record.get("consent") and record.get("phone"))
         self.rank = 0  # its place in the read side's ordered list (see `MemoryReadSide._renumber`)
 
     def key(self) -> tuple[str, int]:
@@ -115,6 +118,10 @@ class ReadSide(Protocol):
     def triage_changed(self, entries: dict[str, dict[str, Any]]) -> None: ...
 
     def count(self) -> int: ...
+
+    def may_have_phone(self, submission_id: str) -> bool:
+        """False when the record was stored without a consented phone: no need to read it."""
+        ...
 
     def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date) -> Page: ...
 
@@ -305,6 +312,10 @@ class MemoryReadSide:
 
     def count(self) -> int:
         return len(self._items)
+
+    def may_have_phone(self, submission_id: str) -> bool:
+        summary = self._by_id.get(submission_id)
+        return summary is None or summary.phone
 
     def _row(self, summary: Summary, entry: dict | None, facts: dict, today: date) -> Row:
         entry = entry or new_entry(summary.received_at)
