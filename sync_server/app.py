@@ -32,7 +32,7 @@ from .inbox import Inbox
 from .intake import Intake
 from .office import views as office
 from .office.auth import LoginThrottle, Sessions
-from .office.readside import MemoryReadSide
+from .office.readside import MemoryReadSide, no_cyclic_gc
 from .office.records import CHINA
 from .proxy import ForwardedFor
 from .ratelimit import RateLimiter
@@ -66,9 +66,14 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook) -> None:
+def _load_readside(readside: MemoryReadSide, inbox: Inbox | None, triage: TriageBook) -> None:
+    """Finish the office index: from the records the inbox fed it at open, or (an inbox
+    opened by the caller) by reading them now."""
     try:
-        readside.load(inbox.records(), triage.all())
+        if inbox is None:
+            readside.finish(triage.all())
+        else:
+            readside.load(inbox.records(), triage.all())
     except Exception:
         log.exception("the office index could not be built; office pages will show an error")
 
@@ -107,10 +112,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        app.state.intake = Intake(
-            inbox if inbox is not None else Inbox(settings.data_dir, segment_size=settings.segment_size),
-            app.state.stations,
-        )
+        # The office's index is fed by the inbox's own read at open: every record is
+        # read from disk once, not once for the inbox and again for the office.
+        app.state.readside = readside = MemoryReadSide()
+        if inbox is None:
+            with no_cyclic_gc():
+                opened = Inbox(settings.data_dir, segment_size=settings.segment_size, on_open=readside.feed)
+        app.state.intake = Intake(inbox if inbox is not None else opened, app.state.stations)
         app.state.triage = TriageBook(settings.data_dir)
         app.state.accounts = Accounts(settings.data_dir)
         app.state.sessions = Sessions(app.state.accounts)
@@ -118,13 +126,11 @@ def create_app(
             print(f"minqing: {problem}.", file=sys.stderr, flush=True)
         for warning in app.state.intake.inbox.warnings:
             print(f"minqing: warning: {warning}.", file=sys.stderr, flush=True)
-        opened = app.state.intake.inbox
-        # The office's index loads beside the server: uploads are answered from the first
-        # moment, office pages wait until it is ready. Listening first means a record
-        # stored during the load is not missed.
-        app.state.readside = readside = MemoryReadSide()
-        opened.on_change = readside.records_added
-        loader = threading.Thread(target=_load_readside, args=(readside, opened, app.state.triage), daemon=True,
+        # The office's index is finished beside the server: uploads are answered from the
+        # first moment, office pages wait until it is ready. Listening first means a
+        # record stored meanwhile is not missed.
+        app.state.intake.inbox.on_change = readside.records_added
+        loader = threading.Thread(target=_load_readside, args=(readside, inbox, app.state.triage), daemon=True,
                                   name="office-readside")
         loader.start()
         app.state.office_writes = asyncio.Lock()

@@ -26,8 +26,8 @@ import fcntl
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +46,25 @@ class InboxLocked(RuntimeError):
     """Another process is already writing to this data folder."""
 
 
-@dataclass(frozen=True)
-class _Entry:
-    segment: int
-    fingerprints: Fingerprints
-    receipt: str
+# What the index keeps of a record: (segment, receipt, fingerprints). A plain tuple
+# and `Fingerprints` shared when unchanged: a hundred thousand frozen dataclasses cost
+# seconds at open and tens of megabytes.
+_Entry = tuple[int, str, Fingerprints]
+# Parsed segments kept for record pages and look-ups (about 2 MB each): a record page
+# reads its segment once, the next records of the same segment come from memory.
+CACHED_SEGMENTS = 8
 
 
 def _valid(record: Any) -> bool:
-    return isinstance(record, dict) and all(isinstance(record.get(k), str) for k in ("id", "fingerprint", "receipt"))
+    return (type(record) is dict and type(record.get("id")) is str and type(record.get("fingerprint")) is str
+            and type(record.get("receipt")) is str)
 
 
 class Inbox:
-    def __init__(self, data_dir: str | Path, *, writer: bool = True, segment_size: int = SEGMENT_SIZE) -> None:
+    def __init__(self, data_dir: str | Path, *, writer: bool = True, segment_size: int = SEGMENT_SIZE,
+                 on_open: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
+        """`on_open(records)` is called with each segment's records as the inbox reads
+        them at open: a read-side index fills itself from the same single read."""
         from .backup import refuse_incomplete_backup
 
         self.data_dir = Path(data_dir)
@@ -89,6 +95,8 @@ class Inbox:
         self._highest = 0  # highest segment number seen, damaged ones included
         self._open_number: int | None = None
         self._open_records: list[dict[str, Any]] = []
+        self._cache: OrderedDict[int, dict[str, dict[str, Any]]] = OrderedDict()
+        self._cache_lock = threading.Lock()
         numbers = self._scan(writer)
         for number in numbers:
             try:
@@ -99,6 +107,8 @@ class Inbox:
             self._counts[number] = len(records)
             for record in records:
                 self._remember(number, record)
+            if on_open is not None:
+                on_open(records)
             if number == numbers[-1]:
                 self._open_number, self._open_records = number, records
 
@@ -179,8 +189,29 @@ class Inbox:
             return []  # damaged after open: named by `minqing check`, the rest still served
 
     def _remember(self, number: int, record: dict[str, Any]) -> None:
-        self._index[record["id"]] = _Entry(number, Fingerprints.stored(record), record["receipt"])
+        self._index[record["id"]] = (number, record["receipt"], Fingerprints.stored(record))
         self._receipts[record["receipt"]] = record["id"]
+
+    def _cached_segment(self, number: int) -> dict[str, dict[str, Any]]:
+        """A closed segment's records by id, parsed once and kept among the last few."""
+        with self._cache_lock:
+            found = self._cache.get(number)
+            if found is not None:
+                self._cache.move_to_end(number)
+                return found
+        try:
+            found = {r["id"]: r for r in self._read_segment(number)}
+        except (tinystore.DamagedFile, FileNotFoundError):
+            return {}  # damaged after open: named by `minqing check`, the rest still served
+        with self._cache_lock:
+            self._cache[number] = found
+            while len(self._cache) > CACHED_SEGMENTS:
+                self._cache.popitem(last=False)
+        return found
+
+    def _forget_segment(self, number: int) -> None:
+        with self._cache_lock:
+            self._cache.pop(number, None)
 
     def __len__(self) -> int:
         return len(self._index)
@@ -190,16 +221,16 @@ class Inbox:
 
     def fingerprint(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
-        return entry.fingerprints.content if entry else None
+        return entry[2].content if entry else None
 
     def fingerprints(self, submission_id: str) -> Fingerprints | None:
         """What the duplicate check compares (see `fingerprint`); None for an unknown id."""
         entry = self._index.get(submission_id)
-        return entry.fingerprints if entry else None
+        return entry[2] if entry else None
 
     def receipt(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
-        return entry.receipt if entry else None
+        return entry[1] if entry else None
 
     def receipt_owner(self, code: str) -> str | None:
         return self._receipts.get(code)
@@ -208,7 +239,12 @@ class Inbox:
         entry = self._index.get(submission_id)
         if entry is None:
             return None
-        return next((r for r in self._segment_records(entry.segment) if r["id"] == submission_id), None)
+        number = entry[0]
+        if number == self._open_number:
+            found = next((r for r in self._open_records if r["id"] == submission_id), None)
+        else:
+            found = self._cached_segment(number).get(submission_id)
+        return dict(found) if found is not None else None
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every stored submission, in the order the server stored them."""
@@ -248,7 +284,7 @@ class Inbox:
         self._writable()
         changed: list[dict[str, Any]] = []
         with self._write_lock:
-            for number in sorted({self._index[i].segment for i in submission_ids if i in self._index}):
+            for number in sorted({self._index[i][0] for i in submission_ids if i in self._index}):
                 records = self._segment_records(number)
                 hits = [r for r in records if r["id"] in submission_ids and (r.get("phone") or r.get("phone_fingerprint"))]
                 if not hits:
@@ -257,6 +293,7 @@ class Inbox:
                     record.update(phone=None, consent=False, phone_fingerprint=None)
                     record["flags"] = [*record.get("flags", []), "phone_removed"]
                 tinystore.write_docs(self._segment_path(number), records, TABLE)
+                self._forget_segment(number)
                 for record in hits:  # the duplicate check now accepts a resend with any phone
                     self._remember(number, record)
                 if number == self._open_number:

@@ -293,12 +293,13 @@ async def report_index(request: Request, account, session) -> Response:
                                              "month": today.strftime("%Y-%m")})
 
 
-def _fill_phones(rows, inbox) -> list:
-    """Rows with the phone of citizens who consented, read from disk for this report only."""
+def _fill_phones(rows, inbox, readside) -> list:
+    """Rows with the phone of citizens who consented, read from disk for this report only
+    (and only for records stored with one: most have none)."""
     filled = []
     for row in rows:
         if row.triage["weekly"] or row.overdue or row.triage.get("closed_at"):
-            record = inbox.get(row.id) or {}
+            record = (inbox.get(row.id) or {}) if readside.may_have_phone(row.id) else {}
             phone = record.get("phone") if record.get("consent") else None
             row = dataclasses.replace(row, record={**row.record, "phone": phone or "", "consent": bool(phone)})
         filled.append(row)
@@ -319,7 +320,7 @@ def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str):
         start = when - timedelta(days=when.weekday())
         rows = state.readside.report_rows(scope, start, start + timedelta(days=6), registry, today)
         if with_phone:
-            rows = _fill_phones(rows, state.intake.inbox)
+            rows = _fill_phones(rows, state.intake.inbox, state.readside)
         built = weekly(rows, when, with_phone=with_phone)
         name, ascii_name = f"周例会材料-{start.isoformat()}", f"weekly-{start.isoformat()}"
     else:
