@@ -33,6 +33,7 @@ from typing import Any
 
 from . import tinystore
 from .fingerprint import Fingerprints
+from .sealing import without_phone
 
 __all__ = ["Inbox", "InboxLocked", "SEGMENT_NAME"]
 
@@ -254,7 +255,8 @@ class Inbox:
                 if not hits:
                     continue
                 for record in hits:
-                    record.update(phone=None, consent=False, phone_fingerprint=None)
+                    # A sealed record loses its sealed phone message; its text still opens.
+                    record.update(without_phone(record), phone=None, consent=False, phone_fingerprint=None)
                     record["flags"] = [*record.get("flags", []), "phone_removed"]
                 tinystore.write_docs(self._segment_path(number), records, TABLE)
                 for record in hits:  # the duplicate check now accepts a resend with any phone
