@@ -211,6 +211,15 @@ class Inbox:
             return None
         return next((r for r in self._segment_records(entry.segment) if r["id"] == submission_id), None)
 
+    def get_many(self, submission_ids) -> dict[str, dict[str, Any]]:
+        """Several stored records by id, each segment read once (an office page's rows)."""
+        wanted: dict[int, set[str]] = {}
+        for submission_id in submission_ids:
+            entry = self._index.get(submission_id)
+            if entry is not None:
+                wanted.setdefault(entry.segment, set()).add(submission_id)
+        return {r["id"]: r for number, ids in wanted.items() for r in self._segment_records(number) if r["id"] in ids}
+
     def records(self) -> Iterator[dict[str, Any]]:
         """Every stored submission, in the order the server stored them."""
         for number in sorted(self._counts):

@@ -29,10 +29,10 @@ from .errors import ApiError
 from .fingerprint import Fingerprints
 from .inbox import Inbox
 from .installation import installation_key
-from .receipt import receipt_for
-from .stations import StationBook
 from .intake_sealing import IntakeSealer, same_clear_fields, sealed_fingerprints
+from .receipt import receipt_for
 from .sealing import SealError
+from .stations import StationBook
 from .submission import FieldError, clock_skewed, validate_sealed_submission, validate_submission
 
 __all__ = ["Batch", "Intake", "Result"]
