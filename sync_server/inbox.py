@@ -277,6 +277,33 @@ class Inbox:
             self.on_change([dict(r) for r in changed])
         return len(changed)
 
+    def rewrite(self, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+        """Replace records by `change(record)` (None leaves one as it is), one segment per
+        atomic write: killed at any moment, each segment is wholly old or wholly new, so
+        running it again finishes the job (`keys seal-existing`). Returns how many changed."""
+        self._writable()
+        count = 0
+        with self._write_lock:
+            for number in sorted({entry.segment for entry in self._index.values()}):
+                records = self._segment_records(number)
+                changed = []
+                for n, record in enumerate(records):
+                    new = change(record)
+                    if new is not None:
+                        records[n] = new
+                        changed.append(new)
+                if not changed:
+                    continue
+                tinystore.write_docs(self._segment_path(number), records, TABLE)
+                for record in changed:
+                    self._remember(number, record)
+                if number == self._open_number:
+                    self._open_records = records
+                count += len(changed)
+                if self.on_change is not None:
+                    self.on_change([dict(r) for r in changed])
+        return count
+
     def backup(self, dest: str | Path) -> int:
         """`minqing backup`: the whole data folder (see `backup.make_backup`); records copied."""
         from .backup import make_backup

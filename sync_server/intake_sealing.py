@@ -28,7 +28,7 @@ from .installation import keyed_digest
 from .keys import Keyring
 from .sealing import PublicKey, check_sealed_record, seal_record
 
-__all__ = ["CLEAR_FIELDS", "IntakeSealer", "same_clear_fields", "sealed_fingerprints"]
+__all__ = ["CLEAR_FIELDS", "IntakeSealer", "same_clear_fields", "seal_existing", "sealed_fingerprints"]
 
 CLEAR_FIELDS = ("id", "station_id", "created_at", "rating")
 _LABEL = "minqing.sealed-fingerprint.v1"
@@ -89,3 +89,27 @@ class IntakeSealer:
         """A plain record sealed on arrival. The empty word fields stay so that code
         reading a record's shape finds them; the words are only in `sealed`."""
         return {**seal_record(fields, key), "feeling": "", "suggestion": "", "phone": None}
+
+
+def seal_existing(inbox, stations, key: bytes) -> tuple[int, int]:
+    """`minqing keys seal-existing`: seal the plain records stored before the keys, for
+    every sector that has a key, segment by segment (see `Inbox.rewrite`); a rerun after
+    a kill skips what is already sealed. Returns (sealed now, left plain: no key)."""
+    sealer = IntakeSealer(inbox.data_dir)
+    left = 0
+
+    def change(record: dict[str, Any]) -> dict[str, Any] | None:
+        nonlocal left
+        if "sealed" in record:
+            return None
+        station = stations.station(record["station_id"])
+        public = sealer.key_for(station.sector) if station is not None else None
+        if public is None:
+            left += 1
+            return None
+        extra = {k: v for k, v in record.items() if k not in ("fingerprint", "phone_fingerprint")}
+        # Retention already took the phone of some: nothing to seal there, the flag stays.
+        sealed = sealer.seal(extra, public)
+        return {**sealed, **sealed_fingerprints(key, sealed).as_record_fields()}
+
+    return inbox.rewrite(change), left

@@ -15,7 +15,11 @@ from pathlib import Path
 from build_scripts.registry import load_registry
 
 from .accounts import AccountError, Accounts
+from .inbox import Inbox, InboxLocked
+from .installation import installation_key
+from .intake_sealing import seal_existing
 from .keys import RECOVERY, Keyring, KeysError, Unlocked, access_of
+from .stations import StationBook
 
 __all__ = ["add_keys_parser", "after_disable", "before_add_user", "before_set_password", "Secrets"]
 
@@ -110,11 +114,21 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_seal_existing(args: argparse.Namespace) -> int:
+    if not Keyring(args.data_dir).exists():
+        raise KeysError("there are no keys yet: run `minqing keys init`")
+    with Inbox(args.data_dir) as inbox:
+        sealed, left = seal_existing(inbox, StationBook(args.registry), installation_key(args.data_dir))
+    print(f"sealed {sealed} stored records; {left} left plain (their sector has no key).")
+    print("Old backups still hold the plain records: replace them with a new backup, then destroy them.")
+    return 0
+
+
 def _run(command):
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
-        except (KeysError, AccountError) as exc:
+        except (KeysError, AccountError, InboxLocked) as exc:
             print(f"error: {exc}.", file=sys.stderr)
             return 2
     return run
@@ -128,7 +142,9 @@ def add_keys_parser(sub, data_dir) -> None:
     grant = keys_sub.add_parser("grant", help="give an existing account the keys of its sectors")
     grant.add_argument("name")
     status = keys_sub.add_parser("status", help="sectors' current keys and who holds what")
-    for action, command in ((init, _cmd_init), (rotate, _cmd_rotate), (grant, _cmd_grant), (status, _cmd_status)):
+    seal_existing = keys_sub.add_parser("seal-existing", help="seal the plain records already stored (server stopped)")
+    for action, command in ((init, _cmd_init), (rotate, _cmd_rotate), (grant, _cmd_grant), (status, _cmd_status),
+                            (seal_existing, _cmd_seal_existing)):
         data_dir(action)
         action.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
         action.set_defaults(func=_run(command))
