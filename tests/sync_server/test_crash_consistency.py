@@ -336,7 +336,7 @@ def scenario_compaction(root: Path, registry: Path, figures: Figures, chaos: ran
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(600)  # seven scenarios in parallel on two cores
 def test_every_write_path_killed_at_random_keeps_its_invariants(tmp_path, registry_file, built_site):
     figures = Figures()
     scenarios = {
