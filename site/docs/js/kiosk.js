@@ -280,6 +280,9 @@ class Kiosk {
       refresh();
     };
     $("[data-kiosk-retry]").onclick = async () => {
+      // The last result ("N 条未能发送") is stale from this tap on: never leave it showing
+      // while the records are being sent again.
+      $("[data-kiosk-sync-result]").textContent = "正在重试…";
       const { rejected } = await outbox.counts();
       await outbox.retry(rejected.map((r) => r.id));
       await refresh();
