@@ -30,6 +30,7 @@ from .accounts import Accounts
 from .errors import ApiError, error_response
 from .inbox import Inbox
 from .intake import Intake
+from .keys import Keyring
 from .office import views as office
 from .office.auth import LoginThrottle, Sessions
 from .office.readside import MemoryReadSide, no_cyclic_gc
@@ -40,6 +41,7 @@ from .retention import run_retention
 from .settings import Settings
 from .stations import StationBook
 from .triagebook import TriageBook
+from .unlock import SessionKeys
 from .web import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles
 
 __all__ = ["create_app"]
@@ -121,7 +123,10 @@ def create_app(
         app.state.intake = Intake(inbox if inbox is not None else opened, app.state.stations)
         app.state.triage = TriageBook(settings.data_dir)
         app.state.accounts = Accounts(settings.data_dir)
-        app.state.sessions = Sessions(app.state.accounts)
+        # Sector keys unlocked at log-in live beside the session and end with it.
+        app.state.session_keys = SessionKeys(Keyring(settings.data_dir))
+        app.state.sessions = Sessions(app.state.accounts, on_end=app.state.session_keys.forget)
+        app.state.session_keys.clock = app.state.sessions.clock
         for problem in problems(app):
             print(f"minqing: {problem}.", file=sys.stderr, flush=True)
         for warning in app.state.intake.inbox.warnings:

@@ -33,6 +33,7 @@ from typing import Any
 
 from . import tinystore
 from .fingerprint import Fingerprints
+from .sealing import without_phone
 
 __all__ = ["Inbox", "InboxLocked", "SEGMENT_NAME"]
 
@@ -246,6 +247,15 @@ class Inbox:
             found = self._cached_segment(number).get(submission_id)
         return dict(found) if found is not None else None
 
+    def get_many(self, submission_ids) -> dict[str, dict[str, Any]]:
+        """Several stored records by id, each segment read once (an office page's rows)."""
+        wanted: dict[int, set[str]] = {}
+        for submission_id in submission_ids:
+            entry = self._index.get(submission_id)
+            if entry is not None:
+                wanted.setdefault(entry.segment, set()).add(submission_id)
+        return {r["id"]: r for number, ids in wanted.items() for r in self._segment_records(number) if r["id"] in ids}
+
     def records(self) -> Iterator[dict[str, Any]]:
         """Every stored submission, in the order the server stored them."""
         for number in sorted(self._counts):
@@ -290,7 +300,8 @@ class Inbox:
                 if not hits:
                     continue
                 for record in hits:
-                    record.update(phone=None, consent=False, phone_fingerprint=None)
+                    # A sealed record loses its sealed phone message; its text still opens.
+                    record.update(without_phone(record), phone=None, consent=False, phone_fingerprint=None)
                     record["flags"] = [*record.get("flags", []), "phone_removed"]
                 tinystore.write_docs(self._segment_path(number), records, TABLE)
                 self._forget_segment(number)
@@ -302,6 +313,33 @@ class Inbox:
         if changed and self.on_change is not None:
             self.on_change([dict(r) for r in changed])
         return len(changed)
+
+    def rewrite(self, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+        """Replace records by `change(record)` (None leaves one as it is), one segment per
+        atomic write: killed at any moment, each segment is wholly old or wholly new, so
+        running it again finishes the job (`keys seal-existing`). Returns how many changed."""
+        self._writable()
+        count = 0
+        with self._write_lock:
+            for number in sorted({entry.segment for entry in self._index.values()}):
+                records = self._segment_records(number)
+                changed = []
+                for n, record in enumerate(records):
+                    new = change(record)
+                    if new is not None:
+                        records[n] = new
+                        changed.append(new)
+                if not changed:
+                    continue
+                tinystore.write_docs(self._segment_path(number), records, TABLE)
+                for record in changed:
+                    self._remember(number, record)
+                if number == self._open_number:
+                    self._open_records = records
+                count += len(changed)
+                if self.on_change is not None:
+                    self.on_change([dict(r) for r in changed])
+        return count
 
     def backup(self, dest: str | Path) -> int:
         """`minqing backup`: the whole data folder (see `backup.make_backup`); records copied."""

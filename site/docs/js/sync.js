@@ -32,6 +32,8 @@ function toBatch(records) {
   let bytes = 0;
   for (const record of records) {
     const wire = Object.fromEntries(FIELDS.map((f) => [f, record[f] ?? null]));
+    // Only a sealed record names `sealed`: the server reads its presence as "sealed".
+    if (record.sealed) wire.sealed = record.sealed;
     const size = encoder.encode(JSON.stringify(wire)).length + 1;
     if (batch.length && bytes + size > BATCH_BYTES) break;
     batch.push(wire);
