@@ -78,11 +78,14 @@ def test_form_record_id_is_keyed_by_the_installation_not_the_address(tmp_path, r
     # One token from two addresses is one record; one token in two installations, two ids.
     ids = []
     for name in ("one", "two"):
-        settings = Settings(data_dir=tmp_path / name, site_dir=built_site, registry=registry_file, trust_forwarded_for=True)
-        with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        settings = Settings(data_dir=tmp_path / name, site_dir=built_site, registry=registry_file)
+        app = create_app(settings)
+        with TestClient(app, base_url="http://127.0.0.1:8000") as client:
             token = _token(client)
             for address in ("10.0.0.1", "10.0.0.2"):
-                client.post("/api/submissions/form", data=dict(FORM, form_token=token), headers={"X-Forwarded-For": address})
+                # A second client on the running app: the same form posted from another socket address.
+                other = TestClient(app, base_url="http://127.0.0.1:8000", client=(address, 50000))
+                assert other.post("/api/submissions/form", data=dict(FORM, form_token=token)).status_code == 200
             assert client.get("/api/health").json()["records"] == 1
         with Inbox(settings.data_dir, writer=False) as inbox:
             [record] = list(inbox.records())
