@@ -56,7 +56,7 @@ def _china_time(iso: str) -> str:
     # The office reads times on Beijing time, whatever offset a device sent.
     try:
         return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
+    except (ValueError, OverflowError):  # the calendar's edge, from an older data folder
         return iso
 
 
