@@ -278,8 +278,10 @@ def _cmd_inbox_retention(args: argparse.Namespace) -> int:
 def _cmd_office_user(args: argparse.Namespace) -> int:
     from . import keys_commands
     from .accounts import AccountError, Accounts
+    from .backup import refuse_backup
     from .keys import KeysError
 
+    refuse_backup(args.data_dir)
     accounts = Accounts(args.data_dir)
     secrets = keys_commands.Secrets(getattr(args, "password_stdin", False))
 

@@ -112,6 +112,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def _run(command):
     def run(args: argparse.Namespace) -> int:
+        from .backup import refuse_backup
+
+        refuse_backup(args.data_dir)
         try:
             return command(args)
         except (KeysError, AccountError) as exc:
