@@ -93,8 +93,10 @@ def _cmd_inbox_list(args: argparse.Namespace) -> int:
     from .inbox import Inbox
 
     with Inbox(args.data_dir, writer=False) as inbox:
-        # Phone numbers stay out of listings: see `inbox export` in the office tools.
-        records = [{k: v for k, v in r.items() if k != "phone"} | {"has_phone": bool(r.get("phone"))} for r in inbox.records()]
+        # Phone numbers stay out of listings: see `inbox export` in the office tools. So
+        # does their keyed digest, which is the phone to anyone who also has the key.
+        records = [{k: v for k, v in r.items() if k not in ("phone", "phone_fingerprint")}
+                   | {"has_phone": bool(r.get("phone"))} for r in inbox.records()]
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
         print()
