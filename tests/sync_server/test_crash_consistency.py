@@ -183,6 +183,11 @@ def scenario_backup(root: Path, registry: Path, figures: Figures, chaos: random.
         after = sorted(p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file())
         bad += int(after != before)
         figures.add("backup", kills=int(killed), records=1500 if complete else 0, violations=bad)
+    # Under load every run may be killed: a finished backup must verify, whole, too.
+    dest = root / "backup-final"
+    subprocess.run([*CLI, "backup", str(dest), "--data-dir", str(data)], check=True, capture_output=True)
+    records = verify(dest)["counts"]["records"]
+    figures.add("backup", records=records, violations=int(records != 1500 or len(_records(dest)) != 1500))
 
 
 def scenario_accounts(root: Path, registry: Path, figures: Figures, chaos: random.Random) -> None:
