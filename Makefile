@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages the tests drive: the browser, the QR decoder, the reverse proxy.
-DEBS   := chromium zbar-tools nginx-light
+# Debian packages the tests drive: the browser, the QR decoder, the reverse proxy; and a
+# CJK font for the station name under each chat QR code.
+DEBS   := chromium zbar-tools nginx-light fonts-droid-fallback
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup debs run build test bench clean

@@ -1,7 +1,7 @@
 """A station page on a weak signal (400 kbps, 400 ms latency), in Debian's Chromium
 against the real server: first visit weight, first paint, form ready, repeat visit
-offline; and the same first paint for a default mkdocs-material page with the same
-text, built and served in the same run."""
+offline, the offline set the worker fetches afterwards; and the same first paint for a
+default mkdocs-material page with the same text, built and served in the same run."""
 
 from __future__ import annotations
 
@@ -40,13 +40,21 @@ def _fcp(page) -> float:
     return page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime")
 
 
+# What the worker fetches once active so that any station opens offline (see sw.js):
+# after the first visit, by design not part of its budget, and reported on its own.
+OFFLINE_SET = ("/", "/s/_shell/", "/offline/", "/status/", "/stations.json")
+
+
 def _first_visit(browser, url: str) -> dict[str, float]:
     context = browser.new_context()
     transferred: list[int] = []
+    offline_set: list[int] = []
+    origin = url.split("/s/", 1)[0]
 
     def count(request) -> None:
         sizes = request.sizes()
-        transferred.append(sizes["responseBodySize"] + sizes["responseHeadersSize"])
+        size = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        (offline_set if request.url.removeprefix(origin) in OFFLINE_SET else transferred).append(size)
 
     context.on("requestfinished", count)
     page = _throttled_page(context)
@@ -58,7 +66,7 @@ def _first_visit(browser, url: str) -> dict[str, float]:
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100, timeout=60000)
     page.wait_for_load_state("networkidle")
     context.close()
-    return {"fcp": fcp, "ready": ready, "kb": sum(transferred) / 1024}
+    return {"fcp": fcp, "ready": ready, "kb": sum(transferred) / 1024, "offline_kb": sum(offline_set) / 1024}
 
 
 def _repeat_offline(browser, url: str) -> float:
@@ -126,6 +134,7 @@ def run(site_dir: Path) -> dict[str, float]:
             browser.close()
     return {
         "page_first_visit_kb": statistics.median(v["kb"] for v in visits),
+        "page_offline_set_kb": statistics.median(v["offline_kb"] for v in visits),
         "page_fcp_ms": statistics.median(v["fcp"] for v in visits),
         "page_form_ready_ms": statistics.median(v["ready"] for v in visits),
         "page_repeat_offline_ms": statistics.median(offline),

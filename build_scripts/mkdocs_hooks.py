@@ -74,5 +74,18 @@ def on_env(env, config, files):
     return env
 
 
+def _zh_cn(html: str) -> str:
+    # The theme knows "zh"; screen readers and fonts need the written standard, zh-CN.
+    return html.replace('<html lang="zh"', '<html lang="zh-CN"', 1)
+
+
+def on_post_page(output: str, page, config) -> str:
+    return _zh_cn(output)
+
+
+def on_post_template(output_content: str, template_name: str, config) -> str:
+    return _zh_cn(output_content)
+
+
 def on_post_build(config) -> None:
     seal_site(Path(config["site_dir"]), Path(config["site_dir"]).parent / ".cache" / "css")

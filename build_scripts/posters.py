@@ -7,12 +7,14 @@ as SVG so the poster prints sharp at any size and needs no second request.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from html import escape
+from urllib.parse import urlsplit
 
 from .registry import Registry, Station
 
-__all__ = ["poster_page", "all_posters_page"]
+__all__ = ["poster_page", "all_posters_page", "poster_address_problem"]
 
 STYLE = """\
 @page { size: A4; margin: 0; }
@@ -34,6 +36,23 @@ h1 { font-size: 40pt; margin: 8mm 0 2mm; line-height: 1.2; }
 """
 
 
+def poster_address_problem(base_url: str) -> str | None:
+    """One sentence when the address the QR codes encode cannot serve citizens, else None."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost" or host.endswith(".localhost")
+    if loopback:
+        return (f"site.base_url is {base_url}, a loopback address: every poster's QR code would open the "
+                "citizen's own phone; set the public HTTPS address before printing.")
+    if parts.scheme != "https":
+        return (f"site.base_url is {base_url}, not HTTPS: phones would get no offline pages and no service "
+                "worker from the posters' QR codes; set the public HTTPS address before printing.")
+    return None
+
+
 def _svg_body(svg: bytes) -> str:
     # Drop the XML declaration so the SVG can sit inline in HTML.
     return re.sub(r"^<\?xml[^>]*\?>\s*", "", svg.decode("utf-8"))
@@ -50,7 +69,7 @@ def _poster(registry: Registry, station: Station, svg: bytes) -> str:
         f'<p class="sector">{e(sector.name)}领域 · 牵头部门：{e(sector.lead)}</p>'
         f'<div class="qr" role="img" aria-label="{e(registry.station_url(station))}">{_svg_body(svg)}</div>'
         '<p class="cta">扫码说说您的感受和建议</p>'
-        '<p class="promise">可以匿名，不留电话也能提交<br>信号不好也能填，联网后自动发送<br>提交后凭回执码查询办理进度</p>'
+        '<p class="promise">可以匿名，不留电话也能提交<br>信号不好也能先填好，有信号时再发送<br>提交后凭回执码查询办理进度</p>'
         f'<p class="id">哨点编号 {e(station.id)} · {e(registry.station_url(station))}</p>'
         "</section>"
     )

@@ -13,13 +13,14 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .files import replace_file
+from .posters import poster_address_problem
 from .registry import load_registry
 
-__all__ = ["BuildReport", "build_site"]
+__all__ = ["BuildReport", "StrictBuildError", "build_site"]
 
 # A fixed build date: the same registry must give byte-identical output.
 REPRODUCIBLE_EPOCH = "1600000000"
@@ -32,10 +33,17 @@ class BuildReport:
     written: list[str]
     removed: list[str]
     unchanged: int
+    warnings: tuple[str, ...] = ()
 
 
-def build_site(config_file: Path, registry_file: Path | None = None, site_dir: Path | None = None,
-               public_keys: Path | None = None) -> BuildReport:
+class StrictBuildError(ValueError):
+    """A warning that `--strict` turns into a refusal to build."""
+
+
+def build_site(
+    config_file: Path, registry_file: Path | None = None, site_dir: Path | None = None,
+    public_keys: Path | None = None, strict: bool = False,
+) -> BuildReport:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
@@ -47,7 +55,10 @@ def build_site(config_file: Path, registry_file: Path | None = None, site_dir: P
         if public_keys is not None:
             overrides["extra"]["public_keys"] = str(Path(public_keys).resolve())
     # Validate first: a broken registry must not even start a build.
-    load_registry(_registry_of(config_file, registry_file))
+    registry = load_registry(_registry_of(config_file, registry_file))
+    warnings = tuple(w for w in [poster_address_problem(registry.site.base_url)] if w)
+    if strict and warnings:
+        raise StrictBuildError(warnings[0])
 
     os.environ.setdefault("SOURCE_DATE_EPOCH", REPRODUCIBLE_EPOCH)
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
@@ -60,7 +71,7 @@ def build_site(config_file: Path, registry_file: Path | None = None, site_dir: P
     try:
         config["site_dir"] = str(staging)
         build(config)
-        return _publish(staging, target)
+        return replace(_publish(staging, target), warnings=warnings)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -3,7 +3,6 @@ receipt look-up and a health check. Every error is the JSON shape of `errors`.""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -12,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .errors import ApiError, JSONAnswer
+from .formpage import TOKEN_FIELD, form_submission_id, refused_form_page
 from .lookup import public_status
 from .ratelimit import RateLimiter
 from .receipt import normalize
@@ -21,11 +21,7 @@ from .submission import valid_device_id, valid_kiosk
 
 __all__ = ["routes"]
 
-# Namespace for ids of no-JavaScript submissions (see `submit_form`).
-FORM_NAMESPACE = uuid.UUID("5d0c8a8e-3b7e-4b7a-9a55-6c1f1f0e2a10")
 FORM_DEVICE = "web-form"
-# A resubmitted form (reload, double tap) within this many seconds is the same record.
-FORM_DEDUPE_SECONDS = 120
 
 
 BATCH_FIELDS = {"device_id", "submissions", "kiosk"}
@@ -78,14 +74,17 @@ async def submit_form(request: Request) -> Response:
         "phone": fields.get("phone") or None,
         "consent": fields.get("consent") in ("yes", "on", "true"),
     }
-    # No script made an id, so derive one: a reload or a double tap of the same words
-    # from the same address inside the window is one record, not two.
-    bucket = int(now.timestamp()) // FORM_DEDUPE_SECONDS
+    # No script made an id: derive one from the page's one-time token (see `formpage`),
+    # so a reload of one form is one record and nothing stored depends on the address.
     content = "\x1f".join(str(item[k]) for k in ("station_id", "rating", "feeling", "suggestion", "phone"))
-    item["id"] = str(uuid.uuid5(FORM_NAMESPACE, f"{address}\x1f{bucket}\x1f{content}"))
+    item["id"] = form_submission_id(settings.data_dir, fields.get(TOKEN_FIELD), content)
     if state.intake.inbox.fingerprint(item["id"]) is not None:
         item["created_at"] = state.intake.inbox.get(item["id"])["created_at"]
     [result] = await state.intake.submit(FORM_DEVICE, [item])
+    if result.status == "rejected":
+        refilled = refused_form_page(settings.site_dir, item["station_id"], fields, result.error or {})
+        if refilled is not None:
+            return refilled
     station = state.stations.station(item["station_id"])
     context = {"result": result, "station": station, "back": _same_site_path(request)}
     status = 400 if result.status == "rejected" else 200

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
 
-from . import api
+from . import api, formpage
 from .accounts import Accounts
 from .errors import ApiError, error_response
 from .inbox import Inbox
@@ -185,6 +185,8 @@ def create_app(
     )
     routes: list = [Mount("/api", routes=api.routes, middleware=[cors]), Mount("/office", routes=office.routes)]
     if Path(settings.site_dir).is_dir():
+        # Station pages carry a one-time form token, so the server renders them (formpage).
+        routes.append(Route("/s/{station}/", formpage.station_page, methods=["GET", "HEAD"]))
         routes.append(Mount("/", app=SiteFiles(directory=settings.site_dir, html=True)))
     else:
         routes.append(Route("/{path:path}", lambda request: HTMLResponse(NOT_BUILT, status_code=503)))

@@ -17,7 +17,7 @@ IMPORT_INCOMPLETE = 3
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from build_scripts.publish import build_site
+    from build_scripts.publish import StrictBuildError, build_site
     from build_scripts.registry import RegistryError
     from build_scripts.volunteer import publish_sheets
 
@@ -25,11 +25,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
         args.public_keys = Path("data/keys/public.json")
     started = time.perf_counter()
     try:
-        report = build_site(Path(args.config), args.registry, args.site_dir, args.public_keys)
+        report = build_site(Path(args.config), args.registry, args.site_dir, args.public_keys, strict=args.strict)
         sheets = publish_sheets(Path(args.config), args.registry, args.site_dir, args.tablets)
-    except RegistryError as exc:
+    except (RegistryError, StrictBuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     took = time.perf_counter() - started
     print(
         f"built in {took:.2f}s: {len(report.written)} written, {len(report.removed)} removed, "
@@ -369,6 +371,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--tablets", type=Path, help="volunteer tablets and PINs (default: kiosk-tablets.yml beside the registry)"
     )
+    build.add_argument("--strict", action="store_true", help="refuse to build when site.base_url is loopback or not HTTPS")
     build.set_defaults(func=_cmd_build)
 
     serve = sub.add_parser("serve", help="serve the built site and the upload API")

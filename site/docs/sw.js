@@ -2,7 +2,9 @@
 //
 // PRECACHE and VERSION are written by the build (build_scripts/seal.py): the shared
 // assets and the home page, never every station (that does not scale). A station page
-// is kept when visited. Pages are network-first, so a republished page shows as soon
+// is kept when visited. Once active, the worker also fetches the offline set: a shell
+// page that shows any station's form from the station list, the look-up page and a
+// Chinese page for what cannot be shown; a never-visited station then opens offline. Pages are network-first, so a republished page shows as soon
 // as there is a signal; assets are cache-first from the versioned precache. The outbox
 // lives in IndexedDB, not here, so a new worker never touches queued records.
 import { syncOutbox } from "./js/sync.js";
@@ -13,30 +15,77 @@ const PRECACHE = [/*PRECACHE*/];
 const ASSETS = `minqing-assets-${VERSION}`;
 const PAGES = "minqing-pages";
 const PAGE_TIMEOUT_MS = 4000;
+// Fetched after activation, so they never weigh on a first visit: the offline set, and
+// the home page (in PRECACHE for the version, not for the install).
+const OFFLINE_SET = ["./", "s/_shell/", "offline/", "status/", "stations.json"];
+const CORE = PRECACHE.filter((path) => !OFFLINE_SET.includes(path));
+const SHELL_FIELDS = {
+  id: "mq-shell-id", name: "MQ_SHELL_NAME", sector: "mq-shell-sector", sector_name: "MQ_SHELL_SECTOR_NAME",
+  lead: "MQ_SHELL_LEAD", town: "MQ_SHELL_TOWN", place: "MQ_SHELL_PLACE",
+};
+const ROOT = new URL("./", self.location.href);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(ASSETS)
-      .then((cache) => cache.addAll(PRECACHE.map((path) => new Request(path, { cache: "reload" }))))
+      // "no-cache" revalidates what the page just loaded (a 304), rather than a second download.
+      .then((cache) => cache.addAll(CORE.map((path) => new Request(path, { cache: "no-cache" }))))
       .then(() => self.skipWaiting()),
   );
 });
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
+    let upgraded = false;
     for (const name of await caches.keys()) {
-      if (name.startsWith("minqing-assets-") && name !== ASSETS) await caches.delete(name);
+      if (name.startsWith("minqing-assets-") && name !== ASSETS) {
+        await caches.delete(name);
+        upgraded = true;
+      }
     }
     await self.clients.claim();
-    // Kept pages may point at assets the old version had: refresh them while online.
-    const pages = await caches.open(PAGES);
-    for (const request of await pages.keys()) {
-      fetch(request, { cache: "no-cache" }).then((r) => r.ok && pages.put(request, r)).catch(() => {});
+    const assets = await caches.open(ASSETS);
+    await Promise.all(OFFLINE_SET.map((path) =>
+      fetch(new URL(path, ROOT), { cache: "no-cache" }).then((r) => r.ok && assets.put(new URL(path, ROOT), r)).catch(() => {})));
+    // Kept pages may point at assets the old version had: refresh them while online
+    // (not on a first install: there is nothing old to refresh).
+    if (upgraded) {
+      const pages = await caches.open(PAGES);
+      for (const request of await pages.keys()) {
+        fetch(request, { cache: "no-cache" }).then((r) => r.ok && pages.put(request, r)).catch(() => {});
+      }
     }
   })());
 });
 
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// A station never visited: the shell with this station's facts, or null.
+async function stationFromShell(url) {
+  const match = url.pathname.slice(ROOT.pathname.length).match(/^s\/([a-z0-9-]+)\/(?:index\.html)?$/);
+  if (!match) return null;
+  const [shell, list] = await Promise.all([caches.match(new URL("s/_shell/", ROOT)), caches.match(new URL("stations.json", ROOT))]);
+  if (!shell || !list) return null;
+  const station = (await list.json())[match[1]];
+  if (!station) return null;
+  let html = await shell.text();
+  for (const [field, placeholder] of Object.entries(SHELL_FIELDS)) {
+    html = html.replaceAll(placeholder, escapeHtml(station[field] ?? ""));
+  }
+  return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
+
+// No signal and no copy: the shell for a station, else the Chinese offline page.
+async function offlineAnswer(url) {
+  return await stationFromShell(url)
+    || await caches.match(new URL("offline/", ROOT))
+    || new Response("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>现在没有网络</title>" +
+      "<p>现在没有网络，这个页面打不开。请有信号时再试。</p></html>",
+    { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
+
 async function pageFirstFromNetwork(request) {
+  const url = new URL(request.url);
   const pages = await caches.open(PAGES);
   const network = fetch(request).then((response) => {
     // Never keep what the server says not to keep (the office's pages, receipts).
@@ -47,7 +96,7 @@ async function pageFirstFromNetwork(request) {
   });
   const cached = await pages.match(request, { ignoreSearch: true, ignoreVary: true })
     || await caches.match(request, { ignoreSearch: true, ignoreVary: true });
-  if (!cached) return network;
+  if (!cached) return network.catch(() => offlineAnswer(url));
   // With a page to fall back on, a weak signal gets a few seconds, not a blank minute.
   const slow = new Promise((resolve) => setTimeout(() => resolve(cached), PAGE_TIMEOUT_MS));
   return Promise.race([network.catch(() => cached), slow]);
@@ -68,16 +117,15 @@ self.addEventListener("fetch", (event) => {
   );
 });
 
-// Background Sync (Chromium): upload the outbox even when no page is open.
+// Background Sync (Chromium): the worker uploads the outbox itself, as workbox does;
+// a page may be closed or not listening, so none is asked to. The Web Lock in sync.js
+// keeps an open page and the worker from sending the same batch at once.
 self.addEventListener("sync", (event) => {
   if (event.tag !== "minqing-outbox") return;
   event.waitUntil((async () => {
-    const windows = await self.clients.matchAll({ type: "window" });
-    if (windows.length) {
-      for (const client of windows) client.postMessage("minqing-sync");
-      return;
-    }
     const result = await syncOutbox((await getMeta("api")) || "");
+    // Fire and forget: an open page updates its status at once; none is waited for.
+    if (result.sent) new BroadcastChannel("minqing-outbox").postMessage("sent");
     if (!result.ok) throw new Error("outbox not empty yet: the browser will retry");
   })());
 });

@@ -60,7 +60,7 @@ def test_every_active_station_has_a_printable_poster(built_site, sample_registry
     assert everything.count('class="poster"') == len(active)
     for station in active:
         poster = (built_site / "posters" / f"{station.id}.html").read_text("utf-8")
-        for text in (station.name, "扫码说说您的感受和建议", "匿名", "联网后自动发送", station.id, "<svg"):
+        for text in (station.name, "扫码说说您的感受和建议", "匿名", "有信号时再发送", station.id, "<svg"):
             assert text in poster
         assert "size: A4" in poster
 
@@ -150,3 +150,26 @@ def test_pages_carry_their_styles_inline_so_first_paint_needs_one_round_trip(bui
         html = (built_site / page).read_text("utf-8")
         assert '<link rel="stylesheet"' not in html
         assert ".md-header{" in html and ".mq-feedback" in html
+
+
+def test_chat_png_names_the_station_and_sector_under_a_code_that_still_scans(built_site, tmp_path):
+    from build_scripts.qr import cjk_font, qr_images
+
+    if cjk_font() is None:
+        pytest.skip("no CJK font on this machine: make setup installs fonts-droid-fallback")
+    import io
+
+    from PIL import Image
+
+    bare_svg, bare = qr_images("https://minqing.example.cn/s/x/")
+    labelled = qr_images("https://minqing.example.cn/s/x/", ("儒林镇工业园区", "社会治安领域  民情哨"), cjk_font())[1]
+    plain, card = Image.open(io.BytesIO(bare)), Image.open(io.BytesIO(labelled))
+    assert bare_svg.startswith(b"<?xml")
+    assert plain.width == plain.height and card.width == plain.width and card.height > plain.height + 40
+    # The band under the code holds dark pixels (the words); a bare code has none there.
+    band = card.convert("L").crop((0, plain.height, card.width, card.height))
+    assert band.getextrema()[0] < 100
+    built = built_site / "qr" / "rulin-industrial-park.png"
+    with Image.open(built) as image:
+        assert image.height > image.width
+    assert _decode_qr(built).endswith("/s/rulin-industrial-park/")

@@ -111,3 +111,90 @@ def test_receipt_look_up_page_shows_the_public_status(world, page):
     page.click("form#lookup button[type=submit]")
     page.wait_for_selector("text=已收到")
     assert "查询我的进度" not in page.content()
+
+
+def test_without_javascript_a_refused_form_keeps_what_was_typed(world, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(world.station_url())
+    page.check("input[name=rating][value=fair]")
+    page.fill("textarea[name=feeling]", "我写了很长一段话")
+    page.fill("textarea[name=suggestion]", "还有建议")
+    page.click("summary")
+    page.fill("input[name=phone]", "13812345678")
+    page.click("button[type=submit]")  # no consent: refused
+    page.wait_for_selector("[data-error-for=consent]:has-text('勾选同意回访')")
+    assert page.locator("textarea[name=feeling]").input_value() == "我写了很长一段话"
+    assert page.locator("textarea[name=suggestion]").input_value() == "还有建议"
+    assert page.locator("input[name=phone]").input_value() == "13812345678"
+    assert page.locator("input[name=rating][value=fair]").is_checked()
+    consent = page.locator("input[name=consent]")
+    assert consent.get_attribute("aria-invalid") == "true"
+    assert "mq-error-consent" in consent.get_attribute("aria-describedby")
+    consent.check()
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=已提交")
+    context.close()
+    assert world.stored() == {"我写了很长一段话": 1}
+
+
+def test_the_form_carries_its_limits_in_the_html(world, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(world.station_url())
+    for name in ("feeling", "suggestion"):
+        assert page.locator(f"textarea[name={name}]").get_attribute("maxlength") == "2000"
+    phone = page.locator("input[name=phone]")
+    assert phone.get_attribute("inputmode") == "tel" and phone.get_attribute("maxlength") == "20"
+    page.click("summary")
+    for good in ("13812345678", "138-1234-5678", "+86 138 1234 5678", "(0519)82345678"):
+        phone.fill(good)
+        assert phone.evaluate("e => e.validity.valid"), good
+    phone.fill("abc")
+    assert not phone.evaluate("e => e.validity.valid")
+    assert page.locator("input[name=code]").count() == 0  # the look-up's field is on its own page
+    page.goto(world.server.url + "/status/")
+    assert page.locator("input[name=code]").get_attribute("required") is not None
+    context.close()
+
+
+def test_a_counter_appears_near_the_limit_and_a_long_paste_is_not_cut(world, page):
+    open_station(page, world)
+    counter = page.locator("[data-count-for=feeling]")
+    page.fill("textarea[name=feeling]", "字" * 100)
+    assert counter.is_hidden()
+    page.fill("textarea[name=feeling]", "字" * 1850)
+    assert counter.inner_text() == "还可以写 150 个字"
+    page.fill("textarea[name=feeling]", "字" * 2100)
+    assert page.locator("textarea[name=feeling]").input_value() == "字" * 2100
+    assert counter.inner_text() == "已超出 100 个字（最多 2000 个字）"
+    page.click("button[type=submit]")
+    assert "现在有 2100 个字" in page.locator("[data-error-for=feeling]").inner_text()
+    assert page.locator("textarea[name=feeling]").get_attribute("aria-invalid") == "true"
+
+
+def test_receipt_sits_on_one_line_at_360_px_with_copy_hint_and_look_up_link(world, browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    open_station(page, world)
+    submit(page, "回执码一行")
+    page.wait_for_selector("text=已提交")
+    receipt = page.locator("[data-status] .mq-receipt")
+    code = receipt.inner_text()
+    assert receipt.evaluate("e => e.getClientRects().length") == 1
+    assert receipt.evaluate("e => e.getBoundingClientRect().right") <= 360
+    assert "请截图保存" in page.locator("[data-status]").inner_text()
+    page.click("[data-status] [data-copy]")
+    page.wait_for_selector("[data-status] [data-copy]:has-text('已复制')")
+    assert page.evaluate("navigator.clipboard.readText()") == code
+    page.click("[data-status] a:has-text('查询进度')")
+    page.wait_for_selector("[data-lookup-result]:has-text('已收到')")
+    assert page.locator("input[name=code]").input_value() == code
+    context.close()
+
+
+def test_a_citizens_page_has_no_volunteer_controls(world, page):
+    open_station(page, world)
+    for text in ("立即同步", "志愿者模式", "待发送"):
+        assert page.get_by_text(text).filter(visible=True).count() == 0, text
+    assert page.locator("[data-kiosk-root]").count() == 1

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+
+from starlette.testclient import TestClient
+
+from sync_server.app import create_app
 from sync_server.inbox import Inbox
 from sync_server.receipt import receipt_for
+from sync_server.settings import Settings
 from tests.sync_server.conftest import make_item, post_batch
 
 FORM = {"station_id": "hebin-primary", "rating": "satisfied", "feeling": "路灯修好了", "suggestion": "", "phone": ""}
@@ -25,10 +32,88 @@ def test_form_post_stores_the_record_and_answers_a_chinese_page_with_the_receipt
     assert record["receipt"] in response.text
 
 
+def _token(client, station="hebin-primary"):
+    page = client.get(f"/s/{station}/")
+    assert page.status_code == 200
+    match = re.search(r'name="form_token" value="([^"]*)" data-form-token', page.text)
+    return match.group(1)
+
+
+def test_station_page_carries_a_fresh_token_on_every_get(client):
+    first = client.get("/s/hebin-primary/")
+    tokens = {_token(client), _token(client), re.search(r'name="form_token" value="([^"]*)"', first.text).group(1)}
+    assert len(tokens) == 3 and all(len(t) == 32 for t in tokens)
+    # A token-bearing page is this browser's alone: no shared cache may hand it on.
+    assert first.headers["cache-control"] == "private, no-cache"
+    assert 'value="" data-form-token' not in first.text
+
+
 def test_form_resubmitted_by_reload_is_stored_once(client):
-    first, second = _post_form(client, FORM), _post_form(client, FORM)
+    fields = dict(FORM, form_token=_token(client))
+    first, second = _post_form(client, fields), _post_form(client, fields)
     assert first.status_code == second.status_code == 200
     assert client.get("/api/health").json()["records"] == 1
+    assert re.search(r'class="receipt">([^<]+)<', first.text).group(1) == re.search(r'class="receipt">([^<]+)<', second.text).group(1)
+
+
+def test_two_people_behind_one_address_with_the_same_words_are_two_records(client):
+    first = _post_form(client, dict(FORM, form_token=_token(client)))
+    second = _post_form(client, dict(FORM, form_token=_token(client)))
+    receipts = {re.search(r'class="receipt">([^<]+)<', r.text).group(1) for r in (first, second)}
+    assert len(receipts) == 2
+    assert client.get("/api/health").json()["records"] == 2
+
+
+def test_form_from_a_page_without_a_token_still_posts_with_a_random_id(client):
+    # A copy kept by the service worker or a static host has no fresh token.
+    for token in ("", "not-a-token", None):
+        fields = dict(FORM, feeling=f"缓存页面 {token}")
+        if token is not None:
+            fields["form_token"] = token
+        assert _post_form(client, fields).status_code == 200
+    assert client.get("/api/health").json()["records"] == 3
+
+
+def test_form_record_id_is_keyed_by_the_installation_not_the_address(tmp_path, registry_file, built_site):
+    # One token from two addresses is one record; one token in two installations, two ids.
+    ids = []
+    for name in ("one", "two"):
+        settings = Settings(data_dir=tmp_path / name, site_dir=built_site, registry=registry_file, trust_forwarded_for=True)
+        with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+            token = _token(client)
+            for address in ("10.0.0.1", "10.0.0.2"):
+                client.post("/api/submissions/form", data=dict(FORM, form_token=token), headers={"X-Forwarded-For": address})
+            assert client.get("/api/health").json()["records"] == 1
+        with Inbox(settings.data_dir, writer=False) as inbox:
+            [record] = list(inbox.records())
+        assert "10.0.0" not in json.dumps(record)
+        ids.append(record["id"])
+    assert ids[0] != ids[1]
+
+
+def test_refused_form_comes_back_with_what_was_typed_and_the_message_beside_the_field(client):
+    typed = dict(FORM, feeling="路灯</textarea><script>alert(1)</script>", suggestion="多装几盏", phone="13812345678",
+                 rating="fair", form_token=_token(client))
+    response = _post_form(client, typed)
+    assert response.status_code == 400
+    page = response.text
+    assert '<base href="/s/hebin-primary/">' in page
+    assert "路灯&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in page
+    assert "<script>alert(1)" not in page
+    assert ">多装几盏</textarea>" in page
+    assert 'name="phone" value="13812345678"' in page and 'name="rating" value="fair" checked' in page
+    assert '<details class="mq-contact" open' in page
+    assert re.search(r'data-error-for="consent" role="alert">留电话需要勾选同意回访', page)
+    assert re.search(r'data-field="consent" aria-invalid="true"', page)
+    assert "您填写的内容没有被保存" not in page
+    # A fresh token: the corrected form is a new submission, not the refused one.
+    assert re.search(r'name="form_token" value="([^"]*)"', page).group(1) not in ("", typed["form_token"])
+
+
+def test_empty_form_is_refused_with_the_message_for_the_whole_form(client):
+    response = _post_form(client, {"station_id": "hebin-primary", "feeling": "", "suggestion": ""})
+    assert response.status_code == 400
+    assert re.search(r'data-error-for="form" role="alert">请至少选择满意度', response.text)
 
 
 def test_form_with_a_bad_field_answers_the_reason_in_chinese_and_stores_nothing(client):

@@ -26,7 +26,8 @@ def test_hashed_assets_are_cached_for_a_year_and_the_service_worker_never(client
     css = next((built_site / "assets" / "stylesheets").glob("main.*.min.css")).name
     assert "immutable" in client.get(f"/assets/stylesheets/{css}").headers["cache-control"]
     assert client.get("/sw.js").headers["cache-control"] == "no-cache"
-    assert client.get("/s/hebin-primary/").headers["cache-control"] == "no-cache"
+    # A station page carries a one-time form token (formpage): revalidated, and private.
+    assert client.get("/s/hebin-primary/").headers["cache-control"] == "private, no-cache"
 
 
 def test_every_response_carries_a_same_origin_content_security_policy(client, built_site):

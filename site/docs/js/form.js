@@ -48,19 +48,69 @@ function showErrors(form, errors) {
   for (const slot of form.querySelectorAll("[data-error-for]")) {
     slot.textContent = errors[slot.dataset.errorFor] || "";
   }
+  // Screen readers hear the message with the field it belongs to (aria-describedby).
+  for (const field of form.querySelectorAll("[data-field]")) {
+    if (errors[field.dataset.field]) field.setAttribute("aria-invalid", "true");
+    else field.removeAttribute("aria-invalid");
+  }
   const first = Object.keys(errors)[0];
   if (first) form.querySelector(`[name=${first}]`)?.focus();
   return !first;
 }
 
+const ROOT = new URL("../", import.meta.url);
+
+// The receipt on one line, a copy button, and a look-up link with the code filled in
+// (in the fragment, which never reaches a server or its log).
+function receiptBlock(code) {
+  const lookup = new URL(`status/#code=${code}`, ROOT).pathname + `#code=${code}`;
+  return `<p class="mq-receipt-line">回执码 <span class="mq-receipt">${code}</span>` +
+    ` <button type="button" class="md-button mq-copy" data-copy="${code}">复制</button></p>` +
+    `<p>请截图保存回执码。凭它可以<a href="${lookup}">查询进度</a>。</p>`;
+}
+
+// What really happens to a record that could not be sent yet, in this browser.
+export function pendingPromise(worker = navigator.serviceWorker?.controller, backgroundSync = "SyncManager" in self) {
+  if (worker && backgroundSync) return "已保存在本机，有信号时会自动发送，关掉本页也会发送。";
+  return "已保存在本机。请保持本页打开，有信号时会自动发送；也可以稍后再打开本页。";
+}
+
 const view = {
   status: document.querySelector("[data-status]"),
+  pending: null, // the record whose "saved here" message is showing, until it is sent
   say(html) { this.status.innerHTML = html; },
+  sent(code) {
+    this.pending = null;
+    this.say(`<p><strong>已提交</strong>，谢谢您！</p>${receiptBlock(code)}`);
+  },
+  saved(id, waiting) {
+    this.pending = id;
+    this.say(`<p><strong>${pendingPromise()}</strong>（本机待发送 ${waiting} 条）</p>${receiptBlock(receiptFor(id))}`);
+  },
 };
 
-async function refreshCounts() {
+view.status?.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const code = button.dataset.copy;
+  const done = () => { button.textContent = "已复制"; };
+  if (navigator.clipboard?.writeText) navigator.clipboard.writeText(code).then(done, () => {});
+  else {
+    const range = document.createRange();
+    range.selectNodeContents(button.previousElementSibling);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    if (document.execCommand?.("copy")) done();
+  }
+});
+
+async function refreshCounts(receipts) {
   const { waiting, rejected } = await outbox.counts();
   for (const el of document.querySelectorAll("[data-outbox-count]")) el.textContent = String(waiting);
+  const line = document.querySelector("[data-outbox-line]");
+  if (line) line.hidden = waiting === 0;
+  // Whoever sent it (this page, another tab, the service worker), say so at once.
+  if (view.pending && !(await isQueued(view.pending))) view.sent(receipts?.[view.pending] || receiptFor(view.pending));
   const note = document.querySelector("[data-rejected]");
   if (note) {
     note.hidden = rejected.length === 0;
@@ -72,6 +122,10 @@ async function refreshCounts() {
     el.textContent = last ? new Date(last).toLocaleString("zh-CN", { hour12: false }) : "尚未同步";
   }
   return waiting;
+}
+
+async function isQueued(id) {
+  return (await outbox.all()).some((record) => record.id === id);
 }
 
 function escapeHtml(text) {
@@ -105,25 +159,44 @@ async function submit(form, kiosk, sync) {
   }
   navigator.storage?.persist?.();
   form.reset();
+  // Background Sync after every queued record: the worker uploads even if this page closes.
+  navigator.serviceWorker?.controller && navigator.serviceWorker.ready
+    .then((registration) => registration.sync?.register("minqing-outbox")).catch(() => {});
   if (kiosk.on) {
     // A volunteer's tablet: the kiosk shows the thank-you and clears the screen itself.
     kiosk.afterSubmit(record);
     sync();
     return;
   }
-  const code = receiptFor(record.id);
-  view.say(`<p>正在发送…</p><p>回执码 <span class="mq-receipt">${code}</span></p>`);
+  view.say(`<p>正在发送…</p>${receiptBlock(receiptFor(record.id))}`);
   const result = navigator.onLine
     ? await Promise.race([syncOutbox(form.dataset.api), timeout(ANSWER_WAIT_MS)])
     : { ok: false, receipts: {} };
-  const waiting = await refreshCounts();
-  if (result.receipts[record.id]) {
-    view.say(`<p><strong>已提交</strong>，谢谢您！</p><p>回执码 <span class="mq-receipt">${result.receipts[record.id]}</span></p>` +
-      `<p>凭回执码可在“查询进度”页面查看办理情况。</p>`);
-  } else {
-    view.say(`<p><strong>已保存在本机，联网后自动发送</strong>（本机待发送 ${waiting} 条）。</p>` +
-      `<p>回执码 <span class="mq-receipt">${code}</span></p>`);
+  const waiting = (await outbox.counts()).waiting;
+  if (result.receipts[record.id]) view.sent(result.receipts[record.id]);
+  else if (!(await isQueued(record.id))) view.sent(receiptFor(record.id));
+  else {
+    view.saved(record.id, waiting);
     sync();
+  }
+  await refreshCounts(result.receipts);
+}
+
+// A counter near the limit, and no silent cut: the script lifts `maxlength` and says
+// how much is over instead.
+function setupCounters(form) {
+  for (const note of form.querySelectorAll("[data-count-for]")) {
+    const field = form.elements[note.dataset.countFor];
+    field.removeAttribute("maxlength");
+    const update = () => {
+      const length = field.value.length;
+      note.textContent = length > MAX_TEXT ? `已超出 ${length - MAX_TEXT} 个字（最多 ${MAX_TEXT} 个字）`
+        : length >= MAX_TEXT * 0.9 ? `还可以写 ${MAX_TEXT - length} 个字` : "";
+      note.classList.toggle("mq-over", length > MAX_TEXT);
+    };
+    field.addEventListener("input", update);
+    form.addEventListener("reset", () => setTimeout(update));
+    update();
   }
 }
 
@@ -132,8 +205,23 @@ function init(form) {
   // Custom messages in Chinese replace the browser's own validation bubbles.
   form.noValidate = true;
   outbox.setMeta("api", api).catch(() => {});
-  const kiosk = setupKiosk(form, view, refreshCounts);
-  const sync = autoSync(api, () => refreshCounts());
+  let kiosk;
+  try {
+    kiosk = setupKiosk(form, view, refreshCounts);
+  } catch {
+    kiosk = { on: false, afterSubmit() {} }; // the volunteer panel failed: the form still works
+  }
+  setupCounters(form);
+  const hint = document.querySelector("[data-offline-hint]");
+  if (hint) {
+    hint.textContent = navigator.serviceWorker?.controller && "SyncManager" in self
+      ? "网络不好时会先保存在本机，有信号时自动发送。"
+      : "网络不好时会先保存在本机；请保持本页打开，有信号时自动发送。";
+    hint.hidden = false;
+  }
+  const sync = autoSync(api, (result) => refreshCounts(result?.receipts));
+  // The service worker's Background Sync sent records: say so now, not at the next retry.
+  if ("BroadcastChannel" in self) new BroadcastChannel("minqing-outbox").onmessage = () => refreshCounts();
   let busy = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -145,9 +233,6 @@ function init(form) {
       busy = false;
     }
   });
-  for (const button of document.querySelectorAll("[data-sync-now]")) {
-    button.addEventListener("click", () => sync());
-  }
   refreshCounts();
   // Keep this very page for offline reloads: the worker precaches only shared assets.
   if ("caches" in window && navigator.serviceWorker) {

@@ -2,6 +2,13 @@
 const form = document.getElementById("lookup");
 const out = document.querySelector("[data-lookup-result]");
 
+// A receipt's 查询进度 link carries the code in the fragment (never sent to a server).
+const linked = new URLSearchParams(location.hash.slice(1)).get("code");
+if (form && linked) {
+  form.elements.code.value = linked.slice(0, 16);
+  if (navigator.onLine) queueMicrotask(() => form.requestSubmit());
+}
+
 form?.addEventListener("submit", async (event) => {
   event.preventDefault();
   const code = new FormData(form).get("code");

@@ -1,7 +1,9 @@
 // Register the service worker from the site root, so it controls every page. It is an
 // ES module (it shares the outbox code); a browser without module workers simply runs
 // without one: the page still queues in IndexedDB and syncs while it is open.
-if ("serviceWorker" in navigator) {
+// Registered after the page has loaded: the worker's downloads must not compete with
+// the form's own scripts on a weak signal.
+function register() {
   const root = new URL("../", import.meta.url);
   navigator.serviceWorker
     .register(new URL("sw.js", root), { scope: root.pathname, type: "module", updateViaCache: "none" })
@@ -11,4 +13,9 @@ if ("serviceWorker" in navigator) {
       await registration.sync?.register("minqing-outbox");
     })
     .catch(() => {});
+}
+
+if ("serviceWorker" in navigator) {
+  if (document.readyState === "complete") register();
+  else addEventListener("load", register, { once: true });
 }
