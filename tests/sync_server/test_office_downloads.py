@@ -160,3 +160,21 @@ def test_an_office_server_error_is_a_chinese_office_page(settings):
         response = client.get("/office/records")
     assert response.status_code == 500 and response.headers["content-type"].startswith("text/html")
     assert "服务器出错了" in response.text and "记录仍保存在您的设备上" not in response.text
+
+
+def test_control_characters_in_staff_or_old_citizen_text_do_not_break_the_xlsx():
+    # The office does not refuse control characters in a summary or a note, and an old
+    # data folder may hold them in a citizen's words; openpyxl refuses such a cell, which
+    # turned the weekly XLSX into an error. They are written as visible escapes.
+    import io
+
+    import openpyxl
+
+    from sync_server.office.spreadsheet import xlsx_sheet_rows
+
+    book = openpyxl.Workbook()
+    xlsx_sheet_rows(book.active, [["概要\x01", "=\x1b[31m", 3]])
+    saved = io.BytesIO()
+    book.save(saved)
+    row = [c.value for c in openpyxl.load_workbook(saved).active[1]]
+    assert row == ["概要\\x01", "'=\\x1b[31m", 3]
