@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from . import api, formpage
 from .accounts import Accounts
-from .errors import ApiError, error_response
+from .errors import ApiError, error_response, where_it_failed
 from .inbox import Inbox
 from .intake import Intake
 from .keys import Keyring
@@ -42,7 +42,7 @@ from .settings import Settings
 from .stations import StationBook
 from .triagebook import TriageBook
 from .unlock import SessionKeys
-from .web import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles
+from .web import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles, printable
 
 __all__ = ["create_app"]
 
@@ -58,7 +58,7 @@ def _china_time(iso: str) -> str:
     # The office reads times on Beijing time, whatever offset a device sent.
     try:
         return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
+    except (ValueError, OverflowError):  # the calendar's edge, from an older data folder
         return iso
 
 
@@ -76,8 +76,8 @@ def _load_readside(readside: MemoryReadSide, inbox: Inbox | None, triage: Triage
             readside.finish(triage.all())
         else:
             readside.load(inbox.records(), triage.all())
-    except Exception:
-        log.exception("the office index could not be built; office pages will show an error")
+    except Exception as exc:  # noqa: BLE001 - the uploads go on without the office index
+        log.error("the office index could not be built; office pages will show an error: %s", where_it_failed(exc))
 
 
 RETENTION_EVERY_S = 24 * 3600
@@ -91,8 +91,8 @@ async def _daily_retention(app: Starlette, clock: Callable[[], datetime]) -> Non
                 run_retention, app.state.intake.inbox, app.state.triage, app.state.settings.retention, clock()
             )
             log.info("retention: removed the phone number from %d records", removed)
-        except Exception:  # noqa: BLE001 - a failed run must not stop the next one
-            log.exception("retention failed; it runs again in a day")
+        except Exception as exc:  # noqa: BLE001 - a failed run must not stop the next one
+            log.error("retention failed; it runs again in a day: %s", where_it_failed(exc))
         app.state.retention_runs += 1
         await asyncio.sleep(RETENTION_EVERY_S)
 
@@ -181,7 +181,8 @@ def create_app(
         return HTMLResponse(f"<p>{exc.status_code}</p>", status_code=exc.status_code)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.error("unhandled error on %s %s: %s", printable(request.method), printable(request.url.path),
+                  where_it_failed(exc))
         if request.url.path.startswith("/office/"):
             return office_page(request, "服务器出错了，您的操作可能没有保存。请返回重试；如果再次出现，请联系管理员。", 500)
         return error_response(500, "server_error", "服务器出错了，记录仍保存在您的设备上，稍后会自动重试。")

@@ -29,7 +29,8 @@ from typing import Any
 
 from . import tinystore
 
-__all__ = ["BackupIncomplete", "BackupReport", "make_backup", "prune", "refuse_incomplete_backup", "restore", "verify"]
+__all__ = ["BackupIncomplete", "BackupReport", "make_backup", "prune", "refuse_backup", "refuse_incomplete_backup", "restore",
+           "verify"]
 
 MARKER = ".minqing-backup"
 MANIFEST = "MANIFEST.json"
@@ -172,6 +173,15 @@ def verify(backup: Path) -> dict[str, Any]:
                 f"{backup} is an incomplete backup ({relative} does not match its checksum); use another backup"
             )
     return manifest
+
+
+def refuse_backup(data_dir: Path) -> None:
+    """Commands that change accounts or keys: a backup is not changed by hand. Its
+    checksums would stop holding, and `restore` would then refuse it."""
+    data_dir = Path(data_dir)
+    if (data_dir / MARKER).exists() or (data_dir / MANIFEST).exists():
+        raise BackupIncomplete(f"{data_dir} is a backup, left as it was: restore it with `minqing restore` "
+                               "(or serve it) and change the live folder")
 
 
 def refuse_incomplete_backup(data_dir: Path, *, serving: bool) -> None:

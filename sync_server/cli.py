@@ -97,9 +97,10 @@ def _cmd_inbox_list(args: argparse.Namespace) -> int:
 
     with Inbox(args.data_dir, writer=False) as inbox:
         stored = list(inbox.records())
-    # Phone numbers stay out of listings: see `inbox export` in the office tools.
+    # Phone numbers stay out of listings: see `inbox export` in the office tools. So does
+    # their keyed digest, which is the phone to anyone who also has the key.
     stored = [{**r, "has_phone": bool(r.get("phone") or (r.get("sealed") or {}).get("phone"))} for r in stored]
-    records = [{k: v for k, v in r.items() if k not in ("phone", "sealed")}
+    records = [{k: v for k, v in r.items() if k not in ("phone", "phone_fingerprint", "sealed")}
                for r in record_opener(args, with_phone=False, required=False)(stored)]
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
@@ -289,8 +290,10 @@ def _cmd_inbox_retention(args: argparse.Namespace) -> int:
 def _cmd_office_user(args: argparse.Namespace) -> int:
     from . import keys_commands
     from .accounts import AccountError, Accounts
+    from .backup import refuse_backup
     from .keys import KeysError
 
+    refuse_backup(args.data_dir)
     accounts = Accounts(args.data_dir)
     secrets = keys_commands.Secrets(getattr(args, "password_stdin", False))
 

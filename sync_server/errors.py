@@ -7,11 +7,12 @@ program can branch on.
 from __future__ import annotations
 
 import json
+import traceback
 from typing import Any
 
 from starlette.responses import JSONResponse
 
-__all__ = ["ApiError", "JSONAnswer", "error_response"]
+__all__ = ["ApiError", "JSONAnswer", "error_response", "where_it_failed"]
 
 
 class ApiError(Exception):
@@ -37,3 +38,11 @@ class JSONAnswer(JSONResponse):
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONAnswer({"ok": False, "error": code, "message": message}, status_code=status, headers=headers)
+
+
+def where_it_failed(exc: BaseException) -> str:
+    """For a log line: the exception's type and the innermost place, never its message,
+    which can hold a citizen's text (openpyxl, codecs and JSON errors quote their input)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    place = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{place}"

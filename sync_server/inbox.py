@@ -279,12 +279,34 @@ class Inbox:
                 # A new segment: none yet, the open one full, or the newest was quarantined.
                 number, current = self._highest + 1, []
             updated = current + [dict(r) for r in records]
-            tinystore.write_docs(self._segment_path(number), updated, TABLE)
-            self._open_number, self._open_records = number, updated
-            self._highest = max(self._highest, number)
-            self._counts[number] = len(updated)
-            for record in records:
-                self._remember(number, record)
+            try:
+                tinystore.write_docs(self._segment_path(number), updated, TABLE)
+            except BaseException:
+                # A failure after the rename (the folder's fsync) leaves the batch on disk:
+                # memory must say so too, or the next write drops it and a resend is
+                # stored as new. The caller still hears the failure.
+                if self._landed(number, records):
+                    self._adopt(number, updated, records)
+                    self._notify(records)
+                raise
+            self._adopt(number, updated, records)
+        self._notify(records)
+
+    def _landed(self, number: int, records: list[dict[str, Any]]) -> bool:
+        try:
+            stored = {r["id"] for r in self._read_segment(number)}
+        except (tinystore.DamagedFile, OSError):
+            return False
+        return all(r["id"] in stored for r in records)
+
+    def _adopt(self, number: int, updated: list[dict[str, Any]], records: list[dict[str, Any]]) -> None:
+        self._open_number, self._open_records = number, updated
+        self._highest = max(self._highest, number)
+        self._counts[number] = len(updated)
+        for record in records:
+            self._remember(number, record)
+
+    def _notify(self, records: list[dict[str, Any]]) -> None:
         if self.on_change is not None:
             self.on_change([dict(r) for r in records])
 

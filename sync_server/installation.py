@@ -1,11 +1,20 @@
 """The installation key: a per-installation secret that keys every value derived from a
 reporter's data (form submission ids, duplicate fingerprints, look-up keys).
 
-Without it, anyone holding the source and a data folder or a backup could recompute such
-a value from guessed inputs (every IPv4 address, every mobile number) and so recover
-the input. With it, the data folder alone does not suffice: the key lives in
-`DATA_DIR/installation.key` (32 random bytes, mode 0600), created at first start and
-copied into every backup, because without it stored fingerprints cannot be checked.
+What it protects: someone with the source code and some stored values but not this
+file (a kiosk export, an office spreadsheet, a log, a copy of `inbox/` alone) cannot
+recompute such a value from guessed inputs (every mobile number, every address), so
+the values tell them nothing. Two installations share no derived value either.
+
+What it does not protect: the key lives in the data folder (`DATA_DIR/installation.key`,
+32 random bytes, mode 0600, created at first start) and is copied into every backup,
+because without it stored fingerprints cannot be checked. So whoever holds the whole
+data folder or a backup holds the key too, and can confirm a guessed phone against a
+live record's `phone_fingerprint` (about 7 x 10^9 mainland numbers is minutes of
+HMAC). That adds nothing for them while the phone itself sits beside it in clear; what
+matters is that retention drops phone, consent and `phone_fingerprint` together, so a
+record past retention holds nothing left to confirm a guess against. Older backups still
+hold the phones themselves: prune them (`minqing backup --prune`).
 """
 
 from __future__ import annotations

@@ -133,6 +133,9 @@ def catching(command):
 
 def _run(command):
     def run(args: argparse.Namespace) -> int:
+        from .backup import refuse_backup
+
+        refuse_backup(args.data_dir)
         try:
             return command(args)
         except (KeysError, AccountError, InboxLocked) as exc:

@@ -50,6 +50,7 @@ class ServerProcess:
                         return self
             except OSError:
                 time.sleep(0.05)
+        self.kill()  # else a slow start outlives the test that gave up on it
         raise RuntimeError("server did not start in time")
 
     def kill(self) -> None:

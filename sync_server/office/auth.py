@@ -21,10 +21,14 @@ from starlette.requests import Request
 
 from ..accounts import Account, Accounts
 
-__all__ = ["COOKIE", "LoginThrottle", "Session", "Sessions"]
+__all__ = ["COOKIE", "MAX_SESSIONS_PER_USER", "LoginThrottle", "Session", "Sessions"]
 
 COOKIE = "mq_office"
 SESSION_SECONDS = 8 * 3600
+# A person uses a few browsers; a script logging in again and again (or a browser that
+# drops its cookie) must not grow the server's memory for 8 hours. Past this, the
+# user's oldest session ends.
+MAX_SESSIONS_PER_USER = 10
 
 
 @dataclass
@@ -46,9 +50,12 @@ class Sessions:
 
     def start(self, account: Account) -> str:
         token = secrets.token_urlsafe(32)
+        self._forget_expired()
+        mine = [t for t, s in self._by_token.items() if s.user == account.name]  # oldest first (dict order)
+        for old in mine[: max(0, len(mine) - MAX_SESSIONS_PER_USER + 1)]:
+            del self._by_token[old]
         self._by_token[token] = Session(account.name, secrets.token_urlsafe(32), self.clock() + SESSION_SECONDS,
                                         account.generation)
-        self._forget_expired()
         return token
 
     def _forget_expired(self) -> None:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
 __all__ = ["Percent", "content_disposition", "csv_bytes", "neutralise", "xlsx_sheet_rows"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# What an XLSX cell cannot hold (openpyxl refuses it): control characters from a staff
+# note or an old data folder are written as visible escapes instead.
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class Percent(float):
@@ -60,7 +64,8 @@ def xlsx_sheet_rows(sheet, rows: Iterable[Iterable[object]]) -> None:
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 cell = WriteOnlyCell(sheet, value=value)
             else:
-                cell = WriteOnlyCell(sheet, value=neutralise(value))
+                text = _NOT_IN_XLSX.sub(lambda m: f"\\x{ord(m.group()):02x}", str(neutralise(value)))
+                cell = WriteOnlyCell(sheet, value=text)
                 cell.data_type = "s"  # never a formula, whatever the text
             cells.append(cell)
         sheet.append(cells)

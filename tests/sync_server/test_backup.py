@@ -129,3 +129,22 @@ def test_a_backup_inside_the_data_folder_is_refused(office_data):
     with pytest.raises(FileExistsError, match="inside the data folder"):
         backup.make_backup(data, data / "backup")
     assert not (data / "backup").exists()
+
+
+def test_account_and_key_commands_leave_a_backup_untouched(tmp_path, office_data):
+    # An operator who points `office` at a backup by mistake must not change it: the
+    # backup's checksums would stop holding, and restore would refuse it later.
+    data, _items = office_data
+    dest = tmp_path / "b"
+    assert _minqing("backup", str(dest), "--data-dir", str(data)).returncode == 0
+    before = (dest / "office" / "users.json").read_bytes()
+    changed = subprocess.run([sys.executable, "-m", "sync_server.cli", "office", "add-user", "bob", "--role", "staff",
+                              "--password-stdin", "--data-dir", str(dest)],
+                             input=f"{PASSWORD}\n{PASSWORD}\n", capture_output=True, text=True)
+    assert changed.returncode != 0 and "backup" in changed.stderr
+    disabled = _minqing("office", "disable-user", "amy", "--data-dir", str(dest))
+    assert disabled.returncode != 0 and "backup" in disabled.stderr
+    keys = _minqing("keys", "rotate", "--data-dir", str(dest))
+    assert keys.returncode != 0 and "backup" in keys.stderr
+    assert (dest / "office" / "users.json").read_bytes() == before
+    assert _minqing("backup", "--verify", str(dest)).returncode == 0

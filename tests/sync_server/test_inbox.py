@@ -147,3 +147,33 @@ def test_a_record_read_from_a_cached_segment_follows_a_phone_removal(tmp_path):
         assert inbox.get(first)["phone"] is None
         inbox.get(first)["feeling"] = "changed by a caller"
         assert inbox.get(first)["feeling"] == "第0条"  # a copy: the cache is not the caller's
+
+
+def test_a_failed_folder_fsync_after_the_rename_leaves_memory_agreeing_with_the_disk(tmp_path, monkeypatch):
+    # The rename happened, so the batch is in the segment; only the folder's fsync
+    # failed. The inbox must know the records it now holds on disk: else the next batch
+    # rewrites the segment without them (a reader or backup saw them vanish), and the
+    # resend is judged new instead of a duplicate with the receipt it already has.
+    from sync_server import tinystore
+
+    with Inbox(tmp_path) as inbox:
+        inbox.add([_record(1)])
+        calls = []
+        real_fsync_dir = tinystore.fsync_dir
+
+        def failing_once(path):
+            calls.append(path)
+            if len(calls) == 1:
+                raise OSError("EIO")
+            real_fsync_dir(path)
+
+        monkeypatch.setattr(tinystore, "fsync_dir", failing_once)
+        batch = _record(2)
+        with pytest.raises(OSError):
+            inbox.add([batch])
+        assert batch["id"] in inbox  # on disk, so known: a resend is a duplicate
+        inbox.add([_record(3)])
+        in_memory = [r["id"] for r in inbox.records()]
+    with Inbox(tmp_path, writer=False) as reader:
+        on_disk = [r["id"] for r in reader.records()]
+    assert on_disk == in_memory and on_disk.count(batch["id"]) == 1

@@ -112,3 +112,18 @@ def test_a_change_to_users_json_is_seen_even_when_its_mtime_is_unchanged(setting
 def test_a_user_name_with_a_trailing_newline_is_refused(settings):
     with pytest.raises(AccountError):
         Accounts(settings.data_dir).add("amy\n", PASSWORD, "staff")
+
+
+def test_sessions_per_user_are_capped_and_the_newest_one_works(settings):
+    # Logging in again and again (a script with a stolen password, or a browser that
+    # drops its cookie) must not grow the server's memory for 8 hours: a user keeps at
+    # most MAX_SESSIONS_PER_USER, the oldest ending first.
+    from sync_server.office.auth import MAX_SESSIONS_PER_USER, Sessions
+
+    accounts = Accounts(settings.data_dir)
+    accounts.add("amy", PASSWORD, "staff")
+    sessions = Sessions(accounts)
+    account = accounts.get("amy")
+    tokens = [sessions.start(account) for _ in range(MAX_SESSIONS_PER_USER * 50)]
+    assert len(sessions._by_token) == MAX_SESSIONS_PER_USER
+    assert tokens[-1] in sessions._by_token and tokens[0] not in sessions._by_token

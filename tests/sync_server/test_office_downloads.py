@@ -172,3 +172,21 @@ def test_the_meeting_pack_with_phones_shows_a_consented_phone_and_no_other(offic
     assert response.status_code == 200 and "13912345678" in text
     line = next(row for row in text.splitlines() if without["receipt"] in row)
     assert "139" not in line and with_phone["receipt"] in text
+
+
+def test_control_characters_in_staff_or_old_citizen_text_do_not_break_the_xlsx():
+    # The office does not refuse control characters in a summary or a note, and an old
+    # data folder may hold them in a citizen's words; openpyxl refuses such a cell, which
+    # turned the weekly XLSX into an error. They are written as visible escapes.
+    import io
+
+    import openpyxl
+
+    from sync_server.office.spreadsheet import xlsx_sheet_rows
+
+    book = openpyxl.Workbook()
+    xlsx_sheet_rows(book.active, [["概要\x01", "=\x1b[31m", 3]])
+    saved = io.BytesIO()
+    book.save(saved)
+    row = [c.value for c in openpyxl.load_workbook(saved).active[1]]
+    assert row == ["概要\\x01", "'=\\x1b[31m", 3]

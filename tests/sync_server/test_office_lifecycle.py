@@ -128,3 +128,28 @@ def test_assign_stores_the_one_line_summary(office):
     act(office, record["id"], "accept")
     act(office, record["id"], "assign", lead="区教育局", deadline="2026-12-31", track="immediate", summary="校门口放学拥堵")
     assert "校门口放学拥堵" in office.get(f"/office/records/{record['id']}").text
+
+
+def test_merges_into_one_target_at_once_each_keep_their_duplicate(office):
+    # Two staff merge two duplicates into one target at the same moment: each merge
+    # reads the target's entry and writes it back, so without one action at a time the
+    # second write would drop the first duplicate from the target's list.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.sync_server.test_office import csrf
+
+    target = seed(office)
+    duplicates = [seed(office) for _ in range(6)]
+    login(office, "amy")
+    token = csrf(office, "/office/records")
+
+    def merge(duplicate):
+        return office.post(f"/office/records/{duplicate['id']}/action", follow_redirects=False,
+                           data={"csrf": token, "action": "merge", "into": target["receipt"], "confirm": "yes"})
+
+    with ThreadPoolExecutor(len(duplicates)) as pool:
+        answers = list(pool.map(merge, duplicates))
+    assert all(a.status_code == 303 and "error" not in a.headers["location"] for a in answers)
+    page = office.get(f"/office/records/{target['id']}").text
+    assert all(d["receipt"] in page for d in duplicates)
+    assert set(office.app.state.triage.entry(target["id"])["merged"]) == {d["id"] for d in duplicates}

@@ -65,3 +65,19 @@ def test_every_file_writing_command_keeps_its_files_private_under_umask_000(tmp_
     _minqing("check", "--repair", "--data-dir", str(tmp_path / "restored"))
     assert _too_open(data, tmp_path / "backup", tmp_path / "restored", tmp_path / "export.csv",
                      tmp_path / "weekly.xlsx") == []
+
+
+def test_keys_init_and_a_repair_that_quarantines_keep_everything_private_under_umask_000(tmp_path, registry_file):
+    # `keys init` may be the first command on a new data folder; `check --repair` on a
+    # damaged segment creates the quarantine: both make folders of their own.
+    data = tmp_path / "data"
+    _minqing("keys", "init", "--registry", str(registry_file), "--data-dir", str(data))
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps({"format": "minqing-outbox-export", "version": 1, "device_id": "kiosk-1",
+                                  "submissions": [make_item(phone="13800001111", consent=True)]}, ensure_ascii=False))
+    _minqing("inbox", "import", str(export), "--data-dir", str(data), "--registry", str(registry_file))
+    segment = data / "inbox" / "segment-000001.json"
+    segment.write_bytes(segment.read_bytes()[:-5])
+    _minqing("check", "--repair", "--data-dir", str(data))
+    assert (data / "quarantine").is_dir()
+    assert _too_open(data) == []

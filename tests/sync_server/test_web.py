@@ -150,3 +150,27 @@ def test_past_the_concurrency_cap_requests_get_503_in_the_api_shape_and_a_chines
     assert api_status == 503 and api_body["ok"] is False and api_body["error"] == "busy"
     assert page_status == 503 and "服务器正忙" in page_body
     assert [status for status, _ in done] == [200, 200] and after[0] == 200
+
+
+def test_an_unexpected_error_logs_where_it_failed_never_its_message(settings, caplog):
+    # An exception's message can carry what it was given (openpyxl puts a whole cell's
+    # text in its error): the log names the exception and the place, not the message.
+    from starlette.testclient import TestClient
+
+    from sync_server.app import create_app
+
+    caplog.set_level(logging.DEBUG)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        class Leaky:
+            def __len__(self):
+                raise ValueError("群众的原话 13900003333\nFORGED LINE")
+
+        real, client.app.state.intake.inbox = client.app.state.intake.inbox, Leaky()
+        try:
+            answer = client.get("/api/health")
+        finally:
+            client.app.state.intake.inbox = real
+    assert answer.status_code == 500 and answer.json()["error"] == "server_error"
+    assert "ValueError" in caplog.text
+    for secret in ("群众的原话", "13900003333", "FORGED LINE"):
+        assert secret not in caplog.text
