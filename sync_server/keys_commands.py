@@ -127,15 +127,17 @@ def _cmd_seal_existing(args: argparse.Namespace) -> int:
 
 
 def catching(command):
-    """A command whose key or account errors end in one line on stderr and status 2."""
-    return _run(command)
+    """A command that reads (inbox list, export, report): key or account errors end in one
+    line on stderr and status 2. A backup may be read like any data folder."""
+    return _run(command, changes_keys=False)
 
 
-def _run(command):
+def _run(command, changes_keys: bool = True):
     def run(args: argparse.Namespace) -> int:
         from .backup import refuse_backup
 
-        refuse_backup(args.data_dir)
+        if changes_keys:
+            refuse_backup(args.data_dir)
         try:
             return command(args)
         except (KeysError, AccountError, InboxLocked) as exc:
