@@ -1,4 +1,4 @@
-"""MkDocs hooks: feed the generated pages and files into the build, then seal it.
+"""MkDocs hooks: feed the generated pages and files into the build, then finish it (precache, CSP).
 
 This is the adapter between the pure build steps and MkDocs. `on_config` takes the
 site's name, URL and nav from the registry; `on_files` adds pages, QR codes and
@@ -14,10 +14,10 @@ from pathlib import Path
 from mkdocs.structure.files import File, Files
 
 from build_scripts.artifacts import render_artifacts
+from build_scripts.precache import finish_site
 from build_scripts.public_keys import KEYS_NAME, load_public_keys, render_keys_json
 from build_scripts.qr import QrCache
-from build_scripts.registry import load_registry
-from build_scripts.seal import seal_site
+from minqing.registry import load_registry
 
 _state: dict = {}
 
@@ -88,4 +88,4 @@ def on_post_template(output_content: str, template_name: str, config) -> str:
 
 
 def on_post_build(config) -> None:
-    seal_site(Path(config["site_dir"]), Path(config["site_dir"]).parent / ".cache" / "css")
+    finish_site(Path(config["site_dir"]), Path(config["site_dir"]).parent / ".cache" / "css")

@@ -16,9 +16,10 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from minqing.registry import load_registry
+
 from .files import replace_file
 from .posters import poster_address_problem
-from .registry import load_registry
 
 __all__ = ["BuildReport", "StrictBuildError", "build_site"]
 

@@ -30,6 +30,7 @@ from .accounts import Accounts
 from .errors import ApiError, error_response
 from .inbox import Inbox
 from .intake import Intake
+from .middleware import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles
 from .office import views as office
 from .office.auth import LoginThrottle, Sessions
 from .office.readside import MemoryReadSide
@@ -40,7 +41,6 @@ from .retention import run_retention
 from .settings import Settings
 from .stations import StationBook
 from .triagebook import TriageBook
-from .web import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles
 
 __all__ = ["create_app"]
 

@@ -18,8 +18,8 @@ IMPORT_INCOMPLETE = 3
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from build_scripts.publish import StrictBuildError, build_site
-    from build_scripts.registry import RegistryError
     from build_scripts.volunteer import publish_sheets
+    from minqing.registry import RegistryError
 
     if args.public_keys is None and Path("data/keys/public.json").exists():
         args.public_keys = Path("data/keys/public.json")
@@ -43,7 +43,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from build_scripts.registry import RegistryError
+    from minqing.registry import RegistryError
 
     from .app import create_app
     from .inbox import Inbox, InboxLocked

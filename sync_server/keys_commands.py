@@ -12,7 +12,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from build_scripts.registry import load_registry
+from minqing.registry import load_registry
 
 from .accounts import AccountError, Accounts
 from .keys import RECOVERY, Keyring, KeysError, Unlocked, access_of

@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from build_scripts.registry import Registry, RegistryError, Station, load_registry
+from minqing.registry import Registry, RegistryError, Station, load_registry
 
 __all__ = ["StationBook"]
 

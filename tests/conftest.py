@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from build_scripts.publish import build_site
-from build_scripts.registry import load_registry
+from minqing.registry import load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 MKDOCS_YML = REPO / "mkdocs.yml"

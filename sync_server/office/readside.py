@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from build_scripts.registry import Registry
+from minqing.registry import Registry
 
 from ..triage import is_overdue, new_entry
 from .records import PAGE_SIZE, Filters, Row, local_date

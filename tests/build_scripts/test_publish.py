@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import pytest
 
 from build_scripts.publish import build_site
-from build_scripts.registry import RegistryError
+from minqing.registry import RegistryError
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
 
 

@@ -78,8 +78,8 @@ def test_form_record_id_is_keyed_by_the_installation_not_the_address(tmp_path, r
     # One token from two addresses is one record; one token in two installations, two ids.
     ids = []
     for name in ("one", "two"):
-        settings = Settings(data_dir=tmp_path / name, site_dir=built_site, registry=registry_file, trust_forwarded_for=True)
-        with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        settings = Settings(data_dir=tmp_path / name, site_dir=built_site, registry=registry_file, trust_forwarded_for=("127.0.0.1",))
+        with TestClient(create_app(settings), base_url="http://127.0.0.1:8000", client=("127.0.0.1", 40000)) as client:
             token = _token(client)
             for address in ("10.0.0.1", "10.0.0.2"):
                 client.post("/api/submissions/form", data=dict(FORM, form_token=token), headers={"X-Forwarded-For": address})

@@ -12,8 +12,8 @@ from collections import Counter
 
 import pytest
 
+from minqing.server_process import ServerProcess
 from sync_server.inbox import Inbox
-from tests.server_process import ServerProcess
 from tests.sync_server.conftest import make_item
 
 KILLS = 100
