@@ -17,13 +17,13 @@ from build_scripts.artifacts import render_artifacts
 from build_scripts.precache import finish_site
 from build_scripts.public_keys import KEYS_NAME, load_public_keys, render_keys_json
 from build_scripts.qr import QrCache
-from minqing.registry import load_registry
+from minqing.registry import DEFAULT_REGISTRY, load_registry
 
 _state: dict = {}
 
 
 def _registry_path(config) -> Path:
-    configured = config["extra"].get("registry", "site/stations.yml")
+    configured = config["extra"].get("registry", str(DEFAULT_REGISTRY))
     return Path(config.config_file_path).parent / configured
 
 

@@ -15,7 +15,9 @@ from pathlib import Path
 from minqing.registry import load_registry
 
 from .accounts import AccountError, Accounts
+from .cli import CommandError
 from .keys import RECOVERY, Keyring, KeysError, Unlocked, access_of
+from .settings import Settings
 
 __all__ = ["add_keys_parser", "after_disable", "before_add_user", "before_set_password", "Secrets"]
 
@@ -115,8 +117,7 @@ def _run(command):
         try:
             return command(args)
         except (KeysError, AccountError) as exc:
-            print(f"error: {exc}.", file=sys.stderr)
-            return 2
+            raise CommandError(f"{exc}.", 2) from None
     return run
 
 
@@ -130,7 +131,7 @@ def add_keys_parser(sub, data_dir) -> None:
     status = keys_sub.add_parser("status", help="sectors' current keys and who holds what")
     for action, command in ((init, _cmd_init), (rotate, _cmd_rotate), (grant, _cmd_grant), (status, _cmd_status)):
         data_dir(action)
-        action.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+        action.add_argument("--registry", type=Path, default=Settings.registry, help=f"station registry (default: {Settings.registry})")
         action.set_defaults(func=_run(command))
     unlocker_options(grant)
     grant.add_argument("--password-stdin", action="store_true", help="read the secrets from standard input, one a line")
