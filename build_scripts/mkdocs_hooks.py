@@ -50,6 +50,12 @@ def on_config(config):
 # Left out, the output is small and a rebuild quick.
 
 
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    # Hand-written pages reach the API through `site.api_base` too: a separate API host
+    # must not break the receipt look-up. Same host: relative to the page's folder.
+    return markdown.replace("{{ api_base }}", _state["registry"].site.api_base or "..")
+
+
 def on_files(files: Files, config) -> Files:
     for file in list(files):
         if file.src_uri.startswith("assets/javascripts/") or file.src_uri.endswith(".map") or file.src_uri == "sitemap.xml":

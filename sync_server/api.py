@@ -86,7 +86,8 @@ async def submit_form(request: Request) -> Response:
         if refilled is not None:
             return refilled
     station = state.stations.station(item["station_id"])
-    context = {"result": result, "station": station, "back": _same_site_path(request)}
+    office = state.stations.registry().site.office
+    context = {"result": result, "station": station, "office": office, "back": _same_site_path(request)}
     status = 400 if result.status == "rejected" else 200
     return state.templates.TemplateResponse(request, "form_result.html", context, status_code=status)
 

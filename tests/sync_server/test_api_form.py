@@ -25,6 +25,7 @@ def test_form_post_stores_the_record_and_answers_a_chinese_page_with_the_receipt
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "已提交" in response.text and 'lang="zh-CN"' in response.text
+    assert "已经送达金坛区扫黑办" in response.text  # the registry's office, not a spelling in the template
     client.close()
     with Inbox(settings.data_dir, writer=False) as inbox:
         [record] = list(inbox.records())
@@ -123,9 +124,13 @@ def test_form_with_a_bad_field_answers_the_reason_in_chinese_and_stores_nothing(
     assert client.get("/api/health").json()["records"] == 0
 
 
-def test_form_with_phone_and_consent_is_stored(client):
+def test_form_with_phone_and_consent_is_stored(client, settings):
     response = _post_form(client, dict(FORM, phone="13812345678", consent="yes"))
     assert response.status_code == 200
+    client.close()
+    with Inbox(settings.data_dir, writer=False) as inbox:
+        [record] = list(inbox.records())
+    assert record["phone"] == "13812345678" and record["consent"] is True
 
 
 def test_form_escapes_what_the_registry_and_citizen_wrote(client):
