@@ -81,7 +81,7 @@ async def _daily_retention(app: Starlette, clock: Callable[[], datetime]) -> Non
     while True:
         try:
             removed = await to_thread.run_sync(
-                run_retention, app.state.intake.inbox, app.state.triage, app.state.settings.retention, clock()
+                run_retention, app.state.inbox, app.state.triage, app.state.settings.retention, clock()
             )
             log.info("retention: removed the phone number from %d records", removed)
         except Exception:  # noqa: BLE001 - a failed run must not stop the next one
@@ -93,7 +93,7 @@ async def _daily_retention(app: Starlette, clock: Callable[[], datetime]) -> Non
 def problems(app: Starlette) -> list[str]:
     """Damaged files found at open, one sentence each (also in /api/health)."""
     state = app.state
-    found = [*state.intake.inbox.problems, *state.triage.problems]
+    found = [*state.inbox.problems, *state.triage.problems]
     if state.accounts.file.problem:
         found.append(state.accounts.file.problem)
     return found
@@ -107,18 +107,17 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        app.state.intake = Intake(
-            inbox if inbox is not None else Inbox(settings.data_dir, segment_size=settings.segment_size),
-            app.state.stations,
-        )
+        # Beside the intake, not inside it: handlers that read records need no intake.
+        app.state.inbox = inbox if inbox is not None else Inbox(settings.data_dir, segment_size=settings.segment_size)
+        app.state.intake = Intake(app.state.inbox, app.state.stations)
         app.state.triage = TriageBook(settings.data_dir)
         app.state.accounts = Accounts(settings.data_dir)
         app.state.sessions = Sessions(app.state.accounts)
         for problem in problems(app):
             print(f"minqing: {problem}.", file=sys.stderr, flush=True)
-        for warning in app.state.intake.inbox.warnings:
+        for warning in app.state.inbox.warnings:
             print(f"minqing: warning: {warning}.", file=sys.stderr, flush=True)
-        opened = app.state.intake.inbox
+        opened = app.state.inbox
         # The office's index loads beside the server: uploads are answered from the first
         # moment, office pages wait until it is ready. Listening first means a record
         # stored during the load is not missed.
@@ -137,7 +136,7 @@ def create_app(
             retention.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await retention
-            app.state.intake.inbox.close()
+            app.state.inbox.close()
 
     async def api_error(request: Request, exc: ApiError) -> Response:
         # A person whose browser posted a plain form reads a page; a program reads JSON.

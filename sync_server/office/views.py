@@ -209,7 +209,7 @@ async def record_page(request: Request, account, session) -> Response:
     state = request.app.state
     row = _row(request, account, request.path_params["id"])
     # The list's summary has no phone: the page reads its one record from disk.
-    full = await _off_loop(request, state.intake.inbox.get, row.id)
+    full = await _off_loop(request, state.inbox.get, row.id)
     if full is not None:
         row = dataclasses.replace(row, record=full)
     merged = [r for r in (_visible_row(request, account, i) for i in row.triage["merged"]) if r is not None]
@@ -276,7 +276,7 @@ async def record_action(request: Request, account, session, form) -> Response:
 
 def _merge_target(request, account, row, fields):
     code = normalize(fields.get("into", ""))
-    target_id = request.app.state.intake.inbox.receipt_owner(code) if code else None
+    target_id = request.app.state.inbox.receipt_owner(code) if code else None
     if target_id == row.id or not code:
         raise TriageError("merge_self")
     target = _visible_row(request, account, target_id) if target_id else None
@@ -319,7 +319,7 @@ def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str):
         start = when - timedelta(days=when.weekday())
         rows = state.readside.report_rows(scope, start, start + timedelta(days=6), registry, today)
         if with_phone:
-            rows = _fill_phones(rows, state.intake.inbox)
+            rows = _fill_phones(rows, state.inbox)
         built = weekly(rows, when, with_phone=with_phone)
         name, ascii_name = f"周例会材料-{start.isoformat()}", f"weekly-{start.isoformat()}"
     else:
