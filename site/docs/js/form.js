@@ -117,7 +117,7 @@ async function refreshCounts(receipts) {
     note.innerHTML = rejected.map((r) =>
       `<li>${r.created_at.slice(0, 16).replace("T", " ")}：${escapeHtml(r.error?.message || "未被接收")}</li>`).join("");
   }
-  const last = await outbox.getMeta("lastSync");
+  const last = await outbox.getMeta(outbox.META_KEY.lastSync);
   for (const el of document.querySelectorAll("[data-last-sync]")) {
     el.textContent = last ? new Date(last).toLocaleString("zh-CN", { hour12: false }) : "尚未同步";
   }
@@ -161,7 +161,7 @@ async function submit(form, kiosk, sync) {
   form.reset();
   // Background Sync after every queued record: the worker uploads even if this page closes.
   navigator.serviceWorker?.controller && navigator.serviceWorker.ready
-    .then((registration) => registration.sync?.register("minqing-outbox")).catch(() => {});
+    .then((registration) => registration.sync?.register(outbox.SYNC_TAG)).catch(() => {});
   if (kiosk.on) {
     // A volunteer's tablet: the kiosk shows the thank-you and clears the screen itself.
     kiosk.afterSubmit(record);
@@ -204,7 +204,7 @@ function init(form) {
   const api = form.dataset.api || "";
   // Custom messages in Chinese replace the browser's own validation bubbles.
   form.noValidate = true;
-  outbox.setMeta("api", api).catch(() => {});
+  outbox.setMeta(outbox.META_KEY.api, api).catch(() => {});
   let kiosk;
   try {
     kiosk = setupKiosk(form, view, refreshCounts);
@@ -221,7 +221,7 @@ function init(form) {
   }
   const sync = autoSync(api, (result) => refreshCounts(result?.receipts));
   // The service worker's Background Sync sent records: say so now, not at the next retry.
-  if ("BroadcastChannel" in self) new BroadcastChannel("minqing-outbox").onmessage = () => refreshCounts();
+  if ("BroadcastChannel" in self) new BroadcastChannel(outbox.SYNC_TAG).onmessage = () => refreshCounts();
   let busy = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -236,7 +236,7 @@ function init(form) {
   refreshCounts();
   // Keep this very page for offline reloads: the worker precaches only shared assets.
   if ("caches" in window && navigator.serviceWorker) {
-    navigator.serviceWorker.ready.then(() => caches.open("minqing-pages"))
+    navigator.serviceWorker.ready.then(() => caches.open(outbox.PAGES_CACHE))
       .then((cache) => cache.add(location.pathname)).catch(() => {});
   }
   document.documentElement.dataset.formReady = "true";
