@@ -10,8 +10,12 @@ export const MAX_TEXT = 2000;
 const PHONE = /^(?:1[3-9]\d{9}|0\d{9,11})$/;
 const ANSWER_WAIT_MS = 6000;
 
+// Characters as the server counts them (code points): an emoji is one, not two UTF-16 units.
+const characters = (text) => [...text].length;
+
 export function normalizePhone(raw) {
-  let digits = raw.replace(/[\s\-()（）]/g, "");
+  // NFKC, as the server: a Chinese keyboard's full-width digits and brackets become ASCII.
+  let digits = raw.normalize("NFKC").replace(/[\s\-()（）]/g, "");
   if (digits.startsWith("+86")) digits = digits.slice(3);
   return PHONE.test(digits) ? digits : null;
 }
@@ -19,8 +23,8 @@ export function normalizePhone(raw) {
 export function validate(values) {
   const errors = {};
   for (const [field, label] of [["feeling", "您的感受"], ["suggestion", "您的建议"]]) {
-    if (values[field].length > MAX_TEXT) {
-      errors[field] = `“${label}”最多 ${MAX_TEXT} 个字，现在有 ${values[field].length} 个字。`;
+    if (characters(values[field]) > MAX_TEXT) {
+      errors[field] = `“${label}”最多 ${MAX_TEXT} 个字，现在有 ${characters(values[field])} 个字。`;
     }
   }
   if (!values.rating && !values.feeling && !values.suggestion) {
@@ -189,7 +193,7 @@ function setupCounters(form) {
     const field = form.elements[note.dataset.countFor];
     field.removeAttribute("maxlength");
     const update = () => {
-      const length = field.value.length;
+      const length = characters(field.value);
       note.textContent = length > MAX_TEXT ? `已超出 ${length - MAX_TEXT} 个字（最多 ${MAX_TEXT} 个字）`
         : length >= MAX_TEXT * 0.9 ? `还可以写 ${MAX_TEXT - length} 个字` : "";
       note.classList.toggle("mq-over", length > MAX_TEXT);
