@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from .files import replace_file
+from .public_keys import KEYS_NAME
 from .stylesheets import classes_in_html, inline_stylesheets, prune_css
 
 __all__ = ["asset_refs", "inline_script_hashes", "precache_manifest", "finish_site"]
@@ -101,6 +102,8 @@ def finish_site(site_dir: Path, cache: Path | None = None) -> None:
         refs |= asset_refs(page.read_text("utf-8"), page.relative_to(site_dir).as_posix())
     # Our own modules import each other, which no HTML shows: take them whole.
     refs |= {p.relative_to(site_dir).as_posix() for d in OWN_ASSETS for p in (site_dir / d).rglob("*") if p.is_file()}
+    # The sectors' public keys: a form offline all day must still seal (issue 14).
+    refs.add(KEYS_NAME)
     files = {ref: (site_dir / ref).read_bytes() for ref in refs if (site_dir / ref).is_file()}
     sw = site_dir / SW_NAME
     if sw.exists():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -79,7 +80,8 @@ async def submit_form(request: Request) -> Response:
     content = "\x1f".join(str(item[k]) for k in ("station_id", "rating", "feeling", "suggestion", "phone"))
     item["id"] = form_submission_id(settings.data_dir, fields.get(TOKEN_FIELD), content)
     if state.inbox.fingerprint(item["id"]) is not None:
-        item["created_at"] = state.inbox.get(item["id"])["created_at"]
+        # Off the event loop: a record not in memory is read from its segment on disk.
+        item["created_at"] = (await to_thread.run_sync(state.inbox.get, item["id"]))["created_at"]
     [result] = await state.intake.submit(FORM_DEVICE, [item])
     if result.status == "rejected":
         refilled = refused_form_page(settings.site_dir, item["station_id"], fields, result.error or {})
@@ -118,7 +120,8 @@ async def lookup_receipt(request: Request) -> Response:
     if owner:
         entry = state.triage.entry(owner)
         target = state.triage.entry(entry["merged_into"]) if entry and entry.get("merged_into") else None
-        status = public_status(state.inbox.get(owner), entry, target)
+        # Off the event loop: the record is read from its segment on disk.
+        status = public_status(await to_thread.run_sync(state.inbox.get, owner), entry, target)
     if kind == "application/x-www-form-urlencoded":
         page = state.templates.TemplateResponse(
             request, "lookup_result.html", {"code": code or (raw or "")[:16], "status": status},

@@ -30,10 +30,11 @@ from .accounts import Accounts
 from .errors import ApiError, error_response
 from .inbox import Inbox
 from .intake import Intake
+from .keys import Keyring
 from .middleware import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles
 from .office import views as office
 from .office.auth import LoginThrottle, Sessions
-from .office.readside import MemoryReadSide
+from .office.readside import MemoryReadSide, no_cyclic_gc
 from .office.records import CHINA
 from .proxy import ForwardedFor
 from .ratelimit import RateLimiter
@@ -41,6 +42,7 @@ from .retention import run_retention
 from .settings import Settings
 from .stations import StationBook
 from .triagebook import TriageBook
+from .unlock import SessionKeys
 
 __all__ = ["create_app"]
 
@@ -66,9 +68,14 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook) -> None:
+def _load_readside(readside: MemoryReadSide, inbox: Inbox | None, triage: TriageBook) -> None:
+    """Finish the office index: from the records the inbox fed it at open, or (an inbox
+    opened by the caller) by reading them now."""
     try:
-        readside.load(inbox.records(), triage.all())
+        if inbox is None:
+            readside.finish(triage.all())
+        else:
+            readside.load(inbox.records(), triage.all())
     except Exception:
         log.exception("the office index could not be built; office pages will show an error")
 
@@ -99,7 +106,7 @@ def problems(app: Starlette) -> list[str]:
     return found
 
 
-def create_app(
+def create_app(  # noqa: C901 - the factory wires every part in one place
     settings: Settings | None = None, inbox: Inbox | None = None, clock: Callable[[], datetime] | None = None
 ) -> Starlette:
     settings = settings or Settings()
@@ -107,23 +114,30 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        # The office's index is fed by the inbox's own read at open: every record is
+        # read from disk once, not once for the inbox and again for the office.
+        app.state.readside = readside = MemoryReadSide()
+        if inbox is None:
+            with no_cyclic_gc():
+                opened = Inbox(settings.data_dir, segment_size=settings.segment_size, on_open=readside.feed)
         # Beside the intake, not inside it: handlers that read records need no intake.
-        app.state.inbox = inbox if inbox is not None else Inbox(settings.data_dir, segment_size=settings.segment_size)
+        app.state.inbox = inbox if inbox is not None else opened
         app.state.intake = Intake(app.state.inbox, app.state.stations)
         app.state.triage = TriageBook(settings.data_dir)
         app.state.accounts = Accounts(settings.data_dir)
-        app.state.sessions = Sessions(app.state.accounts)
+        # Sector keys unlocked at log-in live beside the session and end with it.
+        app.state.session_keys = SessionKeys(Keyring(settings.data_dir))
+        app.state.sessions = Sessions(app.state.accounts, on_end=app.state.session_keys.forget)
+        app.state.session_keys.clock = app.state.sessions.clock
         for problem in problems(app):
             print(f"minqing: {problem}.", file=sys.stderr, flush=True)
         for warning in app.state.inbox.warnings:
             print(f"minqing: warning: {warning}.", file=sys.stderr, flush=True)
-        opened = app.state.inbox
-        # The office's index loads beside the server: uploads are answered from the first
-        # moment, office pages wait until it is ready. Listening first means a record
-        # stored during the load is not missed.
-        app.state.readside = readside = MemoryReadSide()
-        opened.on_change = readside.records_added
-        loader = threading.Thread(target=_load_readside, args=(readside, opened, app.state.triage), daemon=True,
+        # The office's index is finished beside the server: uploads are answered from the
+        # first moment, office pages wait until it is ready. Listening first means a
+        # record stored meanwhile is not missed.
+        app.state.inbox.on_change = readside.records_added
+        loader = threading.Thread(target=_load_readside, args=(readside, inbox, app.state.triage), daemon=True,
                                   name="office-readside")
         loader.start()
         app.state.office_writes = asyncio.Lock()

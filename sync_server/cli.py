@@ -102,10 +102,14 @@ def terminal_safe(text: str) -> str:
 
 def _cmd_inbox_list(args: argparse.Namespace) -> int:
     from .inbox import Inbox
+    from .keys_commands import record_opener
 
     with Inbox(args.data_dir, writer=False) as inbox:
-        # Phone numbers stay out of listings: see `inbox export` in the office tools.
-        records = [{k: v for k, v in r.items() if k != "phone"} | {"has_phone": bool(r.get("phone"))} for r in inbox.records()]
+        stored = list(inbox.records())
+    # Phone numbers stay out of listings: see `inbox export` in the office tools.
+    stored = [{**r, "has_phone": bool(r.get("phone") or (r.get("sealed") or {}).get("phone"))} for r in stored]
+    records = [{k: v for k, v in r.items() if k not in ("phone", "sealed")}
+               for r in record_opener(args, with_phone=False, required=False)(stored)]
     if args.json:
         json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -248,10 +252,13 @@ def _write_output(data: bytes, output: Path | None) -> None:
 
 
 def _cmd_inbox_report(args: argparse.Namespace) -> int:
+    from .keys_commands import record_opener
     from .office.commands import render_report
 
     try:
-        data = render_report(args.data_dir, args.registry, args.kind, args.format, args.date, args.with_phone)
+        opener = record_opener(args, args.with_phone, required=args.kind == "weekly")
+        data = render_report(args.data_dir, args.registry, args.kind, args.format, args.date, args.with_phone,
+                             opener if args.kind == "weekly" else None)
     except ValueError:
         raise CommandError("--date takes YYYY-MM-DD for weekly and YYYY-MM for monthly.", 2) from None
     _write_output(data, args.output)
@@ -259,9 +266,11 @@ def _cmd_inbox_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_inbox_export(args: argparse.Namespace) -> int:
+    from .keys_commands import record_opener
     from .office.commands import export_records
 
-    _write_output(export_records(args.data_dir, args.registry, args.with_phone), args.output)
+    opener = record_opener(args, args.with_phone, required=True)
+    _write_output(export_records(args.data_dir, args.registry, args.with_phone, opener), args.output)
     return 0
 
 
@@ -398,7 +407,9 @@ def _parser() -> argparse.ArgumentParser:
     listing = inbox_sub.add_parser("list", help="list stored submissions (phone numbers left out)")
     listing.add_argument("--json", action="store_true", help="JSON instead of a table")
     _data_dir(listing)
-    listing.set_defaults(func=_cmd_inbox_list)
+    listing.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+    keys_commands.reader_options(listing)
+    listing.set_defaults(func=keys_commands.catching(_cmd_inbox_list))
     importing = inbox_sub.add_parser(
         "import",
         help="import a file a kiosk tablet exported (idempotent)",
@@ -416,10 +427,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["html", "csv", "xlsx"], default="html")
     report.add_argument("--date", help="weekly: any day of the week (YYYY-MM-DD); monthly: YYYY-MM (default: now)")
     _office_output(report)
-    report.set_defaults(func=_cmd_inbox_report)
+    keys_commands.reader_options(report)
+    report.set_defaults(func=keys_commands.catching(_cmd_inbox_report))
     export = inbox_sub.add_parser("export", help="every record as CSV (UTF-8 with BOM), phone numbers left out")
     _office_output(export)
-    export.set_defaults(func=_cmd_inbox_export)
+    keys_commands.reader_options(export)
+    export.set_defaults(func=keys_commands.catching(_cmd_inbox_export))
     retention = inbox_sub.add_parser("retention", help="remove phone numbers from records closed long ago")
     _retention_days(retention, "--days-after-close", "--max-days")
     retention.add_argument("--days", type=_days(0), help=argparse.SUPPRESS)  # the old name of --days-after-close

@@ -27,13 +27,14 @@ import fcntl
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import tinystore
 from .fingerprint import Fingerprints
+from .sealing import without_phone
 
 __all__ = ["Inbox", "InboxLocked", "SEGMENT_NAME"]
 
@@ -47,19 +48,25 @@ class InboxLocked(RuntimeError):
     """Another process is already writing to this data folder."""
 
 
-@dataclass(frozen=True)
-class _Entry:
-    segment: int
-    fingerprints: Fingerprints
-    receipt: str
+# What the index keeps of a record: (segment, receipt, fingerprints). A plain tuple
+# and `Fingerprints` shared when unchanged: a hundred thousand frozen dataclasses cost
+# seconds at open and tens of megabytes.
+_Entry = tuple[int, str, Fingerprints]
+# Parsed segments kept for record pages and look-ups (about 2 MB each): a record page
+# reads its segment once, the next records of the same segment come from memory.
+CACHED_SEGMENTS = 8
 
 
 def _valid(record: Any) -> bool:
-    return isinstance(record, dict) and all(isinstance(record.get(k), str) for k in ("id", "fingerprint", "receipt"))
+    return (type(record) is dict and type(record.get("id")) is str and type(record.get("fingerprint")) is str
+            and type(record.get("receipt")) is str)
 
 
 class Inbox:
-    def __init__(self, data_dir: str | Path, *, writer: bool = True, segment_size: int = SEGMENT_SIZE) -> None:
+    def __init__(self, data_dir: str | Path, *, writer: bool = True, segment_size: int = SEGMENT_SIZE,
+                 on_open: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
+        """`on_open(records)` is called with each segment's records as the inbox reads
+        them at open: a read-side index fills itself from the same single read."""
         from .backup import refuse_incomplete_backup
 
         self.data_dir = Path(data_dir)
@@ -90,6 +97,8 @@ class Inbox:
         self._highest = 0  # highest segment number seen, damaged ones included
         self._open_number: int | None = None
         self._open_records: list[dict[str, Any]] = []
+        self._cache: OrderedDict[int, dict[str, dict[str, Any]]] = OrderedDict()
+        self._cache_lock = threading.Lock()
         numbers = self._scan(writer)
         for number in numbers:
             try:
@@ -100,6 +109,8 @@ class Inbox:
             self._counts[number] = len(records)
             for record in records:
                 self._remember(number, record)
+            if on_open is not None:
+                on_open(records)
             if number == numbers[-1]:
                 self._open_number, self._open_records = number, records
 
@@ -180,8 +191,29 @@ class Inbox:
             return []  # damaged after open: named by `minqing check`, the rest still served
 
     def _remember(self, number: int, record: dict[str, Any]) -> None:
-        self._index[record["id"]] = _Entry(number, Fingerprints.stored(record), record["receipt"])
+        self._index[record["id"]] = (number, record["receipt"], Fingerprints.stored(record))
         self._receipts[record["receipt"]] = record["id"]
+
+    def _cached_segment(self, number: int) -> dict[str, dict[str, Any]]:
+        """A closed segment's records by id, parsed once and kept among the last few."""
+        with self._cache_lock:
+            found = self._cache.get(number)
+            if found is not None:
+                self._cache.move_to_end(number)
+                return found
+        try:
+            found = {r["id"]: r for r in self._read_segment(number)}
+        except (tinystore.DamagedFile, FileNotFoundError):
+            return {}  # damaged after open: named by `minqing check`, the rest still served
+        with self._cache_lock:
+            self._cache[number] = found
+            while len(self._cache) > CACHED_SEGMENTS:
+                self._cache.popitem(last=False)
+        return found
+
+    def _forget_segment(self, number: int) -> None:
+        with self._cache_lock:
+            self._cache.pop(number, None)
 
     def __len__(self) -> int:
         return len(self._index)
@@ -191,16 +223,16 @@ class Inbox:
 
     def fingerprint(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
-        return entry.fingerprints.content if entry else None
+        return entry[2].content if entry else None
 
     def fingerprints(self, submission_id: str) -> Fingerprints | None:
         """What the duplicate check compares (see `fingerprint`); None for an unknown id."""
         entry = self._index.get(submission_id)
-        return entry.fingerprints if entry else None
+        return entry[2] if entry else None
 
     def receipt(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
-        return entry.receipt if entry else None
+        return entry[1] if entry else None
 
     def receipt_owner(self, code: str) -> str | None:
         return self._receipts.get(code)
@@ -209,7 +241,21 @@ class Inbox:
         entry = self._index.get(submission_id)
         if entry is None:
             return None
-        return next((r for r in self._segment_records(entry.segment) if r["id"] == submission_id), None)
+        number = entry[0]
+        if number == self._open_number:
+            found = next((r for r in self._open_records if r["id"] == submission_id), None)
+        else:
+            found = self._cached_segment(number).get(submission_id)
+        return dict(found) if found is not None else None
+
+    def get_many(self, submission_ids) -> dict[str, dict[str, Any]]:
+        """Several stored records by id, each segment read once (an office page's rows)."""
+        wanted: dict[int, set[str]] = {}
+        for submission_id in submission_ids:
+            entry = self._index.get(submission_id)
+            if entry is not None:
+                wanted.setdefault(entry.segment, set()).add(submission_id)
+        return {r["id"]: r for number, ids in wanted.items() for r in self._segment_records(number) if r["id"] in ids}
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every stored submission, in the order the server stored them."""
@@ -249,15 +295,17 @@ class Inbox:
         self._writable()
         changed: list[dict[str, Any]] = []
         with self._write_lock:
-            for number in sorted({self._index[i].segment for i in submission_ids if i in self._index}):
+            for number in sorted({self._index[i][0] for i in submission_ids if i in self._index}):
                 records = self._segment_records(number)
                 hits = [r for r in records if r["id"] in submission_ids and (r.get("phone") or r.get("phone_fingerprint"))]
                 if not hits:
                     continue
                 for record in hits:
-                    record.update(phone=None, consent=False, phone_fingerprint=None)
+                    # A sealed record loses its sealed phone message; its text still opens.
+                    record.update(without_phone(record), phone=None, consent=False, phone_fingerprint=None)
                     record["flags"] = [*record.get("flags", []), "phone_removed"]
                 tinystore.write_docs(self._segment_path(number), records, TABLE)
+                self._forget_segment(number)
                 for record in hits:  # the duplicate check now accepts a resend with any phone
                     self._remember(number, record)
                 if number == self._open_number:
@@ -266,6 +314,33 @@ class Inbox:
         if changed and self.on_change is not None:
             self.on_change([dict(r) for r in changed])
         return len(changed)
+
+    def rewrite(self, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+        """Replace records by `change(record)` (None leaves one as it is), one segment per
+        atomic write: killed at any moment, each segment is wholly old or wholly new, so
+        running it again finishes the job (`keys seal-existing`). Returns how many changed."""
+        self._writable()
+        count = 0
+        with self._write_lock:
+            for number in sorted({entry.segment for entry in self._index.values()}):
+                records = self._segment_records(number)
+                changed = []
+                for n, record in enumerate(records):
+                    new = change(record)
+                    if new is not None:
+                        records[n] = new
+                        changed.append(new)
+                if not changed:
+                    continue
+                tinystore.write_docs(self._segment_path(number), records, TABLE)
+                for record in changed:
+                    self._remember(number, record)
+                if number == self._open_number:
+                    self._open_records = records
+                count += len(changed)
+                if self.on_change is not None:
+                    self.on_change([dict(r) for r in changed])
+        return count
 
     def backup(self, dest: str | Path) -> int:
         """`minqing backup`: the whole data folder (see `backup.make_backup`); records copied."""

@@ -29,9 +29,11 @@ from .errors import ApiError
 from .fingerprint import Fingerprints
 from .inbox import Inbox
 from .installation import installation_key
+from .intake_sealing import IntakeSealer, same_clear_fields, sealed_fingerprints
 from .receipt import receipt_for
+from .sealing import SealError
 from .stations import StationBook
-from .submission import FieldError, Submission, clock_skewed, validate_submission
+from .submission import FieldError, clock_skewed, validate_sealed_submission, validate_submission
 
 __all__ = ["Batch", "Intake", "Result"]
 
@@ -90,6 +92,7 @@ class Intake:
     ) -> None:
         self.inbox, self.stations, self.clock = inbox, stations, clock
         self.key = key if key is not None else installation_key(inbox.data_dir)
+        self.sealer = IntakeSealer(inbox.data_dir)
         self._waiting: list[Batch] = []
         self._writer: asyncio.Task | None = None
 
@@ -155,17 +158,26 @@ class Intake:
 
     def _decide(self, item: Any, kiosk: str | None, now: datetime, staged: dict[str, dict]) -> Result:
         sent_id = _echo_id(item)
+        sealed = isinstance(item, dict) and item.get("sealed") is not None
         try:
-            submission = validate_submission(item)
+            submission = validate_sealed_submission(item) if sealed else validate_submission(item)
         except FieldError as error:
             return Result(sent_id, "rejected", error=error.as_json())
         fields = submission.__dict__
-        fingerprints = Fingerprints.of(self.key, fields)
+        if sealed:
+            fields = {**fields, "sealed": item["sealed"]}
+            try:
+                fingerprints = sealed_fingerprints(self.key, fields)
+            except (KeyError, TypeError):
+                bad = FieldError("sealed", "invalid", "这条加密记录的格式不正确，请刷新页面后重新提交。")
+                return Result(sent_id, "rejected", error=bad.as_json())
+        else:
+            fingerprints = Fingerprints.of(self.key, fields)
         known = staged.get(submission.id)
         stored = Fingerprints.stored(known) if known else self.inbox.fingerprints(submission.id)
         if stored is not None:
             receipt = known["receipt"] if known else self.inbox.receipt(submission.id)
-            if stored.same_submission(fingerprints, fields):
+            if self._same(known, submission.id, sealed, stored, fingerprints, fields):
                 return Result(sent_id, "duplicate", receipt=receipt)
             conflict = FieldError("id", "conflict", "同一编号的记录已经收到，但内容不同；已保存的记录未作改动。")
             return Result(sent_id, "rejected", error=conflict.as_json())
@@ -173,12 +185,31 @@ class Intake:
         if station is None:
             unknown = FieldError("station_id", "unknown_station", f"没有编号为“{submission.station_id}”的民情哨。")
             return Result(sent_id, "rejected", error=unknown.as_json())
+        if sealed:
+            try:
+                self.sealer.check(fields, station.sector)
+            except SealError as error:
+                return Result(sent_id, "rejected", error=FieldError("sealed", error.code, error.message).as_json())
+        else:
+            key = self.sealer.key_for(station.sector)
+            if key is not None:
+                # Plain on arrival, the sector has a key: seal before anything is written.
+                fields = self.sealer.seal(fields, key)
+                fingerprints = sealed_fingerprints(self.key, fields)
         flags = ("station_retired",) if not station.active else ()
         if clock_skewed(submission.created_at, now):
             flags += ("clock_skew",)
         receipt = self._free_receipt(submission.id, staged)
-        staged[submission.id] = _record(submission, fingerprints, receipt, kiosk, now, flags)
+        staged[submission.id] = _record(fields, fingerprints, receipt, kiosk, now, flags)
         return Result(sent_id, "accepted", receipt=receipt, flags=flags)
+
+    def _same(self, known, submission_id, sealed, stored, fingerprints, fields) -> bool:
+        record = known or self.inbox.get(submission_id)
+        if record is not None and ("sealed" in record) != sealed:
+            # One side sealed, the other plain (sealed on arrival, or by `seal-existing`):
+            # the words cannot be compared without a key, the clear fields can.
+            return same_clear_fields(record, fields)
+        return stored.same_submission(fingerprints, fields)
 
     def _free_receipt(self, submission_id: str, staged: dict[str, dict]) -> str:
         taken = {r["receipt"] for r in staged.values()}
@@ -197,11 +228,11 @@ def _echo_id(item: Any) -> str | None:
 
 
 def _record(
-    submission: Submission, fingerprints: Fingerprints, receipt: str, kiosk: str | None, now: datetime, flags
+    fields: dict[str, Any], fingerprints: Fingerprints, receipt: str, kiosk: str | None, now: datetime, flags
 ) -> dict[str, Any]:
     # No browser device id: a lasting identifier would link one citizen's reports.
     return {
-        **submission.__dict__,
+        **fields,
         **fingerprints.as_record_fields(),
         "receipt": receipt,
         "kiosk": kiosk,

@@ -14,10 +14,16 @@ from pathlib import Path
 
 from minqing.registry import load_registry
 
-from .accounts import AccountError, Accounts
+from .accounts import Account, AccountError, Accounts
 from .cli import CommandError
+from .inbox import Inbox, InboxLocked
+from .installation import installation_key
+from .intake_sealing import seal_existing
 from .keys import RECOVERY, Keyring, KeysError, Unlocked, access_of
+from .sealing import SealError
 from .settings import Settings
+from .stations import StationBook
+from .unlock import open_record
 
 __all__ = ["add_keys_parser", "after_disable", "before_add_user", "before_set_password", "Secrets"]
 
@@ -112,11 +118,26 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_seal_existing(args: argparse.Namespace) -> int:
+    if not Keyring(args.data_dir).exists():
+        raise KeysError("there are no keys yet: run `minqing keys init`")
+    with Inbox(args.data_dir) as inbox:
+        sealed, left = seal_existing(inbox, StationBook(args.registry), installation_key(args.data_dir))
+    print(f"sealed {sealed} stored records; {left} left plain (their sector has no key).")
+    print("Old backups still hold the plain records: replace them with a new backup, then destroy them.")
+    return 0
+
+
+def catching(command):
+    """A command whose key or account errors end in one line on stderr and status 2."""
+    return _run(command)
+
+
 def _run(command):
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
-        except (KeysError, AccountError) as exc:
+        except (KeysError, AccountError, InboxLocked) as exc:
             raise CommandError(f"{exc}.", 2) from None
     return run
 
@@ -129,7 +150,9 @@ def add_keys_parser(sub, data_dir) -> None:
     grant = keys_sub.add_parser("grant", help="give an existing account the keys of its sectors")
     grant.add_argument("name")
     status = keys_sub.add_parser("status", help="sectors' current keys and who holds what")
-    for action, command in ((init, _cmd_init), (rotate, _cmd_rotate), (grant, _cmd_grant), (status, _cmd_status)):
+    seal_existing = keys_sub.add_parser("seal-existing", help="seal the plain records already stored (server stopped)")
+    for action, command in ((init, _cmd_init), (rotate, _cmd_rotate), (grant, _cmd_grant), (status, _cmd_status),
+                            (seal_existing, _cmd_seal_existing)):
         data_dir(action)
         action.add_argument("--registry", type=Path, default=Settings.registry, help=f"station registry (default: {Settings.registry})")
         action.set_defaults(func=_run(command))
@@ -140,6 +163,54 @@ def add_keys_parser(sub, data_dir) -> None:
 def unlocker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", metavar="STAFF_NAME", help="sealed records: a staff account that holds the keys")
     parser.add_argument("--recovery", action="store_true", help="sealed records: use the recovery key instead")
+
+
+def reader_options(parser: argparse.ArgumentParser) -> None:
+    """`inbox list|export|report`: who opens the sealed records, secrets never as arguments."""
+    unlocker_options(parser)
+    parser.add_argument("--password-stdin", action="store_true", help="read the password or recovery key from standard input")
+
+
+LOCKED_TEXT = "（已加密）"
+
+
+def record_opener(args: argparse.Namespace, with_phone: bool, required: bool):
+    """What turns stored records into readable ones for one command: sealed words opened
+    in this process's memory with the keys of `--by` or `--recovery`, through the same
+    `open_record` as the office pages. Without either, sealed words show as 已加密, or,
+    when the command exists to output the words (`required`), the command refuses."""
+
+    def open_all(records: list[dict]) -> list[dict]:
+        if not any(isinstance(r.get("sealed"), dict) for r in records):
+            return records
+        by, recovery = getattr(args, "by", None), getattr(args, "recovery", False)
+        locked = {"feeling": LOCKED_TEXT, "suggestion": "", "phone": None}
+        if not (by or recovery):
+            if required:
+                raise KeysError("some records are sealed: pass --by STAFF_NAME or --recovery to read them")
+            print("note: sealed records show as 已加密; pass --by STAFF_NAME or --recovery to read them.",
+                  file=sys.stderr)
+            return [{**r, **locked} if isinstance(r.get("sealed"), dict) else r for r in records]
+        unlocked = _unlocker(Keyring(args.data_dir), args, Secrets(args.password_stdin))
+        account = Accounts(args.data_dir).get(by) if by else Account(RECOVERY, "staff", "恢复密钥", (), "", False)
+        if account is None:
+            raise KeysError(f"there is no account '{by}'")
+        sector_of = {s.id: s.sector for s in load_registry(args.registry).stations}.get
+        opened = []
+        for record in records:
+            if not isinstance(record.get("sealed"), dict):
+                opened.append(record)
+                continue
+            try:
+                words = open_record(account, unlocked, record, sector_of, with_phone=with_phone)
+            except SealError:
+                opened.append({**record, **locked})
+                continue
+            opened.append({**record, "feeling": words.feeling, "suggestion": words.suggestion, "phone": words.phone})
+        unlocked.forget()
+        return opened
+
+    return open_all
 
 
 # --- hooks for `minqing office ...` -------------------------------------------------------

@@ -26,6 +26,7 @@ __all__ = [
     "normalize_phone",
     "valid_device_id",
     "valid_kiosk",
+    "validate_sealed_submission",
     "validate_submission",
 ]
 
@@ -171,6 +172,28 @@ def validate_submission(item: Any) -> Submission:
         phone=phone,
         consent=consent and phone is not None,
     )
+
+
+def validate_sealed_submission(item: Any) -> Submission:
+    """The clear fields of a browser-sealed item (its words and phone are in `sealed`,
+    which `intake_sealing` checks). The id must already be in lower case: it is bound
+    into the envelope as the browser sealed it."""
+    if not isinstance(item, dict):
+        raise FieldError("submission", "type", "每条记录必须是一个对象。")
+    if any(item.get(name) not in (None, "") for name in ("feeling", "suggestion", "phone")):
+        raise FieldError("sealed", "mixed", "加密记录不能同时带有未加密的文字或电话，请刷新页面后重新提交。")
+    consent = item.get("consent", False)
+    if not isinstance(consent, bool):
+        raise FieldError("consent", "type", "同意回访必须是是或否。")
+    # The words are sealed, so "at least one answer" cannot be checked here: a stand-in
+    # lets the shared checks run on the clear fields.
+    clear = {k: v for k, v in item.items() if k not in ("sealed", "feeling", "suggestion", "phone", "consent")}
+    submission = validate_submission({**clear, "feeling": "sealed"})
+    if submission.id != item["id"]:
+        raise FieldError("id", "invalid", "加密记录的编号必须是小写的 UUID。")
+    sealed = item.get("sealed")
+    has_phone = isinstance(sealed, dict) and sealed.get("phone") is not None
+    return Submission(**{**submission.__dict__, "feeling": "", "consent": consent and has_phone})
 
 
 def valid_device_id(value: Any) -> bool:

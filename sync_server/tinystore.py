@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import orjson
 from tinydb.storages import Storage
 
 from .filestamp import FileStamp, file_stamp
@@ -127,7 +128,7 @@ class AtomicJSONStorage(Storage):
         except FileNotFoundError:
             return None
         try:
-            data = json.loads(raw.decode("utf-8"))
+            data = _loads(raw)
         except (UnicodeDecodeError, ValueError) as exc:
             raise DamagedFile(self.path, f"not valid JSON: {exc.__class__.__name__}") from None
         if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
@@ -139,6 +140,18 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+def _loads(raw: bytes) -> Any:
+    """Parse stored JSON. orjson reads a segment about twice as fast as `json`, which
+    matters at start with a hundred thousand records; it is stricter (no integer beyond
+    64 bits, no lone surrogate escape, no NaN), so what it refuses is read again by
+    `json`, and only what both refuse is damaged: a faster reader never quarantines a
+    file the old one accepted."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw.decode("utf-8"))
 
 
 def _dump(data: Any) -> bytes:
@@ -296,7 +309,7 @@ class AppendLog:
             if not line.strip():
                 continue
             try:
-                objects.append(json.loads(line.decode("utf-8")))
+                objects.append(_loads(line))
             except (UnicodeDecodeError, ValueError):
                 bad += 1
         return objects, offset + end, bad

@@ -25,3 +25,10 @@ def built_site(tmp_path_factory) -> Path:
     site_dir = tmp_path_factory.mktemp("built") / "site"
     build_site(MKDOCS_YML, SAMPLE_REGISTRY, site_dir)
     return site_dir
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, and in-process tests that call `asyncio.run`
+    (the intake, kiosk import) would otherwise fail after the first browser test."""
+    items.sort(key=lambda item: "/e2e/" in item.nodeid.replace("\\", "/") or item.nodeid.startswith("e2e/"))

@@ -39,6 +39,9 @@ class Session:
 class Sessions:
     accounts: Accounts
     clock: Callable[[], float] = time.time
+    # Told of every session that ends (logout, expiry, a changed account), so what the
+    # session held in memory (its unlocked keys) goes with it.
+    on_end: Callable[[str], None] | None = None
     _by_token: dict[str, Session] = field(default_factory=dict)
 
     def start(self, account: Account) -> str:
@@ -51,15 +54,19 @@ class Sessions:
     def _forget_expired(self) -> None:
         now = self.clock()
         for token in [t for t, s in self._by_token.items() if s.expires < now]:
-            del self._by_token[token]
+            self.end(token)
 
     def end(self, token: str | None) -> None:
         self._by_token.pop(token or "", None)
+        if self.on_end is not None and token:
+            self.on_end(token)
 
     def current(self, request: Request) -> tuple[Account, Session] | None:
         token = request.cookies.get(COOKIE)
         session = self._by_token.get(token or "")
         if session is None or session.expires < self.clock():
+            if session is not None:
+                self.end(token)
             return None
         account = self.accounts.get(session.user)
         if account is None or account.disabled or account.generation != session.generation:

@@ -22,18 +22,21 @@ from .spreadsheet import csv_bytes
 __all__ = ["export_records", "remove_old_phones", "render_report"]
 
 
-def _rows(data_dir: Path, registry: Path):
+def _rows(data_dir: Path, registry: Path, opener=None):
     with Inbox(data_dir, writer=False) as inbox:
         records = list(inbox.records())
+    if opener is not None:  # sealed words opened in memory (see keys_commands.record_opener)
+        records = opener(records)
     return join(records, TriageBook(data_dir).all(), load_registry(registry), datetime.now(CHINA).date())
 
 
-def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str | None, with_phone: bool) -> bytes:
+def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str | None, with_phone: bool,
+                  opener=None) -> bytes:
     if kind == "weekly":
         day = parse_day(when) if when else datetime.now(CHINA).date()
         if day is None:
             raise ValueError(when)
-        report = weekly(_rows(data_dir, registry), day, with_phone)
+        report = weekly(_rows(data_dir, registry, opener), day, with_phone)
     else:
         period = parse_month(when or datetime.now(CHINA).strftime("%Y-%m"))
         if period is None:
@@ -49,12 +52,12 @@ def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str
     ).encode("utf-8")
 
 
-def export_records(data_dir: Path, registry: Path, with_phone: bool) -> bytes:
+def export_records(data_dir: Path, registry: Path, with_phone: bool, opener=None) -> bytes:
     """Every record as CSV (UTF-8 with BOM). Phone numbers only when asked for."""
     columns = ["回执码", "收到时间", "群众提交时间", "领域", "民情哨", "满意度", "感受", "建议", "状态", "结果", "牵头部门",
                "办理期限", "公开答复"]
     lines = [columns + (["联系电话"] if with_phone else [])]
-    for row in sorted(_rows(data_dir, registry), key=lambda r: r.record["received_at"]):
+    for row in sorted(_rows(data_dir, registry, opener), key=lambda r: r.record["received_at"]):
         r, t = row.record, row.triage
         cells = [r["receipt"], r["received_at"], r["created_at"], row.sector_name, row.station_name,
                  SATISFACTION.get(r["rating"], ""), r["feeling"], r["suggestion"], STATUSES[t["status"]],

@@ -17,12 +17,15 @@ walking the list by index tolerates, or swap in a new container.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import copy
 import gc
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any, Protocol
 
 from minqing.registry import Registry
@@ -30,8 +33,9 @@ from minqing.registry import Registry
 from ..triage import is_overdue, new_entry
 from .records import PAGE_SIZE, Filters, Row, local_date
 
-__all__ = ["MemoryReadSide", "Page", "ReadSide", "Summary"]
+__all__ = ["MemoryReadSide", "Page", "ReadSide", "Summary", "no_cyclic_gc"]
 
+_KEY = attrgetter("received_at", "order")  # Summary.key, at C speed
 CHUNK = 1024  # records per search string: only the newest is rebuilt as records arrive
 
 
@@ -54,7 +58,7 @@ class Summary:
     """What the office lists of one record; the full record stays on disk."""
 
     __slots__ = ("id", "received_at", "day", "station_id", "receipt", "rating", "feeling", "suggestion", "folded",
-                 "flags", "order")
+                 "flags", "order", "rank", "phone")
 
     def __init__(self, record: dict[str, Any], order: int) -> None:
         self.id: str = record["id"]
@@ -71,6 +75,10 @@ class Summary:
         self.folded: str | None = folded if folded != text else None
         self.flags: tuple[str, ...] = tuple(record.get("flags") or ())
         self.order = order
+        # Whether a consented phone was stored (never the number): a report reads the
+        # record from disk only then. A phone is only ever removed, so True means "maybe".
+        self.phone = bool(record.get("consent") and record.get("phone"))
+        self.rank = 0  # its place in the read side's ordered list (see `MemoryReadSide._renumber`)
 
     def key(self) -> tuple[str, int]:
         return (self.received_at, self.order)
@@ -111,6 +119,10 @@ class ReadSide(Protocol):
 
     def count(self) -> int: ...
 
+    def may_have_phone(self, submission_id: str) -> bool:
+        """False when the record was stored without a consented phone: no need to read it."""
+        ...
+
     def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date) -> Page: ...
 
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None: ...
@@ -120,6 +132,26 @@ class ReadSide(Protocol):
         """Rows received between start and end (local dates), plus every row with a
         triage entry (closures, meeting items and follow-ups happen to older records)."""
         ...
+
+
+def _open_deadline(entry: dict[str, Any]) -> date | None:
+    """The deadline that makes this entry overdue once passed (see `triage.is_overdue`)."""
+    if entry["status"] in ("assigned", "in_progress") and entry.get("deadline") is not None:
+        return date.fromisoformat(entry["deadline"])
+    return None
+
+
+@contextlib.contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Hundreds of thousands of small objects made at once: the cyclic collector would
+    rescan them again and again while they are made, for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _station_facts(registry: Registry) -> dict[str, tuple[str, str, str]]:
@@ -143,34 +175,52 @@ class MemoryReadSide:
         self._failure: BaseException | None = None
         self._items: list[Summary] = []
         self._by_id: dict[str, Summary] = {}
+        self._snapshot: tuple[list[Summary], dict[str, Summary]] = (self._items, self._by_id)
         self._triage: dict[str, dict[str, Any]] = {}
         self._chunks: list[tuple[str, list[int], list[str]]] = []
         self._chunks_of: list[Summary] | None = None
+        self._pending: list[Summary] = []
+        # Triage facts by id, kept as entries change so a filter is a set, not a scan of
+        # every entry: ids by status, weekly ids, open entries' deadlines (for overdue)
+        # and folded public replies (for search). Replaced, never changed in place: a
+        # reader in another thread may be iterating the old one.
+        self._by_status: dict[str, frozenset[str]] = {}
+        self._weekly: frozenset[str] = frozenset()
+        self._deadlines: dict[str, date] = {}
+        self._replies: dict[str, str] = {}
         if records is not None:
             self.load(records, triage or {})
+
+    def feed(self, records: Iterable[dict[str, Any]]) -> None:
+        """Summarise stored records as the inbox reads them at open (its `on_open`), so
+        the records are read once for both; `finish` then makes the index answer."""
+        pending = self._pending
+        pending.extend(Summary(record, len(pending) + n) for n, record in enumerate(records))
 
     def load(self, records: Iterable[dict[str, Any]], triage: dict[str, dict[str, Any]]) -> None:
         """Build the index from every stored record. Records that arrived meanwhile
         (`records_added` runs from the start) are kept: nothing is missed or doubled."""
         try:
-            # Hundreds of thousands of small objects: the cyclic collector would rescan
-            # them again and again while they are made, for nothing.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
-                summaries = [Summary(record, order) for order, record in enumerate(records)]
-            finally:
-                if collecting:
-                    gc.enable()
+            with no_cyclic_gc():
+                self.feed(records)
+        except BaseException as exc:
+            self._failure = exc
+            self._loaded.set()
+            raise
+        self.finish(triage)
+
+    def finish(self, triage: dict[str, dict[str, Any]]) -> None:
+        try:
+            summaries, self._pending = self._pending, []
             with self._write:
                 known = {s.id for s in summaries}
                 late = [s for s in self._items if s.id not in known]
                 for n, summary in enumerate(late):
                     summary.order = len(summaries) + n
                 summaries += late
-                summaries.sort(key=Summary.key)
-                self._items, self._by_id = summaries, {s.id: s for s in summaries}
-                self._triage = {**triage, **self._triage}
+                summaries.sort(key=_KEY)
+                self._renumber(summaries, {s.id: s for s in summaries})
+                self._set_triage({**triage, **self._triage}, triage)
         except BaseException as exc:
             self._failure = exc
             raise
@@ -196,25 +246,76 @@ class MemoryReadSide:
             fresh = [Summary(r, len(by_id) + n) for n, r in enumerate(records) if r["id"] not in by_id]
             if not fresh:
                 return
-            fresh.sort(key=Summary.key)
-            by_id.update((s.id, s) for s in fresh)
+            fresh.sort(key=_KEY)
             items = self._items
             if not items or items[-1].key() <= fresh[0].key():
-                items.extend(fresh)
+                for n, summary in enumerate(fresh):
+                    summary.rank = len(items) + n
+                items.extend(fresh)  # before the ids: a reader finding an id finds its place
+                by_id.update((s.id, s) for s in fresh)
             else:  # an older receive time (an import): place each where it belongs
-                items = list(items)
+                # New summaries, so the ranks a reader holds stay true for its old list.
+                items = [copy.copy(s) for s in items]
                 for summary in fresh:
-                    bisect.insort(items, summary, key=Summary.key)
-                self._items = items
+                    bisect.insort(items, summary, key=_KEY)
+                self._renumber(items, {s.id: s for s in items})
+
+    def _renumber(self, items: list[Summary], by_id: dict[str, Summary]) -> None:
+        """Make `items` the ordered list: each summary's `rank` is its index, so a page of
+        chosen records is a sort of small integers, not of receive times."""
+        for rank, summary in enumerate(items):
+            summary.rank = rank
+        self._snapshot = (items, by_id)
+        self._items, self._by_id = items, by_id
 
     def triage_changed(self, entries: dict[str, dict[str, Any]]) -> None:
         with self._write:
-            self._triage = {**self._triage, **entries}
+            self._set_triage({**self._triage, **entries}, entries)
+
+    def _set_triage(self, triage: dict[str, dict[str, Any]], changed: dict[str, dict[str, Any]]) -> None:
+        """Take `triage` (every entry) after `changed` were stored: the derived sets are
+        updated for the changed ids only, each replaced whole (see `__init__`)."""
+        if len(changed) * 4 > len(triage):  # a load, or most of the book: rebuild
+            old: dict[str, dict[str, Any]] = {}
+            touched: dict[str, set[str]] = {}
+            changed = triage
+        else:
+            old = self._triage
+            statuses = {e["status"] for e in changed.values()}
+            statuses |= {old[i]["status"] for i in changed if i in old}
+            touched = {k: set(self._by_status.get(k, ())) for k in statuses}
+        weekly = set(self._weekly) if old else set()
+        deadlines = dict(self._deadlines) if old else {}
+        replies = dict(self._replies) if old else {}
+        for submission_id, entry in changed.items():
+            before = old.get(submission_id)
+            if before is not None:
+                touched[before["status"]].discard(submission_id)
+            touched.setdefault(entry["status"], set()).add(submission_id)
+            (weekly.add if entry.get("weekly") else weekly.discard)(submission_id)
+            deadline = _open_deadline(entry)
+            if deadline is None:
+                deadlines.pop(submission_id, None)
+            else:
+                deadlines[submission_id] = deadline
+            reply = (entry.get("public_reply") or "").lower()
+            if reply:
+                replies[submission_id] = reply
+            else:
+                replies.pop(submission_id, None)
+        by_status = dict(self._by_status) if old else {}
+        by_status.update((k, frozenset(v)) for k, v in touched.items())
+        self._by_status, self._weekly, self._deadlines, self._replies = by_status, frozenset(weekly), deadlines, replies
+        self._triage = triage
 
     # -- reading -------------------------------------------------------------------
 
     def count(self) -> int:
         return len(self._items)
+
+    def may_have_phone(self, submission_id: str) -> bool:
+        summary = self._by_id.get(submission_id)
+        return summary is None or summary.phone
 
     def _row(self, summary: Summary, entry: dict | None, facts: dict, today: date) -> Row:
         entry = entry or new_entry(summary.received_at)
@@ -228,9 +329,10 @@ class MemoryReadSide:
         return {sid for sid, (_, sector, _) in facts.items()
                 if (sectors is None or sector in sectors) and (not only_sector or sector == only_sector)}
 
-    def _search(self, items: list[Summary], q: str) -> set[str]:
-        """Ids whose text or receipt holds q: str.find over one string per chunk of
-        records (C speed), instead of a Python test per record."""
+    def _search(self, items: list[Summary], q: str) -> list[int]:
+        """Ranks (places in `items`) of the records whose text or receipt holds q, in
+        order: str.find over one string per chunk of records (C speed), instead of a
+        Python test per record."""
         chunks = self._chunks if self._chunks_of is items else []
         self._chunks_of = items
         full = len(items) // CHUNK
@@ -245,51 +347,66 @@ class MemoryReadSide:
                 at += len(text) + 1
             chunks.append(("\x00".join(texts), starts, [s.id for s in part]))
         self._chunks = chunks
-        found: set[str] = set()
-        for text, starts, ids in chunks:
+        found: list[int] = []
+        bisect_right, add = bisect.bisect_right, found.append
+        for number, (text, starts, _ids) in enumerate(chunks):
+            base, last = number * CHUNK, len(starts)
             position = text.find(q)
             while position != -1:
-                index = bisect.bisect_right(starts, position) - 1
-                found.add(ids[index])
-                if index + 1 == len(starts):
+                index = bisect_right(starts, position)
+                add(base + index - 1)
+                if index == last:
                     break
-                position = text.find(q, starts[index + 1])
+                position = text.find(q, starts[index])
         return found
 
     def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date) -> Page:
-        items, triage, by_id = self._items, self._triage, self._by_id
+        (items, by_id), triage = self._snapshot, self._triage
         facts = _station_facts(registry)
         stations = self._visible_stations(facts, sectors, filters.sector)
         if filters.station:
             stations = {filters.station} if stations is None or filters.station in stations else set()
-        # Narrow to a set of ids first where a filter allows it (triage entries are
-        # few; a search is one find per chunk), then walk only those.
-        chosen: set[str] | None = None
+        # Narrow to a set of ids first where a filter allows it (triage sets are kept
+        # up to date; a search is one find per chunk), then order them by rank.
+        chosen: frozenset[str] | set[str] | None = None
 
-        def narrow(ids: set[str]) -> None:
+        def narrow(ids: frozenset[str] | set[str]) -> None:
             nonlocal chosen
             chosen = ids if chosen is None else chosen & ids
 
         status = filters.status
+        by_status = self._by_status
         if status and status != "received":
-            narrow({i for i, e in triage.items() if e["status"] == status})
+            narrow(by_status.get(status, frozenset()))
         if filters.overdue:
-            narrow({i for i, e in triage.items() if is_overdue(e, today)})
+            narrow({i for i, deadline in self._deadlines.items() if deadline < today})
         if filters.weekly:
-            narrow({i for i, e in triage.items() if e["weekly"]})
+            narrow(self._weekly)
+        handled = (frozenset().union(*(ids for k, ids in by_status.items() if k != "received"))
+                   if status == "received" else None)
         q = filters.q.lower().replace("\x00", "").replace("\x01", "")
+        ranks: list[int] | None = None
         if q:
-            narrow(self._search(items, q) | {i for i, e in triage.items() if q in (e.get("public_reply") or "").lower()})
-        handled = {i for i, e in triage.items() if e["status"] != "received"} if status == "received" else None
-        if chosen is not None:
-            pool = sorted((by_id[i] for i in chosen if i in by_id), key=Summary.key, reverse=True)
+            found = set(self._search(items, q))
+            found.update(by_id[i].rank for i, reply in self._replies.items() if q in reply and i in by_id)
+            ranks = [r for r in found if items[r].id in chosen] if chosen is not None else list(found)
+        elif chosen is not None:
+            ranks = [by_id[i].rank for i in chosen if i in by_id]
+        if ranks is not None:
+            ranks.sort(reverse=True)
+            pool = [items[r] for r in ranks]
         else:
             pool = items[::-1]
+        # Each remaining filter is one tight pass over what is left.
         since, until = filters.since, filters.until
-        if stations is not None or since or until or handled is not None:
-            pool = [s for s in pool
-                    if (stations is None or s.station_id in stations) and (not since or s.day >= since)
-                    and (not until or s.day <= until) and (handled is None or s.id not in handled)]
+        if stations is not None:
+            pool = [s for s in pool if s.station_id in stations]
+        if since:
+            pool = [s for s in pool if s.day >= since]
+        if until:
+            pool = [s for s in pool if s.day <= until]
+        if handled is not None:
+            pool = [s for s in pool if s.id not in handled]
         total = len(pool)
         pages = max(1, -(-total // PAGE_SIZE))
         number = min(filters.page, pages)

@@ -175,9 +175,8 @@ def to_csv(report: Report) -> bytes:
 def to_xlsx(report: Report) -> bytes:
     from openpyxl import Workbook
 
-    book = Workbook()
-    summary = book.active
-    summary.title = "概要"
+    book = Workbook(write_only=True)
+    summary = book.create_sheet("概要")
     xlsx_sheet_rows(summary, [[report.title, report.period], *([k, v] for k, v in report.figures.items())])
     for number, table in enumerate(report.tables, 1):
         sheet = book.create_sheet(f"{number}.{table.title[:24]}".replace("：", "-"))

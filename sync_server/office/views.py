@@ -42,6 +42,7 @@ from ..triage import (
 from .auth import COOKIE
 from .records import CHINA, Filters, parse_day, parse_month
 from .reports import monthly, to_csv, to_html, to_xlsx, weekly
+from .sealed import opened, opened_rows, sealing_notice
 from .spreadsheet import content_disposition
 
 __all__ = ["routes"]
@@ -107,6 +108,18 @@ def _scope(account) -> frozenset[str] | None:
         else frozenset()
 
 
+def _unlocked(request: Request):
+    return request.app.state.session_keys.get(request.cookies.get(COOKIE))
+
+
+def _opened_rows(request: Request, account, rows, with_phone: bool = False) -> list:
+    """The rows with their full stored records, sealed words opened for this session."""
+    state = request.app.state
+    full = state.inbox.get_many([r.id for r in rows])
+    rows = [dataclasses.replace(r, record={**r.record, **full[r.id]}) if r.id in full else r for r in rows]
+    return opened_rows(state, account, _unlocked(request), rows, with_phone)
+
+
 def _today():
     return datetime.now(CHINA).date()
 
@@ -158,7 +171,12 @@ async def login(request: Request) -> Response:
     if not target.startswith("/office/") or target.startswith("//"):
         target = "/office/"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, state.sessions.start(account), httponly=True, samesite="strict", path="/office",
+    token = state.sessions.start(account)
+    # The sector keys this account holds, into this session's memory only (scrypt: about
+    # a second, off the event loop). No keys (none made, a viewer): the session works unsealed.
+    expires = state.sessions._by_token[token].expires
+    await to_thread.run_sync(state.session_keys.unlock, token, account, password, expires)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/office",
                         secure=request.url.scheme == "https", max_age=8 * 3600)
     response.delete_cookie(LOGIN_COOKIE, path="/office")
     return response
@@ -184,13 +202,16 @@ async def record_list(request: Request, account, session) -> Response:
     registry = state.stations.registry
     # Off the event loop: a search over many records must never hold up an upload.
     found = await _off_loop(request, state.readside.page, filters, _scope(account), registry, _today())
+    # Only this page's rows are opened: one page costs a few milliseconds of key work.
+    rows = await _off_loop(request, _opened_rows, request, account, found.rows)
     sectors = [s for s in registry.sectors if account.sees_sector(s.id)]
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return _render(request, "records.html", {
-        "account": account, "session": session, "rows": found.rows, "filters": filters, "pages": found.pages,
+        "account": account, "session": session, "rows": rows, "filters": filters, "pages": found.pages,
         "page": found.page, "total": found.total,
         "statuses": STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
         "stations": [s for s in registry.stations if account.sees_sector(s.sector)],
+        "sealing_notice": sealing_notice(state),
     })
 
 
@@ -211,8 +232,10 @@ async def record_page(request: Request, account, session) -> Response:
     # The list's summary has no phone: the page reads its one record from disk.
     full = await _off_loop(request, state.inbox.get, row.id)
     if full is not None:
-        row = dataclasses.replace(row, record=full)
+        row = dataclasses.replace(row, record=opened(state, account, _unlocked(request), full,
+                                                     with_phone=account.role == "staff"))
     merged = [r for r in (_visible_row(request, account, i) for i in row.triage["merged"]) if r is not None]
+    merged = await _off_loop(request, _opened_rows, request, account, merged)
     hidden_merged = len(row.triage["merged"]) - len(merged)
     target = _visible_row(request, account, row.triage["merged_into"]) if row.triage.get("merged_into") else None
     code = request.query_params.get("error", "")
@@ -290,15 +313,20 @@ def _merge_target(request, account, row, fields):
 async def report_index(request: Request, account, session) -> Response:
     today = _today()
     return _render(request, "reports.html", {"account": account, "session": session, "today": today.isoformat(),
-                                             "month": today.strftime("%Y-%m")})
+                                             "month": today.strftime("%Y-%m"),
+                                             "sealing_notice": sealing_notice(request.app.state)})
 
 
-def _fill_phones(rows, inbox) -> list:
-    """Rows with the phone of citizens who consented, read from disk for this report only."""
+def _fill_phones(rows, inbox, readside) -> list:
+    """Rows with the phone of citizens who consented, read from disk for this report only
+    (and only for records stored with one: most have none)."""
     filled = []
     for row in rows:
+        if "sealed" in row.record:
+            filled.append(row)  # opened for this session, phone included where it may be read
+            continue
         if row.triage["weekly"] or row.overdue or row.triage.get("closed_at"):
-            record = inbox.get(row.id) or {}
+            record = (inbox.get(row.id) or {}) if readside.may_have_phone(row.id) else {}
             phone = record.get("phone") if record.get("consent") else None
             row = dataclasses.replace(row, record={**row.record, "phone": phone or "", "consent": bool(phone)})
         filled.append(row)
@@ -312,14 +340,16 @@ def _compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str
     return body, {}
 
 
-def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str):
+def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, open_rows=None):
     today = _today()
     registry = state.stations.registry
     if kind == "weekly":
         start = when - timedelta(days=when.weekday())
         rows = state.readside.report_rows(scope, start, start + timedelta(days=6), registry, today)
+        if open_rows is not None:  # the meeting pack quotes the words: sealed ones opened here
+            rows = open_rows(rows, with_phone)
         if with_phone:
-            rows = _fill_phones(rows, state.inbox)
+            rows = _fill_phones(rows, state.inbox, state.readside)
         built = weekly(rows, when, with_phone=with_phone)
         name, ascii_name = f"周例会材料-{start.isoformat()}", f"weekly-{start.isoformat()}"
     else:
@@ -359,7 +389,9 @@ async def report(request: Request, account, session) -> Response:
     def build() -> tuple[bytes, dict[str, str], str | None, str | None]:
         # Reports, spreadsheets, the page around them and their compression are CPU
         # work: all in the office's worker thread, never on the event loop.
-        built, body, name, ascii_name = _build_report(state, kind, _scope(account), when, with_phone, fmt)
+        built, body, name, ascii_name = _build_report(
+            state, kind, _scope(account), when, with_phone, fmt,
+            lambda rows, phone: _opened_rows(request, account, rows, phone))
         if fmt == "html":
             body = state.templates.get_template("office/report.html").render({
                 "request": request, "account": account, "session": session, "report": built, "body": body,

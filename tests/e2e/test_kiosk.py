@@ -280,7 +280,8 @@ def test_leaving_kiosk_mode_needs_the_pin(world, page):
 
 def test_the_citizens_page_shows_no_volunteer_control(world, page):
     open_station(page, world)
-    page.wait_for_timeout(0)
+    # A positive signal, not a pause: the kiosk module has decided this is no tablet.
+    assert page.evaluate("import('/js/kiosk.js').then(m => m.setupKiosk().ready)") is None
     visible_text = page.inner_text("body")
     for word in ("志愿者", "导出", "退出", "未能发送", "PIN"):
         assert word not in visible_text
@@ -354,3 +355,53 @@ def test_uploads_from_a_kiosk_carry_the_tablet_name_and_no_lasting_id(world, con
     assert bodies and all(b["kiosk"] == TABLET for b in bodies)
     [record] = stored_records(world)
     assert record["kiosk"] == TABLET and "device_id" not in record
+
+
+def test_a_full_server_disk_is_named_with_its_wait(world, context, page):
+    # 507 from the intake: the batch is not stored and the volunteer must hear why and
+    # how long, not a generic "server error".
+    kiosk_on(page, world)
+    context.set_offline(True)
+    fill_citizen(page, "磁盘满了", "", None)
+    page.click("[data-kiosk-next]")
+    context.route("**/api/submissions/batch", lambda route: route.fulfill(
+        status=507, headers={"Retry-After": "600", "Content-Type": "application/json"},
+        body=json.dumps({"ok": False, "error": "insufficient_storage", "message": "服务器存储空间不足"})))
+    context.set_offline(False)
+    open_panel(page)
+    page.click("[data-kiosk-sync]")
+    page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步没有完成')")
+    result = page.inner_text("[data-kiosk-sync-result]")
+    assert "服务器存储空间不足" in result and "10 分钟后重试" in result
+    assert page.inner_text("[data-kiosk-waiting]") == "1"
+
+
+def test_a_tablet_restart_offline_keeps_kiosk_mode_and_its_waiting_records(world, browser_type, tmp_path):
+    # The tablet is switched off mid-shift with no signal: on restart it must still be a
+    # kiosk (no citizen's page, no way out without the PIN) and still hold the records.
+    profile = tmp_path / "profile"
+    launch = dict(executable_path="/usr/bin/chromium", headless=True, viewport={"width": 1024, "height": 768})
+    context = browser_type.launch_persistent_context(profile, **launch)
+    page = context.pages[0] if context.pages else context.new_page()
+    kiosk_on(page, world)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+    world.server.stop()
+    context.set_offline(True)
+    for n in range(2):
+        fill_citizen(page, f"重启前第{n}位", "", None)
+        page.click("[data-kiosk-next]")
+    context.close()
+
+    context = browser_type.launch_persistent_context(profile, offline=True, **launch)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(world.station_url())
+    page.wait_for_selector("html[data-kiosk-ready]", state="attached")
+    assert page.locator("[data-kiosk-thanks]").count() == 0
+    open_panel(page)
+    page.wait_for_function("() => document.querySelector('[data-kiosk-waiting]').textContent === '2'")
+    world.server.start()
+    context.set_offline(False)
+    page.click("[data-kiosk-sync]")
+    page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步完成')")
+    context.close()
+    assert sorted(r["feeling"] for r in stored_records(world)) == ["重启前第0位", "重启前第1位"]

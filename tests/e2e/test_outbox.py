@@ -205,3 +205,21 @@ def test_a_rejected_record_stays_marked_with_its_reason_and_is_not_retried(world
     page.evaluate("dispatchEvent(new Event('online'))")  # a foreground trigger: the page retries
     page.wait_for_timeout(500)
     assert len(batches) == sent and world.stored() == {}
+
+
+def test_every_queued_record_asks_for_a_background_sync(world, context, page):
+    # The worker uploads with no page open only if a sync is registered after the record
+    # is queued; one registered at page load is spent once it has fired.
+    page.add_init_script("""(() => {
+        const register = SyncManager.prototype.register;
+        window.__syncs = 0;
+        SyncManager.prototype.register = function (tag) {
+            if (tag === 'minqing-outbox') window.__syncs += 1;
+            return register.call(this, tag);
+        };
+    })()""")
+    open_station(page, world, worker=True)
+    page.wait_for_function("() => window.__syncs >= 1")  # the load's own registration
+    before = page.evaluate("window.__syncs")
+    queue_offline(context, page, ["后台同步第1条", "后台同步第2条"])
+    page.wait_for_function(f"() => window.__syncs >= {before + 2}")

@@ -123,3 +123,27 @@ def test_on_change_hears_stored_and_redacted_records(tmp_path):
         inbox.add(records)
         assert inbox.redact_phones({records[1]["id"]}) == 1
     assert [len(h) for h in heard] == [3, 1] and heard[1][0]["phone"] is None
+
+
+def test_open_feeds_every_record_once_in_the_order_stored(tmp_path):
+    records = [_record(n) for n in range(7)]
+    with Inbox(tmp_path, segment_size=3) as inbox:
+        inbox.add(records[:4])
+        inbox.add(records[4:])
+    fed: list[list[dict]] = []
+    with Inbox(tmp_path, writer=False, on_open=fed.append) as inbox:
+        assert [r["id"] for batch in fed for r in batch] == [r["id"] for r in inbox.records()]
+    assert len(fed) == 2  # one call per segment (a batch is never split: 4 + 3)
+
+
+def test_a_record_read_from_a_cached_segment_follows_a_phone_removal(tmp_path):
+    records = [{**_record(n), "phone": "13800001111", "consent": True} for n in range(4)]
+    with Inbox(tmp_path, segment_size=2) as inbox:
+        inbox.add(records[:2])
+        inbox.add(records[2:])
+        first = records[0]["id"]
+        assert inbox.get(first)["phone"] == "13800001111"  # the closed segment is now cached
+        inbox.redact_phones({first})
+        assert inbox.get(first)["phone"] is None
+        inbox.get(first)["feeling"] = "changed by a caller"
+        assert inbox.get(first)["feeling"] == "第0条"  # a copy: the cache is not the caller's

@@ -160,3 +160,15 @@ def test_an_office_server_error_is_a_chinese_office_page(settings):
         response = client.get("/office/records")
     assert response.status_code == 500 and response.headers["content-type"].startswith("text/html")
     assert "服务器出错了" in response.text and "记录仍保存在您的设备上" not in response.text
+
+
+def test_the_meeting_pack_with_phones_shows_a_consented_phone_and_no_other(office):
+    # The phone column reads only records stored with a consented phone from disk.
+    login(office, "amy")
+    with_phone = _meeting_item(office, phone="13912345678", consent=True)
+    without = _meeting_item(office, feeling="没有留电话的反映")
+    response = office.get("/office/reports/weekly", params={"date": _today().isoformat(), "format": "csv", "phone": "1"})
+    text = response.content.decode("utf-8-sig")
+    assert response.status_code == 200 and "13912345678" in text
+    line = next(row for row in text.splitlines() if without["receipt"] in row)
+    assert "139" not in line and with_phone["receipt"] in text

@@ -122,3 +122,51 @@ def test_search_across_many_chunks_and_after_new_records_matches_the_full_scan(r
         expected = [r.id for r in rows if Filters(q=q).matches(r)]
         assert [r.id for r in side.page(Filters(q=q, page=1), None, registry, TODAY).rows] == expected[:25]
         assert side.page(Filters(q=q), None, registry, TODAY).total == len(expected)
+
+
+def test_triage_changes_one_by_one_keep_every_filter_equal_to_the_full_scan(registry):
+    # Entries move between statuses, lose their deadline, weekly flag and reply: the
+    # sets kept per status, overdue, weekly and reply follow each change.
+    records, triage = _world(registry, count=300, seed=11)
+    side = MemoryReadSide(records, triage)
+    rng = random.Random(5)
+    current = dict(triage)
+    for step in range(120):
+        rid = rng.choice(records)["id"]
+        entry = {**new_entry(records[0]["received_at"]),
+                 "status": rng.choice(["received", "accepted", "assigned", "in_progress", "closed"]),
+                 "weekly": rng.random() < 0.5, "deadline": rng.choice([None, "2026-11-01", "2026-12-31"]),
+                 "public_reply": rng.choice(["", "已安排巡逻", "已转交"])}
+        current[rid] = entry
+        side.triage_changed({rid: entry})
+        if step % 20 == 19:
+            rows = join(records, current, registry, TODAY)
+            for filters in FILTERS + [Filters(q="转交"), Filters(status="closed", overdue=True)]:
+                expected, pages = select(rows, filters)
+                found = side.page(filters, None, registry, TODAY)
+                assert [r.id for r in found.rows] == [r.id for r in expected], filters
+                assert found.total == len([r for r in rows if filters.matches(r)])
+
+
+def test_fed_at_open_and_finished_answers_what_a_load_answers(registry):
+    records, triage = _world(registry, count=200, seed=3)
+    fed = MemoryReadSide()
+    fed.feed(records[:120])
+    fed.records_added(records[190:])  # an upload while the index is being finished
+    fed.feed(records[120:190])
+    fed.finish(triage)
+    loaded = MemoryReadSide(records, triage)
+    for filters in FILTERS:
+        assert ([r.id for r in fed.page(filters, None, registry, TODAY).rows]
+                == [r.id for r in loaded.page(filters, None, registry, TODAY).rows])
+
+
+def test_filters_after_an_out_of_order_import_match_the_full_scan(registry):
+    records, triage = _world(registry, count=200, seed=9)
+    side = MemoryReadSide([r for n, r in enumerate(records) if n % 10], triage)
+    side.page(Filters(q="积水"), None, registry, TODAY)  # chunks built before the import
+    side.records_added([r for n, r in enumerate(records) if not n % 10])
+    rows = join(records, triage, registry, TODAY)
+    for filters in FILTERS:
+        expected, _ = select(rows, filters)
+        assert [r.id for r in side.page(filters, None, registry, TODAY).rows] == [r.id for r in expected], filters

@@ -61,3 +61,11 @@ def test_files_are_0600_and_folders_0700_whatever_the_umask(tmp_path):
     assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
+
+
+def test_a_file_the_fast_reader_refuses_but_json_accepts_is_read_not_damaged(tmp_path):
+    # orjson refuses integers beyond 64 bits and lone surrogate escapes; json reads them.
+    path = tmp_path / "old.json"
+    path.write_text('{"documents": {"1": {"n": 123456789012345678901234567890, "t": "\\ud800"}}}', "utf-8")
+    [doc] = tinystore.read_docs(path)
+    assert doc["n"] == 123456789012345678901234567890 and doc["t"] == "\ud800"

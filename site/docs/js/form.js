@@ -2,6 +2,7 @@
 // Without this script the same form posts straight to the server (see station.html).
 import * as outbox from "./outbox.js";
 import { receiptFor } from "./receipt.js";
+import { sealRecord } from "./seal.js";
 import { autoSync, newId, syncOutbox } from "./sync.js";
 import { setupKiosk } from "./kiosk.js";
 
@@ -63,6 +64,15 @@ function showErrors(form, errors) {
 }
 
 const ROOT = new URL("../", import.meta.url);
+
+// The sectors' public keys, published by the build and precached by the worker, so a
+// tablet offline all day still seals. Asked again after a failure (offline, no worker).
+let keysAsked = null;
+export function publishedKeys() {
+  keysAsked ??= fetch(new URL("keys.json", ROOT)).then((r) => (r.ok ? r.json() : null)).catch(() => null)
+    .then((keys) => { if (!keys) keysAsked = null; return keys; });
+  return keysAsked;
+}
 
 // The receipt on one line, a copy button, and a look-up link with the code filled in
 // (in the fragment, which never reaches a server or its log).
@@ -153,8 +163,11 @@ async function submit(form, kiosk, sync) {
     phone: values.phone ? normalizePhone(values.phone) : null,
     consent: Boolean(values.phone) && values.consent,
   };
+  // Sealed before it is stored: the words and phone never rest in IndexedDB in clear.
+  // No key for this station, or no WebCrypto (plain HTTP): stored plain, sealed on arrival.
+  const stored = (await sealRecord(record, await publishedKeys()).catch(() => null)) ?? record;
   try {
-    await outbox.add(record);
+    await outbox.add(stored);
   } catch {
     // No IndexedDB here (a private window, a locked-down in-app browser): post the
     // plain form instead, which the server answers with a receipt page.

@@ -280,6 +280,9 @@ class Kiosk {
       refresh();
     };
     $("[data-kiosk-retry]").onclick = async () => {
+      // The last result ("N 条未能发送") is stale from this tap on: never leave it showing
+      // while the records are being sent again.
+      $("[data-kiosk-sync-result]").textContent = "正在重试…";
       const { rejected } = await outbox.counts();
       await outbox.retry(rejected.map((r) => r.id));
       await refresh();
@@ -304,7 +307,9 @@ class Kiosk {
       .replace(/[\\/:*?"<>|\s\u0000-\u001f]+/g, "_").slice(0, 40);
     const name = `民情哨-${post}-${stamp}.json`;
     const sure = await confirmBox("导出记录", `<p>将导出 <b>${records.length}</b> 条记录，文件名 <b>${esc(name)}</b>。</p>
-      <p class="mq-warn">这个文件里有群众写的原话和留下的电话号码。只能交给区扫黑办，不要发到微信群或其他任何人；交出后请从平板的“下载”里删除。</p>`,
+      <p class="mq-warn">${records.every((r) => r.sealed)
+        ? "这个文件里群众写的原话和电话号码已加密，只有区里持有钥匙的工作人员能打开。仍请只交给区扫黑办"
+        : "这个文件里有群众写的原话和留下的电话号码。只能交给区扫黑办"}，不要发到微信群或其他任何人；交出后请从平板的“下载”里删除。</p>`,
     "我明白，导出");
     if (!sure) return;
     const rejected = records.filter((r) => r.state === "rejected");

@@ -32,6 +32,8 @@ function toBatch(records) {
   let bytes = 0;
   for (const record of records) {
     const wire = Object.fromEntries(FIELDS.map((f) => [f, record[f] ?? null]));
+    // Only a sealed record names `sealed`: the server reads its presence as "sealed".
+    if (record.sealed) wire.sealed = record.sealed;
     const size = encoder.encode(JSON.stringify(wire)).length + 1;
     if (batch.length && bytes + size > BATCH_BYTES) break;
     batch.push(wire);
@@ -47,6 +49,7 @@ export function failure(code, retryAfter = 0) {
     offline: "无法连接服务器，记录仍在本机。",
     timeout: "服务器没有回应，记录仍在本机，稍后自动重试。",
     busy: `服务器繁忙，${minutes} 分钟后重试。记录仍在本机。`,
+    disk_full: `服务器存储空间不足，${minutes} 分钟后重试。记录仍在本机，请联系区扫黑办。`,
     server: "服务器暂时出错，记录仍在本机，稍后自动重试。",
     refused: "服务器拒收了这批记录，记录仍在本机。请联系区扫黑办。",
     bad_answer: "服务器的回答无法识别，记录仍在本机，稍后自动重试。",
@@ -77,6 +80,11 @@ async function post(apiBase, body, timeoutMs) {
     if (response.status === 429 || response.status === 503) {
       const retryAfter = Number(response.headers.get("Retry-After")) || 60;
       return { error: failure("busy", retryAfter), retryAfter };
+    }
+    if (response.status === 507) {
+      // The intake could not write the inbox (a full disk): nothing was stored.
+      const retryAfter = Number(response.headers.get("Retry-After")) || 300;
+      return { error: failure("disk_full", retryAfter), retryAfter };
     }
     if (response.status >= 500) return { error: failure("server") };
     if (!response.ok) return { error: failure("refused") };
@@ -171,8 +179,8 @@ export function syncOutbox(apiBase = "", { timeoutMs = UPLOAD_TIMEOUT_MS } = {})
   return running;
 }
 
-// Every trigger the page has: load, `online`, a return to the tab, a message from the
-// service worker, and a timer with capped exponential backoff while records wait.
+// Every trigger the page has: load, `online`, a return to the tab, and a timer with
+// capped exponential backoff while records wait (the worker uploads on its own).
 // One set of triggers per page, however many parts of the page ask for it.
 let started = null;
 
@@ -206,9 +214,6 @@ export function autoSync(apiBase, onChange = () => {}) {
 
   addEventListener("online", () => { delay = MIN; attempt(); });
   document.addEventListener("visibilitychange", () => { if (!document.hidden) attempt(); });
-  navigator.serviceWorker?.addEventListener("message", (event) => {
-    if (event.data === SYNC_EVENT) attempt();
-  });
   started = attempt;
   attempt();
   return attempt;

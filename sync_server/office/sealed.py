@@ -1,0 +1,58 @@
+"""The office's view of sealed records: what a page shows of a sealed record for one
+session, and the notice that says whether sealing is on.
+
+Every read of a sealed record's words or phone goes through `unlock.open_record` with
+the session's keys (unlocked at log-in, forgotten at logout and expiry). The opened
+words live only in the page being rendered; nothing opened is written anywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..sealing import SealError
+from ..unlock import open_record
+
+__all__ = ["LOCKED", "opened_rows", "sealing_notice"]
+
+# Shown where the words would be when this session cannot open them.
+LOCKED = "（已加密：请重新登录后查看）"
+NOT_YOURS = "（已加密：您的账号无权查看）"
+
+
+def _sector_lookup(registry):
+    sectors = {s.id: s.sector for s in registry.stations}
+    return sectors.get
+
+
+def opened(state, account, unlocked, record: dict[str, Any], with_phone: bool = False) -> dict[str, Any]:
+    """The record as this session may see it: a sealed record's words (and, when asked,
+    phone) opened in memory, or a sentence saying why not. Plain records pass through."""
+    if not isinstance(record.get("sealed"), dict):
+        return record
+    try:
+        words = open_record(account, unlocked, record, _sector_lookup(state.stations.registry), with_phone=with_phone)
+    except SealError as error:
+        shown = LOCKED if error.code == "locked" else NOT_YOURS if error.code == "not_your_sector" else error.message
+        return {**record, "feeling": shown, "suggestion": "", "phone": None, "sealed_locked": True}
+    return {**record, "feeling": words.feeling, "suggestion": words.suggestion, "phone": words.phone or None}
+
+
+def opened_rows(state, account, unlocked, rows, with_phone: bool = False) -> list:
+    """Rows (office read-side rows, which carry `.record`) with sealed words opened."""
+    return [dataclasses.replace(row, record=opened(state, account, unlocked, row.record, with_phone))
+            if isinstance(row.record.get("sealed"), dict) else row for row in rows]
+
+
+def sealing_notice(state) -> str | None:
+    """A sentence for the top of every office page when some words are stored unsealed."""
+    sealer = state.intake.sealer
+    registry = state.stations.registry
+    plain = sealer.unsealed_sectors([s.id for s in registry.sectors])
+    if not plain:
+        return None
+    if len(plain) == len(registry.sectors):
+        return "未启用加密：群众的原话和电话以明文保存在服务器上。请系统管理员运行 minqing keys init。"
+    names = "、".join(registry.sector(s).name for s in plain)
+    return f"以下领域尚未启用加密，其记录以明文保存：{names}。请系统管理员运行 minqing keys rotate。"

@@ -1,0 +1,136 @@
+"""Sealed submissions end to end (issue 14): a canary text and phone, from the normal
+form offline, the kiosk and the no-JavaScript form, appear in plain text nowhere (the
+outbox read through the page, the kiosk export file, the data folder, a backup, the
+server log), and the recovery key opens them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from build_scripts.publish import build_site
+from minqing.server_process import ServerProcess
+from sync_server.backup import make_backup
+from sync_server.inbox import Inbox
+from sync_server.keys import Keyring
+from sync_server.sealing import open_phone, open_text
+from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
+from tests.e2e.conftest import World, open_station, wait_count
+from tests.e2e.test_kiosk import PIN, kiosk_on
+
+CANARY = "金丝雀原话K7"
+CANARY_PHONE = "13976543210"
+SECTORS = ["public-order", "rural", "finance", "construction", "transport", "market", "environment",
+           "internet", "culture-tourism", "education-health"]
+
+
+class Sealed(World):
+    recovery: str
+    keyring: Keyring
+
+
+@pytest.fixture
+def sealed(tmp_path):
+    registry = tmp_path / "stations.yml"
+    shutil.copy(SAMPLE_REGISTRY, registry)
+    keyring = Keyring(tmp_path / "data")
+    recovery = keyring.init(SECTORS)
+    site = tmp_path / "site"
+    build_site(MKDOCS_YML, registry, site, keyring.public_path)
+    server = ServerProcess(tmp_path / "data", site, registry).start()
+    world = Sealed(tmp_path, registry, site, server)
+    world.keyring, world.recovery = keyring, recovery
+    yield world
+    server.stop()
+
+
+def _nowhere_in_clear(world: Sealed, *extra: Path) -> None:
+    backup = world.root / "backup"
+    make_backup(world.server.data_dir, backup)
+    for folder in (world.server.data_dir, backup, *extra):
+        for path in [folder] if folder.is_file() else folder.rglob("*"):
+            if path.is_file():
+                raw = path.read_bytes()
+                for secret in (CANARY, CANARY_PHONE):
+                    assert secret.encode() not in raw, f"{secret} in clear in {path.name}"
+                    assert json.dumps(secret).encode() not in raw
+    log = world.server.log.read_text("utf-8", errors="replace")
+    assert CANARY not in log and CANARY_PHONE not in log
+
+
+def _opens(world: Sealed) -> dict:
+    with Inbox(world.server.data_dir, writer=False) as inbox:
+        [record] = list(inbox.records())
+    sealed = record["sealed"]
+    _, private = world.keyring.unlock_recovery(world.recovery).private(sealed["kid"])
+    return {"text": open_text(record, sealed, private), "phone": open_phone(record, sealed, private)}
+
+
+def _fill(page, with_phone: bool = True) -> None:
+    page.check("input[name=rating][value=dissatisfied]")
+    page.fill("textarea[name=feeling]", CANARY)
+    if with_phone:
+        page.click("summary")
+        page.fill("input[name=phone]", CANARY_PHONE)
+        page.check("input[name=consent]")
+    page.click("button[type=submit]")
+
+
+def test_a_canary_from_the_form_offline_is_sealed_in_the_outbox_and_everywhere_after(sealed, context, page):
+    open_station(page, sealed, worker=True)
+    context.set_offline(True)  # keys.json must come from the worker's precache
+    _fill(page)
+    wait_count(page, 1)
+    queued = page.evaluate("import('/js/outbox.js').then(m => m.all())")
+    assert queued[0]["sealed"]["phone"] and "feeling" not in queued[0]
+    assert CANARY not in json.dumps(queued, ensure_ascii=False) and CANARY_PHONE not in json.dumps(queued)
+    context.set_offline(False)
+    wait_count(page, 0, timeout=30000)
+    sealed.server.stop()
+    _nowhere_in_clear(sealed)
+    opened = _opens(sealed)
+    assert opened["text"].feeling == CANARY and opened["phone"] == CANARY_PHONE
+
+
+def test_a_canary_from_the_kiosk_is_sealed_in_the_export_file(sealed, page, tmp_path):
+    page.set_viewport_size({"width": 1024, "height": 768})
+    kiosk_on(page, sealed)
+    page.context.set_offline(True)
+    _fill(page)
+    page.wait_for_selector("[data-kiosk-thanks]")
+    page.click("[data-kiosk-open]")
+    page.fill("dialog [data-pin]", PIN)
+    page.click("dialog button[type=submit]")
+    page.wait_for_selector("[data-kiosk-panel]")
+    page.click("[data-kiosk-export]")
+    warning = page.inner_text("dialog:last-of-type")
+    assert "已加密" in warning
+    with page.expect_download() as download:
+        page.click("dialog:last-of-type [data-yes]")
+    export = tmp_path / "export.json"
+    download.value.save_as(export)
+    submissions = json.loads(export.read_text("utf-8"))["submissions"]
+    assert submissions[0]["sealed"]["kid"]
+    sealed.server.stop()
+    _nowhere_in_clear(sealed, export)
+
+
+def test_a_canary_without_javascript_is_sealed_by_the_server_before_it_is_written(sealed, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(sealed.station_url())
+    page.check("input[name=rating][value=dissatisfied]")
+    page.fill("textarea[name=feeling]", CANARY)
+    page.click("summary")
+    page.fill("input[name=phone]", CANARY_PHONE)
+    page.check("input[name=consent]")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=已提交")
+    context.close()
+    sealed.server.stop()
+    _nowhere_in_clear(sealed)
+    opened = _opens(sealed)
+    assert opened["text"].feeling == CANARY and opened["phone"] == CANARY_PHONE
