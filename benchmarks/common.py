@@ -7,9 +7,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from minqing.registry import DEFAULT_REGISTRY
+
 REPO = Path(__file__).resolve().parent.parent
 MKDOCS_YML = REPO / "mkdocs.yml"
-SAMPLE_REGISTRY = REPO / "site" / "stations.yml"
+SAMPLE_REGISTRY = REPO / DEFAULT_REGISTRY
 RESULTS = REPO / "build" / "bench" / "results.json"
 
 

@@ -10,9 +10,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from minqing.server_process import ServerProcess
 from sync_server.ratelimit import Limit, RateLimiter
 from sync_server.serving import raise_descriptor_limit
-from tests.server_process import ServerProcess
 
 from .common import SAMPLE_REGISTRY, median_seconds
 

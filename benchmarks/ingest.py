@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.server_process import ServerProcess
+from minqing.server_process import ServerProcess
 
 from .common import SAMPLE_REGISTRY, percentile
 

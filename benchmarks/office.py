@@ -19,12 +19,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
-from build_scripts.registry import load_registry
+from minqing.registry import load_registry
+from minqing.server_process import ServerProcess
 from sync_server.inbox import Inbox
 from sync_server.office.records import CHINA, Filters, join, select
 from sync_server.office.reports import to_xlsx, weekly
 from sync_server.triagebook import TriageBook
-from tests.server_process import ServerProcess
 
 from .common import REPO, SAMPLE_REGISTRY, percentile
 from .office_data import PASSWORD, generate

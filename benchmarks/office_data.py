@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from build_scripts.registry import load_registry
+from minqing.registry import load_registry
 from sync_server import tinystore
 from sync_server.accounts import Accounts
 from sync_server.inbox import SEGMENT_SIZE, TABLE

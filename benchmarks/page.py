@@ -13,9 +13,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from build_scripts.pages import station_page
-from build_scripts.registry import load_registry
-from tests.browser_helpers import CHROMIUM, wait_until
-from tests.server_process import ServerProcess
+from minqing.browser import CHROMIUM, wait_until
+from minqing.registry import load_registry
+from minqing.server_process import ServerProcess
 
 from .common import SAMPLE_REGISTRY
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from minqing.browser import CHROMIUM
+from minqing.server_process import ServerProcess
 from sync_server import sealing
-from tests.browser_helpers import CHROMIUM
-from tests.server_process import ServerProcess
 
 from .common import SAMPLE_REGISTRY
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser_helpers import CHROMIUM, wait_until
-from tests.server_process import ServerProcess
+from minqing.browser import CHROMIUM, wait_until
+from minqing.server_process import ServerProcess
 
 from .common import SAMPLE_REGISTRY
 from .page import STATION

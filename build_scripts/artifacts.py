@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from minqing.registry import Registry
+
 from .pages import render_pages, station_list
 from .posters import all_posters_page, poster_page
 from .qr import cjk_font, qr_images
-from .registry import Registry
 
 __all__ = ["render_artifacts"]
 

@@ -1,4 +1,4 @@
-"""MkDocs hooks: feed the generated pages and files into the build, then seal it.
+"""MkDocs hooks: feed the generated pages and files into the build, then finish it (precache, CSP).
 
 This is the adapter between the pure build steps and MkDocs. `on_config` takes the
 site's name, URL and nav from the registry; `on_files` adds pages, QR codes and
@@ -14,16 +14,16 @@ from pathlib import Path
 from mkdocs.structure.files import File, Files
 
 from build_scripts.artifacts import render_artifacts
+from build_scripts.precache import finish_site
 from build_scripts.public_keys import KEYS_NAME, load_public_keys, render_keys_json
 from build_scripts.qr import QrCache
-from build_scripts.registry import load_registry
-from build_scripts.seal import seal_site
+from minqing.registry import DEFAULT_REGISTRY, load_registry
 
 _state: dict = {}
 
 
 def _registry_path(config) -> Path:
-    configured = config["extra"].get("registry", "site/stations.yml")
+    configured = config["extra"].get("registry", str(DEFAULT_REGISTRY))
     return Path(config.config_file_path).parent / configured
 
 
@@ -48,6 +48,12 @@ def on_config(config):
 # Theme files no page of ours loads: material's JavaScript (search, its bundle; see
 # overrides/main.html), source maps, and the sitemap template dropped in on_config.
 # Left out, the output is small and a rebuild quick.
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    # Hand-written pages reach the API through `site.api_base` too: a separate API host
+    # must not break the receipt look-up. Same host: relative to the page's folder.
+    return markdown.replace("{{ api_base }}", _state["registry"].site.api_base or "..")
 
 
 def on_files(files: Files, config) -> Files:
@@ -88,4 +94,4 @@ def on_post_template(output_content: str, template_name: str, config) -> str:
 
 
 def on_post_build(config) -> None:
-    seal_site(Path(config["site_dir"]), Path(config["site_dir"]).parent / ".cache" / "css")
+    finish_site(Path(config["site_dir"]), Path(config["site_dir"]).parent / ".cache" / "css")

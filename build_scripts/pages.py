@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from html import escape
 
-from .registry import Registry, Sector, Station
+from minqing.registry import Registry, Sector, Station
 
 __all__ = ["render_pages", "station_page", "sector_page", "home_page", "shell_page", "station_list", "SHELL_FIELDS"]
 

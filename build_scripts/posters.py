@@ -12,7 +12,7 @@ import re
 from html import escape
 from urllib.parse import urlsplit
 
-from .registry import Registry, Station
+from minqing.registry import Registry, Station
 
 __all__ = ["poster_page", "all_posters_page", "poster_address_problem"]
 

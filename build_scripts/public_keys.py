@@ -13,9 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from minqing.registry import Registry, RegistryError
 from sync_server.sealing import SealError, key_id
-
-from .registry import Registry, RegistryError
 
 __all__ = ["KEYS_NAME", "load_public_keys", "render_keys_json"]
 

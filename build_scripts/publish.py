@@ -16,9 +16,10 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from minqing.registry import DEFAULT_REGISTRY, load_registry
+
 from .files import replace_file
 from .posters import poster_address_problem
-from .registry import load_registry
 
 __all__ = ["BuildReport", "StrictBuildError", "build_site"]
 
@@ -83,7 +84,7 @@ def _registry_of(config_file: Path, registry_file: Path | None) -> Path:
 
     # mkdocs.yml carries python tags for some themes; only the registry key matters here.
     raw = yaml.load(config_file.read_text("utf-8"), Loader=yaml.BaseLoader)  # noqa: S506
-    return config_file.parent / raw.get("extra", {}).get("registry", "site/stations.yml")
+    return config_file.parent / raw.get("extra", {}).get("registry", str(DEFAULT_REGISTRY))
 
 
 def _publish(staging: Path, target: Path) -> BuildReport:

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import yaml
 
+from minqing.registry import Registry, RegistryError
+
 from .files import replace_file
 from .qr import qr_images
-from .registry import Registry, RegistryError
 
 __all__ = ["Tablet", "load_tablets", "pin_digest", "kiosk_url", "volunteer_sheets", "write_volunteer_sheets"]
 
@@ -144,8 +145,9 @@ def publish_sheets(
 ) -> tuple[int, Path] | None:
     """The build's step for sheets: beside the site folder (never inside it, never
     served), from `tablets_file` or `kiosk-tablets.yml` beside the registry if present."""
+    from minqing.registry import load_registry
+
     from .publish import _registry_of
-    from .registry import load_registry
 
     config_file = Path(config_file).resolve()
     registry_path = _registry_of(config_file, registry_file)

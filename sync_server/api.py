@@ -79,16 +79,17 @@ async def submit_form(request: Request) -> Response:
     # so a reload of one form is one record and nothing stored depends on the address.
     content = "\x1f".join(str(item[k]) for k in ("station_id", "rating", "feeling", "suggestion", "phone"))
     item["id"] = form_submission_id(settings.data_dir, fields.get(TOKEN_FIELD), content)
-    if state.intake.inbox.fingerprint(item["id"]) is not None:
+    if state.inbox.fingerprint(item["id"]) is not None:
         # Off the event loop: a record not in memory is read from its segment on disk.
-        item["created_at"] = (await to_thread.run_sync(state.intake.inbox.get, item["id"]))["created_at"]
+        item["created_at"] = (await to_thread.run_sync(state.inbox.get, item["id"]))["created_at"]
     [result] = await state.intake.submit(FORM_DEVICE, [item])
     if result.status == "rejected":
         refilled = refused_form_page(settings.site_dir, item["station_id"], fields, result.error or {})
         if refilled is not None:
             return refilled
     station = state.stations.station(item["station_id"])
-    context = {"result": result, "station": station, "back": _same_site_path(request)}
+    office = state.stations.registry.site.office
+    context = {"result": result, "station": station, "office": office, "back": _same_site_path(request)}
     status = 400 if result.status == "rejected" else 200
     return state.templates.TemplateResponse(request, "form_result.html", context, status_code=status)
 
@@ -114,13 +115,13 @@ async def lookup_receipt(request: Request) -> Response:
     else:
         raw = form_fields(body).get("code")
     code = normalize(raw) if isinstance(raw, str) else None
-    owner = state.intake.inbox.receipt_owner(code) if code else None
+    owner = state.inbox.receipt_owner(code) if code else None
     status = None
     if owner:
         entry = state.triage.entry(owner)
         target = state.triage.entry(entry["merged_into"]) if entry and entry.get("merged_into") else None
         # Off the event loop: the record is read from its segment on disk.
-        status = public_status(await to_thread.run_sync(state.intake.inbox.get, owner), entry, target)
+        status = public_status(await to_thread.run_sync(state.inbox.get, owner), entry, target)
     if kind == "application/x-www-form-urlencoded":
         page = state.templates.TemplateResponse(
             request, "lookup_result.html", {"code": code or (raw or "")[:16], "status": status},
@@ -136,7 +137,7 @@ async def health(request: Request) -> Response:
     from .app import problems
 
     # `problems`: damaged files set aside at start, one sentence each (empty when all is well).
-    return JSONResponse({"ok": True, "records": len(request.app.state.intake.inbox), "problems": problems(request.app)})
+    return JSONResponse({"ok": True, "records": len(request.app.state.inbox), "problems": problems(request.app)})
 
 
 routes = [

@@ -31,6 +31,7 @@ from .errors import ApiError, error_response, where_it_failed
 from .inbox import Inbox
 from .intake import Intake
 from .keys import Keyring
+from .middleware import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles, printable
 from .office import views as office
 from .office.auth import LoginThrottle, Sessions
 from .office.readside import MemoryReadSide, no_cyclic_gc
@@ -42,7 +43,6 @@ from .settings import Settings
 from .stations import StationBook
 from .triagebook import TriageBook
 from .unlock import SessionKeys
-from .web import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles, printable
 
 __all__ = ["create_app"]
 
@@ -88,7 +88,7 @@ async def _daily_retention(app: Starlette, clock: Callable[[], datetime]) -> Non
     while True:
         try:
             removed = await to_thread.run_sync(
-                run_retention, app.state.intake.inbox, app.state.triage, app.state.settings.retention, clock()
+                run_retention, app.state.inbox, app.state.triage, app.state.settings.retention, clock()
             )
             log.info("retention: removed the phone number from %d records", removed)
         except Exception as exc:  # noqa: BLE001 - a failed run must not stop the next one
@@ -100,13 +100,13 @@ async def _daily_retention(app: Starlette, clock: Callable[[], datetime]) -> Non
 def problems(app: Starlette) -> list[str]:
     """Damaged files found at open, one sentence each (also in /api/health)."""
     state = app.state
-    found = [*state.intake.inbox.problems, *state.triage.problems]
+    found = [*state.inbox.problems, *state.triage.problems]
     if state.accounts.file.problem:
         found.append(state.accounts.file.problem)
     return found
 
 
-def create_app(
+def create_app(  # noqa: C901 - the factory wires every part in one place
     settings: Settings | None = None, inbox: Inbox | None = None, clock: Callable[[], datetime] | None = None
 ) -> Starlette:
     settings = settings or Settings()
@@ -120,7 +120,9 @@ def create_app(
         if inbox is None:
             with no_cyclic_gc():
                 opened = Inbox(settings.data_dir, segment_size=settings.segment_size, on_open=readside.feed)
-        app.state.intake = Intake(inbox if inbox is not None else opened, app.state.stations)
+        # Beside the intake, not inside it: handlers that read records need no intake.
+        app.state.inbox = inbox if inbox is not None else opened
+        app.state.intake = Intake(app.state.inbox, app.state.stations)
         app.state.triage = TriageBook(settings.data_dir)
         app.state.accounts = Accounts(settings.data_dir)
         # Sector keys unlocked at log-in live beside the session and end with it.
@@ -129,12 +131,12 @@ def create_app(
         app.state.session_keys.clock = app.state.sessions.clock
         for problem in problems(app):
             print(f"minqing: {problem}.", file=sys.stderr, flush=True)
-        for warning in app.state.intake.inbox.warnings:
+        for warning in app.state.inbox.warnings:
             print(f"minqing: warning: {warning}.", file=sys.stderr, flush=True)
         # The office's index is finished beside the server: uploads are answered from the
         # first moment, office pages wait until it is ready. Listening first means a
         # record stored meanwhile is not missed.
-        app.state.intake.inbox.on_change = readside.records_added
+        app.state.inbox.on_change = readside.records_added
         loader = threading.Thread(target=_load_readside, args=(readside, inbox, app.state.triage), daemon=True,
                                   name="office-readside")
         loader.start()
@@ -148,7 +150,7 @@ def create_app(
             retention.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await retention
-            app.state.intake.inbox.close()
+            app.state.inbox.close()
 
     async def api_error(request: Request, exc: ApiError) -> Response:
         # A person whose browser posted a plain form reads a page; a program reads JSON.

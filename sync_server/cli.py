@@ -10,7 +10,20 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["main"]
+from .settings import Settings
+
+__all__ = ["CommandError", "main"]
+
+
+
+class CommandError(Exception):
+    """A command that cannot do what was asked: `main` prints `error: <message>` and
+    exits with `status` (2: a mistake in the input, such as the registry; 1: the rest)."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 # `inbox import`: the file was read, but some records were rejected or not stored.
 IMPORT_INCOMPLETE = 3
@@ -18,8 +31,8 @@ IMPORT_INCOMPLETE = 3
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from build_scripts.publish import StrictBuildError, build_site
-    from build_scripts.registry import RegistryError
     from build_scripts.volunteer import publish_sheets
+    from minqing.registry import RegistryError
 
     if args.public_keys is None and Path("data/keys/public.json").exists():
         args.public_keys = Path("data/keys/public.json")
@@ -28,8 +41,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         report = build_site(Path(args.config), args.registry, args.site_dir, args.public_keys, strict=args.strict)
         sheets = publish_sheets(Path(args.config), args.registry, args.site_dir, args.tablets)
     except (RegistryError, StrictBuildError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(str(exc), 2) from None
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     took = time.perf_counter() - started
@@ -43,12 +55,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from build_scripts.registry import RegistryError
+    from minqing.registry import RegistryError
 
     from .app import create_app
     from .inbox import Inbox, InboxLocked
     from .serving import serve
-    from .settings import Settings
 
     settings = Settings(
         data_dir=args.data_dir,
@@ -67,14 +78,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         inbox = Inbox(settings.data_dir, segment_size=settings.segment_size)
     except InboxLocked as exc:
-        print(f"error: {exc}.", file=sys.stderr)
-        return 1
+        raise CommandError(f"{exc}.") from None
     try:
         app = create_app(settings, inbox=inbox)
     except RegistryError as exc:
         inbox.close()
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise CommandError(str(exc), 2) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     print(f"minqing: serving {settings.site_dir} and the API on http://{args.host}:{args.port}/ (Ctrl-C stops)")
     serve(app, args.host, args.port, settings.header_timeout, settings.keep_alive_timeout)
@@ -126,8 +135,7 @@ def _cmd_inbox_import(args: argparse.Namespace) -> int:
             results = import_local(args.data_dir, args.registry, export)
     except (KioskFileError, InboxLocked) as exc:
         hint = " (pass --server URL to import through the running server)" if isinstance(exc, InboxLocked) else ""
-        print(f"error: {exc}{hint}.", file=sys.stderr)
-        return 1
+        raise CommandError(f"{exc}{hint}.") from None
     print(summary(results))
     # Scripts and people alike must notice a file that did not go in whole.
     return 0 if complete(results) else IMPORT_INCOMPLETE
@@ -150,8 +158,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
             return 0
         report = make_backup(args.data_dir, args.dest)
     except (BackupIncomplete, FileExistsError, FileNotFoundError, NotADirectoryError) as exc:
-        print(f"error: {exc}.", file=sys.stderr)
-        return 1
+        raise CommandError(f"{exc}.") from None
     print(f"backed up {report.records} records, {report.triage_entries} triage entries and {report.accounts} accounts "
           f"({report.files} files) to {args.dest}")
     return 0
@@ -163,8 +170,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     try:
         counts = restore(args.backup, args.data_dir)["counts"]
     except (BackupIncomplete, FileExistsError) as exc:
-        print(f"error: {exc}.", file=sys.stderr)
-        return 1
+        raise CommandError(f"{exc}.") from None
     print(f"restored {counts['records']} records, {counts['triage_entries']} triage entries and {counts['accounts']} "
           f"accounts into {args.data_dir}; serve it with: minqing serve --data-dir {args.data_dir}")
     return 0
@@ -175,13 +181,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .inbox import InboxLocked
 
     if not args.data_dir.is_dir():
-        print(f"error: there is no data folder at {args.data_dir}.", file=sys.stderr)
-        return 1
+        raise CommandError(f"there is no data folder at {args.data_dir}.")
     try:
         found = check(args.data_dir, repair=args.repair)
     except InboxLocked as exc:
-        print(f"error: {exc}.", file=sys.stderr)
-        return 1
+        raise CommandError(f"{exc}.") from None
     for note in found.notes:
         print(note)
     for problem in found.problems:
@@ -257,8 +261,7 @@ def _cmd_inbox_report(args: argparse.Namespace) -> int:
         data = render_report(args.data_dir, args.registry, args.kind, args.format, args.date, args.with_phone,
                              opener if args.kind == "weekly" else None)
     except ValueError:
-        print("error: --date takes YYYY-MM-DD for weekly and YYYY-MM for monthly.", file=sys.stderr)
-        return 2
+        raise CommandError("--date takes YYYY-MM-DD for weekly and YYYY-MM for monthly.", 2) from None
     _write_output(data, args.output)
     return 0
 
@@ -280,8 +283,7 @@ def _cmd_inbox_retention(args: argparse.Namespace) -> int:
     try:
         removed = remove_old_phones(args.data_dir, after_close, max_days=args.max_days)
     except (InboxLocked, ValueError) as exc:
-        print(f"error: {exc}.", file=sys.stderr)
-        return 1
+        raise CommandError(f"{exc}.") from None
     print(f"removed the phone number from {removed} records (closed more than {after_close} days ago, "
           f"or received more than {args.max_days} days ago)")
     return 0
@@ -313,21 +315,20 @@ def _cmd_office_user(args: argparse.Namespace) -> int:
             accounts.disable(args.name)
             keys_commands.after_disable(args)
     except (AccountError, KeysError, ValueError) as exc:
-        print(f"error: {exc}.", file=sys.stderr)
-        return 2
+        raise CommandError(f"{exc}.", 2) from None
     print(f"{args.office_command}: {args.name} done")
     return 0
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="inbox folder (default: ./data)")
+    parser.add_argument("--data-dir", type=Path, default=Settings.data_dir, help=f"inbox folder (default: {Settings.data_dir})")
 
 
 def _office_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, help="file to write (default: standard output)")
     parser.add_argument("--with-phone", action="store_true", help="add phone numbers, only those given with consent")
     _data_dir(parser)
-    parser.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+    parser.add_argument("--registry", type=Path, default=Settings.registry, help=f"station registry (default: {Settings.registry})")
 
 
 def _days(least: int):
@@ -346,10 +347,10 @@ def _days(least: int):
 
 
 def _retention_days(parser: argparse.ArgumentParser, after_close: str, most: str) -> None:
-    parser.add_argument(after_close, type=_days(0), default=30,
-                        help="remove a phone this many days after its record closes (default: 30)")
-    parser.add_argument(most, type=_days(1), default=180,
-                        help="and at the latest this many days after receipt, whatever the status (default: 180)")
+    parser.add_argument(after_close, type=_days(0), default=Settings.phone_days_after_close,
+                        help=f"remove a phone this many days after its record closes (default: {Settings.phone_days_after_close})")
+    parser.add_argument(most, type=_days(1), default=Settings.phone_days_max,
+                        help=f"and at the latest this many days after receipt, whatever the status (default: {Settings.phone_days_max})")
 
 
 def _backup_arguments(parser: argparse.ArgumentParser) -> None:
@@ -357,15 +358,14 @@ def _backup_arguments(parser: argparse.ArgumentParser) -> None:
                         "the folder that holds the backups)")
     parser.add_argument("--verify", action="store_true", help="check a backup's manifest and every checksum")
     parser.add_argument("--prune", action="store_true", help="delete the backups in DEST older than --keep-days")
-    parser.add_argument("--keep-days", type=_days(1), default=180,
-                        help="with --prune: keep backups this many days, the longest phone retention (default: 180)")
+    parser.add_argument("--keep-days", type=_days(1), default=Settings.phone_days_max,
+                        help=f"with --prune: keep backups this many days, the longest phone retention (default: {Settings.phone_days_max})")
     _data_dir(parser)
     parser.set_defaults(func=_cmd_backup)
 
 
 def _parser() -> argparse.ArgumentParser:
     from . import keys_commands
-    from .settings import Settings
 
     parser = argparse.ArgumentParser(prog="minqing", description="民情哨: offline-first public-opinion posts.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -386,8 +386,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     _data_dir(serve)
-    serve.add_argument("--site-dir", type=Path, default=Path("build/site"), help="built site (default: build/site)")
-    serve.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+    serve.add_argument("--site-dir", type=Path, default=Settings.site_dir, help=f"built site (default: {Settings.site_dir})")
+    serve.add_argument("--registry", type=Path, default=Settings.registry, help=f"station registry (default: {Settings.registry})")
     serve.add_argument("--allow-origin", action="append", default=[], help="another origin allowed to upload")
     serve.add_argument("--device-limit", type=_limit, default=Settings.device_limit_default(),
                        help="uploads per device as RATE/BURST, requests per second and burst (default: 5/60)")
@@ -421,7 +421,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     importing.add_argument("file", type=Path, help="the exported .json file")
     _data_dir(importing)
-    importing.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+    importing.add_argument("--registry", type=Path, default=Settings.registry, help=f"station registry (default: {Settings.registry})")
     importing.add_argument("--server", help="import through a running server at this URL instead")
     importing.set_defaults(func=_cmd_inbox_import)
     _backup_arguments(inbox_sub.add_parser("backup", help="the same as `minqing backup`"))
@@ -479,10 +479,13 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        return args.func(args)
-    except BackupIncomplete as exc:  # any command opening an interrupted backup as its data folder
-        print(f"error: {exc}.", file=sys.stderr)
-        return 1
+        try:
+            return args.func(args)
+        except BackupIncomplete as exc:  # any command opening an interrupted backup as its data folder
+            raise CommandError(f"{exc}.") from None
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.status
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The office inbox on disk: every submission the office received.
 
-Layout: `DATA_DIR/inbox/segment-NNNNNN.json`, each a TinyDB file (see `tinystore`) of
-at most `segment_size` submissions, append-only. A batch is written to the newest
+Layout: `DATA_DIR/inbox/segment-NNNNNN.json`, each a TinyDB file (see `tinystore`),
+append-only. A new segment starts once the newest holds `segment_size` submissions; a
+batch is never split, so a segment may hold up to `segment_size - 1` plus one batch. A batch is written to the newest
 segment in one atomic, durable write (temporary file, fsync, rename, fsync of the
 folder), so after a crash a segment holds either the old or the new contents and
 never half a batch. Only the newest segment is rewritten, and the inbox keeps it in

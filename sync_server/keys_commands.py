@@ -12,14 +12,16 @@ import getpass
 import sys
 from pathlib import Path
 
-from build_scripts.registry import load_registry
+from minqing.registry import load_registry
 
 from .accounts import Account, AccountError, Accounts
+from .cli import CommandError
 from .inbox import Inbox, InboxLocked
 from .installation import installation_key
 from .intake_sealing import seal_existing
 from .keys import RECOVERY, Keyring, KeysError, Unlocked, access_of
 from .sealing import SealError
+from .settings import Settings
 from .stations import StationBook
 from .unlock import open_record
 
@@ -141,8 +143,7 @@ def _run(command, changes_keys: bool = True):
         try:
             return command(args)
         except (KeysError, AccountError, InboxLocked) as exc:
-            print(f"error: {exc}.", file=sys.stderr)
-            return 2
+            raise CommandError(f"{exc}.", 2) from None
     return run
 
 
@@ -158,7 +159,7 @@ def add_keys_parser(sub, data_dir) -> None:
     for action, command in ((init, _cmd_init), (rotate, _cmd_rotate), (grant, _cmd_grant), (status, _cmd_status),
                             (seal_existing, _cmd_seal_existing)):
         data_dir(action)
-        action.add_argument("--registry", type=Path, default=Path("site/stations.yml"), help="station registry")
+        action.add_argument("--registry", type=Path, default=Settings.registry, help=f"station registry (default: {Settings.registry})")
         action.set_defaults(func=_run(command))
     unlocker_options(grant)
     grant.add_argument("--password-stdin", action="store_true", help="read the secrets from standard input, one a line")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from minqing.registry import DEFAULT_REGISTRY
+
 from .ratelimit import Limit
 from .retention import RetentionPolicy
 
@@ -18,7 +20,7 @@ class Settings:
     # The built static site served at `/` (`minqing build` writes it).
     site_dir: Path = Path("build/site")
     # The station registry; reloaded when it changes.
-    registry: Path = Path("site/stations.yml")
+    registry: Path = DEFAULT_REGISTRY
     # Other origins allowed to POST submissions (CORS, no credentials). Same-origin only when empty.
     allowed_origins: tuple[str, ...] = ()
     # Largest request body, and most submissions in one batch.

@@ -8,10 +8,11 @@ last good one stays in force, so a typo never starts rejecting citizens' records
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
-from build_scripts.registry import Registry, RegistryError, Station, load_registry
+from minqing.registry import Registry, RegistryError, Station, load_registry
+
+from .filestamp import FileStamp, file_stamp
 
 __all__ = ["StationBook"]
 
@@ -21,20 +22,13 @@ log = logging.getLogger("minqing.stations")
 class StationBook:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: FileStamp | None = None
         self._registry: Registry = load_registry(self.path)
-        self._stamp = self._current_stamp()
-
-    def _current_stamp(self) -> tuple[int, int] | None:
-        try:
-            stat = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return (stat.st_mtime_ns, stat.st_size)
+        self._stamp = file_stamp(self.path)
 
     @property
     def registry(self) -> Registry:
-        stamp = self._current_stamp()
+        stamp = file_stamp(self.path)
         if stamp is not None and stamp != self._stamp:
             self._stamp = stamp
             try:

@@ -31,6 +31,8 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
+from .filestamp import FileStamp, file_stamp
+
 __all__ = [
     "AppendLog", "AtomicJSONStorage", "DamagedFile", "KeyedFile", "atomic_write", "count", "fsync_dir",
     "private_dir", "quarantine", "read_docs", "salvage_docs", "write_docs",
@@ -226,19 +228,14 @@ class KeyedFile:
         self.path = Path(path)
         self.data_dir = Path(data_dir) if data_dir else self.path.parent.parent
         private_dir(self.path.parent)
-        # Inode, size and mtime: mtime alone misses two writes within the clock's granularity.
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: FileStamp | None = None
         self._docs: dict[str, dict[str, Any]] = {}
         self.problem: str | None = None
         self.refresh()
 
     def refresh(self) -> None:
-        try:
-            stat = self.path.stat()
-        except FileNotFoundError:
-            return
-        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        if stamp == self._stamp:
+        stamp = file_stamp(self.path)
+        if stamp is None or stamp == self._stamp:
             return
         try:
             data = AtomicJSONStorage(self.path).read() or {}
@@ -273,8 +270,7 @@ class KeyedFile:
         docs = {**self._docs, **{key: dict(value) for key, value in values.items()}}
         write_docs(self.path, [{**value, "_key": key} for key, value in docs.items()], TABLE)
         self._docs = docs
-        stat = self.path.stat()
-        self._stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        self._stamp = file_stamp(self.path)
 
 
 # -- append log -----------------------------------------------------------------------------

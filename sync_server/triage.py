@@ -133,7 +133,7 @@ def _deadline(text: str) -> str:
         raise TriageError("bad_deadline") from None
 
 
-def apply(entry: dict[str, Any], action: str, fields: dict[str, str], by: str, now: datetime) -> dict[str, Any]:
+def apply(entry: dict[str, Any], action: str, fields: dict[str, str], by: str, now: datetime) -> dict[str, Any]:  # noqa: C901 - one branch per lifecycle action, read as a table
     """The entry after `action`, with its history entry; raises TriageError if not allowed."""
     if action not in ACTIONS:
         raise TriageError("no_action")

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from build_scripts.publish import build_site
-from build_scripts.registry import load_registry
+from minqing.registry import DEFAULT_REGISTRY, load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 MKDOCS_YML = REPO / "mkdocs.yml"
-SAMPLE_REGISTRY = REPO / "site" / "stations.yml"
+SAMPLE_REGISTRY = REPO / DEFAULT_REGISTRY
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 // The service worker: the site's shared assets and the visited pages, offline.
 //
-// PRECACHE and VERSION are written by the build (build_scripts/seal.py): the shared
+// PRECACHE and VERSION are written by the build (build_scripts/precache.py): the shared
 // assets and the home page, never every station (that does not scale). A station page
 // is kept when visited. Once active, the worker also fetches the offline set: a shell
 // page that shows any station's form from the station list, the look-up page and a
@@ -8,12 +8,12 @@
 // as there is a signal; assets are cache-first from the versioned precache. The outbox
 // lives in IndexedDB, not here, so a new worker never touches queued records.
 import { syncOutbox } from "./js/sync.js";
-import { getMeta } from "./js/outbox.js";
+import { META_KEY, PAGES_CACHE, SYNC_TAG, getMeta } from "./js/outbox.js";
 
 const VERSION = "__VERSION__";
 const PRECACHE = [/*PRECACHE*/];
 const ASSETS = `minqing-assets-${VERSION}`;
-const PAGES = "minqing-pages";
+const PAGES = PAGES_CACHE;
 const PAGE_TIMEOUT_MS = 4000;
 // Fetched after activation, so they never weigh on a first visit: the offline set, and
 // the home page (in PRECACHE for the version, not for the install).
@@ -121,11 +121,11 @@ self.addEventListener("fetch", (event) => {
 // a page may be closed or not listening, so none is asked to. The Web Lock in sync.js
 // keeps an open page and the worker from sending the same batch at once.
 self.addEventListener("sync", (event) => {
-  if (event.tag !== "minqing-outbox") return;
+  if (event.tag !== SYNC_TAG) return;
   event.waitUntil((async () => {
-    const result = await syncOutbox((await getMeta("api")) || "");
+    const result = await syncOutbox((await getMeta(META_KEY.api)) || "");
     // Fire and forget: an open page updates its status at once; none is waited for.
-    if (result.sent) new BroadcastChannel("minqing-outbox").postMessage("sent");
+    if (result.sent) new BroadcastChannel(SYNC_TAG).postMessage("sent");
     if (!result.ok) throw new Error("outbox not empty yet: the browser will retry");
   })());
 });

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from build_scripts.registry import load_registry
+from minqing.registry import load_registry
 
 from ..inbox import Inbox
 from ..retention import RetentionPolicy, run_retention

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from operator import attrgetter
 from typing import Any, Protocol
 
-from build_scripts.registry import Registry
+from minqing.registry import Registry
 
 from ..triage import is_overdue, new_entry
 from .records import PAGE_SIZE, Filters, Row, local_date

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from build_scripts.registry import Registry
+from minqing.registry import Registry
 
 from ..accounts import Account
 from ..triage import STATUSES, is_overdue, new_entry

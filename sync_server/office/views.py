@@ -115,7 +115,7 @@ def _unlocked(request: Request):
 def _opened_rows(request: Request, account, rows, with_phone: bool = False) -> list:
     """The rows with their full stored records, sealed words opened for this session."""
     state = request.app.state
-    full = state.intake.inbox.get_many([r.id for r in rows])
+    full = state.inbox.get_many([r.id for r in rows])
     rows = [dataclasses.replace(r, record={**r.record, **full[r.id]}) if r.id in full else r for r in rows]
     return opened_rows(state, account, _unlocked(request), rows, with_phone)
 
@@ -230,7 +230,7 @@ async def record_page(request: Request, account, session) -> Response:
     state = request.app.state
     row = _row(request, account, request.path_params["id"])
     # The list's summary has no phone: the page reads its one record from disk.
-    full = await _off_loop(request, state.intake.inbox.get, row.id)
+    full = await _off_loop(request, state.inbox.get, row.id)
     if full is not None:
         row = dataclasses.replace(row, record=opened(state, account, _unlocked(request), full,
                                                      with_phone=account.role == "staff"))
@@ -299,7 +299,7 @@ async def record_action(request: Request, account, session, form) -> Response:
 
 def _merge_target(request, account, row, fields):
     code = normalize(fields.get("into", ""))
-    target_id = request.app.state.intake.inbox.receipt_owner(code) if code else None
+    target_id = request.app.state.inbox.receipt_owner(code) if code else None
     if target_id == row.id or not code:
         raise TriageError("merge_self")
     target = _visible_row(request, account, target_id) if target_id else None
@@ -349,7 +349,7 @@ def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, ope
         if open_rows is not None:  # the meeting pack quotes the words: sealed ones opened here
             rows = open_rows(rows, with_phone)
         if with_phone:
-            rows = _fill_phones(rows, state.intake.inbox, state.readside)
+            rows = _fill_phones(rows, state.inbox, state.readside)
         built = weekly(rows, when, with_phone=with_phone)
         name, ascii_name = f"周例会材料-{start.isoformat()}", f"weekly-{start.isoformat()}"
     else:

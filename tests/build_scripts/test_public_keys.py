@@ -8,7 +8,7 @@ import pytest
 
 from build_scripts.public_keys import load_public_keys, render_keys_json
 from build_scripts.publish import build_site
-from build_scripts.registry import RegistryError
+from minqing.registry import RegistryError
 from sync_server.keys import Keyring
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
 

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import pytest
 
 from build_scripts.publish import build_site
-from build_scripts.registry import RegistryError
+from minqing.registry import RegistryError
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
 
 
@@ -173,3 +173,13 @@ def test_chat_png_names_the_station_and_sector_under_a_code_that_still_scans(bui
     with Image.open(built) as image:
         assert image.height > image.width
     assert _decode_qr(built).endswith("/s/rulin-industrial-park/")
+
+
+def test_the_receipt_look_up_and_the_form_post_to_the_configured_api_host(tmp_path, built_site):
+    assert 'action="../api/receipts/lookup"' in (built_site / "status" / "index.html").read_text("utf-8")
+    registry = tmp_path / "stations.yml"
+    registry.write_text(SAMPLE_REGISTRY.read_text("utf-8").replace('api_base: ""', 'api_base: "https://api.example.org"'), "utf-8")
+    site = tmp_path / "site"
+    build_site(MKDOCS_YML, registry, site)
+    assert 'action="https://api.example.org/api/receipts/lookup"' in (site / "status" / "index.html").read_text("utf-8")
+    assert 'action="https://api.example.org/api/submissions/form"' in (site / "s/jintan-east-bus/index.html").read_text("utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from build_scripts.registry import RegistryError, parse_registry
+from minqing.registry import RegistryError, parse_registry
 
 GOOD = """\
 site:

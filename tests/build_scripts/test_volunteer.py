@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from build_scripts.qr import qr_images
-from build_scripts.registry import RegistryError, load_registry
 from build_scripts.volunteer import Tablet, kiosk_url, load_tablets, pin_digest, volunteer_sheets
+from minqing.registry import RegistryError, load_registry
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
 
 TABLETS = """\

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from build_scripts.publish import build_site
+from minqing.browser import CHROMIUM, wait_until
+from minqing.server_process import ServerProcess
 from sync_server.inbox import Inbox
-from tests.browser_helpers import CHROMIUM, wait_until
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
-from tests.server_process import ServerProcess
 
 STATION = "rulin-industrial-park"
 

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from sync_server.inbox import Inbox
 from tests.e2e.conftest import open_station, outbox_count, submit
+from tests.sync_server.test_form_vectors import VECTORS as FORM_VECTORS
 from tests.sync_server.test_receipt import VECTORS
 
 
@@ -198,3 +199,14 @@ def test_a_citizens_page_has_no_volunteer_controls(world, page):
     for text in ("立即同步", "志愿者模式", "待发送"):
         assert page.get_by_text(text).filter(visible=True).count() == 0, text
     assert page.locator("[data-kiosk-root]").count() == 1
+
+
+def test_the_page_applies_the_forms_limits_as_the_server_does(world, page):
+    # The same vectors as tests/sync_server/test_form_vectors.py, through form.js's own check.
+    open_station(page, world)
+    verdicts = page.evaluate("""(cases) => import('/js/form.js').then((form) => cases.map((c) => {
+        const kinds = Object.keys(form.validate(c.values));
+        const kind = kinds[0];
+        return kind === undefined ? null : kind === "form" ? "empty" : ["feeling", "suggestion"].includes(kind) ? "text" : kind;
+    }))""", FORM_VECTORS)
+    assert dict(zip([c["name"] for c in FORM_VECTORS], verdicts, strict=True)) == {c["name"]: c["error"] for c in FORM_VECTORS}

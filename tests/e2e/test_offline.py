@@ -3,10 +3,10 @@ a station page never visited before, opened with no signal at all."""
 
 from __future__ import annotations
 
+from minqing.browser import wait_until
+from minqing.server_process import ServerProcess
 from sync_server.inbox import Inbox
-from tests.browser_helpers import wait_until
 from tests.e2e.conftest import open_station, submit, wait_count
-from tests.server_process import ServerProcess
 
 OTHER = "jintan-east-bus"
 

@@ -7,10 +7,10 @@ import base64
 import pytest
 
 from build_scripts.publish import build_site
+from minqing.server_process import ServerProcess
 from sync_server import sealing
 from sync_server.keys import Keyring
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
-from tests.server_process import ServerProcess
 from tests.sync_server.test_sealing import VECTORS, _vector_key
 
 

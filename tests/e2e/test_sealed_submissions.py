@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from build_scripts.publish import build_site
+from minqing.server_process import ServerProcess
 from sync_server.backup import make_backup
 from sync_server.inbox import Inbox
 from sync_server.keys import Keyring
@@ -19,7 +20,6 @@ from sync_server.sealing import open_phone, open_text
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
 from tests.e2e.conftest import World, open_station, wait_count
 from tests.e2e.test_kiosk import PIN, kiosk_on
-from tests.server_process import ServerProcess
 
 CANARY = "金丝雀原话K7"
 CANARY_PHONE = "13976543210"

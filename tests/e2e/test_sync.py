@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
+from minqing.browser import wait_until
 from sync_server.inbox import Inbox
-from tests.browser_helpers import wait_until
 from tests.e2e.conftest import open_station, queue_offline, submit, wait_count
 
 SYNC = "import('/js/sync.js').then(m => m.syncOutbox(''))"

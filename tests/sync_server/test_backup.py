@@ -12,13 +12,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from minqing.server_process import ServerProcess
 from sync_server import backup
 from sync_server.accounts import Accounts
 from sync_server.inbox import Inbox
 from sync_server.installation import installation_key
 from sync_server.triage import new_entry
 from sync_server.triagebook import TriageBook
-from tests.server_process import ServerProcess
 from tests.sync_server.conftest import make_item, store_items
 
 PASSWORD = "correct-horse-battery"

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.server_process import ServerProcess
+from minqing.server_process import ServerProcess
 from tests.sync_server.conftest import make_item
 
 

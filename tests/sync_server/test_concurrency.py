@@ -7,8 +7,8 @@ import threading
 import urllib.request
 from collections import Counter
 
+from minqing.server_process import ServerProcess
 from sync_server.inbox import Inbox
-from tests.server_process import ServerProcess
 from tests.sync_server.conftest import make_item
 
 CLIENTS = 25

@@ -42,6 +42,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
+from minqing.server_process import ServerProcess
 from sync_server.accounts import Accounts, check_password
 from sync_server.backup import BackupIncomplete, verify
 from sync_server.inbox import Inbox
@@ -49,7 +50,6 @@ from sync_server.keys import Keyring
 from sync_server.sealing import open_phone, open_text
 from sync_server.triage import new_entry
 from sync_server.triagebook import TriageBook
-from tests.server_process import ServerProcess
 from tests.sync_server.conftest import make_item, store_items
 
 KILLS = 30

@@ -12,8 +12,8 @@ from collections import Counter
 
 import pytest
 
+from minqing.server_process import ServerProcess
 from sync_server.inbox import Inbox
-from tests.server_process import ServerProcess
 from tests.sync_server.conftest import make_item
 
 KILLS = 100
@@ -30,6 +30,8 @@ class RetryingClient(threading.Thread):
         self.created: dict[str, dict] = {}
         self.acknowledged: set[str] = set()
         self.sent_batches: list[list[dict]] = []
+        # An assertion in a thread is swallowed: kept here, the test raises it.
+        self.failure: BaseException | None = None
 
     def post(self, items: list[dict]) -> list[dict] | None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port_holder["port"], timeout=5)
@@ -49,6 +51,12 @@ class RetryingClient(threading.Thread):
         return json.loads(body)["results"]
 
     def run(self) -> None:
+        try:
+            self._upload_until_stopped()
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            self.failure = exc
+
+    def _upload_until_stopped(self) -> None:
         while not self.stop_event.is_set() or len(self.acknowledged) < len(self.created):
             pending = [r for i, r in self.created.items() if i not in self.acknowledged]
             if not pending and not self.stop_event.is_set():
@@ -88,6 +96,9 @@ def test_server_killed_100_times_mid_upload_loses_and_doubles_nothing(tmp_path, 
             client.join(timeout=120)
         server.stop()
     assert not any(c.is_alive() for c in clients)
+    for client in clients:
+        if client.failure is not None:
+            raise client.failure
 
     with Inbox(tmp_path / "data", writer=False) as inbox:
         stored = Counter(r["id"] for r in inbox.records())

@@ -111,7 +111,7 @@ def test_remote_import_to_a_server_that_is_not_there_fails_every_record_and_ends
 
 @pytest.fixture
 def unused_port() -> int:
-    from tests.server_process import free_port
+    from minqing.server_process import free_port
 
     return free_port()
 

@@ -103,7 +103,7 @@ def test_staff_walks_a_record_through_its_lifecycle_with_history(office):
     act(office, record["id"], "close", outcome="resolved")
     act(office, record["id"], "follow_up", satisfaction="satisfied")
     page = office.get(f"/office/records/{record['id']}").text
-    assert "已回访" in page and "长效常治" in page and "已安排交警在放学时段值守。" in page
+    assert status_of(office, record["id"]) == "已回访" and "长效常治" in page and "已安排交警在放学时段值守。" in page
     # History names people as colleagues know them, never by log-in name.
     assert page.count("<td>王干事</td>") == 6 and "<td>amy</td>" not in page
 
@@ -115,7 +115,7 @@ def test_an_action_the_status_does_not_allow_shows_the_reason(office):
     assert "error=" in response.headers["location"]
     assert response.headers["location"].endswith("?error=not_allowed")
     page = office.get(response.headers["location"]).text
-    assert "当前的状态下不能执行这个操作" in page and "已收到" in page
+    assert "当前的状态下不能执行这个操作" in page and status_of(office, record["id"]) == "已收到"
 
 
 def test_department_sees_only_its_sectors_even_by_url(office):

@@ -9,10 +9,10 @@ from datetime import datetime
 
 from benchmarks.office import Staff, _upload
 from benchmarks.office_data import generate
+from minqing.server_process import ServerProcess
 from sync_server.inbox import Inbox
 from sync_server.office.records import CHINA
 from tests.conftest import SAMPLE_REGISTRY
-from tests.server_process import ServerProcess
 
 RECORDS = 5_000
 

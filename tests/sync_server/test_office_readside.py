@@ -10,7 +10,7 @@ from itertools import product
 
 import pytest
 
-from build_scripts.registry import load_registry
+from minqing.registry import load_registry
 from sync_server.office.readside import MemoryReadSide
 from sync_server.office.records import Filters, join, select
 from sync_server.office.reports import monthly, to_csv, weekly

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import urllib.request
 
-from tests.server_process import ServerProcess
+from minqing.server_process import ServerProcess
 from tests.sync_server.conftest import make_item
 
 PASSWORD = "correct-horse-battery"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from minqing.server_process import ServerProcess
 from sync_server.accounts import Accounts
 from sync_server.app import create_app
 from sync_server.proxy import ForwardedFor, parse_networks
-from tests.server_process import ServerProcess
 
 PASSWORD = "correct-horse-battery"
 
@@ -142,7 +142,7 @@ def nginx(tmp_path):
     import subprocess
     import time
 
-    from tests.server_process import free_port
+    from minqing.server_process import free_port
 
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).exists():

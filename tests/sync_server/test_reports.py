@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sync_server.office.records import join
-from sync_server.office.reports import monthly, to_csv, to_html, to_xlsx, weekly
+from sync_server.office.reports import Report, Table, monthly, to_csv, to_html, to_xlsx, weekly
 from sync_server.triage import new_entry
 
 
@@ -99,3 +99,11 @@ def test_html_report_draws_its_charts_as_inline_svg_and_escapes(rows):
     rows[0].record["station_id"] = "hebin-primary"
     html = to_html(monthly(rows, 2026, 11))
     assert html.count("<svg") == 3 and "http" not in html.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_html_report_escapes_hostile_names_in_tables_figures_and_charts():
+    hostile = '<script>alert(1)</script>"&'
+    table = Table(hostile, [hostile, "条数"], [[hostile, 3], ["正常", 1]], chart=True)
+    html = to_html(Report("月例会报告", "2026 年 11 月", [table], {hostile: hostile}))
+    assert "<script>" not in html and html.count("&quot;&amp;") >= 5
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5  # title, column, cell, figure, chart label

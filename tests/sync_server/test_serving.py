@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from minqing.server_process import ServerProcess
 from sync_server.serving import LoopErrorLog, raise_descriptor_limit
-from tests.server_process import ServerProcess
 
 pytestmark = pytest.mark.timeout(180)
 

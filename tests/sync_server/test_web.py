@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.testclient import TestClient
 
 from sync_server.app import create_app
-from sync_server.web import ConcurrencyCap, printable
+from sync_server.middleware import ConcurrencyCap, printable
 from tests.sync_server.conftest import make_item, post_batch
 
 

@@ -11,8 +11,12 @@ export const MAX_TEXT = 2000;
 const PHONE = /^(?:1[3-9]\d{9}|0\d{9,11})$/;
 const ANSWER_WAIT_MS = 6000;
 
+// Characters as the server counts them (code points): an emoji is one, not two UTF-16 units.
+const characters = (text) => [...text].length;
+
 export function normalizePhone(raw) {
-  let digits = raw.replace(/[\s\-()（）]/g, "");
+  // NFKC, as the server: a Chinese keyboard's full-width digits and brackets become ASCII.
+  let digits = raw.normalize("NFKC").replace(/[\s\-()（）]/g, "");
   if (digits.startsWith("+86")) digits = digits.slice(3);
   return PHONE.test(digits) ? digits : null;
 }
@@ -20,8 +24,8 @@ export function normalizePhone(raw) {
 export function validate(values) {
   const errors = {};
   for (const [field, label] of [["feeling", "您的感受"], ["suggestion", "您的建议"]]) {
-    if (values[field].length > MAX_TEXT) {
-      errors[field] = `“${label}”最多 ${MAX_TEXT} 个字，现在有 ${values[field].length} 个字。`;
+    if (characters(values[field]) > MAX_TEXT) {
+      errors[field] = `“${label}”最多 ${MAX_TEXT} 个字，现在有 ${characters(values[field])} 个字。`;
     }
   }
   if (!values.rating && !values.feeling && !values.suggestion) {
@@ -127,7 +131,7 @@ async function refreshCounts(receipts) {
     note.innerHTML = rejected.map((r) =>
       `<li>${r.created_at.slice(0, 16).replace("T", " ")}：${escapeHtml(r.error?.message || "未被接收")}</li>`).join("");
   }
-  const last = await outbox.getMeta("lastSync");
+  const last = await outbox.getMeta(outbox.META_KEY.lastSync);
   for (const el of document.querySelectorAll("[data-last-sync]")) {
     el.textContent = last ? new Date(last).toLocaleString("zh-CN", { hour12: false }) : "尚未同步";
   }
@@ -174,7 +178,7 @@ async function submit(form, kiosk, sync) {
   form.reset();
   // Background Sync after every queued record: the worker uploads even if this page closes.
   navigator.serviceWorker?.controller && navigator.serviceWorker.ready
-    .then((registration) => registration.sync?.register("minqing-outbox")).catch(() => {});
+    .then((registration) => registration.sync?.register(outbox.SYNC_TAG)).catch(() => {});
   if (kiosk.on) {
     // A volunteer's tablet: the kiosk shows the thank-you and clears the screen itself.
     kiosk.afterSubmit(record);
@@ -202,7 +206,7 @@ function setupCounters(form) {
     const field = form.elements[note.dataset.countFor];
     field.removeAttribute("maxlength");
     const update = () => {
-      const length = field.value.length;
+      const length = characters(field.value);
       note.textContent = length > MAX_TEXT ? `已超出 ${length - MAX_TEXT} 个字（最多 ${MAX_TEXT} 个字）`
         : length >= MAX_TEXT * 0.9 ? `还可以写 ${MAX_TEXT - length} 个字` : "";
       note.classList.toggle("mq-over", length > MAX_TEXT);
@@ -217,7 +221,7 @@ function init(form) {
   const api = form.dataset.api || "";
   // Custom messages in Chinese replace the browser's own validation bubbles.
   form.noValidate = true;
-  outbox.setMeta("api", api).catch(() => {});
+  outbox.setMeta(outbox.META_KEY.api, api).catch(() => {});
   let kiosk;
   try {
     kiosk = setupKiosk(form, view, refreshCounts);
@@ -234,7 +238,7 @@ function init(form) {
   }
   const sync = autoSync(api, (result) => refreshCounts(result?.receipts));
   // The service worker's Background Sync sent records: say so now, not at the next retry.
-  if ("BroadcastChannel" in self) new BroadcastChannel("minqing-outbox").onmessage = () => refreshCounts();
+  if ("BroadcastChannel" in self) new BroadcastChannel(outbox.SYNC_TAG).onmessage = () => refreshCounts();
   let busy = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -249,7 +253,7 @@ function init(form) {
   refreshCounts();
   // Keep this very page for offline reloads: the worker precaches only shared assets.
   if ("caches" in window && navigator.serviceWorker) {
-    navigator.serviceWorker.ready.then(() => caches.open("minqing-pages"))
+    navigator.serviceWorker.ready.then(() => caches.open(outbox.PAGES_CACHE))
       .then((cache) => cache.add(location.pathname)).catch(() => {});
   }
   document.documentElement.dataset.formReady = "true";

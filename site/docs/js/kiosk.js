@@ -113,7 +113,7 @@ function askPin(station, tablet, digest, title, note = "") {
     box.addEventListener("close", () => resolve(ok));
     box.querySelector("[data-pin-form]").addEventListener("submit", async (event) => {
       event.preventDefault();
-      const tries = (await outbox.getMeta("kioskTries")) || { count: 0, until: 0 };
+      const tries = (await outbox.getMeta(outbox.META_KEY.kioskTries)) || { count: 0, until: 0 };
       if (tries.until > Date.now()) {
         error.textContent = `密码错误次数太多，请 ${Math.ceil((tries.until - Date.now()) / 1000)} 秒后再试。`;
         return;
@@ -128,7 +128,7 @@ function askPin(station, tablet, digest, title, note = "") {
       }
       const count = tries.count + 1;
       const locked = count >= MAX_TRIES;
-      await outbox.setMeta("kioskTries", { count: locked ? 0 : count, until: locked ? Date.now() + LOCKOUT_MS : 0 });
+      await outbox.setMeta(outbox.META_KEY.kioskTries, { count: locked ? 0 : count, until: locked ? Date.now() + LOCKOUT_MS : 0 });
       error.textContent = locked ? "密码错误次数太多，请 1 分钟后再试。" : `密码不对，还可以再试 ${MAX_TRIES - count} 次。`;
     });
     input.focus();
@@ -241,8 +241,8 @@ class Kiosk {
     const touch = () => { clearTimeout(idle); idle = setTimeout(() => box.close(), this.panelIdleMs); };
     const refresh = async () => {
       const { waiting, rejected } = await outbox.counts();
-      const last = await outbox.getMeta("lastSync");
-      const error = await outbox.getMeta("lastError");
+      const last = await outbox.getMeta(outbox.META_KEY.lastSync);
+      const error = await outbox.getMeta(outbox.META_KEY.lastError);
       $("[data-kiosk-waiting]").textContent = String(waiting);
       $("[data-kiosk-last-sync]").textContent = last ? when(last) : "尚未同步";
       $("[data-kiosk-last-error]").textContent = error ? `${error.message}（${when(error.at)}）` : "无";
@@ -331,7 +331,7 @@ class Kiosk {
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-    await outbox.setMeta("lastExport", { at: now.toISOString(), name, count: records.length });
+    await outbox.setMeta(outbox.META_KEY.lastExport, { at: now.toISOString(), name, count: records.length });
   }
 
   async leave() {
@@ -352,7 +352,7 @@ async function enter(station, entry) {
     `<p>在这台平板上为本民情哨开启志愿者模式（平板名 <b>${esc(entry.tablet)}</b>）。开启后，页面只留下意见表，每位群众提交后自动清空；退出需要密码。</p>`);
   if (!sure) return null;
   const config = { station, tablet: entry.tablet, digest: entry.digest, since: new Date().toISOString() };
-  await outbox.setMeta("kiosk", config);
+  await outbox.setMeta(outbox.META_KEY.kiosk, config);
   return config;
 }
 
@@ -369,7 +369,7 @@ async function boot() {
   const entry = takeEntry();
   let config = null;
   try {
-    config = await outbox.getMeta("kiosk");
+    config = await outbox.getMeta(outbox.META_KEY.kiosk);
   } catch {
     return null; // no IndexedDB: no kiosk, the citizen's form falls back on its own
   }

@@ -10,6 +10,12 @@ export const DB_NAME = "minqing";
 export const DB_VERSION = 3;
 export const STORE = "outbox";
 export const META = "meta";
+// The meta keys, the page cache and the sync tag other modules share: spelled once, here.
+export const META_KEY = Object.freeze({
+  api: "api", kiosk: "kiosk", kioskTries: "kioskTries", lastError: "lastError", lastExport: "lastExport", lastSync: "lastSync",
+});
+export const PAGES_CACHE = "minqing-pages";
+export const SYNC_TAG = "minqing-outbox";  // the Background Sync tag and the BroadcastChannel
 
 // Explicit, ordered upgrades. Two versions of the page can share this database for a
 // moment after a republish (the new service worker takes over open tabs), so an

@@ -109,7 +109,7 @@ async function drain(apiBase, timeoutMs) {
   // A fresh id per upload: the server limits uploads per id in memory, and no id
   // outlives one upload, so nothing stored can tie two of one citizen's reports.
   const device = "d-" + newId();
-  const kiosk = (await outbox.getMeta("kiosk"))?.tablet;
+  const kiosk = (await outbox.getMeta(outbox.META_KEY.kiosk))?.tablet;
   const receipts = {};
   let sent = 0;
   let answered = false;
@@ -119,14 +119,14 @@ async function drain(apiBase, timeoutMs) {
     const batch = toBatch(await outbox.waiting(BATCH_RECORDS));
     if (!batch.length) {
       // "Last successful sync" means the server answered, not that nothing was waiting.
-      if (answered) await outbox.setMeta("lastSync", new Date().toISOString());
+      if (answered) await outbox.setMeta(outbox.META_KEY.lastSync, new Date().toISOString());
       await outbox.deleteMeta("lastError");
       return { ok: true, sent, receipts };
     }
     const body = JSON.stringify({ device_id: device, ...(kiosk ? { kiosk } : {}), submissions: batch });
     const { results, error, retryAfter } = await post(apiBase, body, timeoutMs);
     if (error) {
-      await outbox.setMeta("lastError", error);
+      await outbox.setMeta(outbox.META_KEY.lastError, error);
       return { ok: false, sent, receipts, retryAfter: retryAfter || 0, error };
     }
     const inBatch = new Set(batch.map((r) => r.id));
@@ -144,7 +144,7 @@ async function drain(apiBase, timeoutMs) {
     if (!acknowledged.length && !rejections.length) {
       // An answer that settles nothing would send the same batch for ever.
       const error = failure("bad_answer");
-      await outbox.setMeta("lastError", error);
+      await outbox.setMeta(outbox.META_KEY.lastError, error);
       return { ok: false, sent, receipts, error };
     }
     await outbox.settle(acknowledged, rejections);

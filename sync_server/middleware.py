@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response
+from .filestamp import file_stamp
 
 __all__ = ["SiteFiles", "SecurityHeaders", "SameOrigin", "AccessLog", "ConcurrencyCap", "printable"]
 
@@ -45,9 +46,8 @@ class _ScriptHashes:
         self.path, self._stamp, self._value = path, None, ""
 
     def value(self) -> str:
-        try:
-            stamp = self.path.stat().st_mtime_ns
-        except FileNotFoundError:
+        stamp = file_stamp(self.path)
+        if stamp is None:
             return ""
         if stamp != self._stamp:
             try:

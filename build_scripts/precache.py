@@ -1,4 +1,4 @@
-"""Seal a built site: the service worker's precache list and the CSP script hashes.
+"""Finish a built site: the service worker's precache list and the CSP script hashes.
 
 Runs after MkDocs wrote the site. Stylesheets are first pruned and inlined (see
 `stylesheets`): a first visit on a weak signal paints after one round trip. The precache list is every asset the home page and
@@ -19,7 +19,7 @@ from .files import replace_file
 from .public_keys import KEYS_NAME
 from .stylesheets import classes_in_html, inline_stylesheets, prune_css
 
-__all__ = ["asset_refs", "inline_script_hashes", "precache_manifest", "seal_site"]
+__all__ = ["asset_refs", "inline_script_hashes", "precache_manifest", "finish_site"]
 
 SW_NAME = "sw.js"
 CSP_NAME = "csp.json"
@@ -93,7 +93,7 @@ def _inline_styles(site_dir: Path, cache: Path | None) -> None:
             page.write_text(inlined, "utf-8")
 
 
-def seal_site(site_dir: Path, cache: Path | None = None) -> None:
+def finish_site(site_dir: Path, cache: Path | None = None) -> None:
     _inline_styles(site_dir, cache)
     station_pages = sorted((site_dir / "s").glob("*/index.html"))
     sample = [site_dir / "index.html", *station_pages[:1]]

@@ -14,8 +14,10 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Registry", "RegistryError", "Sector", "Site", "Station", "load_registry", "parse_registry"]
+__all__ = ["DEFAULT_REGISTRY", "Registry", "RegistryError", "Sector", "Site", "Station", "load_registry", "parse_registry"]
 
+# Where the registry lives, relative to the working folder: the one spelling of this path.
+DEFAULT_REGISTRY = Path("site/stations.yml")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 48
 
