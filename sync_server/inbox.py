@@ -254,8 +254,16 @@ class Inbox:
         for submission_id in submission_ids:
             entry = self._index.get(submission_id)
             if entry is not None:
-                wanted.setdefault(entry.segment, set()).add(submission_id)
-        return {r["id"]: r for number, ids in wanted.items() for r in self._segment_records(number) if r["id"] in ids}
+                wanted.setdefault(entry[0], set()).add(submission_id)
+        found: dict[str, dict[str, Any]] = {}
+        for number, ids in wanted.items():
+            # The open segment is in memory; closed ones come through the parsed-segment cache.
+            if number == self._open_number:
+                found.update({r["id"]: dict(r) for r in self._open_records if r["id"] in ids})
+            else:
+                segment = self._cached_segment(number)
+                found.update({i: dict(segment[i]) for i in ids if i in segment})
+        return found
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every stored submission, in the order the server stored them."""
@@ -344,7 +352,7 @@ class Inbox:
         self._writable()
         count = 0
         with self._write_lock:
-            for number in sorted({entry.segment for entry in self._index.values()}):
+            for number in sorted({entry[0] for entry in self._index.values()}):
                 records = self._segment_records(number)
                 changed = []
                 for n, record in enumerate(records):
@@ -355,6 +363,7 @@ class Inbox:
                 if not changed:
                     continue
                 tinystore.write_docs(self._segment_path(number), records, TABLE)
+                self._forget_segment(number)  # record pages must not show the old, plain copy
                 for record in changed:
                     self._remember(number, record)
                 if number == self._open_number:
