@@ -165,11 +165,11 @@ def test_an_unexpected_error_logs_where_it_failed_never_its_message(settings, ca
             def __len__(self):
                 raise ValueError("群众的原话 13900003333\nFORGED LINE")
 
-        real, client.app.state.intake.inbox = client.app.state.intake.inbox, Leaky()
+        real, client.app.state.inbox = client.app.state.inbox, Leaky()
         try:
             answer = client.get("/api/health")
         finally:
-            client.app.state.intake.inbox = real
+            client.app.state.inbox = real
     assert answer.status_code == 500 and answer.json()["error"] == "server_error"
     assert "ValueError" in caplog.text
     for secret in ("群众的原话", "13900003333", "FORGED LINE"):
