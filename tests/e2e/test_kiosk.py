@@ -208,7 +208,8 @@ def test_a_rejected_record_stays_in_not_sent_and_can_be_exported_and_retried(wor
     assert kept == ["rejected"]
 
     page.click("[data-kiosk-export]")
-    warning = page.inner_text("dialog:last-of-type")
+    # The warning opens once the outbox was read: wait for it, not for whatever dialog is last now.
+    warning = page.locator("dialog[open]", has_text="将导出").inner_text()
     assert "电话号码" in warning and "只能交给区扫黑办" in warning
     with page.expect_download() as download:
         page.click("dialog:last-of-type [data-yes]")

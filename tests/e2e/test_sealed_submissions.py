@@ -106,7 +106,8 @@ def test_a_canary_from_the_kiosk_is_sealed_in_the_export_file(sealed, page, tmp_
     page.click("dialog button[type=submit]")
     page.wait_for_selector("[data-kiosk-panel]")
     page.click("[data-kiosk-export]")
-    warning = page.inner_text("dialog:last-of-type")
+    # The warning opens once the outbox was read: wait for it, not for whatever dialog is last now.
+    warning = page.locator("dialog[open]", has_text="将导出").inner_text()
     assert "已加密" in warning
     with page.expect_download() as download:
         page.click("dialog:last-of-type [data-yes]")
