@@ -95,7 +95,10 @@ class OpenedWords:
         self._fetch = fetch  # stored records by id (`Inbox.get_many`)
         self._quick = quick
         self._lock = threading.Lock()
-        self._sealed: dict[str, set[str]] = {}  # kid -> ids of stored records sealed to it
+        # id -> kid of every stored sealed record, in the order the inbox stores them, so
+        # the opener reads each segment once; and how many records each key sealed.
+        self._sealed: dict[str, str] = {}
+        self._count: dict[str, int] = {}
         self._keys: dict[str, _Key] = {}
         self._sessions: dict[str, Unlocked] = {}
         self._queue: list[str] = []
@@ -122,7 +125,10 @@ class OpenedWords:
         sealed = record.get("sealed")
         if not isinstance(sealed, Mapping) or not isinstance(sealed.get("kid"), str):
             return None
-        self._sealed.setdefault(sealed["kid"], set()).add(record["id"])
+        kid = sealed["kid"]
+        if record["id"] not in self._sealed:  # a record changed later (retention) is noted again
+            self._sealed[record["id"]] = kid
+            self._count[kid] = self._count.get(kid, 0) + 1
         return sealed["kid"]
 
     # -- sessions ----------------------------------------------------------------------
@@ -177,7 +183,7 @@ class OpenedWords:
         opened = total = 0
         for kid in self._readable(unlocked, sees_sector):
             state = self._keys.get(kid)
-            total += len(self._sealed.get(kid, ()))
+            total += self._count.get(kid, 0)
             opened += len(state.done) if state is not None else 0
         return Progress(min(opened, total), total)
 
@@ -196,52 +202,67 @@ class OpenedWords:
     def _work(self) -> None:
         while True:
             with self._lock:
-                if not self._queue:
+                kids, self._queue = self._queue, []
+                if not kids:
                     self._worker = None
                     self.idle.set()
                     return
-                kid = self._queue.pop(0)
             try:
-                self._open_key(kid)
-            except Exception as exc:  # noqa: BLE001 - one key's failure must not stop the others
-                log.error("sealed search: opening key %s failed: %s", kid, type(exc).__name__)
+                self._open(kids)
+            except Exception as exc:  # noqa: BLE001 - the next log-in tries again
+                log.error("sealed search: opening failed: %s", type(exc).__name__)
 
-    def _open_key(self, kid: str) -> None:
-        state = self._keys.get(kid)
-        private = self._private(kid)
-        if state is None or private is None:
-            return
-        key = quick_key(private)
-        if not state.quick_read and self._quick is not None:
-            kept, bad = self._quick.read(kid, key)
-            with self._lock:
-                known = set(self._sealed.get(kid, ()))
-            words = [(i, _fold(*kept[i])) for i in kept if i in known]
-            for start in range(0, len(words), BATCH):
-                state.chunks.append(_Chunk.of(words[start:start + BATCH]))
-            state.done.update(i for i, _ in words)
-            state.quick_read = True
-            if bad:
-                log.warning("sealed search: %d quick-open batches of key %s did not open; opening those again", bad, kid)
+    def _open(self, kids: list[str]) -> None:
+        """Open what these keys sealed: quick copies first, then the envelopes not yet
+        copied, in storage order over every key at once, so each segment is read once."""
+        keys = {}
+        for kid in kids:
+            state, private = self._keys.get(kid), self._private(kid)
+            if state is not None and private is not None:
+                keys[kid] = (state, private, quick_key(private))
+                if not state.quick_read:
+                    self._read_quick(kid, state, keys[kid][2])
         with self._lock:
-            missing = sorted(self._sealed.get(kid, set()) - state.done)
+            missing = [i for i, kid in self._sealed.items() if kid in keys and i not in keys[kid][0].done]
         for start in range(0, len(missing), BATCH):
-            if self._keys.get(kid) is not state:
-                return  # every session holding this key ended meanwhile
             batch = missing[start:start + BATCH]
-            records = self._fetch(batch).values()
-            opened: list[tuple[str, str, str]] = []
-            for submission_id, result in open_texts(records, kid, private):
-                if isinstance(result, Opened):
-                    opened.append((submission_id, result.feeling, result.suggestion))
-                elif isinstance(result, SealError):
-                    state.unreadable += 1
-            state.done.update(batch)  # the unreadable too: they are not tried again and again
-            state.chunks.append(_Chunk.of([(i, _fold(f, s)) for i, f, s in opened]))
-            if self._quick is not None:
-                try:
-                    self._quick.append(kid, key, opened)
-                except OSError as exc:  # a full disk costs time next log-in, nothing else
-                    log.warning("sealed search: quick-open copies not written: %s", exc.strerror)
-        if state.unreadable:
-            log.warning("sealed search: %d records of key %s do not open (altered?)", state.unreadable, kid)
+            by_kid: dict[str, list] = {}
+            for record in self._fetch(batch).values():
+                by_kid.setdefault(self._sealed.get(record["id"], ""), []).append(record)
+            for kid, records in by_kid.items():
+                if kid in keys:
+                    self._open_records(kid, *keys[kid], records)
+            for submission_id in batch:  # the unreadable too: not tried again and again
+                kid = self._sealed.get(submission_id)
+                if kid in keys:
+                    keys[kid][0].done.add(submission_id)
+
+    def _read_quick(self, kid: str, state: _Key, key: bytes) -> None:
+        if self._quick is None:
+            return
+        kept, bad = self._quick.read(kid, key)
+        with self._lock:
+            words = [(i, _fold(*kept[i])) for i in kept if self._sealed.get(i) == kid]
+        for start in range(0, len(words), BATCH):
+            state.chunks.append(_Chunk.of(words[start:start + BATCH]))
+        state.done.update(i for i, _ in words)
+        state.quick_read = True
+        if bad:
+            log.warning("sealed search: %d quick-open batches of key %s did not open; opening those again", bad, kid)
+
+    def _open_records(self, kid: str, state: _Key, private, key: bytes, records: list) -> None:
+        if self._keys.get(kid) is not state:
+            return  # every session holding this key ended meanwhile
+        opened: list[tuple[str, str, str]] = []
+        for submission_id, result in open_texts(records, kid, private):
+            if isinstance(result, Opened):
+                opened.append((submission_id, result.feeling, result.suggestion))
+            elif isinstance(result, SealError):
+                state.unreadable += 1
+                log.warning("sealed search: a record sealed to key %s does not open (altered?)", kid)
+        state.chunks.append(_Chunk.of([(i, _fold(f, s)) for i, f, s in opened]))
+        if self._quick is not None:
+            try:
+                self._quick.append(kid, key, opened)
+            except OSError as exc:  # a full disk costs time next log-in, nothing else
+                log.warning("sealed search: quick-open copies not written: %s", exc.strerror)
