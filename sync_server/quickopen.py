@@ -9,7 +9,7 @@ here is readable without the sector key, which is never on disk unlocked.
 One file per sector key, one batch per line, appended and fsynced. A crash can leave
 the last line cut short: it fails to open and is skipped (its records are opened again
 from their envelopes), and the next append starts on a fresh line. A copy is a cache:
-losing the folder costs only time, so backups leave it out. Folder 0700, files 0600.
+losing the folder costs only time. Folder 0700, files 0600.
 """
 
 from __future__ import annotations
