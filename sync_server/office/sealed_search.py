@@ -224,6 +224,7 @@ class OpenedWords:
                     self._read_quick(kid, state, keys[kid][2])
         with self._lock:
             missing = [i for i, kid in self._sealed.items() if kid in keys and i not in keys[kid][0].done]
+        unsaved: dict[str, list[tuple[str, str, str]]] = {}
         for start in range(0, len(missing), BATCH):
             batch = missing[start:start + BATCH]
             by_kid: dict[str, list] = {}
@@ -231,11 +232,16 @@ class OpenedWords:
                 by_kid.setdefault(self._sealed.get(record["id"], ""), []).append(record)
             for kid, records in by_kid.items():
                 if kid in keys:
-                    self._open_records(kid, *keys[kid], records)
+                    unsaved.setdefault(kid, []).extend(self._open_records(kid, *keys[kid][:2], records))
             for submission_id in batch:  # the unreadable too: not tried again and again
                 kid = self._sealed.get(submission_id)
                 if kid in keys:
                     keys[kid][0].done.add(submission_id)
+            # A quick-open batch per BATCH records of a key: few lines, few fsyncs.
+            for kid in [k for k, entries in unsaved.items() if len(entries) >= BATCH]:
+                self._save(kid, keys[kid][2], unsaved.pop(kid))
+        for kid, entries in unsaved.items():
+            self._save(kid, keys[kid][2], entries)
 
     def _read_quick(self, kid: str, state: _Key, key: bytes) -> None:
         if self._quick is None:
@@ -250,9 +256,9 @@ class OpenedWords:
         if bad:
             log.warning("sealed search: %d quick-open batches of key %s did not open; opening those again", bad, kid)
 
-    def _open_records(self, kid: str, state: _Key, private, key: bytes, records: list) -> None:
+    def _open_records(self, kid: str, state: _Key, private, records: list) -> list[tuple[str, str, str]]:
         if self._keys.get(kid) is not state:
-            return  # every session holding this key ended meanwhile
+            return []  # every session holding this key ended meanwhile
         opened: list[tuple[str, str, str]] = []
         for submission_id, result in open_texts(records, kid, private):
             if isinstance(result, Opened):
@@ -261,8 +267,12 @@ class OpenedWords:
                 state.unreadable += 1
                 log.warning("sealed search: a record sealed to key %s does not open (altered?)", kid)
         state.chunks.append(_Chunk.of([(i, _fold(f, s)) for i, f, s in opened]))
-        if self._quick is not None:
-            try:
-                self._quick.append(kid, key, opened)
-            except OSError as exc:  # a full disk costs time next log-in, nothing else
-                log.warning("sealed search: quick-open copies not written: %s", exc.strerror)
+        return opened
+
+    def _save(self, kid: str, key: bytes, entries: list[tuple[str, str, str]]) -> None:
+        if self._quick is None or self._keys.get(kid) is None:
+            return
+        try:
+            self._quick.append(kid, key, entries)
+        except OSError as exc:  # a full disk costs time next log-in, nothing else
+            log.warning("sealed search: quick-open copies not written: %s", exc.strerror)
