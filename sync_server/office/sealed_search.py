@@ -121,7 +121,7 @@ class OpenedWords:
             self._schedule(k for k in kids if k in self._keys)
 
     def _note(self, record: Mapping[str, Any]) -> str | None:
-        """Under the lock (the worker copies these sets)."""
+        """Under the lock: the worker reads these maps from another thread."""
         sealed = record.get("sealed")
         if not isinstance(sealed, Mapping) or not isinstance(sealed.get("kid"), str):
             return None
@@ -247,8 +247,9 @@ class OpenedWords:
         if self._quick is None:
             return
         kept, bad = self._quick.read(kid, key)
-        with self._lock:
-            words = [(i, _fold(*kept[i])) for i in kept if self._sealed.get(i) == kid]
+        with self._lock:  # held briefly: the intake's writer thread notes records under it
+            ids = [i for i in kept if self._sealed.get(i) == kid]
+        words = [(i, _fold(*kept[i])) for i in ids]
         for start in range(0, len(words), BATCH):
             state.chunks.append(_Chunk.of(words[start:start + BATCH]))
         state.done.update(i for i, _ in words)
