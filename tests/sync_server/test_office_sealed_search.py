@@ -182,3 +182,17 @@ def test_the_list_says_how_far_the_search_has_got_while_it_opens(tmp_path):
     assert words.idle.wait(30)
     assert sealed_search_note(words.progress(unlocked, lambda sector: True)) is None
     assert words.search(unlocked, lambda sector: True, "第1条") == {"r1"}
+
+
+def test_a_session_pushed_out_by_too_many_log_ins_takes_its_keys_and_words_with_it(app_with_keys):
+    from sync_server.office.auth import MAX_SESSIONS_PER_USER
+
+    with _client(app_with_keys) as client:
+        _seed_both(client)
+        first = _as(client, "edu")
+        for _ in range(MAX_SESSIONS_PER_USER):
+            client.cookies.clear()
+            assert login(client, "edu").status_code == 303
+        state = client.app.state
+        assert state.session_keys.get(first) is None
+        assert first not in state.opened_words._sessions
