@@ -319,8 +319,15 @@ def without_phone(record: Mapping[str, Any]) -> dict[str, Any]:
 # AES-256-GCM, a random 96-bit nonce per batch, the label and key id as associated data.
 # A batch holds id, feeling and suggestion only: never the phone, so retention's removal
 # of a phone is not undone by a copy.
+#
+# Padding: a batch is often one record (opened as it arrives), so its plaintext is padded
+# to 256 bytes for each block its records' envelopes fill plus 64 bytes per record (the
+# id and the list's punctuation fit in that): its length tells only what the envelopes
+# on disk already tell, never the words' exact length. v2: v1 copies were unpadded; they
+# no longer open and their records are opened again from the envelopes.
 
-_QUICK_LABEL = b"minqing-quick-v1"
+_QUICK_LABEL = b"minqing-quick-v2"
+_QUICK_ROOM = 64
 
 
 def quick_key(private: ec.EllipticCurvePrivateKey) -> bytes:
@@ -331,7 +338,11 @@ def quick_key(private: ec.EllipticCurvePrivateKey) -> bytes:
 def quick_seal(key: bytes, kid: str, entries: list[tuple[str, str, str]]) -> str:
     """One batch of opened words, (id, feeling, suggestion) each, as one base64url line."""
     nonce = os.urandom(12)
-    body = json.dumps(entries, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = json.dumps(entries, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\x80"
+    size = sum(len(_pad(_plain({"feeling": f, "suggestion": s}))) + _QUICK_ROOM for _, f, s in entries)
+    if len(body) > size:  # ids longer than a UUID: never from the intake; still padded
+        size = len(body) + (-len(body) % BLOCK)
+    body += b"\x00" * (size - len(body))
     return _b64(nonce + AESGCM(key).encrypt(nonce, body, _QUICK_LABEL + kid.encode()))
 
 
@@ -343,7 +354,10 @@ def quick_open(key: bytes, kid: str, line: str) -> list[tuple[str, str, str]]:
         body = AESGCM(key).decrypt(raw[:12], raw[12:], _QUICK_LABEL + kid.encode())
     except (InvalidTag, ValueError):
         raise _tampered("quick copy") from None
-    entries = json.loads(body)
+    stripped = body.rstrip(b"\x00")
+    if not stripped.endswith(b"\x80"):
+        raise _bad("bad padding in a quick copy")
+    entries = json.loads(stripped[:-1])
     if not isinstance(entries, list) or not all(
             isinstance(e, list) and len(e) == 3 and all(isinstance(x, str) for x in e) for e in entries):
         raise _bad("a quick copy is not a list of (id, feeling, suggestion)")

@@ -230,3 +230,21 @@ def test_the_bulk_open_opens_each_record_and_names_the_one_that_does_not(key):
 def test_quick_keys_differ_per_sector_key(key):
     private, _ = key
     assert sealing.quick_key(private) == sealing.quick_key(private) != sealing.quick_key(sealing.generate_private_key())
+
+
+def test_a_quick_copy_is_as_long_as_its_records_envelopes_say_no_more(key):
+    # A batch of one record (opened as it arrives) must not tell its words' exact length:
+    # the envelope on disk tells only how many 256-byte blocks they fill.
+    private, public = key
+    qkey = sealing.quick_key(private)
+    uuid = "0b5c1e7a-1111-4222-8333-444455556666"
+    short, long_ = "短", "这是一段比较长的话" * 7  # both fill one block in the envelope
+    for words in (short, long_):
+        assert len(sealing.seal({**CLEAR, "id": uuid}, words, "", None, public)["text"]) == \
+            len(sealing.seal({**CLEAR, "id": uuid}, short, "", None, public)["text"])
+    lengths = {len(sealing.quick_seal(qkey, public.kid, [(uuid, words, "")])) for words in (short, long_)}
+    assert len(lengths) == 1
+    # Words that fill the most blocks an envelope allows still fit, and open again.
+    most = "长" * 2000
+    line = sealing.quick_seal(qkey, public.kid, [(uuid, most, most), (uuid, short, "")])
+    assert sealing.quick_open(qkey, public.kid, line) == [(uuid, most, most), (uuid, short, "")]
