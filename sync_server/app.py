@@ -104,9 +104,15 @@ KEY_EXPIRY_EVERY_S = 60
 
 async def _forget_expired_keys(app: Starlette) -> None:
     """An expired session's keys, and the sealed words opened with them, go within a
-    minute even when nobody comes back to the office."""
+    minute even when nobody comes back to the office; so do those of an account disabled
+    or given a new password meanwhile."""
     while True:
         await asyncio.sleep(KEY_EXPIRY_EVERY_S)
+        try:
+            # On the loop, as every request's own check is: the session tables are the loop's.
+            app.state.sessions.sweep()
+        except Exception as exc:  # noqa: BLE001 - a damaged accounts file must not stop the expiry below
+            log.error("the session sweep failed: %s", where_it_failed(exc))
         app.state.session_keys.forget_expired()
 
 

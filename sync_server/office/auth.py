@@ -63,6 +63,16 @@ class Sessions:
         for token in [t for t, s in self._by_token.items() if s.expires < now]:
             self.end(token)
 
+    def sweep(self) -> None:
+        """End expired sessions and those whose account was disabled, removed or given a
+        new password meanwhile (by the command line, in another process): their holders
+        may never come back, and what they unlocked must not wait for the 8-hour expiry."""
+        self._forget_expired()
+        for token, session in list(self._by_token.items()):
+            account = self.accounts.get(session.user)
+            if account is None or account.disabled or account.generation != session.generation:
+                self.end(token)
+
     def end(self, token: str | None) -> None:
         self._by_token.pop(token or "", None)
         if self.on_end is not None and token:

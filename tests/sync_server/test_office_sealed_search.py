@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 from starlette.testclient import TestClient
 
 from sync_server import sealing
+from sync_server.accounts import Accounts
 from sync_server.app import create_app
 from sync_server.keys import Keyring, Unlocked
 from sync_server.office.sealed import sealed_search_note
@@ -51,6 +53,10 @@ def _as(client, name: str) -> str:
     assert login(client, name).status_code == 303
     client.app.state.opened_words.idle.wait(30)  # the positive signal: every key opened
     return client.cookies.get("mq_office")
+
+
+def _accounts_of(settings) -> Accounts:
+    return Accounts(settings.data_dir)
 
 
 def _total(client, query: str) -> int:
@@ -196,3 +202,22 @@ def test_a_session_pushed_out_by_too_many_log_ins_takes_its_keys_and_words_with_
         state = client.app.state
         assert state.session_keys.get(first) is None
         assert first not in state.opened_words._sessions
+
+
+@pytest.mark.parametrize("change", ["disable", "set_password"])
+def test_a_disabled_or_repassworded_accounts_keys_and_words_go_within_the_sweep(app_with_keys, monkeypatch, change):
+    # `disable-user` and `set-password` run in another process: the server learns of them
+    # only by reading the accounts file. Nobody comes back with that session's cookie, so
+    # the minute's sweep must end it, not only the 8-hour expiry.
+    monkeypatch.setattr("sync_server.app.KEY_EXPIRY_EVERY_S", 0.05)
+    with _client(app_with_keys) as client:
+        _seed_both(client)
+        edu = _as(client, "edu")
+        state = client.app.state
+        assert state.opened_words._keys
+        accounts = _accounts_of(app_with_keys)
+        accounts.disable("edu") if change == "disable" else accounts.set_password("edu", "another-long-password-9")
+        deadline = time.monotonic() + 30
+        while (state.opened_words._keys or state.session_keys.get(edu) is not None) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert state.opened_words._keys == {} and state.session_keys.get(edu) is None
