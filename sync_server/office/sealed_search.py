@@ -226,6 +226,11 @@ class OpenedWords:
             missing = [i for i, kid in self._sealed.items() if kid in keys and i not in keys[kid][0].done]
         unsaved: dict[str, list[tuple[str, str, str]]] = {}
         for start in range(0, len(missing), BATCH):
+            # A key whose last session ended meanwhile is let go here, private key and
+            # all, not after the rest of the pass.
+            keys = {kid: held for kid, held in keys.items() if self._keys.get(kid) is held[0]}
+            if not keys:
+                break
             batch = missing[start:start + BATCH]
             by_kid: dict[str, list] = {}
             for record in self._fetch(batch).values():
@@ -238,10 +243,11 @@ class OpenedWords:
                 if kid in keys:
                     keys[kid][0].done.add(submission_id)
             # A quick-open batch per BATCH records of a key: few lines, few fsyncs.
-            for kid in [k for k, entries in unsaved.items() if len(entries) >= BATCH]:
+            for kid in [k for k, entries in unsaved.items() if len(entries) >= BATCH and k in keys]:
                 self._save(kid, keys[kid][2], unsaved.pop(kid))
         for kid, entries in unsaved.items():
-            self._save(kid, keys[kid][2], entries)
+            if kid in keys:
+                self._save(kid, keys[kid][2], entries)
 
     def _read_quick(self, kid: str, state: _Key, key: bytes) -> None:
         if self._quick is None:

@@ -221,3 +221,32 @@ def test_a_disabled_or_repassworded_accounts_keys_and_words_go_within_the_sweep(
         while (state.opened_words._keys or state.session_keys.get(edu) is not None) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert state.opened_words._keys == {} and state.session_keys.get(edu) is None
+
+
+def test_a_logout_during_the_first_open_stops_it_at_the_next_batch(tmp_path, monkeypatch):
+    # The opener's pass holds the sector's private key: it must let go when the last
+    # session holding that key ends, not after reading every remaining segment.
+    monkeypatch.setattr("sync_server.office.sealed_search.BATCH", 1)
+    private = sealing.generate_private_key()
+    public = sealing.public_key_of(private)
+    clear = {"station_id": "hebin-primary", "created_at": "2026-11-28T08:00:00Z", "rating": "fair"}
+    records = {}
+    for n in range(5):
+        record = {**clear, "id": f"r{n}"}
+        records[record["id"]] = {**record, "sealed": sealing.seal(record, f"第{n}条", "", None, public)}
+    reading, gate, fetched = threading.Event(), threading.Event(), []
+
+    def fetch(ids):
+        fetched.append(ids)
+        reading.set()
+        gate.wait(30)
+        return {i: records[i] for i in ids}
+
+    words = OpenedWords(fetch)
+    words.records_added(records.values())
+    words.session_unlocked("token", Unlocked("amy", {public.kid: ("education-health", private)}))
+    assert reading.wait(30)
+    words.session_ended("token")
+    gate.set()
+    assert words.idle.wait(30)
+    assert len(fetched) == 1
