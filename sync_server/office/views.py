@@ -176,6 +176,9 @@ async def login(request: Request) -> Response:
     # a second, off the event loop). No keys (none made, a viewer): the session works unsealed.
     expires = state.sessions._by_token[token].expires
     await to_thread.run_sync(state.session_keys.unlock, token, account, password, expires)
+    if token not in state.sessions._by_token:
+        # Ended while the keys were being unlocked: nothing would ever end it again.
+        state.session_keys.forget(token)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/office",
                         secure=request.url.scheme == "https", max_age=8 * 3600)
     response.delete_cookie(LOGIN_COOKIE, path="/office")

@@ -250,3 +250,24 @@ def test_a_logout_during_the_first_open_stops_it_at_the_next_batch(tmp_path, mon
     gate.set()
     assert words.idle.wait(30)
     assert len(fetched) == 1
+
+
+def test_a_session_ended_while_its_log_in_unlocks_keeps_no_keys(app_with_keys):
+    # Unlocking takes scrypt's second, off the event loop; the session can end meanwhile
+    # (pushed out by the same user's other log-ins, or swept after disable-user).
+    with _client(app_with_keys) as client:
+        _seed_both(client)
+        state = client.app.state
+        real = state.session_keys.unlock
+        ended = []
+
+        def unlock_after_the_session_ended(token, *args):
+            state.sessions.end(token)
+            ended.append(token)
+            return real(token, *args)
+
+        state.session_keys.unlock = unlock_after_the_session_ended
+        assert login(client, "edu").status_code == 303
+        state.opened_words.idle.wait(30)
+        assert state.session_keys.get(ended[0]) is None
+        assert state.opened_words._keys == {} and state.opened_words._sessions == {}
