@@ -74,6 +74,11 @@ class IntakeSealer:
         self._fresh()
         return self._public.get(sector)
 
+    def sector_of_kid(self) -> dict[str, str]:
+        """Every key id the keyring holds, old ones too, with its sector."""
+        self._fresh()
+        return self._sector_of
+
     def unsealed_sectors(self, sectors) -> list[str]:
         """The sectors whose records are still stored plain (no key made for them)."""
         self._fresh()

@@ -60,7 +60,11 @@ def sealing_notice(state) -> str | None:
 
 def sealed_search_note(progress) -> str | None:
     """What the list says while the search over sealed words is not complete."""
-    if progress.total == 0 or progress.complete:
-        return None
-    return (f"正在解密加密记录以供搜索：已完成 {progress.opened:,} / {progress.total:,} 条，"
-            "搜索结果暂不完整，请稍后刷新。")
+    notes = []
+    if progress.total and not progress.complete:
+        notes.append(f"正在解密加密记录以供搜索：已完成 {progress.opened:,} / {progress.total:,} 条，"
+                     "搜索结果暂不完整，请稍后刷新。")
+    if progress.newer:
+        notes.append(f"另有 {progress.newer:,} 条加密记录用的是您登录之后新建的钥匙，"
+                     "搜索不到也打不开：请退出后重新登录。")
+    return "".join(notes) or None

@@ -83,6 +83,9 @@ class _Key:
 class Progress:
     opened: int
     total: int
+    # Sealed to keys of the account's sectors that this session does not hold: made by
+    # `keys rotate` after it logged in. Only a new log-in unlocks them.
+    newer: int = 0
 
     @property
     def complete(self) -> bool:
@@ -179,13 +182,18 @@ class OpenedWords:
                     found.update(chunk.find(q))
         return found
 
-    def progress(self, unlocked: Unlocked | None, sees_sector: Callable[[str], bool]) -> Progress:
+    def progress(self, unlocked: Unlocked | None, sees_sector: Callable[[str], bool],
+                 sector_of_kid: Mapping[str, str] | None = None) -> Progress:
         opened = total = 0
         for kid in self._readable(unlocked, sees_sector):
             state = self._keys.get(kid)
             total += self._count.get(kid, 0)
             opened += len(state.done) if state is not None else 0
-        return Progress(min(opened, total), total)
+        newer = 0
+        if unlocked is not None and sector_of_kid:
+            newer = sum(count for kid, count in list(self._count.items())
+                        if kid not in unlocked.keys and kid in sector_of_kid and sees_sector(sector_of_kid[kid]))
+        return Progress(min(opened, total), total, newer)
 
     # -- opening -----------------------------------------------------------------------
 

@@ -222,7 +222,8 @@ async def record_list(request: Request, account, session) -> Response:
         "statuses": STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
         "stations": [s for s in registry.stations if account.sees_sector(s.sector)],
         "sealing_notice": sealing_notice(state),
-        "sealed_search": sealed_search_note(words.progress(unlocked, account.sees_sector)),
+        "sealed_search": sealed_search_note(words.progress(unlocked, account.sees_sector,
+                                                           state.intake.sealer.sector_of_kid())),
     })
 
 

@@ -271,3 +271,22 @@ def test_a_session_ended_while_its_log_in_unlocks_keeps_no_keys(app_with_keys):
         state.opened_words.idle.wait(30)
         assert state.session_keys.get(ended[0]) is None
         assert state.opened_words._keys == {} and state.opened_words._sessions == {}
+
+
+def test_records_sealed_to_a_key_made_after_log_in_are_named_not_silently_missed(app_with_keys):
+    # `keys rotate` runs beside the server: a session unlocked before it holds no new key,
+    # so a search cannot find what arrives sealed to one. The list says so (for the
+    # account's own sectors only) instead of answering "0 条" as if the search were whole.
+    with _client(app_with_keys) as client:
+        _as(client, "edu")
+        Keyring(app_with_keys.data_dir, scrypt=FAST).rotate(SECTORS)
+        seed(client, station_id="rulin-industrial-park", feeling="别的领域NEWKEY")  # public-order
+        client.app.state.opened_words.idle.wait(30)
+        assert "新建的钥匙" not in client.get("/office/records?q=NEWKEY").text
+        seed(client, feeling=f"轮换之后{SCHOOL_WORD}")
+        client.app.state.opened_words.idle.wait(30)
+        page = client.get("/office/records?q=" + SCHOOL_WORD).text
+        assert "共 0 条" in page and "另有 1 条加密记录" in page and "新建的钥匙" in page
+        _as(client, "edu")
+        page = client.get("/office/records?q=" + SCHOOL_WORD).text
+        assert "共 1 条" in page and "新建的钥匙" not in page
