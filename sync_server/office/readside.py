@@ -33,7 +33,7 @@ from minqing.registry import Registry
 from ..triage import is_overdue, new_entry
 from .records import PAGE_SIZE, Filters, Row, local_date
 
-__all__ = ["MemoryReadSide", "Page", "ReadSide", "Summary", "no_cyclic_gc"]
+__all__ = ["MemoryReadSide", "Page", "ReadSide", "ReportRows", "Summary", "no_cyclic_gc"]
 
 _KEY = attrgetter("received_at", "order")  # Summary.key, at C speed
 CHUNK = 1024  # records per search string: only the newest is rebuilt as records arrive
@@ -102,6 +102,18 @@ class Page:
     page: int
 
 
+@dataclass(frozen=True)
+class ReportRows:
+    """The rows a meeting report is made of, newest first, one `Row` per record shared
+    between the lists: received in the period, triage changed since its start (where
+    closures and follow-ups of older records show), flagged for the meeting, overdue."""
+
+    received: list[Row]
+    changed: list[Row]
+    weekly: list[Row]
+    overdue: list[Row]
+
+
 class ReadSide(Protocol):
     """What the office reads. `sectors` is the set of sector ids the reader may see, or
     None for every sector; `registry` names stations and sectors at query time (it
@@ -131,6 +143,14 @@ class ReadSide(Protocol):
                     today: date) -> list[Row]:
         """Rows received between start and end (local dates), plus every row with a
         triage entry (closures, meeting items and follow-ups happen to older records)."""
+        ...
+
+    def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
+                    today: date) -> ReportRows:
+        """Only what a report of the period needs (see `ReportRows`), never every triaged
+        record. Local dates; "changed since start" may include a day early (the caller
+        compares exact dates). A database answers it with four indexed queries
+        (received_at, updated_at, the weekly flag, open deadlines)."""
         ...
 
 
@@ -437,3 +457,33 @@ class MemoryReadSide:
                 if stations is None or s.station_id in stations]
         rows.sort(key=lambda r: (r.record["received_at"], by_id[r.id].order), reverse=True)
         return rows
+
+    def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
+                    today: date) -> ReportRows:
+        items, by_id = self._snapshot
+        triage, weekly, deadlines = self._triage, self._weekly, self._deadlines
+        facts = _station_facts(registry)
+        stations = self._visible_stations(facts, sectors)
+        first, last = start.isoformat(), end.isoformat()
+        # Receive and change times are UTC; a local day is at most a day off, so bounds
+        # a day early cover the period (exact dates are compared below or by the caller).
+        bound = (start - timedelta(days=1)).isoformat() if start > date.min else ""
+        low = bisect.bisect_left(items, bound, key=attrgetter("received_at"))
+        received = [s for s in items[low:] if first <= s.day <= last]
+        changed = [by_id[i] for i, entry in triage.items() if (entry.get("updated_at") or "") >= bound and i in by_id]
+        flagged = [by_id[i] for i in weekly if i in by_id]
+        overdue = [by_id[i] for i, deadline in deadlines.items() if deadline < today and i in by_id]
+        made: dict[str, Row] = {}
+
+        def rows(summaries: list[Summary]) -> list[Row]:
+            chosen = [s for s in summaries if stations is None or s.station_id in stations]
+            chosen.sort(key=attrgetter("rank"), reverse=True)
+            out = []
+            for summary in chosen:
+                row = made.get(summary.id)
+                if row is None:
+                    row = made[summary.id] = self._row(summary, triage.get(summary.id), facts, today)
+                out.append(row)
+            return out
+
+        return ReportRows(rows(received), rows(changed), rows(flagged), rows(overdue))
