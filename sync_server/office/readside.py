@@ -153,6 +153,12 @@ class ReadSide(Protocol):
         (received_at, updated_at, the weekly flag, open deadlines)."""
         ...
 
+    def version(self) -> object:
+        """A token that compares equal (==) between two calls only if no record arrived
+        and no triage entry changed in between: a built report is reused while it holds.
+        A database returns its newest record and triage-log sequence numbers."""
+        ...
+
 
 def _open_deadline(entry: dict[str, Any]) -> date | None:
     """The deadline that makes this entry overdue once passed (see `triage.is_overdue`)."""
@@ -457,6 +463,13 @@ class MemoryReadSide:
                 if stations is None or s.station_id in stations]
         rows.sort(key=lambda r: (r.record["received_at"], by_id[r.id].order), reverse=True)
         return rows
+
+    def version(self) -> object:
+        # Records are only ever added (an import grows the list too) and the triage
+        # mapping is replaced whole on every change, never changed in place (see
+        # `_set_triage`): equal counts and equal mappings mean the same inputs. The
+        # mapping itself, not its id(), so a freed mapping's address cannot be mistaken.
+        return (len(self._items), self._triage)
 
     def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
                     today: date) -> ReportRows:

@@ -40,6 +40,7 @@ from ..triage import (
     now_utc,
 )
 from .auth import COOKIE
+from .readside import no_cyclic_gc
 from .records import CHINA, Filters, parse_day, parse_month
 from .reports import NOWRAP_COLUMNS, monthly, needs_words, to_csv, to_xlsx, weekly
 from .sealed import opened, opened_rows, sealing_notice
@@ -317,13 +318,15 @@ async def report_index(request: Request, account, session) -> Response:
                                              "sealing_notice": sealing_notice(request.app.state)})
 
 
-def _report_rows(request: Request, account, rows: list, with_phone: bool) -> list:
+def _report_rows(request: Request, account, rows: list, with_phone: bool, read: list) -> list:
     """The rows a report lists, with what the read side does not hold: sealed words
     opened for this session, and consented phones when asked for. Only these rows are
-    read from disk, and of them only those that need it (most records have no phone)."""
+    read from disk, and of them only those that need it (most records have no phone).
+    Appends to `read` the ids it read: such a report is this session's alone."""
     state = request.app.state
     wanted = [r.id for r in rows if needs_words(r) or (with_phone and state.readside.may_have_phone(r.id))]
     full = state.inbox.get_many(wanted) if wanted else {}
+    read.extend(full)
     rows = [dataclasses.replace(r, record={**r.record, **full[r.id]}) if r.id in full else r for r in rows]
     return opened_rows(state, account, _unlocked(request), rows, with_phone)
 
@@ -335,8 +338,7 @@ def _compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str
     return body, {}
 
 
-def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, prepare=None):
-    today = _today()
+def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, today: date, prepare=None):
     registry = state.stations.registry
     if kind == "weekly":
         start = when - timedelta(days=when.weekday())
@@ -380,9 +382,19 @@ async def report(request: Request, account, session) -> Response:
     def build() -> tuple[bytes, dict[str, str], str | None, str | None]:
         # Reports, spreadsheets, the page around them and their compression are CPU
         # work: all in the office's worker thread, never on the event loop.
-        built, body, name, ascii_name = _build_report(
-            state, kind, _scope(account), when, with_phone, fmt,
-            lambda rows: _report_rows(request, account, rows, with_phone))
+        read: list[str] = []
+        today = _today()
+
+        def fresh():
+            with no_cyclic_gc():  # tens of thousands of small objects made at once
+                made = _build_report(state, kind, _scope(account), when, with_phone, fmt, today,
+                                     lambda rows: _report_rows(request, account, rows, with_phone, read))
+            return made, not with_phone and not read
+
+        # The version is read before the build reads anything (see report_cache).
+        version = (state.readside.version(), state.stations.registry)
+        built, body, name, ascii_name = state.report_cache.get_or_build(
+            (kind, when, fmt, _scope(account), today), version, fresh)
         if fmt == "html":
             body = state.templates.get_template("office/report.html").render({
                 "request": request, "account": account, "session": session, "report": built,
