@@ -163,7 +163,7 @@ def weekly(sets: ReportRows, day: date, with_phone: bool = False, today: date | 
         _counts("本周新收：按民情哨", "民情哨", Counter(r.station_name for r in in_week)),
         Table("提交周例会研究的事项", columns, [_item(r, with_phone, start, end) for r in flagged]),
         _overdue_by_department(overdue, today),
-        Table(f"超期最久的事项（前 {OVERDUE_LISTED} 项）", columns + ["超期天数"],
+        Table("已超期事项（超期最久的在前）", columns + ["超期天数"],
               [_item(r, with_phone, start, end) + [n] for r, n in zip(listed, overdue_days, strict=True)],
               note=(f"共 {len(overdue)} 项超期，此处列出超期最久的 {len(listed)} 项；全部超期事项请在收件箱中按“已超期”筛选查看。"
                     if len(overdue) > len(listed) else "")),

@@ -73,7 +73,7 @@ def test_weekly_pack_matches_the_hand_count(week):
     assert _table(report, "本周新收：按民情哨").rows == [["金坛区河滨小学", 2]]
     assert [r[0] for r in _table(report, "提交周例会研究的事项").rows] == ["RB"]
     assert _table(report, "已超期事项：按牵头部门").rows == [["区教育局", "2026-11-20", 0, 1]]
-    assert [(r[0], r[5], r[-1]) for r in _table(report, "超期最久的事项（前 20 项）").rows] == [("RB", "区教育局", 5)]
+    assert [(r[0], r[5], r[-1]) for r in _table(report, "已超期事项（超期最久的在前）").rows] == [("RB", "区教育局", 5)]
     assert sorted((r[0], r[-1]) for r in _table(report, "本周办结事项").rows) == [("RA", "已解决"), ("RC", "部分解决")]
 
 
@@ -128,3 +128,33 @@ def test_html_report_escapes_hostile_names_in_tables_figures_and_charts():
     # title, column, cell, figure name and value, chart label and the chart's aria-label
     assert escaped.count("&lt;script&gt;alert(1)&lt;/script&gt;&#34;&amp;") >= 7
     assert 'font-size="13">&lt;script&gt;' in html  # the chart's own label, drawn by its macro
+
+
+def test_the_pack_counts_overdue_by_department_and_lists_the_most_overdue(sample_registry):
+    records, triage = [], {}
+    for n in range(25):
+        rid = f"O{n:02d}"
+        records.append(_record(rid, "jintan-east-bus", "2026-09-01T02:00:00+00:00", None))
+        # Deadlines three days apart, from 2026-11-13 (n=0) back to 2026-09-01 (n=24).
+        deadline = date.fromordinal(date(2026, 9, 1).toordinal() + 3 * (24 - n)).isoformat()
+        triage[rid] = _entry("2026-09-02T02:00:00+00:00", status="in_progress", deadline=deadline,
+                             lead="区公安分局" if n % 5 else "区城管局", updated_at="2026-09-02T02:00:00+00:00")
+    records.append(_record("M", "jintan-east-bus", "2026-11-23T02:00:00+00:00", None))
+    triage["M"] = _entry("", status="closed", outcome="merged", merged_into="O00",
+                         closed_at="2026-11-24T03:00:00+00:00", updated_at="2026-11-24T03:00:00+00:00")
+    sets = MemoryReadSide(records, triage).report_sets(None, date(2026, 11, 23), date(2026, 11, 29), sample_registry, TODAY)
+    report = weekly(sets, TODAY)
+    listed = _table(report, "已超期事项（超期最久的在前）")
+    assert len(listed.rows) == 20 and "共 25 项超期" in listed.note
+    deadlines = [r[6] for r in listed.rows]
+    assert deadlines == sorted(deadlines) and deadlines[0] == "2026-09-01"
+    assert listed.rows[0][-1] == (TODAY - date(2026, 9, 1)).days
+    by_department = {r[0]: r[1:] for r in _table(report, "已超期事项：按牵头部门").rows}
+    late = {lead: sum(1 for e in triage.values() if e["lead"] == lead and e["deadline"] and
+                      (TODAY - date.fromisoformat(e["deadline"])).days > 30) for lead in ("区公安分局", "区城管局")}
+    assert late["区城管局"] == 3 and by_department == {"区公安分局": ["2026-09-01", late["区公安分局"], 20],  # n = 24
+                             "区城管局": ["2026-09-13", late["区城管局"], 5]}  # n = 20
+    # The merged duplicate is counted apart, never as a closure.
+    assert report.figures["本周合并的重复反映"] == 1 and report.figures["本周办结"] == 0
+    assert _table(report, "本周办结事项").rows == []
+    assert "共 25 项超期" in to_html(report) and "共 25 项超期" in to_csv(report).decode("utf-8-sig")
