@@ -324,7 +324,10 @@ def _report_rows(request: Request, account, rows: list, with_phone: bool, read: 
     read from disk, and of them only those that need it (most records have no phone).
     Appends to `read` the ids it read: such a report is this session's alone."""
     state = request.app.state
-    wanted = [r.id for r in rows if needs_words(r) or (with_phone and state.readside.may_have_phone(r.id))]
+    # A sealed record's summary in the read side has no words and no phone: read it for
+    # its words (no summary written) or, when phones are asked for, for its sealed phone.
+    wanted = [r.id for r in rows if needs_words(r) or (with_phone and (
+        state.readside.may_have_phone(r.id) or not (r.record.get("feeling") or r.record.get("suggestion"))))]
     full = state.inbox.get_many(wanted) if wanted else {}
     read.extend(full)
     rows = [dataclasses.replace(r, record={**r.record, **full[r.id]}) if r.id in full else r for r in rows]
