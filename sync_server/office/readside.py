@@ -22,7 +22,7 @@ import copy
 import gc
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import attrgetter
@@ -135,7 +135,12 @@ class ReadSide(Protocol):
         """False when the record was stored without a consented phone: no need to read it."""
         ...
 
-    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date) -> Page: ...
+    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
+             also_matching: Collection[str] = ()) -> Page:
+        """`also_matching`: ids the caller found to match `filters.q` where the read side
+        cannot look (sealed words opened for this session); the other filters and
+        `sectors` still apply to them."""
+        ...
 
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None: ...
 
@@ -386,7 +391,8 @@ class MemoryReadSide:
                 position = text.find(q, starts[index])
         return found
 
-    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date) -> Page:
+    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
+             also_matching: Collection[str] = ()) -> Page:
         (items, by_id), triage = self._snapshot, self._triage
         facts = _station_facts(registry)
         stations = self._visible_stations(facts, sectors, filters.sector)
@@ -415,6 +421,7 @@ class MemoryReadSide:
         if q:
             found = set(self._search(items, q))
             found.update(by_id[i].rank for i, reply in self._replies.items() if q in reply and i in by_id)
+            found.update(by_id[i].rank for i in also_matching if i in by_id)
             ranks = [r for r in found if items[r].id in chosen] if chosen is not None else list(found)
         elif chosen is not None:
             ranks = [by_id[i].rank for i in chosen if i in by_id]

@@ -43,7 +43,7 @@ from .auth import COOKIE
 from .readside import no_cyclic_gc
 from .records import CHINA, Filters, parse_day, parse_month
 from .reports import NOWRAP_COLUMNS, monthly, needs_words, to_csv, to_xlsx, weekly
-from .sealed import opened, opened_rows, sealing_notice
+from .sealed import opened, opened_rows, sealed_search_note, sealing_notice
 from .spreadsheet import content_disposition
 
 __all__ = ["routes"]
@@ -201,8 +201,15 @@ async def record_list(request: Request, account, session) -> Response:
     state = request.app.state
     filters = Filters.from_query(request.query_params)
     registry = state.stations.registry
+    unlocked, words = _unlocked(request), state.opened_words
+
+    def find():
+        # Sealed words are searched where they were opened for this session's keys.
+        matched = words.search(unlocked, account.sees_sector, filters.q) if filters.q else ()
+        return state.readside.page(filters, _scope(account), registry, _today(), matched)
+
     # Off the event loop: a search over many records must never hold up an upload.
-    found = await _off_loop(request, state.readside.page, filters, _scope(account), registry, _today())
+    found = await _off_loop(request, find)
     # Only this page's rows are opened: one page costs a few milliseconds of key work.
     rows = await _off_loop(request, _opened_rows, request, account, found.rows)
     sectors = [s for s in registry.sectors if account.sees_sector(s.id)]
@@ -213,6 +220,7 @@ async def record_list(request: Request, account, session) -> Response:
         "statuses": STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
         "stations": [s for s in registry.stations if account.sees_sector(s.sector)],
         "sealing_notice": sealing_notice(state),
+        "sealed_search": sealed_search_note(words.progress(unlocked, account.sees_sector)),
     })
 
 
