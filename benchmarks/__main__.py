@@ -39,7 +39,14 @@ TARGETS = {
     "baseline_office_list_ms_100k": ("ms", "baseline", None),
     "office_record_ms_100k": ("ms", "< 100", lambda r: r["office_record_ms_100k"] < 100),
     "office_status_change_ms_100k": ("ms", "< 100", lambda r: r["office_status_change_ms_100k"] < 100),
-    "office_report_ms_100k": ("ms", "< 1000 (worst report)", lambda r: r["office_report_ms_100k"] < 1000),
+    "office_report_ms_100k": ("ms", "< 1000 (worst report, cold)", lambda r: r["office_report_ms_100k"] < 1000),
+    # Each report cold (first download after a change) against the target, and cached.
+    **{f"office_report_ms_{kind}_{fmt}_100k": ("ms", "< 1000 (cold)", lambda r, m=f"office_report_ms_{kind}_{fmt}_100k":
+                                                  r[m] < 1000)
+       for kind in ("weekly", "monthly") for fmt in ("html", "csv", "xlsx")},
+    **{f"office_report_cached_ms_{kind}_{fmt}_100k": ("ms", "< 1000 (cached)",
+                                                         lambda r, m=f"office_report_cached_ms_{kind}_{fmt}_100k": r[m] < 1000)
+       for kind in ("weekly", "monthly") for fmt in ("html", "csv", "xlsx")},
     "baseline_office_report_ms_100k": ("ms", "baseline", None),
     "office_server_start_s_100k": ("s", "< 3", lambda r: r["office_server_start_s_100k"] < 3),
     "office_ready_s_100k": ("s", "", None),

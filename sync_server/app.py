@@ -36,6 +36,7 @@ from .office import views as office
 from .office.auth import LoginThrottle, Sessions
 from .office.readside import MemoryReadSide, no_cyclic_gc
 from .office.records import CHINA
+from .office.report_cache import ReportCache
 from .office.sealed_search import OpenedWords
 from .proxy import ForwardedFor
 from .quickopen import QuickCopies
@@ -255,6 +256,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
     app.state.settings = settings
     app.state.stations = StationBook(settings.registry)
     app.state.templates = templates()
+    app.state.report_cache = ReportCache()
     app.state.address_limiter = RateLimiter(settings.address_limit)
     app.state.device_limiter = RateLimiter(settings.device_limit)
     app.state.lookup_limiter = RateLimiter(settings.lookup_limit)
