@@ -6,7 +6,9 @@ key derived from the sector key (`sealing.quick_seal`), so the next log-in after
 restart opens 100,000 records in a second or two instead of half a minute. Nothing
 here is readable without the sector key, which is never on disk unlocked.
 
-One file per sector key, one batch per line, appended and fsynced. A crash can leave
+One file per sector key, one batch per line, appended and fsynced. `<kid>.v2.log`: the
+v1 files (`<kid>.log`) held unpadded batches, whose length told a one-record batch's
+exact length; they no longer open and are deleted at the next read. A crash can leave
 the last line cut short: it fails to open and is skipped (its records are opened again
 from their envelopes), and the next append starts on a fresh line. A copy is a cache:
 losing the folder costs only time. Folder 0700, files 0600.
@@ -33,12 +35,17 @@ class QuickCopies:
     def _path(self, kid: str) -> Path:
         if not _KID.match(kid):  # the name of a file: never a path from elsewhere
             raise ValueError(f"not a key id: {kid!r}")
-        return self.dir / f"{kid}.log"
+        return self.dir / f"{kid}.v2.log"
 
     def read(self, kid: str, key: bytes) -> tuple[dict[str, tuple[str, str]], int]:
         """The words kept under this key, by record id, and how many lines did not open."""
         words: dict[str, tuple[str, str]] = {}
         bad = 0
+        legacy = self._path(kid).with_name(f"{kid}.log")
+        try:
+            legacy.unlink()
+        except FileNotFoundError:
+            pass
         try:
             text = self._path(kid).read_text("ascii", errors="replace")
         except FileNotFoundError:

@@ -154,7 +154,7 @@ def test_a_quick_copy_cut_short_by_a_crash_is_opened_again_from_the_envelopes(ap
         school, _ = _seed_both(client)
         _as(client, "amy")
     school_kid = Keyring(app_with_keys.data_dir).public_keys()["education-health"].kid
-    path = app_with_keys.data_dir / "quick" / f"{school_kid}.log"
+    path = app_with_keys.data_dir / "quick" / f"{school_kid}.v2.log"
     path.write_bytes(path.read_bytes()[:-40])  # the kill came mid-write
     with _client(app_with_keys) as client:
         _as(client, "amy")
