@@ -114,7 +114,10 @@ async def _forget_expired_keys(app: Starlette) -> None:
             app.state.sessions.sweep()
         except Exception as exc:  # noqa: BLE001 - a damaged accounts file must not stop the expiry below
             log.error("the session sweep failed: %s", where_it_failed(exc))
-        app.state.session_keys.forget_expired()
+        try:
+            app.state.session_keys.forget_expired()
+        except Exception as exc:  # noqa: BLE001 - one failed sweep must not end the next ones
+            log.error("forgetting expired keys failed: %s", where_it_failed(exc))
 
 
 def problems(app: Starlette) -> list[str]:

@@ -72,7 +72,8 @@ class SessionKeys:
 
     def forget_expired(self) -> None:
         now = self.clock()
-        for token in [t for t, (_, expires) in self._by_token.items() if expires < now]:
+        # A snapshot: log-ins add sessions from a worker thread while the loop sweeps.
+        for token in [t for t, (_, expires) in list(self._by_token.items()) if expires < now]:
             self.forget(token)
 
 

@@ -140,3 +140,22 @@ def test_an_account_without_keys_logs_in_unsealed(world, tmp_path):
     viewer = Account("kan", "viewer", "看", (), "", False)
     assert not sessions.unlock("t", viewer, "viewer-password-1", expires=float("inf"))
     assert not SessionKeys(Keyring(tmp_path / "none")).unlock("t", STAFF, "staff-password-1", expires=float("inf"))
+
+
+def test_the_expiry_sweep_survives_a_log_in_adding_a_session_meanwhile(world):
+    # Log-ins unlock in a worker thread while the event loop sweeps: a session added in
+    # the middle of the sweep's walk must not stop it (a RuntimeError there ended the
+    # server's minute task for good, and failed the log-in that swept).
+    clock = Clock()
+    sessions = SessionKeys(world, clock=clock)
+    sessions.unlock("old", TRANSPORT, "dept-password-1", expires=clock.now + 60)
+
+    class AddsASessionWhenCompared(float):
+        def __lt__(self, other):
+            sessions._by_token.setdefault("new", (sessions._by_token["old"][0], float("inf")))
+            return float(self) < other
+
+    sessions._by_token["old"] = (sessions._by_token["old"][0], AddsASessionWhenCompared(clock.now + 60))
+    clock.now += 61
+    sessions.forget_expired()
+    assert "old" not in sessions._by_token and "new" in sessions._by_token
