@@ -22,7 +22,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["LoopErrorLog", "TimedH11Protocol", "raise_descriptor_limit", "serve"]
+__all__ = ["LoopErrorLog", "TimedH11Protocol", "no_core_dumps", "raise_descriptor_limit", "serve"]
 
 log = logging.getLogger("minqing.serving")
 
@@ -118,8 +118,18 @@ class LoopErrorLog:
         loop.default_exception_handler(context)
 
 
+def no_core_dumps() -> None:
+    """A crash must not write the process's memory to the disk: while staff are logged in
+    it holds their sector keys and the sealed words opened for search."""
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+
+
 def serve(app, host: str, port: int, header_timeout: float, keep_alive_timeout: float) -> None:
     raise_descriptor_limit()
+    no_core_dumps()
     config = uvicorn.Config(
         app, host=host, port=port, workers=1, access_log=False, log_level="warning",
         http=protocol_with(header_timeout), timeout_keep_alive=keep_alive_timeout,

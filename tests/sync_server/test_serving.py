@@ -221,3 +221,12 @@ def test_serve_refuses_bad_edge_settings_with_a_sentence(args, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["serve", *args])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_server_writes_no_core_dump(serve):
+    # While staff are logged in the process holds their sector keys and the opened words
+    # searched over; a crash must not write them to the disk as a core file.
+    server = serve()
+    limits = Path(f"/proc/{server.proc.pid}/limits").read_text()
+    [line] = [line for line in limits.splitlines() if line.startswith("Max core file size")]
+    assert line.split()[4:6] == ["0", "0"]
