@@ -11,7 +11,7 @@ import pytest
 
 from build_scripts.volunteer import pin_digest
 from sync_server.inbox import Inbox
-from tests.e2e.conftest import STATION, open_station, wait_ready
+from tests.e2e.conftest import STATION, open_station, record_sync_runs, wait_ready
 
 TABLET, PIN = "rulin-1", "482913"
 
@@ -348,11 +348,10 @@ def test_uploads_from_a_kiosk_carry_the_tablet_name_and_no_lasting_id(world, con
     bodies: list[dict] = []
     page.on("request", lambda r: bodies.append(json.loads(r.post_data))
             if r.url.endswith("/api/submissions/batch") else None)
+    record_sync_runs(page)
     fill_citizen(page, "带平板名", "", None)
-    for _ in range(100):
-        if stored_records(world):
-            break
-        page.wait_for_timeout(100)
+    # The kiosk's upload after the citizen's submit has been answered.
+    page.wait_for_function("() => window.__syncRuns.some((r) => r.sent === 1)", polling=100)
     assert bodies and all(b["kiosk"] == TABLET for b in bodies)
     [record] = stored_records(world)
     assert record["kiosk"] == TABLET and "device_id" not in record

@@ -244,10 +244,13 @@ function init(form) {
     event.preventDefault();
     if (busy) return; // a double tap queues one record, not two
     busy = true;
+    // Screen readers hear that the form is working; tests wait for it to end.
+    form.setAttribute("aria-busy", "true");
     try {
       await submit(form, kiosk, sync);
     } finally {
       busy = false;
+      form.removeAttribute("aria-busy");
     }
   });
   refreshCounts();
