@@ -8,8 +8,8 @@ atomically (read whole, old or new) or an append-only log (a torn last line is i
 Order matters for what a crash leaves behind. The marker `.minqing-backup` is written
 first, then every file (each fsynced, 0600, in 0700 folders), and the manifest
 `MANIFEST.json` (counts and SHA-256 checksums) last. A folder with the marker and no
-manifest, or with a file that does not match its checksum, is an incomplete backup:
-every command refuses it with one sentence.
+manifest, with a file that does not match its checksum, or with a file its manifest
+does not list, is refused by every command with one sentence.
 
 A complete backup is also a data folder: `minqing serve --data-dir BACKUP` checks it,
 then drops the marker and the manifest and serves it as the live folder from then on.
@@ -172,6 +172,14 @@ def verify(backup: Path) -> dict[str, Any]:
             raise BackupIncomplete(
                 f"{backup} is an incomplete backup ({relative} does not match its checksum); use another backup"
             )
+    # The checksums vouch only for what the manifest lists: anything else was put here
+    # after the backup, and would be served or restored as if the office had made it.
+    for root, _dirs, names in os.walk(backup):
+        for name in sorted(names):
+            relative = (Path(root) / name).relative_to(backup).as_posix()
+            if relative not in manifest["files"] and relative not in (MARKER, MANIFEST):
+                raise BackupIncomplete(f"{backup} is not the backup its manifest describes ({relative} is not in "
+                                       "its manifest); use another backup")
     return manifest
 
 
