@@ -140,24 +140,32 @@ def scenario_import(root: Path, registry: Path, figures: Figures, chaos: random.
     figures.add("inbox import", records=len(stored), violations=int(sorted(stored) != sorted(ids)))
 
 
-def scenario_retention(root: Path, registry: Path, figures: Figures, chaos: random.Random) -> None:
-    base = root / "retention-base"
+def _retention_killed(root: Path, registry: Path, figures: Figures, chaos: random.Random, name: str,
+                      argv_for, kill_within: float) -> None:
+    """Retention, by whichever command `argv_for(data)` runs, killed at random: every record
+    stays, and none is left with its phone half removed."""
+    slug = name.replace(" ", "-")
+    base = root / f"{slug}-base"
     items = _fill(base, registry, 1200, phone="13800001111", consent=True)
     closed = {**new_entry("2026-01-01T00:00:00+00:00"), "status": "closed", "closed_at": "2026-01-02T00:00:00+00:00"}
     TriageBook(base).put_many({i["id"]: closed for i in items})
     n = 0
-    while figures.more("inbox retention", n):
+    while figures.more(name, n):
         n += 1
-        data = root / f"retention-{n}"
+        data = root / f"{slug}-{n}"
         shutil.copytree(base, data)
-        argv = [*CLI, "inbox", "retention", "--data-dir", str(data)]
-        killed = _killed_run(argv, chaos, 1.5)
+        killed = _killed_run(argv_for(data), chaos, kill_within)
         records = _records(data)
         half = [r for r in records if (r["phone"] is None) != ("phone_removed" in r["flags"])
                 or (r["phone"] is None and (r["consent"] or r.get("phone_fingerprint")))]
-        figures.add("inbox retention", kills=int(killed), records=len(records),
+        figures.add(name, kills=int(killed), records=len(records),
                     violations=int(len(records) != 1200) + len(half))
         shutil.rmtree(data)
+
+
+def scenario_retention(root: Path, registry: Path, figures: Figures, chaos: random.Random) -> None:
+    _retention_killed(root, registry, figures, chaos, "inbox retention",
+                      lambda data: [*CLI, "inbox", "retention", "--data-dir", str(data)], 1.5)
 
 
 def scenario_seal_existing(root: Path, registry: Path, figures: Figures, chaos: random.Random) -> None:
@@ -415,24 +423,9 @@ def tinystore_docs(path: Path) -> list[dict]:
 
 def scenario_server_retention(root: Path, registry: Path, site: Path, figures: Figures,
                               chaos: random.Random) -> None:
-    base = root / "server-retention-base"
-    items = _fill(base, registry, 1200, phone="13800001111", consent=True)
-    closed = {**new_entry("2026-01-01T00:00:00+00:00"), "status": "closed", "closed_at": "2026-01-02T00:00:00+00:00"}
-    TriageBook(base).put_many({i["id"]: closed for i in items})
-    n = 0
-    while figures.more("retention by the server", n):
-        n += 1
-        data = root / f"server-retention-{n}"
-        shutil.copytree(base, data)
-        argv = [*CLI, "serve", "--port", "0", "--data-dir", str(data), "--site-dir", str(site),
-                "--registry", str(registry)]
-        killed = _killed_run(argv, chaos, 2.5)
-        records = _records(data)
-        half = [r for r in records if (r["phone"] is None) != ("phone_removed" in r["flags"])
-                or (r["phone"] is None and (r["consent"] or r.get("phone_fingerprint")))]
-        figures.add("retention by the server", kills=int(killed), records=len(records),
-                    violations=int(len(records) != 1200) + len(half))
-        shutil.rmtree(data)
+    _retention_killed(root, registry, figures, chaos, "retention by the server",
+                      lambda data: [*CLI, "serve", "--port", "0", "--data-dir", str(data), "--site-dir", str(site),
+                                    "--registry", str(registry)], 2.5)
 
 
 @pytest.mark.slow
