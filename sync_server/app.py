@@ -142,6 +142,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         loader.start()
         app.state.office_writes = asyncio.Lock()
         app.state.office_threads = anyio.CapacityLimiter(1)
+        app.state.password_checks = anyio.CapacityLimiter(2)  # scrypt: 128 MiB each
         app.state.retention_runs = 0
         retention = asyncio.create_task(_daily_retention(app, clock))
         try:

@@ -35,8 +35,9 @@ __all__ = ["BackupIncomplete", "BackupReport", "make_backup", "prune", "refuse_b
 MARKER = ".minqing-backup"
 MANIFEST = "MANIFEST.json"
 FORMAT = "minqing-backup"
-# Never copied: the lock belongs to a running process, temporary files to an
-# interrupted write, and the quarantine holds damaged files already reported.
+# Never copied: the locks belong to a running process (and `.<file>.lock` beside a file
+# to its writers), temporary files to an interrupted write, and the quarantine holds
+# damaged files already reported.
 SKIPPED_TOP = {"writer.lock", "quarantine", MARKER, MANIFEST}
 
 
@@ -63,7 +64,7 @@ def _sources(data_dir: Path) -> list[Path]:
             dirs[:] = [d for d in dirs if d not in SKIPPED_TOP]
         dirs.sort()
         for name in sorted(files):
-            if (here == data_dir and name in SKIPPED_TOP) or (name.startswith(".") and name.endswith(".tmp")):
+            if (here == data_dir and name in SKIPPED_TOP) or (name.startswith(".") and name.endswith((".tmp", ".lock"))):
                 continue
             found.append(here / name)
     return sorted(found, key=lambda p: (p.relative_to(data_dir).parts[0] == "inbox", str(p)))

@@ -19,12 +19,15 @@ to quarantine it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -266,8 +269,33 @@ class KeyedFile:
 
     def put_many(self, values: dict[str, dict[str, Any]]) -> None:
         """Insert or replace several documents in one atomic write: all or none."""
-        self.refresh()
-        docs = {**self._docs, **{key: dict(value) for key, value in values.items()}}
+        with self._writing():
+            self._write({key: dict(value) for key, value in values.items()})
+
+    def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any] | None]) -> None:
+        """Replace one document with `change(what the file holds now)`; None leaves it.
+
+        The read and the write are one step for every process that writes this file, so
+        a change made by another (the command line while the server runs) is never lost.
+        """
+        with self._writing():
+            new = change(self._docs.get(key))
+            if new is not None and new != self._docs.get(key):
+                self._write({key: dict(new)})
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        # An exclusive lock on a file beside this one, held from the fresh read to the write.
+        fd = os.open(self.path.with_name(f".{self.path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self.refresh()
+            yield
+        finally:
+            os.close(fd)
+
+    def _write(self, changed: dict[str, dict[str, Any]]) -> None:
+        docs = {**self._docs, **changed}
         write_docs(self.path, [{**value, "_key": key} for key, value in docs.items()], TABLE)
         self._docs = docs
         self._stamp = file_stamp(self.path)
