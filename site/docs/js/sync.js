@@ -86,6 +86,8 @@ async function post(apiBase, body, timeoutMs) {
       const retryAfter = Number(response.headers.get("Retry-After")) || 300;
       return { error: failure("disk_full", retryAfter), retryAfter };
     }
+    // The server gave up waiting for the body (a very slow link): a timeout, retried.
+    if (response.status === 408) return { error: failure("timeout") };
     if (response.status >= 500) return { error: failure("server") };
     if (!response.ok) return { error: failure("refused") };
     try {
