@@ -1,5 +1,6 @@
 """The upload API under `/api/`: batches from the outbox, the no-JavaScript form, the
-receipt look-up and a health check. Every error is the JSON shape of `errors`."""
+receipt look-up and a health check. Every error is the JSON shape of `errors`, except
+for a browser that asks for HTML (the no-JavaScript form), which reads a Chinese page."""
 
 from __future__ import annotations
 

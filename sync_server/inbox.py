@@ -5,8 +5,9 @@ append-only. A new segment starts once the newest holds `segment_size` submissio
 batch is never split, so a segment may hold up to `segment_size - 1` plus one batch. A batch is written to the newest
 segment in one atomic, durable write (temporary file, fsync, rename, fsync of the
 folder), so after a crash a segment holds either the old or the new contents and
-never half a batch. Only the newest segment is rewritten, and the inbox keeps it in
-memory, so storing a batch costs the same with a thousand or with a million records.
+never half a batch. Storing a batch rewrites only the newest segment, which the inbox
+keeps in memory, so it costs the same with a thousand or with a million records (older
+segments are rewritten only by `rewrite`: retention, `keys seal-existing`).
 
 An in-memory index (id -> segment, fingerprints, receipt) answers the duplicate and
 receipt checks without touching disk; it is rebuilt from the segments at open.
