@@ -36,7 +36,10 @@ from .office import views as office
 from .office.auth import LoginThrottle, Sessions
 from .office.readside import MemoryReadSide, no_cyclic_gc
 from .office.records import CHINA
+from .office.report_cache import ReportCache
+from .office.sealed_search import OpenedWords
 from .proxy import ForwardedFor
+from .quickopen import QuickCopies
 from .ratelimit import RateLimiter
 from .retention import run_retention
 from .settings import Settings
@@ -68,14 +71,14 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _load_readside(readside: MemoryReadSide, inbox: Inbox | None, triage: TriageBook) -> None:
+def _load_readside(readside: MemoryReadSide, inbox: Inbox | None, triage: TriageBook, words: OpenedWords) -> None:
     """Finish the office index: from the records the inbox fed it at open, or (an inbox
     opened by the caller) by reading them now."""
     try:
         if inbox is None:
             readside.finish(triage.all())
         else:
-            readside.load(inbox.records(), triage.all())
+            readside.load(words.watch(inbox.records()), triage.all())
     except Exception as exc:  # noqa: BLE001 - the uploads go on without the office index
         log.error("the office index could not be built; office pages will show an error: %s", where_it_failed(exc))
 
@@ -95,6 +98,17 @@ async def _daily_retention(app: Starlette, clock: Callable[[], datetime]) -> Non
             log.error("retention failed; it runs again in a day: %s", where_it_failed(exc))
         app.state.retention_runs += 1
         await asyncio.sleep(RETENTION_EVERY_S)
+
+
+KEY_EXPIRY_EVERY_S = 60
+
+
+async def _forget_expired_keys(app: Starlette) -> None:
+    """An expired session's keys, and the sealed words opened with them, go within a
+    minute even when nobody comes back to the office."""
+    while True:
+        await asyncio.sleep(KEY_EXPIRY_EVERY_S)
+        app.state.session_keys.forget_expired()
 
 
 def problems(app: Starlette) -> list[str]:
@@ -117,16 +131,22 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         # The office's index is fed by the inbox's own read at open: every record is
         # read from disk once, not once for the inbox and again for the office.
         app.state.readside = readside = MemoryReadSide()
+        # Search over sealed words notes which records are sealed to which key as the
+        # inbox reads them; it opens them only for sessions that unlocked those keys.
+        words = OpenedWords(lambda ids: app.state.inbox.get_many(ids), QuickCopies(settings.data_dir))
+        app.state.opened_words = words
         if inbox is None:
             with no_cyclic_gc():
-                opened = Inbox(settings.data_dir, segment_size=settings.segment_size, on_open=readside.feed)
+                opened = Inbox(settings.data_dir, segment_size=settings.segment_size,
+                               on_open=lambda records: readside.feed(words.watch(records)))
         # Beside the intake, not inside it: handlers that read records need no intake.
         app.state.inbox = inbox if inbox is not None else opened
         app.state.intake = Intake(app.state.inbox, app.state.stations)
         app.state.triage = TriageBook(settings.data_dir)
         app.state.accounts = Accounts(settings.data_dir)
         # Sector keys unlocked at log-in live beside the session and end with it.
-        app.state.session_keys = SessionKeys(Keyring(settings.data_dir))
+        app.state.session_keys = SessionKeys(Keyring(settings.data_dir), on_unlock=words.session_unlocked,
+                                             on_forget=words.session_ended)
         app.state.sessions = Sessions(app.state.accounts, on_end=app.state.session_keys.forget)
         app.state.session_keys.clock = app.state.sessions.clock
         for problem in problems(app):
@@ -136,8 +156,12 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         # The office's index is finished beside the server: uploads are answered from the
         # first moment, office pages wait until it is ready. Listening first means a
         # record stored meanwhile is not missed.
-        app.state.inbox.on_change = readside.records_added
-        loader = threading.Thread(target=_load_readside, args=(readside, inbox, app.state.triage), daemon=True,
+        def records_added(records):
+            readside.records_added(records)
+            words.records_added(records)
+
+        app.state.inbox.on_change = records_added
+        loader = threading.Thread(target=_load_readside, args=(readside, inbox, app.state.triage, words), daemon=True,
                                   name="office-readside")
         loader.start()
         app.state.office_writes = asyncio.Lock()
@@ -145,12 +169,14 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         app.state.password_checks = anyio.CapacityLimiter(2)  # scrypt: 128 MiB each
         app.state.retention_runs = 0
         retention = asyncio.create_task(_daily_retention(app, clock))
+        expiry = asyncio.create_task(_forget_expired_keys(app))
         try:
             yield
         finally:
-            retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await retention
+            for task in (retention, expiry):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             app.state.inbox.close()
 
     async def api_error(request: Request, exc: ApiError) -> Response:
@@ -225,6 +251,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
     app.state.settings = settings
     app.state.stations = StationBook(settings.registry)
     app.state.templates = templates()
+    app.state.report_cache = ReportCache()
     app.state.address_limiter = RateLimiter(settings.address_limit)
     app.state.device_limiter = RateLimiter(settings.device_limit)
     app.state.lookup_limiter = RateLimiter(settings.lookup_limit)
