@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .files import replace_file
 from .public_keys import KEYS_NAME
-from .stylesheets import classes_in_html, inline_stylesheets, prune_css
+from .stylesheets import classes_in_html, custom_properties_read, inline_stylesheets, prune_css, prune_custom_properties
 
 __all__ = ["asset_refs", "inline_script_hashes", "precache_manifest", "finish_site"]
 
@@ -63,16 +63,18 @@ def precache_manifest(files: dict[str, bytes]) -> tuple[list[str], str]:
     return urls, digest.hexdigest()[:16]
 
 
-def _pruned(css: str, classes: set[str], cache: Path | None) -> str:
-    """`prune_css`, remembered by its inputs: the same theme and pages prune the same."""
+def _pruned(css: str, classes: set[str], read: set[str], cache: Path | None) -> str:
+    """`prune_css`, then `prune_custom_properties`, remembered by their inputs: the same
+    theme, pages and scripts prune the same."""
     if cache is None:
-        return prune_css(css, classes)
-    key = hashlib.sha256(css.encode() + b"\0" + "\n".join(sorted(classes)).encode()).hexdigest()
+        return prune_custom_properties(prune_css(css, classes), read)
+    names = "\n".join(sorted(classes)) + "\0" + "\n".join(sorted(read))
+    key = hashlib.sha256(css.encode() + b"\0" + names.encode()).hexdigest()
     path = cache / f"{key}.css"
     try:
         return path.read_text("utf-8")
     except FileNotFoundError:
-        pruned = prune_css(css, classes)
+        pruned = prune_custom_properties(prune_css(css, classes), read)
         replace_file(path, pruned.encode("utf-8"))
         return pruned
 
@@ -83,10 +85,16 @@ def _inline_styles(site_dir: Path, cache: Path | None) -> None:
     classes = set(SCRIPT_CLASSES)
     for text in texts.values():
         classes |= classes_in_html(text)
+    ours = {p.name: p.read_text("utf-8") for p in (site_dir / "css").glob("*.css")}
+    # What else may read a theme's custom property: our stylesheet, the pages, the scripts.
+    read = set().union(*(custom_properties_read(text) for text in [*ours.values(), *texts.values()]))
+    for script in (site_dir / "js").glob("*.js"):
+        read |= custom_properties_read(script.read_text("utf-8"))
     sheets = {
-        p.name: _pruned(p.read_text("utf-8"), classes, cache) for p in (site_dir / "assets" / "stylesheets").glob("*.css")
+        p.name: _pruned(p.read_text("utf-8"), classes, read, cache)
+        for p in (site_dir / "assets" / "stylesheets").glob("*.css")
     }
-    sheets |= {p.name: p.read_text("utf-8") for p in (site_dir / "css").glob("*.css")}
+    sheets |= ours
     for page, text in texts.items():
         inlined = inline_stylesheets(text, sheets)
         if inlined != text:

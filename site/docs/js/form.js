@@ -2,9 +2,10 @@
 // Without this script the same form posts straight to the server (see station.html).
 import * as outbox from "./outbox.js";
 import { receiptFor } from "./receipt.js";
-import { sealRecord } from "./seal.js";
 import { autoSync, newId, syncOutbox } from "./sync.js";
-import { setupKiosk } from "./kiosk.js";
+// Not imported here: seal.js (needed at the first submit, fetched once the form is ready)
+// and kiosk.js (a volunteer's tablet only). On a weak signal every module in this chain
+// is bytes and, when discovered late, a round trip before a citizen's form is ready.
 
 // The server's limits (sync_server/submission.py), checked here first.
 export const MAX_TEXT = 2000;
@@ -64,6 +65,14 @@ function showErrors(form, errors) {
 }
 
 const ROOT = new URL("../", import.meta.url);
+
+// The sealing module, asked once the form is ready and again after a failure (offline,
+// no worker). Without it a record is stored plain and sealed on arrival, as without keys.
+let sealing = null;
+function sealModule() {
+  sealing ??= import("./seal.js").catch(() => { sealing = null; return null; });
+  return sealing;
+}
 
 // The sectors' public keys, published by the build and precached by the worker, so a
 // tablet offline all day still seals. Asked again after a failure (offline, no worker).
@@ -150,7 +159,8 @@ function timeout(ms) {
   return new Promise((resolve) => setTimeout(() => resolve({ ok: false, receipts: {} }), ms));
 }
 
-async function submit(form, kiosk, sync) {
+async function submit(form, kioskLoading, sync) {
+  const kiosk = await kioskLoading;
   const values = readForm(form);
   if (!showErrors(form, validate(values))) return;
   const record = {
@@ -165,7 +175,8 @@ async function submit(form, kiosk, sync) {
   };
   // Sealed before it is stored: the words and phone never rest in IndexedDB in clear.
   // No key for this station, or no WebCrypto (plain HTTP): stored plain, sealed on arrival.
-  const stored = (await sealRecord(record, await publishedKeys()).catch(() => null)) ?? record;
+  const seal = await sealModule();
+  const stored = (seal && (await seal.sealRecord(record, await publishedKeys()).catch(() => null))) ?? record;
   try {
     await outbox.add(stored);
   } catch {
@@ -217,17 +228,32 @@ function setupCounters(form) {
   }
 }
 
+const NO_KIOSK = { on: false, afterSubmit() {} };
+
+// Kiosk mode (21 KB) only where this browser is a volunteer's tablet: the sheet's link
+// (#kiosk=...), a tablet set up earlier (its meta key), or the old switch to clear.
+// A citizen's browser has none of these and never downloads it.
+async function loadKiosk(form) {
+  let wanted = location.hash.startsWith("#kiosk=");
+  try { wanted ||= localStorage.getItem("minqing.kiosk") !== null; } catch { /* storage refused */ }
+  wanted ||= Boolean(await outbox.getMeta(outbox.META_KEY.kiosk).catch(() => null));
+  if (!wanted) return NO_KIOSK;
+  try {
+    const { setupKiosk } = await import("./kiosk.js");
+    const kiosk = setupKiosk(form, view, refreshCounts);
+    await kiosk.ready;
+    return kiosk;
+  } catch {
+    return NO_KIOSK; // the volunteer panel failed: the form still works
+  }
+}
+
 function init(form) {
   const api = form.dataset.api || "";
   // Custom messages in Chinese replace the browser's own validation bubbles.
   form.noValidate = true;
   outbox.setMeta(outbox.META_KEY.api, api).catch(() => {});
-  let kiosk;
-  try {
-    kiosk = setupKiosk(form, view, refreshCounts);
-  } catch {
-    kiosk = { on: false, afterSubmit() {} }; // the volunteer panel failed: the form still works
-  }
+  const kiosk = loadKiosk(form);
   setupCounters(form);
   const hint = document.querySelector("[data-offline-hint]");
   if (hint) {
@@ -258,6 +284,7 @@ function init(form) {
   }
   document.documentElement.dataset.formReady = "true";
   performance.mark?.("minqing-form-ready");
+  sealModule();
 }
 
 const form = document.getElementById("feedback");
