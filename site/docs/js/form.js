@@ -278,14 +278,21 @@ function init(form) {
   });
   refreshCounts();
   // Keep this very page for offline reloads: the worker precaches only shared assets.
+  // From the browser's HTTP cache, where the page just came from ("force-cache" takes
+  // it although the server said no-cache): not a second download on a weak signal.
   if ("caches" in window && navigator.serviceWorker) {
-    navigator.serviceWorker.ready.then(() => caches.open(outbox.PAGES_CACHE))
-      .then((cache) => cache.add(location.pathname)).catch(() => {});
+    navigator.serviceWorker.ready.then(async () => {
+      const response = await fetch(location.pathname, { cache: "force-cache", credentials: "same-origin" });
+      if (response.ok) await (await caches.open(outbox.PAGES_CACHE)).put(location.pathname, response);
+    }).catch(() => {});
   }
   document.documentElement.dataset.formReady = "true";
   performance.mark?.("minqing-form-ready");
   sealModule();
 }
 
+// The station page carries this module inline (build_scripts/inline_modules.py), so
+// js/form.js imported as well (a test, a later script) finds the form already wired:
+// one submit handler, one record per tap.
 const form = document.getElementById("feedback");
-if (form) init(form);
+if (form && !document.documentElement.dataset.formReady) init(form);
