@@ -288,7 +288,9 @@ function init(form) {
   }
   document.documentElement.dataset.formReady = "true";
   performance.mark?.("minqing-form-ready");
+  // While the signal lasts: a citizen who loses it before the first submit still seals.
   sealModule();
+  publishedKeys();
 }
 
 // The station page carries this module inline (build_scripts/inline_modules.py), so
