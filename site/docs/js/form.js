@@ -11,6 +11,8 @@ import { autoSync, newId, syncOutbox } from "./sync.js";
 export const MAX_TEXT = 2000;
 const PHONE = /^(?:1[3-9]\d{9}|0\d{9,11})$/;
 const ANSWER_WAIT_MS = 6000;
+const SEAL_WAIT_MS = 3000;
+const later = (ms) => new Promise((resolve) => setTimeout(() => resolve(null), ms));
 
 // Characters as the server counts them (code points): an emoji is one, not two UTF-16 units.
 const characters = (text) => [...text].length;
@@ -175,8 +177,10 @@ async function submit(form, kioskLoading, sync) {
   };
   // Sealed before it is stored: the words and phone never rest in IndexedDB in clear.
   // No key for this station, or no WebCrypto (plain HTTP): stored plain, sealed on arrival.
-  const seal = await sealModule();
-  const stored = (seal && (await seal.sealRecord(record, await publishedKeys()).catch(() => null))) ?? record;
+  // Both were asked for when the form became ready; on a dying signal they may never come,
+  // and the record must be queued all the same: wait a moment, not for ever.
+  const [seal, keys] = (await Promise.race([Promise.all([sealModule(), publishedKeys()]), later(SEAL_WAIT_MS)])) ?? [];
+  const stored = (seal && (await seal.sealRecord(record, keys ?? null).catch(() => null))) ?? record;
   try {
     await outbox.add(stored);
   } catch {
