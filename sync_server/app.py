@@ -68,14 +68,11 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _load_readside(readside: MemoryReadSide, inbox: Inbox | None, triage: TriageBook) -> None:
-    """Finish the office index: from the records the inbox fed it at open, or (an inbox
-    opened by the caller) by reading them now."""
+def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook) -> None:
+    """Build the office index beside the server: the inbox opened from its segment
+    summaries, so the records are read here, once, while uploads are already answered."""
     try:
-        if inbox is None:
-            readside.finish(triage.all())
-        else:
-            readside.load(inbox.records(), triage.all())
+        readside.load(inbox.records(), triage.all())
     except Exception as exc:  # noqa: BLE001 - the uploads go on without the office index
         log.error("the office index could not be built; office pages will show an error: %s", where_it_failed(exc))
 
@@ -114,12 +111,12 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        # The office's index is fed by the inbox's own read at open: every record is
-        # read from disk once, not once for the inbox and again for the office.
+        # The inbox opens from its segments' summaries (a few MB at 100,000 records); the
+        # office's index reads the records themselves in the background (see below).
         app.state.readside = readside = MemoryReadSide()
         if inbox is None:
             with no_cyclic_gc():
-                opened = Inbox(settings.data_dir, segment_size=settings.segment_size, on_open=readside.feed)
+                opened = Inbox(settings.data_dir, segment_size=settings.segment_size)
         # Beside the intake, not inside it: handlers that read records need no intake.
         app.state.inbox = inbox if inbox is not None else opened
         app.state.intake = Intake(app.state.inbox, app.state.stations)
@@ -137,7 +134,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         # first moment, office pages wait until it is ready. Listening first means a
         # record stored meanwhile is not missed.
         app.state.inbox.on_change = readside.records_added
-        loader = threading.Thread(target=_load_readside, args=(readside, inbox, app.state.triage), daemon=True,
+        loader = threading.Thread(target=_load_readside, args=(readside, app.state.inbox, app.state.triage), daemon=True,
                                   name="office-readside")
         loader.start()
         app.state.office_writes = asyncio.Lock()

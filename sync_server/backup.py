@@ -37,7 +37,9 @@ MANIFEST = "MANIFEST.json"
 FORMAT = "minqing-backup"
 # Never copied: the lock belongs to a running process, temporary files to an
 # interrupted write, and the quarantine holds damaged files already reported.
-SKIPPED_TOP = {"writer.lock", "quarantine", MARKER, MANIFEST}
+# Segment summaries are a cache of the segments (see `segmentsummary`): a restored
+# folder rebuilds them at its first start.
+SKIPPED_TOP = {"writer.lock", "quarantine", MARKER, MANIFEST, "inbox-summaries"}
 
 
 class BackupIncomplete(RuntimeError):
