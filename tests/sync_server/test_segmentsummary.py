@@ -139,3 +139,38 @@ def test_a_backup_leaves_the_summaries_out(tmp_path):
     with Inbox(tmp_path / "data", writer=False) as inbox:
         inbox.backup(tmp_path / "backup")
     assert not (tmp_path / "backup" / segmentsummary.FOLDER).exists()
+
+
+def test_the_server_takes_uploads_before_the_office_index_is_ready_and_the_index_has_each_record_once(
+        settings, registry_file, monkeypatch):
+    import threading
+
+    from starlette.testclient import TestClient
+
+    from sync_server.app import create_app
+    from sync_server.office.readside import MemoryReadSide
+    from tests.sync_server.conftest import make_item, post_batch, store_items
+
+    stored = [make_item(feeling=f"旧的第{n}条") for n in range(1200)]  # a closed segment and an open one
+    store_items(settings.data_dir, registry_file, stored)
+    release, loading = threading.Event(), threading.Event()
+    real = MemoryReadSide.load
+
+    def held_load(self, records, triage):
+        loading.set()
+        assert release.wait(60)
+        real(self, records, triage)
+
+    monkeypatch.setattr(MemoryReadSide, "load", held_load)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        assert loading.wait(60)
+        health = client.get("/api/health").json()
+        assert health["records"] == 1200 and health["office_ready"] is False
+        late = [make_item(feeling="索引未就绪时上传")]
+        assert post_batch(client, late).json()["ok"]
+        release.set()
+        readside = client.app.state.readside
+        readside.wait_ready()
+        assert client.get("/api/health").json()["office_ready"] is True
+        assert readside.count() == 1201
+        assert {s.id for s in readside._items} == {i["id"] for i in stored + late}
