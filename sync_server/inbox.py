@@ -218,8 +218,15 @@ class Inbox:
             return [dict(r) for r in self._open_records]
         try:
             return self._read_segment(number)
-        except (tinystore.DamagedFile, FileNotFoundError):
-            return []  # damaged after open: named by `minqing check`, the rest still served
+        except (tinystore.DamagedFile, FileNotFoundError) as exc:
+            # Damaged after open, or in place under a summary that still matched (a disk
+            # fault keeps size and time): named in /api/health and by `minqing check`.
+            name = self._segment_path(number).relative_to(self.data_dir)
+            reason = exc.reason if isinstance(exc, tinystore.DamagedFile) else "missing"
+            problem = f"{name} could not be read ({reason}); its records are left out until `minqing check --repair`"
+            if problem not in self.problems:
+                self.problems.append(problem)
+            return []
 
     def _remember(self, number: int, record: dict[str, Any]) -> None:
         prints = Fingerprints.stored(record)

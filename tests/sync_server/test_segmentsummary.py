@@ -174,3 +174,18 @@ def test_the_server_takes_uploads_before_the_office_index_is_ready_and_the_index
         assert client.get("/api/health").json()["office_ready"] is True
         assert readside.count() == 1201
         assert {s.id for s in readside._items} == {i["id"] for i in stored + late}
+
+
+def test_a_segment_damaged_in_place_under_a_matching_summary_is_named_when_read(tmp_path):
+    # A disk fault keeps the size and the time: the summary still matches, so the start
+    # trusts it, and the first full read (the office index) names the damage.
+    _filled(tmp_path)
+    segment = tmp_path / "inbox" / "segment-000001.json"
+    stat = segment.stat()
+    with open(segment, "r+b") as handle:
+        handle.write(b"\x00" * 8)
+    os.utime(segment, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with Inbox(tmp_path, writer=False) as inbox:
+        assert inbox.problems == []
+        records = list(inbox.records())
+        assert len(records) == 6 and "segment-000001.json could not be read" in inbox.problems[0]
