@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import filterfalse
+from itertools import chain, filterfalse
 from operator import attrgetter
 from typing import Any, Protocol
 
@@ -247,6 +247,14 @@ class _Facts:
         return [rank for _, rank in self.deadlines[:end]]
 
 
+def _at_stations(ranks: list[int] | range, lists: list, low: int, high: int) -> list[int]:
+    """`ranks` (newest first) narrowed to the stations whose ranks are `lists`."""
+    if isinstance(ranks, range):  # only the stations' own records, within their range
+        return sorted((r for r in chain.from_iterable(lists) if low <= r < high), reverse=True)
+    allowed = set(chain.from_iterable(lists))
+    return list(filter(allowed.__contains__, ranks))
+
+
 class MemoryReadSide:
     """The read side in this process's memory: about 1 KB per record."""
 
@@ -264,7 +272,10 @@ class MemoryReadSide:
         self._recent: dict[str, tuple[list[tuple[str, int]], list[list[int]]]] = {}
         self._pending: list[Summary] = []
         # Triage facts by rank (see `_Facts`), in the snapshot beside the list they index.
-        self._snapshot: tuple[list[Summary], dict[str, Summary], _Facts] = (self._items, self._by_id, _Facts())
+        # Ranks by station, in order: a sector or station filter reads its own records only.
+        # Appended in place as records arrive, like the list (a reader bounds what it reads).
+        self._snapshot: tuple[list[Summary], dict[str, Summary], _Facts, dict[str, list[int]]] = (
+            self._items, self._by_id, _Facts(), {})
         if records is not None:
             self.load(records, triage or {})
 
@@ -332,10 +343,13 @@ class MemoryReadSide:
                     summary.rank = len(items) + n
                 items.extend(fresh)  # before the ids: a reader finding an id finds its place
                 by_id.update((s.id, s) for s in fresh)
+                _, _, facts, by_station = self._snapshot
+                for summary in fresh:
+                    by_station.setdefault(summary.station_id, []).append(summary.rank)
                 triage = self._triage
                 known = [(s.rank, None, triage[s.id]) for s in fresh if s.id in triage]
                 if known:
-                    self._snapshot = (items, by_id, self._snapshot[2].changed(known))
+                    self._snapshot = (items, by_id, facts.changed(known), by_station)
             else:  # an older receive time (an import): place each where it belongs
                 # New summaries, so the ranks a reader holds stay true for its old list.
                 items = [copy.copy(s) for s in items]
@@ -346,22 +360,24 @@ class MemoryReadSide:
     def _renumber(self, items: list[Summary], by_id: dict[str, Summary]) -> None:
         """Make `items` the ordered list: each summary's `rank` is its index, so a page of
         chosen records is a sort of small integers, not of receive times."""
+        by_station: dict[str, list[int]] = {}
         for rank, summary in enumerate(items):
             summary.rank = rank
-        self._snapshot = (items, by_id, _Facts.build(self._triage, by_id))
+            by_station.setdefault(summary.station_id, []).append(rank)
+        self._snapshot = (items, by_id, _Facts.build(self._triage, by_id), by_station)
         self._items, self._by_id = items, by_id
 
     def triage_changed(self, entries: dict[str, dict[str, Any]]) -> None:
         with self._write:
             old = self._triage
             triage = {**old, **entries}
-            items, by_id, facts = self._snapshot
+            items, by_id, facts, by_station = self._snapshot
             if len(entries) * 4 > len(triage):  # most of the book: rebuild
                 facts = _Facts.build(triage, by_id)
             else:
                 facts = facts.changed([(by_id[i].rank, old.get(i), e) for i, e in entries.items() if i in by_id])
             self._triage = triage
-            self._snapshot = (items, by_id, facts)
+            self._snapshot = (items, by_id, facts, by_station)
 
     # -- reading -------------------------------------------------------------------
 
@@ -432,7 +448,7 @@ class MemoryReadSide:
         return [rank for found in per_chunk for rank in found]
 
     def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date) -> Page:
-        items, by_id, facts = self._snapshot
+        items, by_id, facts, by_station = self._snapshot
         triage = self._triage
         facts_of = _station_facts(registry)
         stations = self._visible_stations(facts_of, sectors, filters.sector)
@@ -480,14 +496,12 @@ class MemoryReadSide:
         if status == "received":
             handled = frozenset().union(*(ranks for name, ranks in facts.status.items() if name != "received"))
             ranks = list(filterfalse(handled.__contains__, ranks))  # at C speed
-        pool: list[Summary] | None = None
-        if stations is not None:  # the one filter that looks at each remaining record
-            pool = [s for s in map(items.__getitem__, ranks) if s.station_id in stations]
-        total = len(pool if pool is not None else ranks)
+        if stations is not None:
+            ranks = _at_stations(ranks, [by_station.get(station, ()) for station in stations], low, high)
+        total = len(ranks)
         pages = max(1, -(-total // PAGE_SIZE))
         number = min(filters.page, pages)
-        window = slice((number - 1) * PAGE_SIZE, number * PAGE_SIZE)
-        shown = pool[window] if pool is not None else [items[r] for r in ranks[window]]
+        shown = [items[r] for r in ranks[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]
         return Page([self._row(s, triage.get(s.id), facts_of, today) for s in shown], total, pages, number)
 
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None:
@@ -498,7 +512,7 @@ class MemoryReadSide:
 
     def report_rows(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
                     today: date) -> list[Row]:
-        items, by_id, _ = self._snapshot
+        items, by_id, _, _ = self._snapshot
         triage = self._triage
         facts = _station_facts(registry)
         stations = self._visible_stations(facts, sectors)
