@@ -153,9 +153,13 @@ def measure(count: int, repeat: int = 7, baseline: bool = True, reports: bool = 
         server.start(timeout=3600)
         results[f"office_server_start_s_{label}"] = time.perf_counter() - started
         try:
-            staff = Staff(server.port)
-            _ok(staff.get("/office/records"))  # waits until the office index is ready
+            # The office index loads beside the running server: wait for health to say so
+            # (one long request could time out at 1M records).
+            while not server.health().get("office_ready"):
+                time.sleep(0.2)  # polling for the positive signal
             results[f"office_ready_s_{label}"] = time.perf_counter() - started
+            staff = Staff(server.port)
+            _ok(staff.get("/office/records"))
             lists = {name: _timed(lambda q=q: _ok(staff.get("/office/records?" + urlencode(q))), repeat)
                      for name, q in LISTS.items()}
             print("  list medians (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in lists.items()), file=sys.stderr)

@@ -162,13 +162,13 @@ def scenario_segment_close(root: Path, registry: Path, figures: Figures, chaos: 
     _fill(base, registry, 980)
     items = [make_item(feeling=f"跨段第{n}条") for n in range(300)]
     export = _export(root / "close.json", items)
-    n, within, crossed = 0, 1.5, 0
+    n, crossed = 0, 0
     while figures.more("segment close", n):
         n += 1
         data = root / f"close-{n}"
         shutil.copytree(base, data)
         argv = [*CLI, "inbox", "import", str(export), "--data-dir", str(data), "--registry", str(registry)]
-        killed = _killed_run(argv, chaos, within)
+        killed = _killed_after(argv, data / "inbox" / "segment-000002.json", chaos)
         stored: list[str] = []
         try:
             before = _records(data)
@@ -179,14 +179,26 @@ def scenario_segment_close(root: Path, registry: Path, figures: Figures, chaos: 
             bad += int(len(stored) != len(set(stored)) or len(stored) < 980 or stored != [r["id"] for r in before])
         except AssertionError:
             bad = 1
-        if len(stored) > 980 and killed:
-            crossed += 1
-        elif killed:  # the kill came before the first batch (a slow start on a busy machine): wait longer next time
-            within = min(within + 0.5, 20.0)
+        crossed += int(killed and len(stored) > 980)
         figures.add("segment close", kills=int(killed), records=len(stored), violations=bad)
         shutil.rmtree(data)
     # Kills that all came before the close would prove nothing about it.
     figures.add("segment close", violations=int(crossed == 0))
+
+
+def _killed_after(argv: list[str], sign: Path, chaos: random.Random) -> bool:
+    """Run a command and SIGKILL it a random moment (up to 50 ms) after `sign` appears,
+    so the kill lands around that write however busy the machine is; True if it landed."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not sign.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)  # polling for the sign, not waiting for an absence
+    time.sleep(chaos.uniform(0, 0.05))
+    if proc.poll() is not None:
+        return False
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return True
 
 
 def scenario_retention(root: Path, registry: Path, figures: Figures, chaos: random.Random) -> None:
