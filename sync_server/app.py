@@ -81,7 +81,10 @@ RETENTION_EVERY_S = 24 * 3600
 
 
 async def _daily_retention(app: Starlette, clock: Callable[[], datetime]) -> None:
-    """Retention by the server itself (it holds the writer lock), off the event loop."""
+    """Retention by the server itself (it holds the writer lock), off the event loop;
+    the first run waits for the office index, so a start does one full read at a time."""
+    with contextlib.suppress(RuntimeError):  # an index that failed to load does not stop retention
+        await to_thread.run_sync(app.state.readside.wait_ready)
     while True:
         try:
             removed = await to_thread.run_sync(

@@ -189,3 +189,20 @@ def test_a_segment_damaged_in_place_under_a_matching_summary_is_named_when_read(
         assert inbox.problems == []
         records = list(inbox.records())
         assert len(records) == 6 and "segment-000001.json could not be read" in inbox.problems[0]
+
+
+def test_retention_reads_only_the_segments_that_may_still_hold_a_phone(tmp_path, monkeypatch):
+    plain = [_record(n) for n in range(6)]
+    phoned = _record(6, phone="13800001111", consent=True, phone_fingerprint="pf6")
+    legacy = {k: v for k, v in _record(7).items() if k != "phone_fingerprint"}  # older shape: may hold one
+    with Inbox(tmp_path, segment_size=2) as inbox:
+        for n in range(0, 6, 2):
+            inbox.add(plain[n : n + 2])
+        inbox.add([phoned, legacy])
+    parsed = []
+    real = Inbox._read_segment
+    monkeypatch.setattr(Inbox, "_read_segment", lambda self, number: parsed.append(number) or real(self, number))
+    with Inbox(tmp_path, writer=False) as inbox:
+        parsed.clear()
+        assert {r["id"] for r in inbox.records_with_phones()} == {phoned["id"], legacy["id"]}
+    assert parsed == []  # the newest segment is in memory; the three plain ones are never read
