@@ -39,7 +39,14 @@ TARGETS = {
     "baseline_office_list_ms_100k": ("ms", "baseline", None),
     "office_record_ms_100k": ("ms", "< 100", lambda r: r["office_record_ms_100k"] < 100),
     "office_status_change_ms_100k": ("ms", "< 100", lambda r: r["office_status_change_ms_100k"] < 100),
-    "office_report_ms_100k": ("ms", "< 1000 (worst report)", lambda r: r["office_report_ms_100k"] < 1000),
+    "office_report_ms_100k": ("ms", "< 1000 (worst report, cold)", lambda r: r["office_report_ms_100k"] < 1000),
+    # Each report cold (first download after a change) against the target, and cached.
+    **{f"office_report_ms_{kind}_{fmt}_100k": ("ms", "< 1000 (cold)", lambda r, m=f"office_report_ms_{kind}_{fmt}_100k":
+                                                  r[m] < 1000)
+       for kind in ("weekly", "monthly") for fmt in ("html", "csv", "xlsx")},
+    **{f"office_report_cached_ms_{kind}_{fmt}_100k": ("ms", "< 1000 (cached)",
+                                                         lambda r, m=f"office_report_cached_ms_{kind}_{fmt}_100k": r[m] < 1000)
+       for kind in ("weekly", "monthly") for fmt in ("html", "csv", "xlsx")},
     "baseline_office_report_ms_100k": ("ms", "baseline", None),
     "office_server_start_s_100k": ("s", "< 3", lambda r: r["office_server_start_s_100k"] < 3),
     "office_ready_s_100k": ("s", "", None),
@@ -55,8 +62,12 @@ TARGETS = {
     "ingest_sealed_on_arrival_per_s": ("/s", "server seals plain arrivals", None),
     "ingest_browser_sealed_per_s": ("/s", "browser-sealed, checked only", None),
     "unlock_at_login_s": ("s", "scrypt N=2^17 + sector keys", None),
-    "open_100k_projected_s": ("s", "first open, baseline", None),
-    "open_quick_search_100k_s": ("s", "< 10", lambda r: r["open_quick_search_100k_s"] < 10),
+    "open_first_login_s": ("s", "log-in, first ever", None),
+    "open_first_first_page_s": ("s", "< open_first_search", lambda r: r["open_first_first_page_s"] < r["open_first_search_100k_s"]),
+    "open_first_search_100k_s": ("s", "first log-in ever: baseline", None),
+    "open_quick_login_s": ("s", "log-in, quick copies", None),
+    "open_quick_first_page_s": ("s", "< open_quick_search", lambda r: r["open_quick_first_page_s"] < r["open_quick_search_100k_s"]),
+    "open_quick_search_100k_s": ("s", "< 10 after log-in", lambda r: r["open_quick_search_100k_s"] < 10),
     "idle_sockets_held": ("", ">= 1000", lambda r: r["idle_sockets_held"] >= 1000),
     "ratelimit_us_100k": ("us", "< 50 (was 7,700)", lambda r: r["ratelimit_us_100k"] < 50),
 }

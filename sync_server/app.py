@@ -36,7 +36,10 @@ from .office import views as office
 from .office.auth import LoginThrottle, Sessions
 from .office.readside import MemoryReadSide, no_cyclic_gc
 from .office.records import CHINA
+from .office.report_cache import ReportCache
+from .office.sealed_search import OpenedWords
 from .proxy import ForwardedFor
+from .quickopen import QuickCopies
 from .ratelimit import RateLimiter
 from .retention import run_retention
 from .settings import Settings
@@ -68,11 +71,12 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook) -> None:
+def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook, words: OpenedWords) -> None:
     """Build the office index beside the server: the inbox opened from its segment
-    summaries, so the records are read here, once, while uploads are already answered."""
+    summaries, so the records are read here, once, while uploads are already answered
+    (and sealed search notes which records are sealed to which key as they pass)."""
     try:
-        readside.load(inbox.records(), triage.all())
+        readside.load(words.watch(inbox.records()), triage.all())
     except Exception as exc:  # noqa: BLE001 - the uploads go on without the office index
         log.error("the office index could not be built; office pages will show an error: %s", where_it_failed(exc))
 
@@ -97,6 +101,17 @@ async def _daily_retention(app: Starlette, clock: Callable[[], datetime]) -> Non
         await asyncio.sleep(RETENTION_EVERY_S)
 
 
+KEY_EXPIRY_EVERY_S = 60
+
+
+async def _forget_expired_keys(app: Starlette) -> None:
+    """An expired session's keys, and the sealed words opened with them, go within a
+    minute even when nobody comes back to the office."""
+    while True:
+        await asyncio.sleep(KEY_EXPIRY_EVERY_S)
+        app.state.session_keys.forget_expired()
+
+
 def problems(app: Starlette) -> list[str]:
     """Damaged files found at open, one sentence each (also in /api/health)."""
     state = app.state
@@ -117,6 +132,10 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         # The inbox opens from its segments' summaries (a few MB at 100,000 records); the
         # office's index reads the records themselves in the background (see below).
         app.state.readside = readside = MemoryReadSide()
+        # Search over sealed words notes which records are sealed to which key as the
+        # inbox reads them; it opens them only for sessions that unlocked those keys.
+        words = OpenedWords(lambda ids: app.state.inbox.get_many(ids), QuickCopies(settings.data_dir))
+        app.state.opened_words = words
         if inbox is None:
             with no_cyclic_gc():
                 opened = Inbox(settings.data_dir, segment_size=settings.segment_size)
@@ -126,7 +145,8 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         app.state.triage = TriageBook(settings.data_dir)
         app.state.accounts = Accounts(settings.data_dir)
         # Sector keys unlocked at log-in live beside the session and end with it.
-        app.state.session_keys = SessionKeys(Keyring(settings.data_dir))
+        app.state.session_keys = SessionKeys(Keyring(settings.data_dir), on_unlock=words.session_unlocked,
+                                             on_forget=words.session_ended)
         app.state.sessions = Sessions(app.state.accounts, on_end=app.state.session_keys.forget)
         app.state.session_keys.clock = app.state.sessions.clock
         for problem in problems(app):
@@ -136,20 +156,27 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         # The office's index is finished beside the server: uploads are answered from the
         # first moment, office pages wait until it is ready. Listening first means a
         # record stored meanwhile is not missed.
-        app.state.inbox.on_change = readside.records_added
-        loader = threading.Thread(target=_load_readside, args=(readside, app.state.inbox, app.state.triage), daemon=True,
+        def records_added(records):
+            readside.records_added(records)
+            words.records_added(records)
+
+        app.state.inbox.on_change = records_added
+        loader = threading.Thread(target=_load_readside, args=(readside, app.state.inbox, app.state.triage, words),
+                                  daemon=True,
                                   name="office-readside")
         loader.start()
         app.state.office_writes = asyncio.Lock()
         app.state.office_threads = anyio.CapacityLimiter(1)
         app.state.retention_runs = 0
         retention = asyncio.create_task(_daily_retention(app, clock))
+        expiry = asyncio.create_task(_forget_expired_keys(app))
         try:
             yield
         finally:
-            retention.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await retention
+            for task in (retention, expiry):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             app.state.inbox.close()
 
     async def api_error(request: Request, exc: ApiError) -> Response:
@@ -224,6 +251,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
     app.state.settings = settings
     app.state.stations = StationBook(settings.registry)
     app.state.templates = templates()
+    app.state.report_cache = ReportCache()
     app.state.address_limiter = RateLimiter(settings.address_limit)
     app.state.device_limiter = RateLimiter(settings.device_limit)
     app.state.lookup_limiter = RateLimiter(settings.lookup_limit)

@@ -33,6 +33,10 @@ class OpenRecord:
 class SessionKeys:
     keyring: Keyring
     clock: Callable[[], float] = time.time
+    # Told when a session's keys arrive and go, so what was opened with them (the
+    # search over sealed words) lives exactly as long.
+    on_unlock: Callable[[str, Unlocked], None] | None = None
+    on_forget: Callable[[str], None] | None = None
     _by_token: dict[str, tuple[Unlocked, float]] = field(default_factory=dict)
 
     def unlock(self, token: str, account: Account, password: str, expires: float) -> bool:
@@ -46,6 +50,8 @@ class SessionKeys:
         except KeysError:
             return False
         self._by_token[token] = (unlocked, expires)
+        if self.on_unlock is not None:
+            self.on_unlock(token, unlocked)
         return True
 
     def get(self, token: str | None) -> Unlocked | None:
@@ -60,6 +66,8 @@ class SessionKeys:
     def forget(self, token: str | None) -> None:
         entry = self._by_token.pop(token or "", None)
         if entry is not None:
+            if self.on_forget is not None:
+                self.on_forget(token or "")
             entry[0].forget()
 
     def forget_expired(self) -> None:

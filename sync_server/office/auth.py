@@ -53,7 +53,7 @@ class Sessions:
         self._forget_expired()
         mine = [t for t, s in self._by_token.items() if s.user == account.name]  # oldest first (dict order)
         for old in mine[: max(0, len(mine) - MAX_SESSIONS_PER_USER + 1)]:
-            del self._by_token[old]
+            self.end(old)  # through `end`, so its unlocked keys go with it
         self._by_token[token] = Session(account.name, secrets.token_urlsafe(32), self.clock() + SESSION_SECONDS,
                                         account.generation)
         return token

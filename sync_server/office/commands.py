@@ -6,7 +6,8 @@ these; they read the same data folder the server writes.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import dataclasses
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from minqing.registry import load_registry
@@ -15,8 +16,9 @@ from ..inbox import Inbox
 from ..retention import RetentionPolicy, run_retention
 from ..triage import OUTCOMES, SATISFACTION, STATUSES
 from ..triagebook import TriageBook
+from .readside import MemoryReadSide
 from .records import CHINA, join, parse_day, parse_month
-from .reports import monthly, to_csv, to_html, to_xlsx, weekly
+from .reports import monthly, to_csv, to_document, to_xlsx, weekly
 from .spreadsheet import csv_bytes
 
 __all__ = ["export_records", "remove_old_phones", "render_report"]
@@ -30,26 +32,45 @@ def _rows(data_dir: Path, registry: Path, opener=None):
     return join(records, TriageBook(data_dir).all(), load_registry(registry), datetime.now(CHINA).date())
 
 
+def _report_sets(data_dir: Path, registry: Path, start: date, end: date, opener=None):
+    """The report's rows from every stored record, through the same read side the server
+    keeps (the command line reads the folder once); phones stay in `records` for `fill`."""
+    with Inbox(data_dir, writer=False) as inbox:
+        records = list(inbox.records())
+    if opener is not None:  # sealed words opened in memory (see keys_commands.record_opener)
+        records = opener(records)
+    today = datetime.now(CHINA).date()
+    readside = MemoryReadSide(records, TriageBook(data_dir).all())
+    sets = readside.report_sets(None, start, end, load_registry(registry), today)
+    by_id = {r["id"]: r for r in records}
+
+    def fill(rows):
+        return [dataclasses.replace(row, record=by_id.get(row.id, row.record)) for row in rows]
+
+    return sets, today, fill
+
+
 def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str | None, with_phone: bool,
                   opener=None) -> bytes:
     if kind == "weekly":
         day = parse_day(when) if when else datetime.now(CHINA).date()
         if day is None:
             raise ValueError(when)
-        report = weekly(_rows(data_dir, registry, opener), day, with_phone)
+        start = day - timedelta(days=day.weekday())
+        sets, today, fill = _report_sets(data_dir, registry, start, start + timedelta(days=6), opener)
+        report = weekly(sets, day, with_phone, today=today, prepare=fill)
     else:
         period = parse_month(when or datetime.now(CHINA).strftime("%Y-%m"))
         if period is None:
             raise ValueError(when)
-        report = monthly(_rows(data_dir, registry), *period)
+        first = date(*period, 1)
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        report = monthly(_report_sets(data_dir, registry, first, last)[0], *period)
     if fmt == "csv":
         return to_csv(report)
     if fmt == "xlsx":
         return to_xlsx(report)
-    return (
-        '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
-        f"<title>{report.title}</title><h1>{report.title}</h1><p>{report.period}</p>{to_html(report)}</html>\n"
-    ).encode("utf-8")
+    return to_document(report).encode("utf-8")
 
 
 def export_records(data_dir: Path, registry: Path, with_phone: bool, opener=None) -> bytes:

@@ -23,7 +23,7 @@ import gc
 import re
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import chain, filterfalse
@@ -35,7 +35,7 @@ from minqing.registry import Registry
 from ..triage import is_overdue, new_entry
 from .records import PAGE_SIZE, Filters, Row, local_date
 
-__all__ = ["MemoryReadSide", "Page", "ReadSide", "Summary", "no_cyclic_gc"]
+__all__ = ["MemoryReadSide", "Page", "ReadSide", "ReportRows", "Summary", "no_cyclic_gc"]
 
 _KEY = attrgetter("received_at", "order")  # Summary.key, at C speed
 CHUNK = 1024  # records per search string: only the newest is rebuilt as records arrive
@@ -111,6 +111,18 @@ class Page:
     page: int
 
 
+@dataclass(frozen=True)
+class ReportRows:
+    """The rows a meeting report is made of, newest first, one `Row` per record shared
+    between the lists: received in the period, triage changed since its start (where
+    closures and follow-ups of older records show), flagged for the meeting, overdue."""
+
+    received: list[Row]
+    changed: list[Row]
+    weekly: list[Row]
+    overdue: list[Row]
+
+
 class ReadSide(Protocol):
     """What the office reads. `sectors` is the set of sector ids the reader may see, or
     None for every sector; `registry` names stations and sectors at query time (it
@@ -132,7 +144,12 @@ class ReadSide(Protocol):
         """False when the record was stored without a consented phone: no need to read it."""
         ...
 
-    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date) -> Page: ...
+    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
+             also_matching: Collection[str] = ()) -> Page:
+        """`also_matching`: ids the caller found to match `filters.q` where the read side
+        cannot look (sealed words opened for this session); the other filters and
+        `sectors` still apply to them."""
+        ...
 
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None: ...
 
@@ -140,6 +157,20 @@ class ReadSide(Protocol):
                     today: date) -> list[Row]:
         """Rows received between start and end (local dates), plus every row with a
         triage entry (closures, meeting items and follow-ups happen to older records)."""
+        ...
+
+    def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
+                    today: date) -> ReportRows:
+        """Only what a report of the period needs (see `ReportRows`), never every triaged
+        record. Local dates; "changed since start" may include a day early (the caller
+        compares exact dates). A database answers it with four indexed queries
+        (received_at, updated_at, the weekly flag, open deadlines)."""
+        ...
+
+    def version(self) -> object:
+        """A token that compares equal (==) between two calls only if no record arrived
+        and no triage entry changed in between: a built report is reused while it holds.
+        A database returns its newest record and triage-log sequence numbers."""
         ...
 
 
@@ -447,7 +478,8 @@ class MemoryReadSide:
                 self._recent.pop(next(iter(self._recent)))
         return [rank for found in per_chunk for rank in found]
 
-    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date) -> Page:
+    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
+             also_matching: Collection[str] = ()) -> Page:
         items, by_id, facts, by_station = self._snapshot
         triage = self._triage
         facts_of = _station_facts(registry)
@@ -481,6 +513,7 @@ class MemoryReadSide:
         if q:
             hits = self._search(items, q)
             answered = [rank for rank, reply in facts.replies.items() if q in reply]
+            answered += [by_id[i].rank for i in also_matching if i in by_id]  # sealed records' opened words
             if answered:
                 hits = sorted(set(hits).union(answered))
             if chosen is not None:
@@ -529,3 +562,48 @@ class MemoryReadSide:
                 if stations is None or s.station_id in stations]
         rows.sort(key=lambda r: (r.record["received_at"], by_id[r.id].order), reverse=True)
         return rows
+
+    def version(self) -> object:
+        # Records are only ever added (an import grows the list too) and the triage
+        # mapping is replaced whole on every change, never changed in place (see
+        # `triage_changed`): equal counts and equal mappings mean the same inputs. The
+        # mapping itself, not its id(), so a freed mapping's address cannot be mistaken.
+        return (len(self._items), self._triage)
+
+    def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
+                    today: date) -> ReportRows:
+        items, by_id, ranked, _ = self._snapshot
+        triage = self._triage
+        facts = _station_facts(registry)
+        stations = self._visible_stations(facts, sectors)
+        first, last = start.isoformat(), end.isoformat()
+        # Receive and change times are UTC; a local day is at most a day off, so bounds
+        # a day early cover the period (exact dates are compared below or by the caller).
+        bound = (start - timedelta(days=1)).isoformat() if start > date.min else ""
+        low = bisect.bisect_left(items, bound, key=attrgetter("received_at"))
+        received = [s for s in items[low:] if first <= s.day <= last]
+        changed = [by_id[i] for i, entry in triage.items() if (entry.get("updated_at") or "") >= bound and i in by_id]
+        flagged = [items[r] for r in ranked.weekly]  # triage facts are kept by rank (see `_Facts`)
+        overdue = [items[r] for r in ranked.overdue(today)]
+        late = {s.id for s in overdue}
+        made: dict[str, Row] = {}
+
+        def rows(summaries: list[Summary]) -> list[Row]:
+            chosen = [s for s in summaries if stations is None or s.station_id in stations]
+            chosen.sort(key=attrgetter("rank"), reverse=True)
+            out = []
+            for summary in chosen:
+                row = made.get(summary.id)
+                if row is None:
+                    # As `_row`, with overdue read from the set just made: thousands of
+                    # rows, and parsing each deadline again showed in the profile.
+                    entry = triage.get(summary.id) or new_entry(summary.received_at)
+                    station_name, sector_id, sector_name = facts.get(summary.station_id, (summary.station_id, "", ""))
+                    row = made[summary.id] = Row(record=summary.as_record(), triage=entry, station_name=station_name,
+                                                 sector_id=sector_id, sector_name=sector_name,
+                                                 overdue=summary.id in late)
+                out.append(row)
+            return out
+
+        with no_cyclic_gc():
+            return ReportRows(rows(received), rows(changed), rows(flagged), rows(overdue))

@@ -1,28 +1,39 @@
 """Meeting reports: the weekly meeting pack (周例会) and the monthly report (月例会).
 
-`weekly()` and `monthly()` are pure: joined rows in, a `Report` of titled tables out.
-The same `Report` renders as printable HTML with SVG bar charts (drawn here, no chart
-library, nothing loaded from elsewhere), as CSV (UTF-8 with BOM, so Excel and WPS open
-the Chinese correctly) and as XLSX (openpyxl). Phone numbers appear only when asked
-for by someone allowed to see them, and only where the citizen consented.
+`weekly()` and `monthly()` are pure: the read side's report rows in (`ReportRows`: only
+the period's records, what changed since its start, the meeting's flagged items and the
+overdue ones, never every triaged record), a `Report` of titled tables out. The same
+`Report` renders as printable HTML through Jinja templates (`office/report_body.html`,
+its SVG bar charts a macro in `office/charts.html`: no chart library, nothing loaded
+from elsewhere), as CSV (UTF-8 with BOM, so Excel and WPS open the Chinese correctly)
+and as XLSX (openpyxl's write-only sheets). Phone numbers appear only when asked for by
+someone allowed to see them, and only where the citizen consented.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from html import escape
 
 from ..triage import ACTIONS, OUTCOMES, STATUSES
+from .readside import ReportRows
 from .records import Row, local_date
 from .spreadsheet import Percent, csv_bytes, xlsx_sheet_rows
 
-__all__ = ["Report", "Table", "monthly", "summary_of", "to_csv", "to_html", "to_xlsx", "weekly"]
+__all__ = ["NOWRAP_COLUMNS", "OVERDUE_LISTED", "Report", "Table", "monthly", "needs_words", "summary_of", "to_csv", "to_document",
+           "to_html", "to_xlsx", "weekly"]
 
 ACTION_LABELS = {**{action: label for action, (_, label) in ACTIONS.items()}, "merged_from": "合并了重复反映"}
+# A meeting reads the most overdue matters one by one and the rest as counts by
+# department: thousands of rows help nobody at a table, and a sheet of them took
+# seconds to write. The inbox's 已超期 filter lists every one.
+OVERDUE_LISTED = 20
+LONG_OVERDUE_DAYS = 30
 
 
 @dataclass
@@ -31,6 +42,7 @@ class Table:
     columns: list[str]
     rows: list[list] = field(default_factory=list)
     chart: bool = False  # a bar chart of the last column by the first
+    note: str = ""  # one sentence under the table (what is left out, where to find it)
 
 
 @dataclass
@@ -38,7 +50,7 @@ class Report:
     title: str
     period: str
     tables: list[Table]
-    figures: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, object] = field(default_factory=dict)
 
 
 def _week_of(day: date) -> tuple[date, date]:
@@ -71,11 +83,19 @@ def summary_of(row: Row) -> str:
     return text[:SUMMARY_LENGTH] + ("…" if len(text) > SUMMARY_LENGTH else "")
 
 
+def needs_words(row: Row) -> bool:
+    """True when the row's summary must come from the stored record: no summary was
+    written and the read side holds no words (a sealed record keeps them sealed)."""
+    return not (row.triage.get("summary") or "").strip() and not (
+        row.record.get("feeling") or row.record.get("suggestion"))
+
+
 def _changes(row: Row, start: date, end: date) -> str:
     """What happened to the matter in the report's week, in the office's words."""
     done = []
+    bound = (start - timedelta(days=1)).isoformat()
     for step in row.triage["history"]:
-        if start <= local_date(step["at"]) <= end:
+        if step["at"] >= bound and start <= local_date(step["at"]) <= end:
             label = ACTION_LABELS.get(step["action"], step["action"])
             if step["from"] != step["to"]:
                 label += f"（{STATUSES.get(step['from'], '')}→{STATUSES.get(step['to'], '')}）"
@@ -97,30 +117,62 @@ def _item_columns(with_phone: bool) -> list[str]:
             + (["联系电话"] if with_phone else []))
 
 
-NOWRAP_COLUMNS = frozenset({"回执码", "收到日期", "办理期限", "联系电话"})
+NOWRAP_COLUMNS = frozenset({"回执码", "收到日期", "办理期限", "联系电话", "最早期限"})
+SOLVED = ("closed", "followed_up")
 
 
-def weekly(rows: list[Row], day: date, with_phone: bool = False) -> Report:
-    """The meeting pack. `with_phone` asks for the phone column; the caller fills
-    `record["phone"]` only where the citizen consented."""
+def _overdue_by_department(overdue: list[Row], today: date) -> Table:
+    counts: Counter = Counter()
+    long: Counter = Counter()
+    earliest: dict[str, str] = {}
+    for row in overdue:
+        lead = row.triage["lead"] or "（未定牵头部门）"
+        deadline = row.triage["deadline"]
+        counts[lead] += 1
+        if (today - date.fromisoformat(deadline)).days > LONG_OVERDUE_DAYS:
+            long[lead] += 1
+        earliest[lead] = min(earliest.get(lead, deadline), deadline)
+    rows = [[lead, earliest[lead], long[lead], n] for lead, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return Table("已超期事项：按牵头部门", ["牵头部门", "最早期限", f"超期 {LONG_OVERDUE_DAYS} 天以上", "超期条数"], rows, chart=True)
+
+
+def weekly(sets: ReportRows, day: date, with_phone: bool = False, today: date | None = None,
+           prepare: Callable[[list[Row]], list[Row]] | None = None) -> Report:
+    """The meeting pack. `with_phone` asks for the phone column; `prepare` gives the
+    listed rows their stored records (sealed words opened, consented phones) and is
+    called once, with only the rows the pack lists."""
     start, end = _week_of(day)
-    in_week = [r for r in rows if start <= _received(r) <= end]
-    columns = _item_columns(with_phone)
-    closed = [r for r in rows if (d := _closed(r)) and start <= d <= end and r.triage["status"] in ("closed", "followed_up")]
+    today = today or day
+    in_week = sets.received
+    closed = [r for r in sets.changed if r.triage["status"] in SOLVED and (d := _closed(r)) and start <= d <= end]
     merged = [r for r in closed if r.triage["outcome"] == "merged"]
     # A duplicate merged away is not a matter solved: it never counts as a closure.
     solved = [r for r in closed if r.triage["outcome"] != "merged"]
+    flagged = [r for r in sets.weekly if r.triage["status"] in ("assigned", "in_progress")]
+    # Most overdue first: the earliest deadline, then the oldest record.
+    overdue = sorted(sets.overdue, key=lambda r: (r.triage["deadline"], r.record["received_at"]))
+    listed = overdue[:OVERDUE_LISTED]
+    newly = [r for r in overdue if start.isoformat() <= r.triage["deadline"] <= end.isoformat()]
+    if prepare is not None:
+        opened = {r.id: r for r in prepare(list({r.id: r for r in flagged + listed + solved}.values()))}
+        flagged, listed, solved = ([opened.get(r.id, r) for r in rows] for rows in (flagged, listed, solved))
+    columns = _item_columns(with_phone)
+    overdue_days = [(today - date.fromisoformat(r.triage["deadline"])).days for r in listed]
     tables = [
         _counts("本周新收：按领域", "领域", Counter(r.sector_name for r in in_week)),
         _counts("本周新收：按民情哨", "民情哨", Counter(r.station_name for r in in_week)),
-        Table("提交周例会研究的事项", columns, [_item(r, with_phone, start, end) for r in rows if r.triage["weekly"]]),
-        Table("已超期事项", columns, [_item(r, with_phone, start, end) for r in rows if r.overdue]),
+        Table("提交周例会研究的事项", columns, [_item(r, with_phone, start, end) for r in flagged]),
+        _overdue_by_department(overdue, today),
+        Table("已超期事项（超期最久的在前）", columns + ["超期天数"],
+              [_item(r, with_phone, start, end) + [n] for r, n in zip(listed, overdue_days, strict=True)],
+              note=(f"共 {len(overdue)} 项超期，此处列出超期最久的 {len(listed)} 项；全部超期事项请在收件箱中按“已超期”筛选查看。"
+                    if len(overdue) > len(listed) else "")),
         Table("本周办结事项", columns + ["办结结果"], [
             _item(r, with_phone, start, end) + [OUTCOMES.get(r.triage["outcome"] or "", "")] for r in solved
         ]),
     ]
-    figures = {"本周新收": len(in_week), "周例会事项": len(tables[2].rows),
-               "超期": len(tables[3].rows), "本周办结": len(solved), "本周合并的重复反映": len(merged)}
+    figures = {"本周新收": len(in_week), "周例会事项": len(flagged), "超期": len(overdue), "本周新增超期": len(newly),
+               "本周办结": len(solved), "本周合并的重复反映": len(merged)}
     return Report("周例会材料", f"{start.isoformat()} 至 {end.isoformat()}", tables, figures)
 
 
@@ -128,23 +180,28 @@ def _share(part: int, whole: int) -> Percent | str:
     return Percent(part / whole) if whole else "—"
 
 
-def monthly(rows: list[Row], year: int, month: int) -> Report:
+def monthly(sets: ReportRows, year: int, month: int) -> Report:
     first = date(year, month, 1)
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    in_month = [r for r in rows if first <= _received(r) <= last]
-    closed = [r for r in rows if (d := _closed(r)) and first <= d <= last
-              and r.triage["status"] in ("closed", "followed_up") and r.triage["outcome"] != "merged"]
+    in_month = sets.received
+    closed = [r for r in sets.changed if r.triage["status"] in SOLVED and r.triage["outcome"] != "merged"
+              and (d := _closed(r)) and first <= d <= last]
     with_deadline = [r for r in closed if r.triage["deadline"]]
     on_time = [r for r in with_deadline if _closed(r).isoformat() <= r.triage["deadline"]]
     days = [(_closed(r) - _received(r)).days for r in closed]
-    satisfaction = []
-    sectors = sorted({r.sector_name for r in in_month} | {r.sector_name for r in rows if r.triage["satisfaction_after"]})
-    for sector in sectors:
-        before = [r.record["rating"] for r in in_month if r.sector_name == sector and r.record["rating"]]
-        after = [r.triage["satisfaction_after"] for r in rows if r.sector_name == sector and r.triage["satisfaction_after"]
-                 and first <= local_date(r.triage["updated_at"]) <= last]
-        satisfaction.append([sector, len(before), _share(before.count("satisfied"), len(before)),
-                             len(after), _share(after.count("satisfied"), len(after))])
+    before: dict[str, list] = defaultdict(list)
+    for r in in_month:
+        if r.record["rating"]:
+            before[r.sector_name].append(r.record["rating"])
+    after: dict[str, list] = defaultdict(list)
+    for r in sets.changed:
+        if r.triage["satisfaction_after"] and first <= local_date(r.triage["updated_at"]) <= last:
+            after[r.sector_name].append(r.triage["satisfaction_after"])
+    satisfaction = [
+        [sector, len(before[sector]), _share(before[sector].count("satisfied"), len(before[sector])),
+         len(after[sector]), _share(after[sector].count("satisfied"), len(after[sector]))]
+        for sector in sorted({r.sector_name for r in in_month} | set(after))
+    ]
     tables = [
         _counts("本月新收：按领域", "领域", Counter(r.sector_name for r in in_month)),
         _counts("本月新收：按民情哨", "民情哨", Counter(r.station_name for r in in_month)),
@@ -165,6 +222,8 @@ def _lines(report: Report) -> list[list]:
     lines += [[name, value] for name, value in report.figures.items()]
     for table in report.tables:
         lines += [[], [table.title], table.columns, *table.rows]
+        if table.note:
+            lines.append([table.note])
     return lines
 
 
@@ -180,49 +239,26 @@ def to_xlsx(report: Report) -> bytes:
     xlsx_sheet_rows(summary, [[report.title, report.period], *([k, v] for k, v in report.figures.items())])
     for number, table in enumerate(report.tables, 1):
         sheet = book.create_sheet(f"{number}.{table.title[:24]}".replace("：", "-"))
-        xlsx_sheet_rows(sheet, [table.columns, *table.rows])
+        xlsx_sheet_rows(sheet, [table.columns, *table.rows, *([[], [table.note]] if table.note else [])])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def bar_chart(table: Table) -> str:
-    """A horizontal SVG bar chart of the table's counts, drawn server-side."""
-    rows = table.rows[:15]
-    if not rows:
-        return ""
-    top = max(n for _, n in rows) or 1
-    height = 24 * len(rows) + 8
-    bars = []
-    for i, (label, n) in enumerate(rows):
-        y = 4 + 24 * i
-        width = 300 * n / top
-        bars.append(
-            f'<text x="150" y="{y + 16}" text-anchor="end" font-size="13">{escape(str(label))}</text>'
-            f'<rect x="158" y="{y + 3}" width="{width:.1f}" height="16" fill="#e53935"/>'
-            f'<text x="{164 + width:.1f}" y="{y + 16}" font-size="13">{n}</text>'
-        )
-    return (f'<svg class="chart" role="img" aria-label="{escape(table.title)}" viewBox="0 0 520 {height}" '
-            f'width="520" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(bars)}</svg>')
+@functools.cache
+def _environment():
+    # The same templates and autoescaping as the server's pages (`app.templates`); built
+    # on first use, so importing this module has no side effect.
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(loader=PackageLoader("sync_server", "templates"), autoescape=select_autoescape(default=True))
 
 
 def to_html(report: Report) -> str:
-    """The report's body (tables and charts); the page template frames it."""
-    parts = ['<dl class="figures">']
-    parts += [f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in report.figures.items()]
-    parts.append("</dl>")
-    for table in report.tables:
-        parts.append(f"<section><h2>{escape(table.title)}</h2>")
-        if table.chart:
-            parts.append(bar_chart(table))
-        if table.rows:
-            classes = [' class="nowrap"' if c in NOWRAP_COLUMNS else "" for c in table.columns]
-            head = "".join(f"<th{k}>{escape(c)}</th>" for c, k in zip(table.columns, classes, strict=True))
-            body = "".join("<tr>" + "".join(f"<td{k}>{escape(str(c))}</td>" for c, k in zip(row, classes, strict=True))
-                           + "</tr>" for row in table.rows)
-            parts.append(f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
-        else:
-            parts.append("<p>无。</p>")
-        parts.append("</section>")
-    return "".join(parts)
+    """The report's body (figures, tables, charts); a page template frames it."""
+    return _environment().get_template("office/report_body.html").render(report=report, nowrap=NOWRAP_COLUMNS)
 
+
+def to_document(report: Report) -> str:
+    """A whole printable page of the report, for the command line."""
+    return _environment().get_template("office/report_document.html").render(report=report, nowrap=NOWRAP_COLUMNS)

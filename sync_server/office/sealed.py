@@ -14,7 +14,7 @@ from typing import Any
 from ..sealing import SealError
 from ..unlock import open_record
 
-__all__ = ["LOCKED", "opened_rows", "sealing_notice"]
+__all__ = ["LOCKED", "opened_rows", "sealed_search_note", "sealing_notice"]
 
 # Shown where the words would be when this session cannot open them.
 LOCKED = "（已加密：请重新登录后查看）"
@@ -56,3 +56,11 @@ def sealing_notice(state) -> str | None:
         return "未启用加密：群众的原话和电话以明文保存在服务器上。请系统管理员运行 minqing keys init。"
     names = "、".join(registry.sector(s).name for s in plain)
     return f"以下领域尚未启用加密，其记录以明文保存：{names}。请系统管理员运行 minqing keys rotate。"
+
+
+def sealed_search_note(progress) -> str | None:
+    """What the list says while the search over sealed words is not complete."""
+    if progress.total == 0 or progress.complete:
+        return None
+    return (f"正在解密加密记录以供搜索：已完成 {progress.opened:,} / {progress.total:,} 条，"
+            "搜索结果暂不完整，请稍后刷新。")

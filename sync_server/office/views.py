@@ -40,9 +40,10 @@ from ..triage import (
     now_utc,
 )
 from .auth import COOKIE
+from .readside import no_cyclic_gc
 from .records import CHINA, Filters, parse_day, parse_month
-from .reports import monthly, to_csv, to_html, to_xlsx, weekly
-from .sealed import opened, opened_rows, sealing_notice
+from .reports import NOWRAP_COLUMNS, monthly, needs_words, to_csv, to_xlsx, weekly
+from .sealed import opened, opened_rows, sealed_search_note, sealing_notice
 from .spreadsheet import content_disposition
 
 __all__ = ["routes"]
@@ -200,8 +201,15 @@ async def record_list(request: Request, account, session) -> Response:
     state = request.app.state
     filters = Filters.from_query(request.query_params)
     registry = state.stations.registry
+    unlocked, words = _unlocked(request), state.opened_words
+
+    def find():
+        # Sealed words are searched where they were opened for this session's keys.
+        matched = words.search(unlocked, account.sees_sector, filters.q) if filters.q else ()
+        return state.readside.page(filters, _scope(account), registry, _today(), matched)
+
     # Off the event loop: a search over many records must never hold up an upload.
-    found = await _off_loop(request, state.readside.page, filters, _scope(account), registry, _today())
+    found = await _off_loop(request, find)
     # Only this page's rows are opened: one page costs a few milliseconds of key work.
     rows = await _off_loop(request, _opened_rows, request, account, found.rows)
     sectors = [s for s in registry.sectors if account.sees_sector(s.id)]
@@ -212,6 +220,7 @@ async def record_list(request: Request, account, session) -> Response:
         "statuses": STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
         "stations": [s for s in registry.stations if account.sees_sector(s.sector)],
         "sealing_notice": sealing_notice(state),
+        "sealed_search": sealed_search_note(words.progress(unlocked, account.sees_sector)),
     })
 
 
@@ -319,20 +328,20 @@ async def report_index(request: Request, account, session) -> Response:
                                              "sealing_notice": sealing_notice(request.app.state)})
 
 
-def _fill_phones(rows, inbox, readside) -> list:
-    """Rows with the phone of citizens who consented, read from disk for this report only
-    (and only for records stored with one: most have none)."""
-    filled = []
-    for row in rows:
-        if "sealed" in row.record:
-            filled.append(row)  # opened for this session, phone included where it may be read
-            continue
-        if row.triage["weekly"] or row.overdue or row.triage.get("closed_at"):
-            record = (inbox.get(row.id) or {}) if readside.may_have_phone(row.id) else {}
-            phone = record.get("phone") if record.get("consent") else None
-            row = dataclasses.replace(row, record={**row.record, "phone": phone or "", "consent": bool(phone)})
-        filled.append(row)
-    return filled
+def _report_rows(request: Request, account, rows: list, with_phone: bool, read: list) -> list:
+    """The rows a report lists, with what the read side does not hold: sealed words
+    opened for this session, and consented phones when asked for. Only these rows are
+    read from disk, and of them only those that need it (most records have no phone).
+    Appends to `read` the ids it read: such a report is this session's alone."""
+    state = request.app.state
+    # A sealed record's summary in the read side has no words and no phone: read it for
+    # its words (no summary written) or, when phones are asked for, for its sealed phone.
+    wanted = [r.id for r in rows if needs_words(r) or (with_phone and (
+        state.readside.may_have_phone(r.id) or not (r.record.get("feeling") or r.record.get("suggestion"))))]
+    full = state.inbox.get_many(wanted) if wanted else {}
+    read.extend(full)
+    rows = [dataclasses.replace(r, record={**r.record, **full[r.id]}) if r.id in full else r for r in rows]
+    return opened_rows(state, account, _unlocked(request), rows, with_phone)
 
 
 def _compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str]]:
@@ -342,30 +351,25 @@ def _compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str
     return body, {}
 
 
-def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, open_rows=None):
-    today = _today()
+def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, today: date, prepare=None):
     registry = state.stations.registry
     if kind == "weekly":
         start = when - timedelta(days=when.weekday())
-        rows = state.readside.report_rows(scope, start, start + timedelta(days=6), registry, today)
-        if open_rows is not None:  # the meeting pack quotes the words: sealed ones opened here
-            rows = open_rows(rows, with_phone)
-        if with_phone:
-            rows = _fill_phones(rows, state.inbox, state.readside)
-        built = weekly(rows, when, with_phone=with_phone)
+        sets = state.readside.report_sets(scope, start, start + timedelta(days=6), registry, today)
+        # The meeting pack quotes the words: `prepare` opens the sealed ones it lists.
+        built = weekly(sets, when, with_phone=with_phone, today=today, prepare=prepare)
         name, ascii_name = f"周例会材料-{start.isoformat()}", f"weekly-{start.isoformat()}"
     else:
         year, month = when
         first = date(year, month, 1)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        rows = state.readside.report_rows(scope, first, last, registry, today)
-        built = monthly(rows, year, month)
+        built = monthly(state.readside.report_sets(scope, first, last, registry, today), year, month)
         name, ascii_name = f"月例会报告-{year}-{month:02d}", f"monthly-{year}-{month:02d}"
     if fmt == "csv":
         return built, to_csv(built), name + ".csv", ascii_name + ".csv"
     if fmt == "xlsx":
         return built, to_xlsx(built), name + ".xlsx", ascii_name + ".xlsx"
-    return built, to_html(built), None, None
+    return built, b"", None, None
 
 
 @_guarded()
@@ -391,13 +395,23 @@ async def report(request: Request, account, session) -> Response:
     def build() -> tuple[bytes, dict[str, str], str | None, str | None]:
         # Reports, spreadsheets, the page around them and their compression are CPU
         # work: all in the office's worker thread, never on the event loop.
-        built, body, name, ascii_name = _build_report(
-            state, kind, _scope(account), when, with_phone, fmt,
-            lambda rows, phone: _opened_rows(request, account, rows, phone))
+        read: list[str] = []
+        today = _today()
+
+        def fresh():
+            with no_cyclic_gc():  # tens of thousands of small objects made at once
+                made = _build_report(state, kind, _scope(account), when, with_phone, fmt, today,
+                                     lambda rows: _report_rows(request, account, rows, with_phone, read))
+            return made, not with_phone and not read
+
+        # The version is read before the build reads anything (see report_cache).
+        version = (state.readside.version(), state.stations.registry)
+        built, body, name, ascii_name = state.report_cache.get_or_build(
+            (kind, when, fmt, _scope(account), today), version, fresh)
         if fmt == "html":
             body = state.templates.get_template("office/report.html").render({
-                "request": request, "account": account, "session": session, "report": built, "body": body,
-                "kind": kind, "query": query}).encode("utf-8")
+                "request": request, "account": account, "session": session, "report": built,
+                "nowrap": NOWRAP_COLUMNS, "kind": kind, "query": query}).encode("utf-8")
         if fmt == "xlsx":  # already a zip
             return body, {}, name, ascii_name
         return *_compressed(body, accept), name, ascii_name

@@ -1,7 +1,9 @@
 """Sealed submissions end to end (issue 14): a canary text and phone, from the normal
 form offline, the kiosk and the no-JavaScript form, appear in plain text nowhere (the
 outbox read through the page, the kiosk export file, the data folder, a backup, the
-server log), and the recovery key opens them."""
+server log), and the recovery key opens them; an office account's password unlocks its
+keys at log-in, it reads and finds sealed words of its sector, and a department of
+another sector gets none."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ import pytest
 
 from build_scripts.publish import build_site
 from minqing.server_process import ServerProcess
+from sync_server.accounts import Accounts
 from sync_server.backup import make_backup
 from sync_server.inbox import Inbox
 from sync_server.keys import Keyring
 from sync_server.sealing import open_phone, open_text
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
-from tests.e2e.conftest import World, open_station, wait_count
+from tests.e2e.conftest import STATION, World, open_station, wait_count
 from tests.e2e.test_kiosk import PIN, kiosk_on
 
 CANARY = "金丝雀原话K7"
@@ -135,3 +138,67 @@ def test_a_canary_without_javascript_is_sealed_by_the_server_before_it_is_writte
     _nowhere_in_clear(sealed)
     opened = _opens(sealed)
     assert opened["text"].feeling == CANARY and opened["phone"] == CANARY_PHONE
+
+
+FAST = {"n": 2**10, "r": 8, "p": 1}  # stored with each lock, so the server unlocks at this cost
+PASSWORD = "correct-horse-battery"
+
+
+def _office_log_in(browser, world: Sealed, name: str):
+    page = browser.new_context().new_page()
+    page.goto(world.server.url + "/office/")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('收件箱')")
+    return page
+
+
+def _search_until_complete(page, world: Sealed, word: str) -> None:
+    """The list says 正在解密 while the search over sealed words is incomplete: load it
+    again until it no longer does (the positive signal that the search is whole)."""
+    for _ in range(100):
+        page.goto(f"{world.server.url}/office/records?q={word}")
+        if page.locator("[data-sealed-search]").count() == 0:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the search over sealed words never finished")
+
+
+def test_an_office_account_unlocks_at_log_in_reads_and_finds_sealed_words_and_another_sector_cannot(sealed, page,
+                                                                                                  browser):
+    accounts = Accounts(sealed.server.data_dir)
+    accounts.add("police", PASSWORD, "department", "区公安分局", sectors=["public-order"])
+    accounts.add("edu", PASSWORD, "department", "区教育局", sectors=["education-health"])
+    keyring = Keyring(sealed.server.data_dir, scrypt=FAST)
+    recovery = keyring.unlock_recovery(sealed.recovery)
+    keyring.enroll(recovery, "police", PASSWORD, ["public-order"])
+    keyring.enroll(recovery, "edu", PASSWORD, ["education-health"])
+    open_station(page, sealed)  # rulin-industrial-park: public-order
+    _fill(page, with_phone=False)  # sealed in this page, before the outbox
+    # 已提交 only once the server has it (a count of 0 is also what the page shows before).
+    page.wait_for_selector("text=已提交", timeout=30000)
+    with Inbox(sealed.server.data_dir, writer=False) as inbox:
+        [record] = list(inbox.records())
+    assert "sealed" in record and CANARY not in json.dumps(record, ensure_ascii=False)
+
+    police = _office_log_in(browser, sealed, "police")
+    assert CANARY in police.content()  # the first page opens its own rows
+    _search_until_complete(police, sealed, "原话K7")  # a word only inside the envelope
+    assert "共 1 条" in police.content()
+    police.click(f"text={record['receipt']}")
+    police.wait_for_selector(f"text={CANARY}")
+
+    edu = _office_log_in(browser, sealed, "edu")  # police is still logged in: its words are opened
+    assert CANARY not in edu.content()
+    _search_until_complete(edu, sealed, "原话K7")
+    assert "共 0 条" in edu.content() and record["receipt"] not in edu.content()
+    response = edu.goto(f"{sealed.server.url}/office/records/{record['id']}")
+    assert response.status == 404 and CANARY not in edu.content()
+    edu.goto(f"{sealed.server.url}/office/records?q=原话K7&sector=public-order&station={STATION}")
+    assert "共 0 条" in edu.content() and CANARY not in edu.content()
+    # What the office opened stayed in memory: the quick-open copies, the log and a
+    # backup hold no word of it.
+    assert list((sealed.server.data_dir / "quick").glob("*.log"))
+    sealed.server.stop()
+    _nowhere_in_clear(sealed)

@@ -11,8 +11,8 @@ from itertools import product
 import pytest
 
 from minqing.registry import load_registry
-from sync_server.office.readside import MemoryReadSide
-from sync_server.office.records import Filters, join, select
+from sync_server.office.readside import MemoryReadSide, ReportRows
+from sync_server.office.records import Filters, join, local_date, select
 from sync_server.office.reports import monthly, to_csv, weekly
 from sync_server.triage import new_entry
 from tests.conftest import SAMPLE_REGISTRY
@@ -95,6 +95,17 @@ def test_a_record_added_twice_is_listed_once(registry):
     assert side.count() == 5
 
 
+def _scanned(every, start, end):
+    """The full scan's report rows: every triaged record counts as changed, so a report
+    that reads only the read side's narrower sets must come out the same."""
+    return ReportRows(
+        received=[r for r in every if start <= local_date(r.record["received_at"]) <= end],
+        changed=[r for r in every if r.triage["history"] or r.triage["status"] != "received" or r.triage["closed_at"]],
+        weekly=[r for r in every if r.triage["weekly"]],
+        overdue=[r for r in every if r.overdue],
+    )
+
+
 @pytest.mark.parametrize("sectors", [None, frozenset({"education-health"})])
 def test_reports_from_the_read_side_match_the_full_scan(registry, sectors):
     records, triage = _world(registry, count=600)
@@ -102,10 +113,30 @@ def test_reports_from_the_read_side_match_the_full_scan(registry, sectors):
     every = [r for r in join(records, triage, registry, TODAY) if sectors is None or r.sector_id in sectors]
     for day in (date(2026, 10, 5), date(2026, 11, 25)):
         start = day - timedelta(days=day.weekday())
-        rows = side.report_rows(sectors, start, start + timedelta(days=6), registry, TODAY)
-        assert to_csv(weekly(rows, day)) == to_csv(weekly(every, day))
-    rows = side.report_rows(sectors, date(2026, 10, 1), date(2026, 10, 31), registry, TODAY)
-    assert to_csv(monthly(rows, 2026, 10)) == to_csv(monthly(every, 2026, 10))
+        end = start + timedelta(days=6)
+        sets = side.report_sets(sectors, start, end, registry, TODAY)
+        assert to_csv(weekly(sets, day, today=TODAY)) == to_csv(weekly(_scanned(every, start, end), day, today=TODAY))
+    first, last = date(2026, 10, 1), date(2026, 10, 31)
+    sets = side.report_sets(sectors, first, last, registry, TODAY)
+    assert to_csv(monthly(sets, 2026, 10)) == to_csv(monthly(_scanned(every, first, last), 2026, 10))
+
+
+def test_report_sets_hold_the_period_and_what_changed_since_not_every_triaged_record(registry):
+    records, triage = _world(registry, count=600)
+    side = MemoryReadSide(records, triage)
+    start, end = date(2026, 11, 23), date(2026, 11, 29)
+    sets = side.report_sets(None, start, end, registry, TODAY)
+    assert sets.received and all(start <= local_date(r.record["received_at"]) <= end for r in sets.received)
+    # Triage entries change when records arrive here (updated_at = received_at): only
+    # the entries changed since a day before the week are "changed", not all of them.
+    assert {r.id for r in sets.changed} == {i for i, e in triage.items() if e["updated_at"] >= "2026-11-22"}
+    assert len(sets.changed) < len(triage) / 2
+    assert {r.id for r in sets.weekly} == {i for i, e in triage.items() if e["weekly"]}
+    assert {r.id for r in sets.overdue} == {r.id for r in join(records, triage, registry, TODAY) if r.overdue}
+    # A change made now joins the changed set at once.
+    old = next(i for i, e in triage.items() if e["updated_at"] < "2026-11-01")
+    side.triage_changed({old: {**triage[old], "updated_at": "2026-11-24T02:00:00+00:00"}})
+    assert old in {r.id for r in side.report_sets(None, start, end, registry, TODAY).changed}
 
 
 def test_search_across_many_chunks_and_after_new_records_matches_the_full_scan(registry, monkeypatch):

@@ -161,3 +161,27 @@ def test_after_a_key_rotation_old_and_new_records_both_read(sealed_office, canar
     _relogin(sealed_office, "amy")
     assert CANARY in sealed_office.get(f"/office/records/{canary['id']}").text
     assert "轮换之后的金丝雀" in sealed_office.get(f"/office/records/{newer['id']}").text
+
+
+def _pack(client, phone=False):
+    from datetime import datetime, timedelta, timezone
+
+    today = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
+    return client.get("/office/reports/weekly", params={"date": today, "format": "csv", **({"phone": "1"} if phone else {})})
+
+
+def test_the_meeting_pack_opens_sealed_words_and_phones_for_the_session_that_may(sealed_office, canary):
+    from tests.sync_server.test_office import act
+
+    login(sealed_office, "amy")
+    act(sealed_office, canary["id"], "accept")
+    act(sealed_office, canary["id"], "assign", lead="区教育局", deadline="2020-01-01", track="immediate")
+    pack = _pack(sealed_office).content.decode("utf-8-sig")
+    assert CANARY in pack and CANARY_PHONE not in pack  # the summary is the start of the opened words
+    assert CANARY_PHONE in _pack(sealed_office, phone=True).content.decode("utf-8-sig")
+    # With a summary written at 交办 the words are not needed, but the phone still is.
+    act(sealed_office, canary["id"], "assign", lead="区教育局", summary="校门口接送秩序")
+    assert CANARY_PHONE in _pack(sealed_office, phone=True).content.decode("utf-8-sig")
+    # Another sector's department never sees the words, and is never handed the pack staff built.
+    login(sealed_office, "police")
+    assert CANARY not in _pack(sealed_office).content.decode("utf-8-sig")

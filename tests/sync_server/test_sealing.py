@@ -200,20 +200,31 @@ def test_an_envelope_carrying_an_escaped_lone_surrogate_opens_well_formed(key):
     assert sealing.open_text(CLEAR, sealed, private).feeling == "a\ufffdb"
 
 
-def test_a_quick_copy_opens_with_the_sectors_quick_key_and_only_for_its_record(key):
+def test_a_quick_copy_opens_with_the_sectors_quick_key_only(key):
     private, public = key
-    sealed = sealing.seal(CLEAR, "快速", "副本", None, public)
-    opened = sealing.open_text(CLEAR, sealed, private)
     qkey = sealing.quick_key(private)
-    copy = sealing.quick_copy(CLEAR, public.kid, opened, qkey)
-    assert "快速" not in copy
-    assert sealing.open_quick(CLEAR, public.kid, copy, qkey) == opened
-    for clear, kid, k in ((CLEAR | {"station_id": "jintan-east-bus"}, public.kid, qkey),
-                          (CLEAR, public.kid, sealing.quick_key(sealing.generate_private_key())),
-                          (CLEAR, "0123456789abcdef", qkey)):
+    line = sealing.quick_seal(qkey, public.kid, [("id-1", "快速", "副本")])
+    assert "快速" not in line and "副本" not in line
+    assert sealing.quick_open(qkey, public.kid, line) == [("id-1", "快速", "副本")]
+    other = sealing.quick_key(sealing.generate_private_key())
+    cut = line[:-3]
+    flipped = line[:20] + ("A" if line[20] != "A" else "B") + line[21:]
+    for k, kid, text in ((other, public.kid, line), (qkey, "0123456789abcdef", line), (qkey, public.kid, cut),
+                         (qkey, public.kid, flipped)):
         with pytest.raises(SealError) as caught:
-            sealing.open_quick(clear, kid, copy, k)
-        assert caught.value.code == "tampered"
+            sealing.quick_open(k, kid, text)
+        assert caught.value.code in ("tampered", "bad_envelope")
+
+
+def test_the_bulk_open_opens_each_record_and_names_the_one_that_does_not(key):
+    private, public = key
+    good = {**CLEAR, "sealed": sealing.seal(CLEAR, "第一条", "建议", "13912345678", public)}
+    moved = {**CLEAR, "id": "another", "sealed": good["sealed"]}  # an envelope moved to another record
+    opened = dict(sealing.open_texts([good, moved], public.kid, private))
+    assert opened[CLEAR["id"]] == sealing.Opened("第一条", "建议")
+    assert isinstance(opened["another"], SealError) and opened["another"].code == "tampered"
+    with pytest.raises(ValueError):
+        list(sealing.open_texts([good], "0123456789abcdef", private))
 
 
 def test_quick_keys_differ_per_sector_key(key):

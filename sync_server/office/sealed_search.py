@@ -1,0 +1,279 @@
+"""Search over sealed words: the opened words of sealed records, in this process's memory
+only, for the sector keys some logged-in session holds.
+
+Why one shared index and not one per session: the words are the same for every reader
+of a sector, and a copy per session would multiply the memory (about 30 MB per 100,000
+records) by the number of staff logged in. Sharing costs no secrecy: the index of a key
+exists only while at least one live session holds that key, so it is what those
+sessions could open anyway; a search reads only the keys its own session holds, for
+sectors its account may see, and the read side then narrows to the account's sectors
+again. When the last session holding a key ends (logout, expiry, a changed account),
+that key's words are dropped. Nothing here is written to disk or to a log; the
+quick-open copies (`quickopen.py`) are sealed.
+
+Opening runs in one background thread per process, batch by batch: quick-open copies
+first (microseconds a record), then the envelopes not yet copied (one HPKE open each),
+whose words are then copied for the next time. Lists answer meanwhile from clear fields
+and open their own page's rows; `progress` says how far the search has got.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..keys import Unlocked
+from ..quickopen import QuickCopies
+from ..sealing import Opened, SealError, open_texts, quick_key
+
+__all__ = ["OpenedWords", "Progress"]
+
+log = logging.getLogger("minqing.office")
+
+BATCH = 1024
+
+
+def _fold(feeling: str, suggestion: str) -> str:
+    # The separators of a chunk can never be part of a match (the query is cleaned too).
+    return (feeling + "\n" + suggestion).lower().replace("\x00", "")
+
+
+@dataclass
+class _Chunk:
+    """Opened words of up to BATCH records as one string, so a search is one str.find
+    per chunk at C speed, not a Python test per record."""
+
+    ids: list[str]
+    text: str
+    starts: list[int]
+
+    @classmethod
+    def of(cls, words: list[tuple[str, str]]) -> _Chunk:
+        starts, at = [], 0
+        for _, text in words:
+            starts.append(at)
+            at += len(text) + 1
+        return cls([i for i, _ in words], "\x00".join(t for _, t in words), starts)
+
+    def find(self, q: str) -> Iterator[str]:
+        position, last = self.text.find(q), len(self.starts)
+        while position != -1:
+            index = bisect.bisect_right(self.starts, position)
+            yield self.ids[index - 1]
+            if index == last:
+                return
+            position = self.text.find(q, self.starts[index])
+
+
+@dataclass
+class _Key:
+    """One sector key's opened words, while some session holds the key."""
+
+    chunks: list[_Chunk] = field(default_factory=list)  # appended only; readers copy the list
+    done: set[str] = field(default_factory=set)  # opened, or found unreadable
+    unreadable: int = 0
+    quick_read: bool = False
+
+
+@dataclass(frozen=True)
+class Progress:
+    opened: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.opened >= self.total
+
+
+class OpenedWords:
+    def __init__(self, fetch: Callable[[list[str]], Mapping[str, Mapping[str, Any]]],
+                 quick: QuickCopies | None = None) -> None:
+        self._fetch = fetch  # stored records by id (`Inbox.get_many`)
+        self._quick = quick
+        self._lock = threading.Lock()
+        # id -> kid of every stored sealed record, in the order the inbox stores them, so
+        # the opener reads each segment once; and how many records each key sealed.
+        self._sealed: dict[str, str] = {}
+        self._count: dict[str, int] = {}
+        self._keys: dict[str, _Key] = {}
+        self._sessions: dict[str, Unlocked] = {}
+        self._queue: list[str] = []
+        self._worker: threading.Thread | None = None
+        self.idle = threading.Event()
+        self.idle.set()
+
+    # -- what is stored ----------------------------------------------------------------
+
+    def watch(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Pass records through (the inbox's read at open), noting the sealed ones."""
+        for record in records:
+            with self._lock:
+                self._note(record)
+            yield record
+
+    def records_added(self, records: Iterable[dict[str, Any]]) -> None:
+        with self._lock:
+            kids = {kid for kid in map(self._note, records) if kid}
+            self._schedule(k for k in kids if k in self._keys)
+
+    def _note(self, record: Mapping[str, Any]) -> str | None:
+        """Under the lock: the worker reads these maps from another thread."""
+        sealed = record.get("sealed")
+        if not isinstance(sealed, Mapping) or not isinstance(sealed.get("kid"), str):
+            return None
+        kid = sealed["kid"]
+        if record["id"] not in self._sealed:  # a record changed later (retention) is noted again
+            self._sealed[record["id"]] = kid
+            self._count[kid] = self._count.get(kid, 0) + 1
+        return sealed["kid"]
+
+    # -- sessions ----------------------------------------------------------------------
+
+    def session_unlocked(self, token: str, unlocked: Unlocked) -> None:
+        with self._lock:
+            self._sessions[token] = unlocked
+            for kid in unlocked.keys:
+                self._keys.setdefault(kid, _Key())
+            self._schedule(unlocked.keys)
+
+    def session_ended(self, token: str) -> None:
+        with self._lock:
+            self._sessions.pop(token, None)
+            held = self._held()
+            for kid in [k for k in self._keys if k not in held]:
+                del self._keys[kid]  # the last reader left: its words go
+
+    def _held(self) -> set[str]:
+        return {kid for unlocked in self._sessions.values() for kid in unlocked.keys}
+
+    def _private(self, kid: str):
+        with self._lock:
+            for unlocked in self._sessions.values():
+                held = unlocked.private(kid)
+                if held is not None:
+                    return held[1]
+        return None
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _readable(self, unlocked: Unlocked | None, sees_sector: Callable[[str], bool]) -> list[str]:
+        if unlocked is None:
+            return []
+        return [kid for kid, (sector, _) in list(unlocked.keys.items()) if sees_sector(sector)]
+
+    def search(self, unlocked: Unlocked | None, sees_sector: Callable[[str], bool], q: str) -> set[str]:
+        """Ids of the sealed records whose words hold q, among the keys this session holds
+        for sectors its account sees; what is opened so far (see `progress`)."""
+        q = q.lower().replace("\x00", "")
+        found: set[str] = set()
+        if not q:
+            return found
+        for kid in self._readable(unlocked, sees_sector):
+            state = self._keys.get(kid)
+            if state is not None:
+                for chunk in list(state.chunks):
+                    found.update(chunk.find(q))
+        return found
+
+    def progress(self, unlocked: Unlocked | None, sees_sector: Callable[[str], bool]) -> Progress:
+        opened = total = 0
+        for kid in self._readable(unlocked, sees_sector):
+            state = self._keys.get(kid)
+            total += self._count.get(kid, 0)
+            opened += len(state.done) if state is not None else 0
+        return Progress(min(opened, total), total)
+
+    # -- opening -----------------------------------------------------------------------
+
+    def _schedule(self, kids: Iterable[str]) -> None:
+        """Under the lock: queue keys to open and make sure a worker runs."""
+        for kid in kids:
+            if kid not in self._queue:
+                self._queue.append(kid)
+        if self._queue and self._worker is None:
+            self.idle.clear()
+            self._worker = threading.Thread(target=self._work, daemon=True, name="office-sealed-search")
+            self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                kids, self._queue = self._queue, []
+                if not kids:
+                    self._worker = None
+                    self.idle.set()
+                    return
+            try:
+                self._open(kids)
+            except Exception as exc:  # noqa: BLE001 - the next log-in tries again
+                log.error("sealed search: opening failed: %s", type(exc).__name__)
+
+    def _open(self, kids: list[str]) -> None:
+        """Open what these keys sealed: quick copies first, then the envelopes not yet
+        copied, in storage order over every key at once, so each segment is read once."""
+        keys = {}
+        for kid in kids:
+            state, private = self._keys.get(kid), self._private(kid)
+            if state is not None and private is not None:
+                keys[kid] = (state, private, quick_key(private))
+                if not state.quick_read:
+                    self._read_quick(kid, state, keys[kid][2])
+        with self._lock:
+            missing = [i for i, kid in self._sealed.items() if kid in keys and i not in keys[kid][0].done]
+        unsaved: dict[str, list[tuple[str, str, str]]] = {}
+        for start in range(0, len(missing), BATCH):
+            batch = missing[start:start + BATCH]
+            by_kid: dict[str, list] = {}
+            for record in self._fetch(batch).values():
+                by_kid.setdefault(self._sealed.get(record["id"], ""), []).append(record)
+            for kid, records in by_kid.items():
+                if kid in keys:
+                    unsaved.setdefault(kid, []).extend(self._open_records(kid, *keys[kid][:2], records))
+            for submission_id in batch:  # the unreadable too: not tried again and again
+                kid = self._sealed.get(submission_id)
+                if kid in keys:
+                    keys[kid][0].done.add(submission_id)
+            # A quick-open batch per BATCH records of a key: few lines, few fsyncs.
+            for kid in [k for k, entries in unsaved.items() if len(entries) >= BATCH]:
+                self._save(kid, keys[kid][2], unsaved.pop(kid))
+        for kid, entries in unsaved.items():
+            self._save(kid, keys[kid][2], entries)
+
+    def _read_quick(self, kid: str, state: _Key, key: bytes) -> None:
+        if self._quick is None:
+            return
+        kept, bad = self._quick.read(kid, key)
+        with self._lock:  # held briefly: the intake's writer thread notes records under it
+            ids = [i for i in kept if self._sealed.get(i) == kid]
+        words = [(i, _fold(*kept[i])) for i in ids]
+        for start in range(0, len(words), BATCH):
+            state.chunks.append(_Chunk.of(words[start:start + BATCH]))
+        state.done.update(i for i, _ in words)
+        state.quick_read = True
+        if bad:
+            log.warning("sealed search: %d quick-open batches of key %s did not open; opening those again", bad, kid)
+
+    def _open_records(self, kid: str, state: _Key, private, records: list) -> list[tuple[str, str, str]]:
+        if self._keys.get(kid) is not state:
+            return []  # every session holding this key ended meanwhile
+        opened: list[tuple[str, str, str]] = []
+        for submission_id, result in open_texts(records, kid, private):
+            if isinstance(result, Opened):
+                opened.append((submission_id, result.feeling, result.suggestion))
+            elif isinstance(result, SealError):
+                state.unreadable += 1
+                log.warning("sealed search: a record sealed to key %s does not open (altered?)", kid)
+        state.chunks.append(_Chunk.of([(i, _fold(f, s)) for i, f, s in opened]))
+        return opened
+
+    def _save(self, kid: str, key: bytes, entries: list[tuple[str, str, str]]) -> None:
+        if self._quick is None or self._keys.get(kid) is None:
+            return
+        try:
+            self._quick.append(kid, key, entries)
+        except OSError as exc:  # a full disk costs time next log-in, nothing else
+            log.warning("sealed search: quick-open copies not written: %s", exc.strerror)
