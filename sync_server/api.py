@@ -138,7 +138,10 @@ async def health(request: Request) -> Response:
     from .app import problems
 
     # `problems`: damaged files set aside at start, one sentence each (empty when all is well).
-    return JSONResponse({"ok": True, "records": len(request.app.state.inbox), "problems": problems(request.app)})
+    # `office_ready`: the office index finished loading (uploads are taken before it is).
+    state = request.app.state
+    return JSONResponse({"ok": True, "records": len(state.inbox), "office_ready": state.readside.ready(),
+                         "problems": problems(request.app)})
 
 
 routes = [

@@ -37,8 +37,9 @@ MANIFEST = "MANIFEST.json"
 FORMAT = "minqing-backup"
 # Never copied: the locks belong to a running process (and `.<file>.lock` beside a file
 # to its writers), temporary files to an interrupted write, and the quarantine holds
-# damaged files already reported.
-SKIPPED_TOP = {"writer.lock", "quarantine", MARKER, MANIFEST}
+# damaged files already reported. Segment summaries are a cache of the segments (see
+# `segmentsummary`): a restored folder rebuilds them at its first start.
+SKIPPED_TOP = {"writer.lock", "quarantine", MARKER, MANIFEST, "inbox-summaries"}
 
 
 class BackupIncomplete(RuntimeError):

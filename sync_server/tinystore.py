@@ -11,7 +11,9 @@ Three shapes serve the rest of the server:
   valid prefix of a damaged one;
 - `KeyedFile`: documents by a string key in a TinyDB file, each `put` one write (users);
 - `AppendLog`: one JSON object per line, each append one fsynced write, compacted by an
-  atomic rewrite (the triage log).
+  atomic rewrite (the triage log);
+- `read_json(path)` / `write_json(path, obj)`: one plain JSON value in a file, replaced
+  whole (the inbox's segment summaries).
 
 A file that does not parse raises `DamagedFile`, which names it; callers decide whether
 to quarantine it.
@@ -38,7 +40,7 @@ from .filestamp import FileStamp, file_stamp
 
 __all__ = [
     "AppendLog", "AtomicJSONStorage", "DamagedFile", "KeyedFile", "atomic_write", "count", "fsync_dir",
-    "private_dir", "quarantine", "read_docs", "salvage_docs", "write_docs",
+    "private_dir", "quarantine", "read_docs", "read_json", "salvage_docs", "write_docs", "write_json",
 ]
 
 TABLE = "documents"
@@ -299,6 +301,25 @@ class KeyedFile:
         write_docs(self.path, [{**value, "_key": key} for key, value in docs.items()], TABLE)
         self._docs = docs
         self._stamp = file_stamp(self.path)
+
+
+# -- plain JSON values ---------------------------------------------------------------------
+
+
+def read_json(path: Path) -> Any:
+    """The JSON value in `path`; None when there is no file; DamagedFile if it does not parse."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return _loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise DamagedFile(Path(path), f"not valid JSON: {exc.__class__.__name__}") from None
+
+
+def write_json(path: Path, value: Any) -> None:
+    atomic_write(path, orjson.dumps(value))
 
 
 # -- append log -----------------------------------------------------------------------------

@@ -305,7 +305,9 @@ async def record_action(request: Request, account, session, form) -> Response:
         else:
             changes = {row.id: entry}
         await to_thread.run_sync(state.triage.put_many, changes)
-        state.readside.triage_changed(changes)
+        # Off the event loop too: it copies the entries and the sets it replaces (tens of
+        # milliseconds at a million records), time an upload must not wait behind.
+        await to_thread.run_sync(state.readside.triage_changed, changes)
     return _back(row.id)
 
 
