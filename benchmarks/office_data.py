@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from minqing.registry import load_registry
-from sync_server import tinystore
+from sync_server import segmentsummary, tinystore
 from sync_server.accounts import Accounts
 from sync_server.inbox import SEGMENT_SIZE, TABLE
 from sync_server.receipt import receipt_for
@@ -31,6 +31,8 @@ def _write_segment(path: Path, records: list[dict]) -> None:
 
 
 def generate(data_dir: Path, count: int, triaged: float = 0.3, seed: int = 11) -> None:
+    """The inbox as a server that stored these records would leave it, segment summaries
+    included (a folder without them, as after an upgrade, rebuilds them at its first start)."""
     rng = random.Random(seed)
     stations = [s.id for s in load_registry(SAMPLE_REGISTRY).stations]
     now = datetime.now(timezone.utc)
@@ -65,7 +67,10 @@ def generate(data_dir: Path, count: int, triaged: float = 0.3, seed: int = 11) -
                                  "to": "accepted", "note": ""}]
             triage[sid] = entry
         if len(segment) == SEGMENT_SIZE:
-            _write_segment(folder / f"segment-{number:06d}.json", segment)
+            path = folder / f"segment-{number:06d}.json"
+            _write_segment(path, segment)
+            # As the server does when a segment closes (the newest stays open, unsummarised).
+            segmentsummary.write(data_dir, path, segment)
             segment, number = [], number + 1
     if segment:
         _write_segment(folder / f"segment-{number:06d}.json", segment)

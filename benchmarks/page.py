@@ -5,7 +5,9 @@ default mkdocs-material page with the same text, built and served in the same ru
 
 from __future__ import annotations
 
+import os
 import statistics
+import sys
 import tempfile
 import textwrap
 from pathlib import Path
@@ -110,7 +112,7 @@ def _baseline_site(folder: Path) -> Path:
     return folder / "site"
 
 
-def run(site_dir: Path) -> dict[str, float]:
+def run(site_dir: Path, runs: int = RUNS, report=None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
         root = Path(folder)
         browser = p.chromium.launch(executable_path=CHROMIUM)
@@ -119,15 +121,18 @@ def run(site_dir: Path) -> dict[str, float]:
         theirs = ServerProcess(root / "data-baseline", baseline_site, SAMPLE_REGISTRY).start()
         try:
             url = f"{ours.url}/s/{STATION}/"
-            visits = [_first_visit(browser, url) for _ in range(RUNS)]
-            offline = [_repeat_offline(browser, url) for _ in range(RUNS)]
-            baseline = []
-            for _ in range(RUNS):
+            visits, offline, baseline = [], [], []
+            # Interleaved, so a burst of load on a shared machine weighs on both sides alike.
+            for _ in range(runs):
+                visits.append(_first_visit(browser, url))
+                offline.append(_repeat_offline(browser, url))
                 context = browser.new_context(service_workers="block")
                 page = _throttled_page(context)
                 page.goto(f"{theirs.url}/s/{STATION}/", wait_until="load", timeout=60000)
                 baseline.append(_fcp(page))
                 context.close()
+                if report:
+                    report(visits[-1], offline[-1], baseline[-1])
         finally:
             ours.stop()
             theirs.stop()
@@ -140,3 +145,28 @@ def run(site_dir: Path) -> dict[str, float]:
         "page_repeat_offline_ms": statistics.median(offline),
         "baseline_material_fcp_ms": statistics.median(baseline),
     }
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+if __name__ == "__main__":
+    from .__main__ import TARGETS
+    from .common import REPO
+
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else RUNS
+    print(f"load average before: {_load_average()}", flush=True)
+
+    def each(visit, offline, baseline):
+        print(f"  run: fcp {visit['fcp']:.0f} ms, ready {visit['ready']:.0f} ms, first visit {visit['kb']:.1f} KB, "
+              f"offline set {visit['offline_kb']:.1f} KB, repeat offline {offline:.0f} ms, material fcp {baseline:.0f} ms"
+              f"  (load {_load_average()})", flush=True)
+
+    found = run(REPO / "build" / "site", runs, each)
+    print(f"load average after: {_load_average()}")
+    print(f"medians of {runs} runs:")
+    for metric, value in found.items():
+        unit, target, check = TARGETS[metric]
+        verdict = "" if check is None else ("ok" if check(found) else "ABOVE TARGET")
+        print(f"{metric:<28} {value:8.1f} {unit:<3} {target:<20} {verdict}")

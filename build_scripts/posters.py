@@ -69,7 +69,9 @@ def _poster(registry: Registry, station: Station, svg: bytes) -> str:
         f'<p class="sector">{e(sector.name)}领域 · 牵头部门：{e(sector.lead)}</p>'
         f'<div class="qr" role="img" aria-label="{e(registry.station_url(station))}">{_svg_body(svg)}</div>'
         '<p class="cta">扫码说说您的感受和建议</p>'
-        '<p class="promise">可以匿名，不留电话也能提交<br>信号不好也能先填好，有信号时再发送<br>提交后凭回执码查询办理进度</p>'
+        # Only what is true for a first-ever scan: opening the page needs a signal (nothing
+        # of the site is on the phone yet); once open, the form keeps what is written offline.
+        '<p class="promise">可以匿名，不留电话也能提交<br>页面打开后，没有信号也能先填好，有信号时再发送<br>提交后凭回执码查询办理进度</p>'
         f'<p class="id">哨点编号 {e(station.id)} · {e(registry.station_url(station))}</p>'
         "</section>"
     )

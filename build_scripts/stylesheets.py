@@ -7,6 +7,10 @@ without material's JavaScript, the classes in the built HTML, plus the few our o
 scripts add, are every class a page will ever carry. A rule whose every selector needs
 a class that no page has can never match, and is dropped.
 
+The theme also declares about a hundred custom properties (`--md-...`), many of them
+inline SVG icons for features the site does not use; a declaration that nothing reads
+(no `var()` in the kept rules, our own stylesheet, pages or scripts) is dropped too.
+
 Pure functions: CSS text and a set of class names in, CSS text out.
 """
 
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["classes_in_html", "inline_stylesheets", "prune_css"]
+__all__ = ["classes_in_html", "custom_properties_read", "inline_stylesheets", "prune_css", "prune_custom_properties"]
 
 _CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
 # mkdocs-material's palette keys its rules on these attributes; only the values the
@@ -82,6 +86,74 @@ def prune_css(css: str, classes: set[str]) -> str:
         elif any(_selector_can_match(s, classes) for s in prelude.split(",")):
             out.append(f"{prelude}{{{body}}}")
     return "".join(out)
+
+
+_VAR = re.compile(r"var\(\s*(--[\w-]+)")
+_CUSTOM = re.compile(r"\s*(--[\w-]+)\s*:")
+
+
+def _declarations(body: str) -> list[str]:
+    """A rule body split at its top-level semicolons; strings and parentheses respected."""
+    parts, start, depth, quote, i = [], 0, 0, None, 0
+    while i < len(body):
+        ch = body[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == ";" and depth == 0:
+            parts.append(body[start:i])
+            start = i + 1
+        i += 1
+    parts.append(body[start:])
+    return [part for part in parts if part.strip()]
+
+
+def _without_properties(css: str, dropped: set[str]) -> str:
+    out = []
+    for prelude, body in _blocks(css):
+        if body is None:
+            out.append(prelude)
+        elif prelude.startswith(_RULE_GROUPS):
+            inner = _without_properties(body, dropped)
+            if inner:
+                out.append(f"{prelude}{{{inner}}}")
+        elif prelude.startswith("@"):
+            out.append(f"{prelude}{{{body}}}")
+        else:
+            kept = [d for d in _declarations(body) if not ((m := _CUSTOM.match(d)) and m.group(1) in dropped)]
+            if kept:
+                out.append(f"{prelude}{{{';'.join(kept)}}}")
+    return "".join(out)
+
+
+def custom_properties_read(text: str) -> set[str]:
+    """The custom properties a text reads with `var(--x)`: a stylesheet, a page, a script."""
+    return set(_VAR.findall(text))
+
+
+def prune_custom_properties(css: str, read_elsewhere: set[str]) -> str:
+    """Drop the declarations of custom properties that neither `css` nor anything else reads.
+
+    `read_elsewhere`: what our own stylesheet, the pages and the scripts read (see
+    `custom_properties_read`). Repeated until nothing changes: a property read only by a
+    dropped one goes too.
+    """
+    dropped: set[str] = set()
+    while True:
+        kept = _without_properties(css, dropped)
+        declared = {m.group(1) for m in re.finditer(r"[{;]\s*(--[\w-]+)\s*:", kept)}
+        unread = declared - read_elsewhere - custom_properties_read(kept)
+        if not unread:
+            return kept
+        dropped |= unread
 
 
 def inline_stylesheets(html: str, stylesheets: dict[str, str]) -> str:

@@ -1,5 +1,6 @@
 """The upload API under `/api/`: batches from the outbox, the no-JavaScript form, the
-receipt look-up and a health check. Every error is the JSON shape of `errors`."""
+receipt look-up and a health check. Every error is the JSON shape of `errors`, except
+for a browser that asks for HTML (the no-JavaScript form), which reads a Chinese page."""
 
 from __future__ import annotations
 
@@ -137,7 +138,10 @@ async def health(request: Request) -> Response:
     from .app import problems
 
     # `problems`: damaged files set aside at start, one sentence each (empty when all is well).
-    return JSONResponse({"ok": True, "records": len(request.app.state.inbox), "problems": problems(request.app)})
+    # `office_ready`: the office index finished loading (uploads are taken before it is).
+    state = request.app.state
+    return JSONResponse({"ok": True, "records": len(state.inbox), "office_ready": state.readside.ready(),
+                         "problems": problems(request.app)})
 
 
 routes = [

@@ -71,14 +71,12 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _load_readside(readside: MemoryReadSide, inbox: Inbox | None, triage: TriageBook, words: OpenedWords) -> None:
-    """Finish the office index: from the records the inbox fed it at open, or (an inbox
-    opened by the caller) by reading them now."""
+def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook, words: OpenedWords) -> None:
+    """Build the office index beside the server: the inbox opened from its segment
+    summaries, so the records are read here, once, while uploads are already answered
+    (and sealed search notes which records are sealed to which key as they pass)."""
     try:
-        if inbox is None:
-            readside.finish(triage.all())
-        else:
-            readside.load(words.watch(inbox.records()), triage.all())
+        readside.load(words.watch(inbox.records()), triage.all())
     except Exception as exc:  # noqa: BLE001 - the uploads go on without the office index
         log.error("the office index could not be built; office pages will show an error: %s", where_it_failed(exc))
 
@@ -87,7 +85,10 @@ RETENTION_EVERY_S = 24 * 3600
 
 
 async def _daily_retention(app: Starlette, clock: Callable[[], datetime]) -> None:
-    """Retention by the server itself (it holds the writer lock), off the event loop."""
+    """Retention by the server itself (it holds the writer lock), off the event loop;
+    the first run waits for the office index, so a start does one full read at a time."""
+    with contextlib.suppress(RuntimeError):  # an index that failed to load does not stop retention
+        await to_thread.run_sync(app.state.readside.wait_ready)
     while True:
         try:
             removed = await to_thread.run_sync(
@@ -137,8 +138,8 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        # The office's index is fed by the inbox's own read at open: every record is
-        # read from disk once, not once for the inbox and again for the office.
+        # The inbox opens from its segments' summaries (a few MB at 100,000 records); the
+        # office's index reads the records themselves in the background (see below).
         app.state.readside = readside = MemoryReadSide()
         # Search over sealed words notes which records are sealed to which key as the
         # inbox reads them; it opens them only for sessions that unlocked those keys.
@@ -146,8 +147,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         app.state.opened_words = words
         if inbox is None:
             with no_cyclic_gc():
-                opened = Inbox(settings.data_dir, segment_size=settings.segment_size,
-                               on_open=lambda records: readside.feed(words.watch(records)))
+                opened = Inbox(settings.data_dir, segment_size=settings.segment_size)
         # Beside the intake, not inside it: handlers that read records need no intake.
         app.state.inbox = inbox if inbox is not None else opened
         app.state.intake = Intake(app.state.inbox, app.state.stations)
@@ -170,11 +170,13 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
             words.records_added(records)
 
         app.state.inbox.on_change = records_added
-        loader = threading.Thread(target=_load_readside, args=(readside, inbox, app.state.triage, words), daemon=True,
+        loader = threading.Thread(target=_load_readside, args=(readside, app.state.inbox, app.state.triage, words),
+                                  daemon=True,
                                   name="office-readside")
         loader.start()
         app.state.office_writes = asyncio.Lock()
         app.state.office_threads = anyio.CapacityLimiter(1)
+        app.state.password_checks = anyio.CapacityLimiter(2)  # scrypt: 128 MiB each
         app.state.retention_runs = 0
         retention = asyncio.create_task(_daily_retention(app, clock))
         expiry = asyncio.create_task(_forget_expired_keys(app))

@@ -8,8 +8,8 @@ atomically (read whole, old or new) or an append-only log (a torn last line is i
 Order matters for what a crash leaves behind. The marker `.minqing-backup` is written
 first, then every file (each fsynced, 0600, in 0700 folders), and the manifest
 `MANIFEST.json` (counts and SHA-256 checksums) last. A folder with the marker and no
-manifest, or with a file that does not match its checksum, is an incomplete backup:
-every command refuses it with one sentence.
+manifest, with a file that does not match its checksum, or with a file its manifest
+does not list, is refused by every command with one sentence.
 
 A complete backup is also a data folder: `minqing serve --data-dir BACKUP` checks it,
 then drops the marker and the manifest and serves it as the live folder from then on.
@@ -35,9 +35,11 @@ __all__ = ["BackupIncomplete", "BackupReport", "make_backup", "prune", "refuse_b
 MARKER = ".minqing-backup"
 MANIFEST = "MANIFEST.json"
 FORMAT = "minqing-backup"
-# Never copied: the lock belongs to a running process, temporary files to an
-# interrupted write, and the quarantine holds damaged files already reported.
-SKIPPED_TOP = {"writer.lock", "quarantine", MARKER, MANIFEST}
+# Never copied: the locks belong to a running process (and `.<file>.lock` beside a file
+# to its writers), temporary files to an interrupted write, and the quarantine holds
+# damaged files already reported. Segment summaries are a cache of the segments (see
+# `segmentsummary`): a restored folder rebuilds them at its first start.
+SKIPPED_TOP = {"writer.lock", "quarantine", MARKER, MANIFEST, "inbox-summaries"}
 
 
 class BackupIncomplete(RuntimeError):
@@ -63,7 +65,7 @@ def _sources(data_dir: Path) -> list[Path]:
             dirs[:] = [d for d in dirs if d not in SKIPPED_TOP]
         dirs.sort()
         for name in sorted(files):
-            if (here == data_dir and name in SKIPPED_TOP) or (name.startswith(".") and name.endswith(".tmp")):
+            if (here == data_dir and name in SKIPPED_TOP) or (name.startswith(".") and name.endswith((".tmp", ".lock"))):
                 continue
             found.append(here / name)
     return sorted(found, key=lambda p: (p.relative_to(data_dir).parts[0] == "inbox", str(p)))
@@ -172,6 +174,14 @@ def verify(backup: Path) -> dict[str, Any]:
             raise BackupIncomplete(
                 f"{backup} is an incomplete backup ({relative} does not match its checksum); use another backup"
             )
+    # The checksums vouch only for what the manifest lists: anything else was put here
+    # after the backup, and would be served or restored as if the office had made it.
+    for root, _dirs, names in os.walk(backup):
+        for name in sorted(names):
+            relative = (Path(root) / name).relative_to(backup).as_posix()
+            if relative not in manifest["files"] and relative not in (MARKER, MANIFEST):
+                raise BackupIncomplete(f"{backup} is not the backup its manifest describes ({relative} is not in "
+                                       "its manifest); use another backup")
     return manifest
 
 

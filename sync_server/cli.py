@@ -71,6 +71,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         address_limit=args.address_limit,
         max_concurrent_requests=args.max_concurrent_requests,
         header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
         keep_alive_timeout=args.keep_alive_timeout,
         phone_days_after_close=args.phone_days_after_close,
         phone_days_max=args.phone_days_max,
@@ -400,6 +401,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="requests handled at once, 503 past it (default: 200)")
     serve.add_argument("--header-timeout", type=_seconds, default=Settings.header_timeout,
                        help="seconds a connection may take to send a request's headers (default: 10)")
+    serve.add_argument("--body-timeout", type=_seconds, default=Settings.body_timeout,
+                       help="seconds a request may take to send its whole body, 408 past it (default: 60)")
     serve.add_argument("--keep-alive-timeout", type=_seconds, default=Settings.keep_alive_timeout,
                        help="seconds an idle connection stays open between requests (default: 5)")
     _retention_days(serve, "--phone-days-after-close", "--phone-days-max")

@@ -5,11 +5,15 @@ append-only. A new segment starts once the newest holds `segment_size` submissio
 batch is never split, so a segment may hold up to `segment_size - 1` plus one batch. A batch is written to the newest
 segment in one atomic, durable write (temporary file, fsync, rename, fsync of the
 folder), so after a crash a segment holds either the old or the new contents and
-never half a batch. Only the newest segment is rewritten, and the inbox keeps it in
-memory, so storing a batch costs the same with a thousand or with a million records.
+never half a batch. Storing a batch rewrites only the newest segment, which the inbox
+keeps in memory, so it costs the same with a thousand or with a million records (older
+segments are rewritten only by `rewrite`: retention, `keys seal-existing`).
 
 An in-memory index (id -> segment, fingerprints, receipt) answers the duplicate and
-receipt checks without touching disk; it is rebuilt from the segments at open.
+receipt checks without touching disk. At open it is rebuilt from each closed segment's
+summary (`segmentsummary`, written when the segment closed) where that summary matches
+the segment as it is, and from the segment itself otherwise; the open (newest) segment
+is always read whole.
 
 Damage costs only the damaged file: a segment that does not parse is moved to
 `DATA_DIR/quarantine/` by the writer (named in `problems`), and the rest is served;
@@ -32,7 +36,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from . import tinystore
+from . import segmentsummary, tinystore
 from .fingerprint import Fingerprints
 from .sealing import without_phone
 
@@ -48,10 +52,12 @@ class InboxLocked(RuntimeError):
     """Another process is already writing to this data folder."""
 
 
-# What the index keeps of a record: (segment, receipt, fingerprints). A plain tuple
-# and `Fingerprints` shared when unchanged: a hundred thousand frozen dataclasses cost
-# seconds at open and tens of megabytes.
-_Entry = tuple[int, str, Fingerprints]
+# What the index keeps of a record: (segment, receipt, then the fields of its
+# `Fingerprints`: content, phone, phone removed, legacy). A plain tuple, built at C speed
+# from a segment summary's columns: a hundred thousand frozen dataclasses would cost a
+# good part of a second at start and tens of megabytes; `fingerprints()` makes one
+# when asked.
+_Entry = tuple[int, str, str, "str | None", bool, bool]
 # Parsed segments kept for record pages and look-ups (about 2 MB each): a record page
 # reads its segment once, the next records of the same segment come from memory.
 CACHED_SEGMENTS = 8
@@ -100,7 +106,12 @@ class Inbox:
         self._cache: OrderedDict[int, dict[str, dict[str, Any]]] = OrderedDict()
         self._cache_lock = threading.Lock()
         numbers = self._scan(writer)
+        newest = numbers[-1] if numbers else None
         for number in numbers:
+            # A closed segment's summary saves parsing it (start time); `on_open` wants
+            # the records themselves.
+            if number != newest and on_open is None and self._from_summary(number):
+                continue
             try:
                 records = self._read_segment(number)
             except tinystore.DamagedFile as exc:
@@ -111,8 +122,29 @@ class Inbox:
                 self._remember(number, record)
             if on_open is not None:
                 on_open(records)
-            if number == numbers[-1]:
+            if number == newest:
                 self._open_number, self._open_records = number, records
+            elif writer:
+                self._summarise(number, records)
+
+    def _from_summary(self, number: int) -> bool:
+        found = segmentsummary.read(self.data_dir, self._segment_path(number))
+        if found is None:
+            return False
+        ids, receipts = found["ids"], found["receipts"]
+        self._index.update(zip(ids, zip([number] * len(ids), receipts, found["content"], found["phone"],
+                                        found["removed"], found["legacy"], strict=True), strict=True))
+        self._receipts.update(zip(receipts, ids, strict=True))
+        self._counts[number] = len(ids)
+        return True
+
+    def _summarise(self, number: int, records: list[dict[str, Any]]) -> None:
+        """Write a closed segment's summary; it is a cache, so failing to write one
+        costs the next start some time and nothing else."""
+        try:
+            segmentsummary.write(self.data_dir, self._segment_path(number), records)
+        except OSError as exc:
+            self.warnings.append(f"could not write the summary of segment {number}: {exc.strerror or exc}")
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -187,11 +219,20 @@ class Inbox:
             return [dict(r) for r in self._open_records]
         try:
             return self._read_segment(number)
-        except (tinystore.DamagedFile, FileNotFoundError):
-            return []  # damaged after open: named by `minqing check`, the rest still served
+        except (tinystore.DamagedFile, FileNotFoundError) as exc:
+            # Damaged after open, or in place under a summary that still matched (a disk
+            # fault keeps size and time): named in /api/health and by `minqing check`.
+            name = self._segment_path(number).relative_to(self.data_dir)
+            reason = exc.reason if isinstance(exc, tinystore.DamagedFile) else "missing"
+            problem = f"{name} could not be read ({reason}); its records are left out until `minqing check --repair`"
+            if problem not in self.problems:
+                self.problems.append(problem)
+            return []
 
     def _remember(self, number: int, record: dict[str, Any]) -> None:
-        self._index[record["id"]] = (number, record["receipt"], Fingerprints.stored(record))
+        prints = Fingerprints.stored(record)
+        self._index[record["id"]] = (number, record["receipt"], prints.content, prints.phone, prints.phone_removed,
+                                     prints.legacy)
         self._receipts[record["receipt"]] = record["id"]
 
     def _cached_segment(self, number: int) -> dict[str, dict[str, Any]]:
@@ -223,12 +264,12 @@ class Inbox:
 
     def fingerprint(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
-        return entry[2].content if entry else None
+        return entry[2] if entry else None
 
     def fingerprints(self, submission_id: str) -> Fingerprints | None:
         """What the duplicate check compares (see `fingerprint`); None for an unknown id."""
         entry = self._index.get(submission_id)
-        return entry[2] if entry else None
+        return Fingerprints(*entry[2:]) if entry else None
 
     def receipt(self, submission_id: str) -> str | None:
         entry = self._index.get(submission_id)
@@ -270,6 +311,13 @@ class Inbox:
         for number in sorted(self._counts):
             yield from self._segment_records(number)
 
+    def records_with_phones(self) -> Iterator[dict[str, Any]]:
+        """At least every stored submission that may still hold a phone (retention): only
+        the segments whose index says so are read, so phones already removed cost no read."""
+        numbers = {entry[0] for entry in list(self._index.values()) if entry[3] is not None or entry[5]}
+        for number in sorted(numbers):
+            yield from self._segment_records(number)
+
     # -- writing ---------------------------------------------------------------------
 
     def _writable(self) -> None:
@@ -284,8 +332,11 @@ class Inbox:
         with self._write_lock:
             number = self._open_number
             current = self._open_records
+            closing = None
             if number is None or number != self._highest or len(current) >= self.segment_size:
                 # A new segment: none yet, the open one full, or the newest was quarantined.
+                if number is not None and number == self._highest:
+                    closing = (number, current)
                 number, current = self._highest + 1, []
             updated = current + [dict(r) for r in records]
             try:
@@ -299,6 +350,8 @@ class Inbox:
                     self._notify(records)
                 raise
             self._adopt(number, updated, records)
+            if closing is not None:  # after the batch is durable: the upload never waits on it failing
+                self._summarise(*closing)
         self._notify(records)
 
     def _landed(self, number: int, records: list[dict[str, Any]]) -> bool:
@@ -336,6 +389,8 @@ class Inbox:
                     record["flags"] = [*record.get("flags", []), "phone_removed"]
                 tinystore.write_docs(self._segment_path(number), records, TABLE)
                 self._forget_segment(number)
+                if number != self._open_number:
+                    self._summarise(number, records)
                 for record in hits:  # the duplicate check now accepts a resend with any phone
                     self._remember(number, record)
                 if number == self._open_number:
@@ -364,6 +419,8 @@ class Inbox:
                     continue
                 tinystore.write_docs(self._segment_path(number), records, TABLE)
                 self._forget_segment(number)  # record pages must not show the old, plain copy
+                if number != self._open_number:
+                    self._summarise(number, records)
                 for record in changed:
                     self._remember(number, record)
                 if number == self._open_number:

@@ -1,5 +1,6 @@
 """HTTP plumbing around the routes: static site caching, security headers, the
-same-origin rule for uploads, and an access log that never records what people wrote."""
+same-origin rule for uploads, an access log that never records what people wrote, and
+the cap on requests in flight."""
 
 from __future__ import annotations
 

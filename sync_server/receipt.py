@@ -4,8 +4,9 @@ The code is a pure function of the id, so the page shows it the moment a record 
 queued, offline. `site/docs/js/receipt.js` is the same function in the browser; a test
 holds both to the same vectors. The alphabet leaves out 0, O, 1, I and L, which are
 misheard and misread. Ten symbols from 31 give 8e14 codes: at 200,000 records the chance
-that any two collide is about 1 in 40,000, and the inbox resolves that rare case by
-trying the next `attempt` (the server then answers with the code it stored).
+that any two collide is about 1 in 40,000, and the intake resolves that rare case by
+trying the next `attempt` (the server then answers with the code it stored, and the page
+shows that one). `receipt.js` knows only attempt 0, the code a page shows offline.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def receipt_for(submission_id: str, attempt: int = 0) -> str:
 
 
 def normalize(text: str) -> str | None:
-    """A code as a person typed it (lowercase, spaces, dashes) in canonical form, or None."""
+    """A code as a person typed it (any case, spaces, dashes or other punctuation) in canonical form, or None."""
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
     if len(cleaned) != LENGTH or any(ch not in ALPHABET for ch in cleaned):
         return None

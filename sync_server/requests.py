@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -12,17 +13,23 @@ __all__ = ["client_address", "form_fields", "media_type", "read_body", "read_for
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The body, or a 413 as soon as it is known to pass `limit` bytes."""
+    """The body, or a 413 as soon as it is known to pass `limit` bytes, or a 408 when it
+    has not all arrived within the settings' `body_timeout` (the connection then closes)."""
     too_large = ApiError(413, "too_large", f"请求内容超过 {limit // 1024} KB，请分批发送。")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(request.app.state.settings.body_timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        # The rest of the body may still come: close rather than read it as the next request.
+        raise ApiError(408, "body_timeout", "请求内容发送超时，请检查网络后重试。", {"Connection": "close"}) from None
     return b"".join(chunks)
 
 

@@ -65,4 +65,4 @@ def due(records, entries: dict[str, dict[str, Any]], policy: RetentionPolicy, no
 def run_retention(inbox, triage, policy: RetentionPolicy, now: datetime | None = None) -> int:
     """Remove the phones due now; returns how many records lost their phone."""
     now = now or datetime.now(timezone.utc)
-    return inbox.redact_phones(due(inbox.records(), triage.all(), policy, now))
+    return inbox.redact_phones(due(inbox.records_with_phones(), triage.all(), policy, now))

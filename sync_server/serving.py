@@ -3,7 +3,8 @@ and logs that stay small when the machine runs out of descriptors.
 
 uvicorn closes idle keep-alive connections but has no deadline for a request's headers,
 so a client that connects and says nothing (or one byte now and then) holds a socket
-for ever. `TimedH11Protocol` adds that deadline. The cap on requests in flight is an
+for ever. `TimedH11Protocol` adds that deadline (the body's is `requests.read_body`'s,
+where a 408 can still be answered). The cap on requests in flight is an
 ASGI wrapper (`ConcurrencyCap`, in the app) rather than uvicorn's `limit_concurrency`,
 which also counts idle connections and would answer 503 to everyone while a thousand
 idle sockets wait for their deadline.

@@ -42,6 +42,10 @@ class Settings:
     # between requests (used by `minqing serve`, see `serving.py`).
     header_timeout: float = 10.0
     keep_alive_timeout: float = 5.0
+    # Seconds a request may take to send its whole body once its headers are in (408 past
+    # it): a trickled body would otherwise hold its slot for ever. 256 KiB in 60 s is
+    # 4.4 KB/s, slower than a poor 2G link.
+    body_timeout: float = 60.0
     # Submissions per inbox segment file: bounds the cost of one write.
     segment_size: int = 1000
     # Phone numbers go this many days after their record closes, and at the latest this

@@ -1,12 +1,14 @@
 """One submission: the fields a client sends and their limits.
 
 Pure validation, no storage. The same limits are enforced first in the page
-(`site/docs/js/form.js`); a test keeps the two in step. A field error names the field
-and carries a Chinese sentence the volunteer sees next to the record.
+(`site/docs/js/form.js`); `tests/form_vectors.json`, run through both by
+`tests/sync_server/test_form_vectors.py` and `tests/e2e/test_form.py`, keeps the two in
+step. A field error names the field and carries a Chinese sentence the volunteer sees
+next to the record.
 
-Every pattern here is anchored with `\\A` and `\\Z` and compiled ASCII-only: `$` also
-matches before a final newline (so `"abc\\n"` would pass), and `\\d` would accept any
-script's digits.
+Every pattern that must match a whole value is anchored with `\\A` and `\\Z` and
+compiled ASCII-only: `$` also matches before a final newline (so `"abc\\n"` would
+pass), and `\\d` would accept any script's digits.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ Three shapes serve the rest of the server:
   valid prefix of a damaged one;
 - `KeyedFile`: documents by a string key in a TinyDB file, each `put` one write (users);
 - `AppendLog`: one JSON object per line, each append one fsynced write, compacted by an
-  atomic rewrite (the triage log).
+  atomic rewrite (the triage log);
+- `read_json(path)` / `write_json(path, obj)`: one plain JSON value in a file, replaced
+  whole (the inbox's segment summaries).
 
 A file that does not parse raises `DamagedFile`, which names it; callers decide whether
 to quarantine it.
@@ -19,12 +21,15 @@ to quarantine it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +40,7 @@ from .filestamp import FileStamp, file_stamp
 
 __all__ = [
     "AppendLog", "AtomicJSONStorage", "DamagedFile", "KeyedFile", "atomic_write", "count", "fsync_dir",
-    "private_dir", "quarantine", "read_docs", "salvage_docs", "write_docs",
+    "private_dir", "quarantine", "read_docs", "read_json", "salvage_docs", "write_docs", "write_json",
 ]
 
 TABLE = "documents"
@@ -266,11 +271,55 @@ class KeyedFile:
 
     def put_many(self, values: dict[str, dict[str, Any]]) -> None:
         """Insert or replace several documents in one atomic write: all or none."""
-        self.refresh()
-        docs = {**self._docs, **{key: dict(value) for key, value in values.items()}}
+        with self._writing():
+            self._write({key: dict(value) for key, value in values.items()})
+
+    def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any] | None]) -> None:
+        """Replace one document with `change(what the file holds now)`; None leaves it.
+
+        The read and the write are one step for every process that writes this file, so
+        a change made by another (the command line while the server runs) is never lost.
+        """
+        with self._writing():
+            new = change(self._docs.get(key))
+            if new is not None and new != self._docs.get(key):
+                self._write({key: dict(new)})
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        # An exclusive lock on a file beside this one, held from the fresh read to the write.
+        fd = os.open(self.path.with_name(f".{self.path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self.refresh()
+            yield
+        finally:
+            os.close(fd)
+
+    def _write(self, changed: dict[str, dict[str, Any]]) -> None:
+        docs = {**self._docs, **changed}
         write_docs(self.path, [{**value, "_key": key} for key, value in docs.items()], TABLE)
         self._docs = docs
         self._stamp = file_stamp(self.path)
+
+
+# -- plain JSON values ---------------------------------------------------------------------
+
+
+def read_json(path: Path) -> Any:
+    """The JSON value in `path`; None when there is no file; DamagedFile if it does not parse."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return _loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise DamagedFile(Path(path), f"not valid JSON: {exc.__class__.__name__}") from None
+
+
+def write_json(path: Path, value: Any) -> None:
+    atomic_write(path, orjson.dumps(value))
 
 
 # -- append log -----------------------------------------------------------------------------

@@ -5,7 +5,8 @@ an office); the cookie holds only a random token, HttpOnly and SameSite=Strict. 
 form carries the session's CSRF token, compared in constant time. A session ends when
 the account's session generation moves on (`set-password`, `disable-user`).
 
-Failed log-ins slow down the guesser, not the user: see `LoginThrottle`.
+Failed log-ins slow down the guesser; the user, at an address they have logged in from,
+is held up only by failures from that same address: see `LoginThrottle`.
 """
 
 from __future__ import annotations

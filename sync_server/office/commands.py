@@ -1,7 +1,8 @@
-"""Office work from the command line: accounts, reports, exports and retention.
+"""Office work from the command line: reports, exports and retention.
 
-The `minqing office ...` and `minqing inbox report|export|retention` subcommands call
-these; they read the same data folder the server writes.
+The `minqing inbox report|export|retention` subcommands call these; they work on the
+same data folder the server writes (retention writes too). The accounts that
+`minqing office ...` manages are `accounts.py`'s.
 """
 
 from __future__ import annotations

@@ -20,11 +20,13 @@ import bisect
 import contextlib
 import copy
 import gc
+import re
 import sys
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import chain, filterfalse
 from operator import attrgetter
 from typing import Any, Protocol
 
@@ -37,6 +39,13 @@ __all__ = ["MemoryReadSide", "Page", "ReadSide", "ReportRows", "Summary", "no_cy
 
 _KEY = attrgetter("received_at", "order")  # Summary.key, at C speed
 CHUNK = 1024  # records per search string: only the newest is rebuilt as records arrive
+# In a search string each record ends with MARK and one character naming its place in
+# the chunk (U+E000 + index, private use, so the string stays two bytes a character):
+# one regex pass returns the places of every matching record, once each, at C speed.
+MARK, SEP, PLACE = "\x03", "\x00", 0xE000
+_UNSEARCHABLE = re.compile(f"[\x00-\x03{chr(PLACE)}-{chr(PLACE + CHUNK - 1)}]")
+_PLACES = [chr(PLACE + n) for n in range(CHUNK)]
+RECENT_SEARCHES = 16  # queries whose places per chunk are kept (a few hundred KB each at most)
 
 
 _DAYS: dict[tuple[str, bool], str] = {}
@@ -196,6 +205,87 @@ def _station_facts(registry: Registry) -> dict[str, tuple[str, str, str]]:
     return facts
 
 
+class _Facts:
+    """Triage facts by rank (a record's place in the ordered list), so a filter is a set
+    of small integers and a page a slice of them, never a pass over every record or
+    entry: ranks by status, weekly ranks, open entries' deadlines in deadline order (the
+    overdue are a prefix) and folded public replies (for search). Replaced whole, never
+    changed in place: a reader in another thread may hold the old one."""
+
+    __slots__ = ("status", "weekly", "deadlines", "replies")
+
+    def __init__(self, status: dict[str, frozenset[int]] | None = None, weekly: frozenset[int] = frozenset(),
+                 deadlines: list[tuple[int, int]] | None = None, replies: dict[int, str] | None = None) -> None:
+        self.status = status or {}
+        self.weekly = weekly
+        self.deadlines = deadlines or []  # (deadline's ordinal, rank), sorted
+        self.replies = replies or {}
+
+    @staticmethod
+    def _of(entry: dict[str, Any]) -> tuple[str, bool, int | None, str]:
+        deadline = _open_deadline(entry)
+        return (entry["status"], bool(entry.get("weekly")), deadline.toordinal() if deadline else None,
+                (entry.get("public_reply") or "").lower())
+
+    @classmethod
+    def build(cls, triage: dict[str, dict[str, Any]], by_id: dict[str, Summary]) -> _Facts:
+        return cls().changed([(by_id[i].rank, None, e) for i, e in triage.items() if i in by_id])
+
+    def changed(self, changes: list[tuple[int, dict[str, Any] | None, dict[str, Any]]]) -> _Facts:
+        """A copy with each (rank, entry before or None, entry now) applied."""
+        status: dict[str, set[int]] = {}
+        weekly, deadlines, replies = set(self.weekly), list(self.deadlines), dict(self.replies)
+
+        def bucket(name: str) -> set[int]:
+            found = status.get(name)
+            if found is None:
+                found = status[name] = set(self.status.get(name, ()))
+            return found
+
+        removed, added = [], []
+        for rank, before, after in changes:
+            if before is not None:
+                name, _, deadline, _ = self._of(before)
+                bucket(name).discard(rank)
+                if deadline is not None:
+                    removed.append((deadline, rank))
+            name, flagged, deadline, reply = self._of(after)
+            bucket(name).add(rank)
+            (weekly.add if flagged else weekly.discard)(rank)
+            if deadline is not None:
+                added.append((deadline, rank))
+            if reply:
+                replies[rank] = reply
+            else:
+                replies.pop(rank, None)
+        if len(removed) + len(added) > 64:  # a load: one sort, not an insertion each
+            gone = set(removed)
+            deadlines = sorted([d for d in deadlines if d not in gone] + added)
+        else:
+            for pair in removed:
+                at = bisect.bisect_left(deadlines, pair)
+                if at < len(deadlines) and deadlines[at] == pair:
+                    del deadlines[at]
+            for pair in added:
+                bisect.insort(deadlines, pair)
+        merged = dict(self.status)
+        merged.update((name, frozenset(ranks)) for name, ranks in status.items())
+        return _Facts(merged, frozenset(weekly), deadlines, replies)
+
+    def overdue(self, today: date) -> list[int]:
+        """Ranks of open entries whose deadline has passed (see `triage.is_overdue`)."""
+        end = bisect.bisect_left(self.deadlines, (today.toordinal(),))
+        return [rank for _, rank in self.deadlines[:end]]
+
+
+def _at_stations(ranks: list[int] | range, lists: list, low: int, high: int) -> list[int]:
+    """`ranks` (newest first) narrowed to the stations whose ranks are `lists`."""
+    if isinstance(ranks, range):  # only the stations' own records, within their range
+        return sorted((r for r in chain.from_iterable(lists) if low <= r < high), reverse=True)
+    allowed = set(chain.from_iterable(lists))
+    return list(filter(allowed.__contains__, ranks))
+
+
 class MemoryReadSide:
     """The read side in this process's memory: about 1 KB per record."""
 
@@ -206,19 +296,17 @@ class MemoryReadSide:
         self._failure: BaseException | None = None
         self._items: list[Summary] = []
         self._by_id: dict[str, Summary] = {}
-        self._snapshot: tuple[list[Summary], dict[str, Summary]] = (self._items, self._by_id)
         self._triage: dict[str, dict[str, Any]] = {}
-        self._chunks: list[tuple[str, list[int], list[str]]] = []
+        self._chunks: list[tuple[str, int]] = []
         self._chunks_of: list[Summary] | None = None
+        self._chunk_lock = threading.Lock()
+        self._recent: dict[str, tuple[list[tuple[str, int]], list[list[int]]]] = {}
         self._pending: list[Summary] = []
-        # Triage facts by id, kept as entries change so a filter is a set, not a scan of
-        # every entry: ids by status, weekly ids, open entries' deadlines (for overdue)
-        # and folded public replies (for search). Replaced, never changed in place: a
-        # reader in another thread may be iterating the old one.
-        self._by_status: dict[str, frozenset[str]] = {}
-        self._weekly: frozenset[str] = frozenset()
-        self._deadlines: dict[str, date] = {}
-        self._replies: dict[str, str] = {}
+        # Triage facts by rank (see `_Facts`), in the snapshot beside the list they index.
+        # Ranks by station, in order: a sector or station filter reads its own records only.
+        # Appended in place as records arrive, like the list (a reader bounds what it reads).
+        self._snapshot: tuple[list[Summary], dict[str, Summary], _Facts, dict[str, list[int]]] = (
+            self._items, self._by_id, _Facts(), {})
         if records is not None:
             self.load(records, triage or {})
 
@@ -250,8 +338,10 @@ class MemoryReadSide:
                     summary.order = len(summaries) + n
                 summaries += late
                 summaries.sort(key=_KEY)
+                # Changes stored while loading are newer than the book read at start.
+                self._triage = {**triage, **self._triage}
                 self._renumber(summaries, {s.id: s for s in summaries})
-                self._set_triage({**triage, **self._triage}, triage)
+            self._chunked(summaries)  # the first search then costs no more than the next
         except BaseException as exc:
             self._failure = exc
             raise
@@ -284,6 +374,13 @@ class MemoryReadSide:
                     summary.rank = len(items) + n
                 items.extend(fresh)  # before the ids: a reader finding an id finds its place
                 by_id.update((s.id, s) for s in fresh)
+                _, _, facts, by_station = self._snapshot
+                for summary in fresh:
+                    by_station.setdefault(summary.station_id, []).append(summary.rank)
+                triage = self._triage
+                known = [(s.rank, None, triage[s.id]) for s in fresh if s.id in triage]
+                if known:
+                    self._snapshot = (items, by_id, facts.changed(known), by_station)
             else:  # an older receive time (an import): place each where it belongs
                 # New summaries, so the ranks a reader holds stay true for its old list.
                 items = [copy.copy(s) for s in items]
@@ -294,50 +391,24 @@ class MemoryReadSide:
     def _renumber(self, items: list[Summary], by_id: dict[str, Summary]) -> None:
         """Make `items` the ordered list: each summary's `rank` is its index, so a page of
         chosen records is a sort of small integers, not of receive times."""
+        by_station: dict[str, list[int]] = {}
         for rank, summary in enumerate(items):
             summary.rank = rank
-        self._snapshot = (items, by_id)
+            by_station.setdefault(summary.station_id, []).append(rank)
+        self._snapshot = (items, by_id, _Facts.build(self._triage, by_id), by_station)
         self._items, self._by_id = items, by_id
 
     def triage_changed(self, entries: dict[str, dict[str, Any]]) -> None:
         with self._write:
-            self._set_triage({**self._triage, **entries}, entries)
-
-    def _set_triage(self, triage: dict[str, dict[str, Any]], changed: dict[str, dict[str, Any]]) -> None:
-        """Take `triage` (every entry) after `changed` were stored: the derived sets are
-        updated for the changed ids only, each replaced whole (see `__init__`)."""
-        if len(changed) * 4 > len(triage):  # a load, or most of the book: rebuild
-            old: dict[str, dict[str, Any]] = {}
-            touched: dict[str, set[str]] = {}
-            changed = triage
-        else:
             old = self._triage
-            statuses = {e["status"] for e in changed.values()}
-            statuses |= {old[i]["status"] for i in changed if i in old}
-            touched = {k: set(self._by_status.get(k, ())) for k in statuses}
-        weekly = set(self._weekly) if old else set()
-        deadlines = dict(self._deadlines) if old else {}
-        replies = dict(self._replies) if old else {}
-        for submission_id, entry in changed.items():
-            before = old.get(submission_id)
-            if before is not None:
-                touched[before["status"]].discard(submission_id)
-            touched.setdefault(entry["status"], set()).add(submission_id)
-            (weekly.add if entry.get("weekly") else weekly.discard)(submission_id)
-            deadline = _open_deadline(entry)
-            if deadline is None:
-                deadlines.pop(submission_id, None)
+            triage = {**old, **entries}
+            items, by_id, facts, by_station = self._snapshot
+            if len(entries) * 4 > len(triage):  # most of the book: rebuild
+                facts = _Facts.build(triage, by_id)
             else:
-                deadlines[submission_id] = deadline
-            reply = (entry.get("public_reply") or "").lower()
-            if reply:
-                replies[submission_id] = reply
-            else:
-                replies.pop(submission_id, None)
-        by_status = dict(self._by_status) if old else {}
-        by_status.update((k, frozenset(v)) for k, v in touched.items())
-        self._by_status, self._weekly, self._deadlines, self._replies = by_status, frozenset(weekly), deadlines, replies
-        self._triage = triage
+                facts = facts.changed([(by_id[i].rank, old.get(i), e) for i, e in entries.items() if i in by_id])
+            self._triage = triage
+            self._snapshot = (items, by_id, facts, by_station)
 
     # -- reading -------------------------------------------------------------------
 
@@ -360,91 +431,111 @@ class MemoryReadSide:
         return {sid for sid, (_, sector, _) in facts.items()
                 if (sectors is None or sector in sectors) and (not only_sector or sector == only_sector)}
 
+    def _chunked(self, items: list[Summary]) -> list[tuple[str, int]]:
+        """The search strings of `items`, CHUNK records each (see MARK)."""
+        with self._chunk_lock:
+            chunks = self._chunks if self._chunks_of is items else []
+            # Whole chunks are kept; a chunk built while partial is rebuilt (records arrived).
+            chunks = [chunk for chunk in chunks[: len(items) // CHUNK] if chunk[1] == CHUNK]
+            for number in range(len(chunks), -(-len(items) // CHUNK)):
+                part = items[number * CHUNK : (number + 1) * CHUNK]
+                texts = [s.folded or (s.feeling + "\n" + s.suggestion) for s in part]
+                receipts = [s.receipt.lower() for s in part]
+                if _UNSEARCHABLE.search("".join(texts)) or _UNSEARCHABLE.search("".join(receipts)):
+                    texts = [_UNSEARCHABLE.sub("", text) for text in texts]  # rare: only then clean each
+                    receipts = [_UNSEARCHABLE.sub("", receipt) for receipt in receipts]
+                pieces: list[str] = []
+                for text, receipt, place in zip(texts, receipts, _PLACES, strict=False):
+                    pieces += (text, "\x01", receipt, MARK, place, SEP)
+                chunks.append(("".join(pieces), len(part)))
+            self._chunks, self._chunks_of = chunks, items
+            return chunks
+
     def _search(self, items: list[Summary], q: str) -> list[int]:
         """Ranks (places in `items`) of the records whose text or receipt holds q, in
-        order: str.find over one string per chunk of records (C speed), instead of a
-        Python test per record."""
-        chunks = self._chunks if self._chunks_of is items else []
-        self._chunks_of = items
-        full = len(items) // CHUNK
-        # Whole chunks are kept; a chunk built while partial is rebuilt (records arrived).
-        chunks = [chunk for chunk in chunks[:full] if len(chunk[2]) == CHUNK]
-        for number in range(len(chunks), -(-len(items) // CHUNK)):
-            part = items[number * CHUNK : (number + 1) * CHUNK]
-            texts = [(s.folded or (s.feeling + "\n" + s.suggestion)) + "\x01" + s.receipt.lower() for s in part]
-            starts, at = [], 0
-            for text in texts:
-                starts.append(at)
-                at += len(text) + 1
-            chunks.append(("\x00".join(texts), starts, [s.id for s in part]))
-        self._chunks = chunks
-        found: list[int] = []
-        bisect_right, add = bisect.bisect_right, found.append
-        for number, (text, starts, _ids) in enumerate(chunks):
-            base, last = number * CHUNK, len(starts)
-            position = text.find(q)
-            while position != -1:
-                index = bisect_right(starts, position)
-                add(base + index - 1)
-                if index == last:
-                    break
-                position = text.find(q, starts[index])
-        return found
+        order: one regex pass per chunk of records returns each matching record's place
+        once (see MARK), instead of a Python step per record or per occurrence. A whole
+        chunk never changes, so its places for a recent query are kept: the next page
+        of a search, or a colleague's same search, reads only the newest chunk."""
+        chunks = self._chunked(items)
+        with self._chunk_lock:
+            before = self._recent.pop(q, None)
+        # The greedy tail runs to the record's end, so the next match starts in the next record.
+        places = re.compile(re.escape(q) + "[^\x00]*\x03(.)", re.DOTALL).findall
+        known = dict(zip(map(id, before[0]), before[1], strict=True)) if before else {}
+        per_chunk: list[list[int]] = []
+        for number, chunk in enumerate(chunks):
+            found = known.get(id(chunk))
+            if found is None:
+                found = []
+                if q in chunk[0]:  # str's own search first: most chunks of a rare word have no hit
+                    base = number * CHUNK - PLACE
+                    found = [base + ord(place) for place in places(chunk[0])]
+            per_chunk.append(found)
+        with self._chunk_lock:
+            self._recent[q] = (chunks, per_chunk)  # the chunks themselves keep their ids true
+            while len(self._recent) > RECENT_SEARCHES:
+                self._recent.pop(next(iter(self._recent)))
+        return [rank for found in per_chunk for rank in found]
 
     def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
              also_matching: Collection[str] = ()) -> Page:
-        (items, by_id), triage = self._snapshot, self._triage
-        facts = _station_facts(registry)
-        stations = self._visible_stations(facts, sectors, filters.sector)
+        items, by_id, facts, by_station = self._snapshot
+        triage = self._triage
+        facts_of = _station_facts(registry)
+        stations = self._visible_stations(facts_of, sectors, filters.sector)
         if filters.station:
             stations = {filters.station} if stations is None or filters.station in stations else set()
-        # Narrow to a set of ids first where a filter allows it (triage sets are kept
-        # up to date; a search is one find per chunk), then order them by rank.
-        chosen: frozenset[str] | set[str] | None = None
+        # Ranks, newest first, narrowed by sets where a filter allows (triage facts are
+        # kept by rank; a search is one regex pass per chunk), then sliced to the page.
+        chosen: frozenset[int] | set[int] | None = None
 
-        def narrow(ids: frozenset[str] | set[str]) -> None:
+        def narrow(ranks: frozenset[int] | set[int]) -> None:
             nonlocal chosen
-            chosen = ids if chosen is None else chosen & ids
+            chosen = ranks if chosen is None else chosen & ranks
 
         status = filters.status
-        by_status = self._by_status
         if status and status != "received":
-            narrow(by_status.get(status, frozenset()))
+            narrow(facts.status.get(status, frozenset()))
         if filters.overdue:
-            narrow({i for i, deadline in self._deadlines.items() if deadline < today})
+            narrow(set(facts.overdue(today)))
         if filters.weekly:
-            narrow(self._weekly)
-        handled = (frozenset().union(*(ids for k, ids in by_status.items() if k != "received"))
-                   if status == "received" else None)
-        q = filters.q.lower().replace("\x00", "").replace("\x01", "")
-        ranks: list[int] | None = None
+            narrow(facts.weekly)
+        # Received days follow receive times, which order the list: a date range is a
+        # range of ranks.
+        low, high = 0, len(items)
+        if filters.since:
+            low = bisect.bisect_left(items, filters.since, key=attrgetter("day"))
+        if filters.until:
+            high = bisect.bisect_right(items, filters.until, key=attrgetter("day"))
+        q = _UNSEARCHABLE.sub("", filters.q.lower())
+        ranks: list[int] | range
         if q:
-            found = set(self._search(items, q))
-            found.update(by_id[i].rank for i, reply in self._replies.items() if q in reply and i in by_id)
-            found.update(by_id[i].rank for i in also_matching if i in by_id)
-            ranks = [r for r in found if items[r].id in chosen] if chosen is not None else list(found)
+            hits = self._search(items, q)
+            answered = [rank for rank, reply in facts.replies.items() if q in reply]
+            answered += [by_id[i].rank for i in also_matching if i in by_id]  # sealed records' opened words
+            if answered:
+                hits = sorted(set(hits).union(answered))
+            if chosen is not None:
+                hits = list(filter(chosen.__contains__, hits))
+            hits.reverse()
+            ranks = hits
         elif chosen is not None:
-            ranks = [by_id[i].rank for i in chosen if i in by_id]
-        if ranks is not None:
-            ranks.sort(reverse=True)
-            pool = [items[r] for r in ranks]
+            ranks = sorted(chosen, reverse=True)
         else:
-            pool = items[::-1]
-        # Each remaining filter is one tight pass over what is left.
-        since, until = filters.since, filters.until
+            ranks = range(high - 1, low - 1, -1)
+        if (low, high) != (0, len(items)) and not isinstance(ranks, range):
+            ranks = [r for r in ranks if low <= r < high]
+        if status == "received":
+            handled = frozenset().union(*(ranks for name, ranks in facts.status.items() if name != "received"))
+            ranks = list(filterfalse(handled.__contains__, ranks))  # at C speed
         if stations is not None:
-            pool = [s for s in pool if s.station_id in stations]
-        if since:
-            pool = [s for s in pool if s.day >= since]
-        if until:
-            pool = [s for s in pool if s.day <= until]
-        if handled is not None:
-            pool = [s for s in pool if s.id not in handled]
-        total = len(pool)
+            ranks = _at_stations(ranks, [by_station.get(station, ()) for station in stations], low, high)
+        total = len(ranks)
         pages = max(1, -(-total // PAGE_SIZE))
         number = min(filters.page, pages)
-        shown = pool[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
-        return Page([self._row(s, triage.get(s.id), facts, today) for s in shown], total, pages, number)
+        shown = [items[r] for r in ranks[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]
+        return Page([self._row(s, triage.get(s.id), facts_of, today) for s in shown], total, pages, number)
 
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None:
         summary = self._by_id.get(submission_id)
@@ -454,7 +545,8 @@ class MemoryReadSide:
 
     def report_rows(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
                     today: date) -> list[Row]:
-        items, by_id, triage = self._items, self._by_id, self._triage
+        items, by_id, _, _ = self._snapshot
+        triage = self._triage
         facts = _station_facts(registry)
         stations = self._visible_stations(facts, sectors)
         first, last = start.isoformat(), end.isoformat()
@@ -474,14 +566,14 @@ class MemoryReadSide:
     def version(self) -> object:
         # Records are only ever added (an import grows the list too) and the triage
         # mapping is replaced whole on every change, never changed in place (see
-        # `_set_triage`): equal counts and equal mappings mean the same inputs. The
+        # `triage_changed`): equal counts and equal mappings mean the same inputs. The
         # mapping itself, not its id(), so a freed mapping's address cannot be mistaken.
         return (len(self._items), self._triage)
 
     def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
                     today: date) -> ReportRows:
-        items, by_id = self._snapshot
-        triage, weekly, deadlines = self._triage, self._weekly, self._deadlines
+        items, by_id, ranked, _ = self._snapshot
+        triage = self._triage
         facts = _station_facts(registry)
         stations = self._visible_stations(facts, sectors)
         first, last = start.isoformat(), end.isoformat()
@@ -491,9 +583,9 @@ class MemoryReadSide:
         low = bisect.bisect_left(items, bound, key=attrgetter("received_at"))
         received = [s for s in items[low:] if first <= s.day <= last]
         changed = [by_id[i] for i, entry in triage.items() if (entry.get("updated_at") or "") >= bound and i in by_id]
-        flagged = [by_id[i] for i in weekly if i in by_id]
-        late = {i for i, deadline in deadlines.items() if deadline < today}
-        overdue = [by_id[i] for i in late if i in by_id]
+        flagged = [items[r] for r in ranked.weekly]  # triage facts are kept by rank (see `_Facts`)
+        overdue = [items[r] for r in ranked.overdue(today)]
+        late = {s.id for s in overdue}
         made: dict[str, Row] = {}
 
         def rows(summaries: list[Summary]) -> list[Row]:

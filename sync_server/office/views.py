@@ -163,7 +163,9 @@ async def login(request: Request) -> Response:
     if wait > 0:
         later = f"{math.ceil(wait)} 秒" if wait < 60 else f"{math.ceil(wait / 60)} 分钟"
         return _render(request, "login.html", {"error": f"登录失败次数过多，请 {later}后再试。", "token": expected}, 429)
-    account = state.accounts.authenticate(name, password)
+    # scrypt at the key lock's cost (about a second, 128 MiB): off the event loop, and a
+    # few at a time, so a burst of log-ins neither stalls the server nor fills its memory.
+    account = await to_thread.run_sync(state.accounts.authenticate, name, password, limiter=state.password_checks)
     if account is None:
         state.login_throttle.failed(name, address)
         return _render(request, "login.html", {"error": "用户名或密码不正确。", "token": expected}, 401)
@@ -176,9 +178,10 @@ async def login(request: Request) -> Response:
     # The sector keys this account holds, into this session's memory only (scrypt: about
     # a second, off the event loop). No keys (none made, a viewer): the session works unsealed.
     expires = state.sessions._by_token[token].expires
-    await to_thread.run_sync(state.session_keys.unlock, token, account, password, expires)
+    await to_thread.run_sync(state.session_keys.unlock, token, account, password, expires,
+                             limiter=state.password_checks)
     if token not in state.sessions._by_token:
-        # Ended while the keys were being unlocked: nothing would ever end it again.
+        # Ended while the keys were being unlocked (or queued to be): nothing would ever end it again.
         state.session_keys.forget(token)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/office",
                         secure=request.url.scheme == "https", max_age=8 * 3600)
@@ -306,7 +309,9 @@ async def record_action(request: Request, account, session, form) -> Response:
         else:
             changes = {row.id: entry}
         await to_thread.run_sync(state.triage.put_many, changes)
-        state.readside.triage_changed(changes)
+        # Off the event loop too: it copies the entries and the sets it replaces (tens of
+        # milliseconds at a million records), time an upload must not wait behind.
+        await to_thread.run_sync(state.readside.triage_changed, changes)
     return _back(row.id)
 
 

@@ -62,6 +62,8 @@ def test_every_active_station_has_a_printable_poster(built_site, sample_registry
         poster = (built_site / "posters" / f"{station.id}.html").read_text("utf-8")
         for text in (station.name, "扫码说说您的感受和建议", "匿名", "有信号时再发送", station.id, "<svg"):
             assert text in poster
+        # A first-ever scan with no signal opens nothing: the offline promise starts once the page is open.
+        assert "页面打开后，没有信号也能先填好" in poster and "信号不好也能" not in poster
         assert "size: A4" in poster
 
 
@@ -141,8 +143,23 @@ def test_service_worker_precaches_shared_assets_and_the_home_page(built_site):
     sw = (built_site / "sw.js").read_text("utf-8")
     assert "__VERSION__" not in sw and "/*PRECACHE*/" not in sw
     precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", sw).group(1))
-    assert {"./", "js/form.js", "js/outbox.js", "js/sync.js"} <= set(precache)
+    assert {"./", "js/kiosk.js", "js/seal.js", "js/outbox.js", "js/sync.js"} <= set(precache)
     assert [url for url in precache if url.startswith(("s/", "posters/", "qr/", "sectors/"))] == []
+    # Station pages carry form.js inline and no module imports it: never fetched, not precached.
+    assert "js/form.js" not in precache
+
+
+def test_station_pages_carry_the_forms_modules_inline_with_their_csp_hash(built_site):
+    from build_scripts.precache import inline_script_hashes
+
+    html = (built_site / "s" / "hebin-primary" / "index.html").read_text("utf-8")
+    assert 'src="../../js/form.js"' not in html and "modulepreload" not in html
+    [inline] = re.findall(r'<script type="module" async>.*?</script>', html, re.S)
+    for module in ("outbox.js", "sync.js", "receipt.js", "form.js"):
+        assert f"// js/{module}" in inline
+    assert "// js/kiosk.js" not in inline and "// js/seal.js" not in inline  # loaded only when needed
+    csp = json.loads((built_site / "csp.json").read_text("utf-8"))["script-src"]
+    assert inline_script_hashes(inline) <= set(csp)
 
 
 def test_pages_carry_their_styles_inline_so_first_paint_needs_one_round_trip(built_site):

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from build_scripts.stylesheets import classes_in_html, inline_stylesheets, prune_css
+from build_scripts.stylesheets import (
+    classes_in_html,
+    custom_properties_read,
+    inline_stylesheets,
+    prune_css,
+    prune_custom_properties,
+)
 
 CSS = (
     '@charset "UTF-8";'
@@ -35,3 +41,19 @@ def test_local_stylesheet_links_become_style_elements():
     html = '<head><link rel="stylesheet" href="../../assets/a.css"><link rel="stylesheet" href="other.css"></head>'
     out = inline_stylesheets(html, {"a.css": "p{margin:0}"})
     assert out == '<head><style>p{margin:0}</style><link rel="stylesheet" href="other.css"></head>'
+
+
+def test_custom_properties_nothing_reads_are_dropped_and_the_rest_kept():
+    css = (
+        ':root{--icon-note:url("data:image/svg+xml;charset=utf-8,<svg>;</svg>");--fg:red;--unused:var(--fg2);--fg2:blue}'
+        ":root{--only-unread:1}"
+        ".md-header{color:var(--fg);--local:2}"
+        "@media screen{:root{--wide:1px;--page:0}}"
+    )
+    pruned = prune_custom_properties(css, custom_properties_read("<p style='margin:var(--page)'>"))
+    assert ".md-header{color:var(--fg)}" in pruned  # read by a rule; --local is read by nothing
+    assert "--fg:red" in pruned
+    assert "--icon-note" not in pruned  # its value holds semicolons inside a string
+    assert "--unused" not in pruned and "--fg2" not in pruned  # read only by a dropped property
+    assert ":root{--only-unread" not in pruned and "--wide" not in pruned  # emptied rules go
+    assert "@media screen{:root{--page:0}}" in pruned  # read by a page

@@ -103,3 +103,36 @@ def queue_offline(context, page, texts: list[str]) -> None:
     for n, text in enumerate(texts, 1):
         submit(page, text)
         wait_count(page, n)
+
+
+# Every finished upload run of the page, with its result and the page's clock: the
+# positive signal that an upload which could have happened has had its chance.
+_SYNC_RUNS = """(() => {
+    if (window.__syncRuns) return;
+    window.__syncRuns = [];
+    addEventListener('minqing-sync', (event) => {
+        if (event.detail.phase === 'done') window.__syncRuns.push({ at: Date.now(), ...event.detail.result });
+    });
+})()"""
+
+
+def record_sync_runs(page) -> None:
+    """Log the page's finished upload runs, from now on and after every navigation."""
+    page.add_init_script(_SYNC_RUNS)
+    page.evaluate(_SYNC_RUNS)
+
+
+def page_now(page) -> float:
+    return page.evaluate("Date.now()")
+
+
+def wait_sync_run(page, after: float, timeout: float = 15000) -> dict:
+    """Wait for an upload run that finished at or after `after` (page clock, ms); return it."""
+    page.wait_for_function("(after) => window.__syncRuns.some((r) => r.at >= after)", arg=after,
+                           timeout=timeout, polling=100)
+    return page.evaluate("(after) => window.__syncRuns.find((r) => r.at >= after)", after)
+
+
+def waiting_in_outbox(page) -> int:
+    """The outbox's own count of waiting records, read from IndexedDB, not the page's text."""
+    return page.evaluate("import('/js/outbox.js').then((m) => m.counts()).then((c) => c.waiting)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from sync_server.inbox import Inbox
-from tests.e2e.conftest import open_station, outbox_count, submit
+from tests.e2e.conftest import open_station, outbox_count, submit, wait_count
 from tests.sync_server.test_form_vectors import VECTORS as FORM_VECTORS
 from tests.sync_server.test_receipt import VECTORS
 
@@ -55,7 +55,10 @@ def test_double_tap_queues_one_record(world, page):
     page.fill("textarea[name=feeling]", "连点两下")
     page.locator("button[type=submit]").dblclick()
     page.wait_for_selector("text=已提交")
-    page.wait_for_timeout(500)
+    # Positive signals, not a pause: the form has finished with every tap it took, and
+    # nothing it queued is still waiting, so a second record would be stored by now.
+    page.wait_for_selector("form#feedback:not([aria-busy])", state="attached")
+    wait_count(page, 0)
     assert world.stored() == {"连点两下": 1}
 
 

@@ -62,3 +62,31 @@ def test_a_never_visited_station_and_the_look_up_open_offline_after_one_page(wor
         assert record["station_id"] == OTHER and record["feeling"] == "没来过的哨点也能填"
     finally:
         restarted.stop()
+
+
+def test_the_forms_code_arrives_with_its_page_and_queues_when_the_signal_drops_at_once(world, browser):
+    # The signal lasts for the page and nothing more: every module request fails. The
+    # form's code is in the page (build_scripts/inline_modules.py), so the offline queue
+    # works all the same; with modules fetched on their own, the form would be the plain
+    # POST, and the citizen's words lost to the browser's error page.
+    context = browser.new_context(service_workers="block")
+    asked: list[str] = []
+
+    def no_modules(route):
+        asked.append(route.request.url)
+        route.abort()
+
+    context.route("**/js/*.js", no_modules)
+    page = context.new_page()
+    open_station(page, world)
+    context.set_offline(True)
+    submit(page, "页面到了，信号就断了")
+    wait_count(page, 1)
+    assert "已保存在本机" in page.locator("[data-status]").inner_text()
+    # Only what may come later was asked for: the worker's registration and sealing.
+    assert {url.rsplit("/", 1)[-1] for url in asked} <= {"sw-register.js", "seal.js"}
+    context.unroute("**/js/*.js")
+    context.set_offline(False)
+    page.wait_for_function("() => document.querySelector('[data-status]').textContent.includes('已提交')", timeout=15000)
+    assert world.stored() == {"页面到了，信号就断了": 1}
+    context.close()

@@ -4,6 +4,7 @@ republish, a schema upgrade. Each ends with the inbox holding every record once.
 from __future__ import annotations
 
 import json
+import time
 
 from playwright.sync_api import Route
 
@@ -12,11 +13,15 @@ from tests.e2e.conftest import (
     STATION,
     open_station,
     outbox_count,
+    page_now,
     queue_offline,
+    record_sync_runs,
     submit,
     wait_count,
     wait_ready,
+    wait_sync_run,
     wait_worker,
+    waiting_in_outbox,
 )
 
 
@@ -95,26 +100,26 @@ def test_queued_records_survive_a_browser_restart(world, browser_type, tmp_path)
 def test_server_dying_mid_batch_loses_and_doubles_nothing(world, context, page):
     open_station(page, world)
     queue_offline(context, page, [f"中断第{n}条" for n in range(5)])
-    cut = {"done": False}
+    record_sync_runs(page)
+    cut: dict[str, float] = {}
 
     def store_then_die(route: Route) -> None:
         # The server stores the batch, then dies before the answer leaves it.
-        if cut["done"]:
+        if cut:
             route.continue_()
             return
-        cut["done"] = True
+        cut["at"] = time.time() * 1000  # the page's clock is this machine's
         route.fetch()
         world.server.kill()
         route.abort("connectionreset")
 
     page.route("**/api/submissions/batch", store_then_die)
-    _online(context, page)
-    for _ in range(100):  # the upload starts on the `online` event; give a slow machine time
-        if cut["done"]:
-            break
-        page.wait_for_timeout(100)
-    page.wait_for_timeout(300)
-    assert cut["done"] and outbox_count(page) == 5  # nothing acknowledged, nothing deleted
+    with page.expect_event("requestfailed", lambda r: r.url.endswith("/api/submissions/batch"), timeout=15000):
+        _online(context, page)
+    # The upload run that was cut has finished: whatever it would delete, it has.
+    run = wait_sync_run(page, cut["at"])
+    assert not run["ok"] and run["sent"] == 0
+    assert waiting_in_outbox(page) == 5  # nothing acknowledged, nothing deleted
     world.server.start()
     page.evaluate("dispatchEvent(new Event('online'))")  # a foreground trigger: the page retries
     wait_count(page, 0)
@@ -129,10 +134,14 @@ def test_republished_site_shows_new_content_and_uploads_queued_records_once(worl
     world.rebuild()
     _online(context, page)
     wait_count(page, 0)
+    record_sync_runs(page)
+    reloaded = page_now(page)
     page.reload()
     wait_ready(page)
     assert "园区管委会二楼接待室" in page.content()
-    page.wait_for_timeout(1000)
+    # The new page's own upload at load has run: it found nothing left to send.
+    run = wait_sync_run(page, reloaded)
+    assert run["ok"] and run["sent"] == 0
     assert world.stored() == {"改版前第0条": 1, "改版前第1条": 1}
 
 
@@ -202,8 +211,11 @@ def test_a_rejected_record_stays_marked_with_its_reason_and_is_not_retried(world
     kept = page.evaluate("import('/js/outbox.js').then(m => m.all()).then(rs => rs.map(r => [r.state, r.feeling]))")
     assert kept == [["rejected", "被拒收的记录"]]
     sent = len(batches)
+    record_sync_runs(page)
+    asked = page_now(page)
     page.evaluate("dispatchEvent(new Event('online'))")  # a foreground trigger: the page retries
-    page.wait_for_timeout(500)
+    run = wait_sync_run(page, asked)  # the retry has run: a resend would have left by now
+    assert run["ok"] and run["sent"] == 0
     assert len(batches) == sent and world.stored() == {}
 
 

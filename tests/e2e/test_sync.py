@@ -28,6 +28,11 @@ def test_a_server_that_accepts_and_never_answers_does_not_stop_the_next_sync(wor
     context.set_offline(False)
     page.evaluate(f"() => {{ {SYNC}.then(r => (window.firstResult = r)); }}")
     wait_until(page, "navigator.locks.query().then(s => s.held.length === 1)")
+    # The lock comes a few IndexedDB reads before the request: wait for the request itself.
+    for _ in range(300):
+        if hung:
+            break
+        page.wait_for_timeout(50)
     assert hung  # the request reached the "server"
     page.clock.run_for(29_000)
     assert page.evaluate("window.firstResult === undefined")  # still waiting, as it should

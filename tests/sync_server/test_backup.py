@@ -75,6 +75,20 @@ def test_a_backup_without_manifest_or_with_a_wrong_checksum_is_refused(tmp_path,
     assert not (tmp_path / "r").exists()
 
 
+def test_a_file_the_manifest_does_not_list_is_refused_by_name(tmp_path, office_data):
+    # A segment or key file slipped into a backup would be served or restored as if the
+    # office had made it: the checksums vouch only for what the manifest lists.
+    data, _ = office_data
+    dest = tmp_path / "b"
+    backup.make_backup(data, dest)
+    (dest / "inbox" / "segment-000099.json").write_text("{}")
+    result = _minqing("backup", "--verify", str(dest))
+    assert result.returncode == 1 and "inbox/segment-000099.json" in result.stderr
+    assert "not in its manifest" in result.stderr and result.stderr.count("\n") == 1
+    refused = _minqing("restore", str(dest), str(tmp_path / "r"))
+    assert refused.returncode == 1 and not (tmp_path / "r").exists()
+
+
 def test_restore_refuses_a_non_empty_target(tmp_path, office_data):
     data, _ = office_data
     backup.make_backup(data, tmp_path / "b")

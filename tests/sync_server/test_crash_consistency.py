@@ -3,6 +3,9 @@ random moments, at least 30 times each; after every kill, what must hold still h
 
 - `inbox import`: stored records are a subset of the file, none twice, never fewer than
   before the kill, every segment readable; a final run stores them all.
+- `inbox import` into a nearly full segment: as above, across the segment's close (its
+  summary written after the batch); the index read from the summaries says exactly
+  what the segments say, for every scenario.
 - `inbox retention`: every record keeps its phone or has lost phone, consent and
   fingerprint together (never half), and no record is lost.
 - `backup`: a killed backup is refused (verify, and as a data folder); a finished one
@@ -106,7 +109,19 @@ def _export(path: Path, items: list[dict]) -> Path:
 def _records(data: Path) -> list[dict]:
     with Inbox(data, writer=False) as inbox:
         assert inbox.problems == [], inbox.problems
-        return list(inbox.records())
+        records = list(inbox.records())
+        # The index comes from the segment summaries where they match: it must say
+        # exactly what the segments say (a stale summary trusted would lose or double).
+        assert _index_agrees(inbox, records)
+        return records
+
+
+def _index_agrees(inbox: Inbox, records: list[dict]) -> bool:
+    from sync_server.fingerprint import Fingerprints
+
+    return (sorted(inbox._index) == sorted(r["id"] for r in records)
+            and all(inbox.receipt(r["id"]) == r["receipt"] and inbox.receipt_owner(r["receipt"]) == r["id"]
+                    and inbox.fingerprints(r["id"]) == Fingerprints.stored(r) for r in records))
 
 
 def _fill(data: Path, registry: Path, count: int, **fields) -> list[dict]:
@@ -140,24 +155,78 @@ def scenario_import(root: Path, registry: Path, figures: Figures, chaos: random.
     figures.add("inbox import", records=len(stored), violations=int(sorted(stored) != sorted(ids)))
 
 
-def scenario_retention(root: Path, registry: Path, figures: Figures, chaos: random.Random) -> None:
-    base = root / "retention-base"
+def scenario_segment_close(root: Path, registry: Path, figures: Figures, chaos: random.Random) -> None:
+    # An import into an inbox whose open segment is nearly full: each kill lands around
+    # a segment's close, when its summary is written after the batch.
+    base = root / "close-base"
+    _fill(base, registry, 980)
+    items = [make_item(feeling=f"跨段第{n}条") for n in range(300)]
+    export = _export(root / "close.json", items)
+    n, crossed = 0, 0
+    while figures.more("segment close", n):
+        n += 1
+        data = root / f"close-{n}"
+        shutil.copytree(base, data)
+        argv = [*CLI, "inbox", "import", str(export), "--data-dir", str(data), "--registry", str(registry)]
+        killed = _killed_after(argv, data / "inbox" / "segment-000002.json", chaos)
+        stored: list[str] = []
+        try:
+            before = _records(data)
+            with Inbox(data) as inbox:  # a writer's open rebuilds what a kill left stale
+                after = list(inbox.records())
+                bad = int(not _index_agrees(inbox, after))
+            stored = [r["id"] for r in after]
+            bad += int(len(stored) != len(set(stored)) or len(stored) < 980 or stored != [r["id"] for r in before])
+        except AssertionError:
+            bad = 1
+        crossed += int(killed and len(stored) > 980)
+        figures.add("segment close", kills=int(killed), records=len(stored), violations=bad)
+        shutil.rmtree(data)
+    # Kills that all came before the close would prove nothing about it.
+    figures.add("segment close", violations=int(crossed == 0))
+
+
+def _killed_after(argv: list[str], sign: Path, chaos: random.Random) -> bool:
+    """Run a command and SIGKILL it a random moment (up to 50 ms) after `sign` appears,
+    so the kill lands around that write however busy the machine is; True if it landed."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not sign.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)  # polling for the sign, not waiting for an absence
+    time.sleep(chaos.uniform(0, 0.05))
+    if proc.poll() is not None:
+        return False
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return True
+
+
+def _retention_killed(root: Path, registry: Path, figures: Figures, chaos: random.Random, name: str,
+                      argv_for, kill_within: float) -> None:
+    """Retention, by whichever command `argv_for(data)` runs, killed at random: every record
+    stays, and none is left with its phone half removed."""
+    slug = name.replace(" ", "-")
+    base = root / f"{slug}-base"
     items = _fill(base, registry, 1200, phone="13800001111", consent=True)
     closed = {**new_entry("2026-01-01T00:00:00+00:00"), "status": "closed", "closed_at": "2026-01-02T00:00:00+00:00"}
     TriageBook(base).put_many({i["id"]: closed for i in items})
     n = 0
-    while figures.more("inbox retention", n):
+    while figures.more(name, n):
         n += 1
-        data = root / f"retention-{n}"
+        data = root / f"{slug}-{n}"
         shutil.copytree(base, data)
-        argv = [*CLI, "inbox", "retention", "--data-dir", str(data)]
-        killed = _killed_run(argv, chaos, 1.5)
+        killed = _killed_run(argv_for(data), chaos, kill_within)
         records = _records(data)
         half = [r for r in records if (r["phone"] is None) != ("phone_removed" in r["flags"])
                 or (r["phone"] is None and (r["consent"] or r.get("phone_fingerprint")))]
-        figures.add("inbox retention", kills=int(killed), records=len(records),
+        figures.add(name, kills=int(killed), records=len(records),
                     violations=int(len(records) != 1200) + len(half))
         shutil.rmtree(data)
+
+
+def scenario_retention(root: Path, registry: Path, figures: Figures, chaos: random.Random) -> None:
+    _retention_killed(root, registry, figures, chaos, "inbox retention",
+                      lambda data: [*CLI, "inbox", "retention", "--data-dir", str(data)], 1.5)
 
 
 def scenario_seal_existing(root: Path, registry: Path, figures: Figures, chaos: random.Random) -> None:
@@ -415,24 +484,9 @@ def tinystore_docs(path: Path) -> list[dict]:
 
 def scenario_server_retention(root: Path, registry: Path, site: Path, figures: Figures,
                               chaos: random.Random) -> None:
-    base = root / "server-retention-base"
-    items = _fill(base, registry, 1200, phone="13800001111", consent=True)
-    closed = {**new_entry("2026-01-01T00:00:00+00:00"), "status": "closed", "closed_at": "2026-01-02T00:00:00+00:00"}
-    TriageBook(base).put_many({i["id"]: closed for i in items})
-    n = 0
-    while figures.more("retention by the server", n):
-        n += 1
-        data = root / f"server-retention-{n}"
-        shutil.copytree(base, data)
-        argv = [*CLI, "serve", "--port", "0", "--data-dir", str(data), "--site-dir", str(site),
-                "--registry", str(registry)]
-        killed = _killed_run(argv, chaos, 2.5)
-        records = _records(data)
-        half = [r for r in records if (r["phone"] is None) != ("phone_removed" in r["flags"])
-                or (r["phone"] is None and (r["consent"] or r.get("phone_fingerprint")))]
-        figures.add("retention by the server", kills=int(killed), records=len(records),
-                    violations=int(len(records) != 1200) + len(half))
-        shutil.rmtree(data)
+    _retention_killed(root, registry, figures, chaos, "retention by the server",
+                      lambda data: [*CLI, "serve", "--port", "0", "--data-dir", str(data), "--site-dir", str(site),
+                                    "--registry", str(registry)], 2.5)
 
 
 @pytest.mark.slow
@@ -442,6 +496,7 @@ def test_every_write_path_killed_at_random_keeps_its_invariants(tmp_path, regist
     scenarios = {
         "inbox import": lambda c: scenario_import(tmp_path, registry_file, figures, c),
         "inbox retention": lambda c: scenario_retention(tmp_path, registry_file, figures, c),
+        "segment close": lambda c: scenario_segment_close(tmp_path, registry_file, figures, c),
         "backup": lambda c: scenario_backup(tmp_path, registry_file, figures, c),
         "office accounts": lambda c: scenario_accounts(tmp_path, registry_file, figures, c),
         "office merges via the server": lambda c: scenario_office_server(tmp_path, registry_file, built_site, figures, c),

@@ -30,7 +30,8 @@ class RetryingClient(threading.Thread):
         self.created: dict[str, dict] = {}
         self.acknowledged: set[str] = set()
         self.sent_batches: list[list[dict]] = []
-        # An assertion in a thread is swallowed: kept here, the test raises it.
+        # An assertion in a thread is swallowed: kept here, the test raises it. Without
+        # this, a server answering replays 'rejected' passed: the thread just died.
         self.failure: BaseException | None = None
 
     def post(self, items: list[dict]) -> list[dict] | None:

@@ -3,13 +3,16 @@ stays bounded; changing a password or disabling an account ends its sessions."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 
 import pytest
 from starlette.testclient import TestClient
 
-from sync_server.accounts import AccountError, Accounts
+from sync_server.accounts import AccountError, Accounts, hash_parameters
 from sync_server.app import create_app
+from sync_server.keys import SCRYPT
 from sync_server.office.auth import LoginThrottle
 from tests.sync_server.test_office import PASSWORD, login
 
@@ -127,3 +130,46 @@ def test_sessions_per_user_are_capped_and_the_newest_one_works(settings):
     tokens = [sessions.start(account) for _ in range(MAX_SESSIONS_PER_USER * 50)]
     assert len(sessions._by_token) == MAX_SESSIONS_PER_USER
     assert tokens[-1] in sessions._by_token and tokens[0] not in sessions._by_token
+
+
+def _legacy_hash(password: str) -> str:
+    # What accounts.py wrote before the parameters were stored: scrypt N=2^14, r=8, p=1.
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def test_the_log_in_check_costs_what_the_key_lock_costs(settings):
+    # A stolen users.json must not be a cheaper way to guess a password than the key lock.
+    accounts = Accounts(settings.data_dir)
+    accounts.add("amy", PASSWORD, "staff")
+    assert hash_parameters(accounts.file.get("amy")["password"]) == SCRYPT
+
+
+def test_an_old_hash_still_logs_in_and_is_upgraded_by_that_log_in(settings):
+    accounts = Accounts(settings.data_dir)
+    accounts.add("amy", PASSWORD, "staff")
+    accounts.file.put("amy", {**accounts.file.get("amy"), "password": _legacy_hash(PASSWORD)})
+    old = accounts.file.get("amy")["password"]
+    app = create_app(settings)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        assert login(client, "amy", "wrong-password-here").status_code == 401
+        assert Accounts(settings.data_dir).file.get("amy")["password"] == old  # a failure changes nothing
+        assert login(client, "amy").status_code == 303
+        assert client.get("/office/records", follow_redirects=False).status_code == 200  # the session survives
+    record = Accounts(settings.data_dir).file.get("amy")
+    assert hash_parameters(record["password"]) == SCRYPT and record.get("generation", 0) == 0
+    assert Accounts(settings.data_dir).authenticate("amy", PASSWORD) is not None
+
+
+def test_an_upgrade_never_undoes_a_password_changed_meanwhile(settings):
+    # The server upgrades the hash it checked; the command line set a new password after
+    # that check. The upgrade must not write the old password back.
+    served = Accounts(settings.data_dir)
+    served.add("amy", PASSWORD, "staff")
+    served.file.put("amy", {**served.file.get("amy"), "password": _legacy_hash(PASSWORD)})
+    checked = served.file.get("amy")["password"]
+    Accounts(settings.data_dir).set_password("amy", "another-long-password")
+    served.upgrade_hash("amy", checked, PASSWORD)
+    assert Accounts(settings.data_dir).authenticate("amy", PASSWORD) is None
+    assert Accounts(settings.data_dir).authenticate("amy", "another-long-password") is not None

@@ -201,3 +201,63 @@ def test_filters_after_an_out_of_order_import_match_the_full_scan(registry):
     for filters in FILTERS:
         expected, _ = select(rows, filters)
         assert [r.id for r in side.page(filters, None, registry, TODAY).rows] == [r.id for r in expected], filters
+
+
+def test_a_word_said_twice_in_one_record_counts_the_record_once(registry):
+    records, _ = _world(registry, count=30)
+    records[4]["feeling"] = "积水积水，还是积水"
+    records[9]["suggestion"] = "积水"
+    side = MemoryReadSide(records)
+    expected = [r.id for r in join(records, {}, registry, TODAY) if Filters(q="积水").matches(r)]
+    found = side.page(Filters(q="积水"), None, registry, TODAY)
+    assert [r.id for r in found.rows] == expected[:25] and found.total == len(expected)
+
+
+def test_control_and_private_use_characters_in_a_text_or_a_query_find_the_right_records(registry):
+    # The search strings mark each record's end with \x03 and a private-use character:
+    # a citizen's text holding them must not shift or double a match.
+    records, _ = _world(registry, count=40)
+    records[2]["feeling"] = "门口\x03\ue001\x00积水"
+    records[3]["feeling"] = "\ue000\x03"
+    side = MemoryReadSide(records)
+    rows = join(records, {}, registry, TODAY)
+    for q in ("门口积水", "积水", "\x03", "\ue001", "门口\x03"):
+        cleaned = q.replace("\x03", "").replace("\ue001", "")
+        expected = [r.id for r in rows if cleaned and cleaned in (r.record["feeling"] + "\n" + r.record["suggestion"])
+                    .replace("\x03", "").replace("\ue001", "").replace("\ue000", "").replace("\x00", "").lower()
+                    or cleaned and cleaned in r.record["receipt"].lower()]
+        found = side.page(Filters(q=q), None, registry, TODAY)
+        if not cleaned:  # nothing searchable left: the whole list
+            assert found.total == len(records)
+        else:
+            assert [r.id for r in found.rows] == expected[:25] and found.total == len(expected), q
+
+
+def test_overdue_follows_the_day_and_each_deadline_change(registry):
+    records, _ = _world(registry, count=20)
+    side = MemoryReadSide(records)
+    a, b, c = (r["id"] for r in records[:3])
+    base = new_entry(records[0]["received_at"])
+    side.triage_changed({a: {**base, "status": "assigned", "deadline": "2026-11-20"},
+                         b: {**base, "status": "in_progress", "deadline": "2026-11-24"},
+                         c: {**base, "status": "closed", "deadline": "2026-11-01"}})
+
+    def overdue(day):
+        return {r.id for r in side.page(Filters(overdue=True), None, registry, day).rows}
+
+    assert overdue(date(2026, 11, 20)) == set()
+    assert overdue(date(2026, 11, 21)) == {a}
+    assert overdue(date(2026, 11, 25)) == {a, b}
+    side.triage_changed({a: {**base, "status": "assigned", "deadline": "2026-12-31"}})
+    side.triage_changed({b: {**base, "status": "closed", "deadline": "2026-11-24"}})
+    assert overdue(date(2026, 11, 25)) == set()
+
+
+def test_a_triage_entry_stored_before_its_record_arrives_is_filtered_once_it_does(registry):
+    records, _ = _world(registry, count=20)
+    side = MemoryReadSide(records[:19])
+    late = records[19]
+    side.triage_changed({late["id"]: {**new_entry(late["received_at"]), "status": "accepted"}})
+    assert side.page(Filters(status="accepted"), None, registry, TODAY).total == 0
+    side.records_added([late])
+    assert [r.id for r in side.page(Filters(status="accepted"), None, registry, TODAY).rows] == [late["id"]]

@@ -5,6 +5,7 @@ once a second."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import resource
 import select
@@ -140,6 +141,36 @@ def test_a_slow_but_honest_client_keeps_its_connection_for_several_requests(serv
             time.sleep(0.5)  # well within both deadlines: the point is that the connection stays
             sock.sendall(HEALTH)
             assert read_response(sock).startswith(b"HTTP/1.1 200")
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_cut_at_the_body_timeout_with_a_408(serve):
+    # Headers on time, then one byte now and then: without a deadline for the body the
+    # request held its slot (and its socket) for as long as the client cared to trickle.
+    server = serve("--body-timeout", "1.5")
+    head = (b"POST /api/submissions/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 200\r\n\r\n")
+    with connect(server) as sock:
+        sock.sendall(head)
+        started = time.monotonic()
+        sock.settimeout(0.4)
+        answer = b""
+        while time.monotonic() - started < 8:
+            try:
+                sock.send(b" ")
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            answer += chunk
+        took = time.monotonic() - started
+    status, _, rest = answer.partition(b"\r\n")
+    assert status == b"HTTP/1.1 408 Request Timeout", answer[:200]
+    body = json.loads(rest.partition(b"\r\n\r\n")[2])
+    assert body["ok"] is False and body["error"] == "body_timeout" and "超时" in body["message"]
+    assert 1.2 < took < 5  # answered on time, and the connection closed after it
 
 
 def test_the_server_raises_its_descriptor_limit_to_the_hard_limit(serve):

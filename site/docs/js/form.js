@@ -2,14 +2,17 @@
 // Without this script the same form posts straight to the server (see station.html).
 import * as outbox from "./outbox.js";
 import { receiptFor } from "./receipt.js";
-import { sealRecord } from "./seal.js";
 import { autoSync, newId, syncOutbox } from "./sync.js";
-import { setupKiosk } from "./kiosk.js";
+// Not imported here: seal.js (needed at the first submit, fetched once the form is ready)
+// and kiosk.js (a volunteer's tablet only). On a weak signal every module in this chain
+// is bytes and, when discovered late, a round trip before a citizen's form is ready.
 
 // The server's limits (sync_server/submission.py), checked here first.
 export const MAX_TEXT = 2000;
 const PHONE = /^(?:1[3-9]\d{9}|0\d{9,11})$/;
 const ANSWER_WAIT_MS = 6000;
+const SEAL_WAIT_MS = 3000;
+const later = (ms) => new Promise((resolve) => setTimeout(() => resolve(null), ms));
 
 // Characters as the server counts them (code points): an emoji is one, not two UTF-16 units.
 const characters = (text) => [...text].length;
@@ -64,6 +67,14 @@ function showErrors(form, errors) {
 }
 
 const ROOT = new URL("../", import.meta.url);
+
+// The sealing module, asked once the form is ready and again after a failure (offline,
+// no worker). Without it a record is stored plain and sealed on arrival, as without keys.
+let sealing = null;
+function sealModule() {
+  sealing ??= import("./seal.js").catch(() => { sealing = null; return null; });
+  return sealing;
+}
 
 // The sectors' public keys, published by the build and precached by the worker, so a
 // tablet offline all day still seals. Asked again after a failure (offline, no worker).
@@ -150,7 +161,8 @@ function timeout(ms) {
   return new Promise((resolve) => setTimeout(() => resolve({ ok: false, receipts: {} }), ms));
 }
 
-async function submit(form, kiosk, sync) {
+async function submit(form, kioskLoading, sync) {
+  const kiosk = await kioskLoading;
   const values = readForm(form);
   if (!showErrors(form, validate(values))) return;
   const record = {
@@ -165,7 +177,10 @@ async function submit(form, kiosk, sync) {
   };
   // Sealed before it is stored: the words and phone never rest in IndexedDB in clear.
   // No key for this station, or no WebCrypto (plain HTTP): stored plain, sealed on arrival.
-  const stored = (await sealRecord(record, await publishedKeys()).catch(() => null)) ?? record;
+  // Both were asked for when the form became ready; on a dying signal they may never come,
+  // and the record must be queued all the same: wait a moment, not for ever.
+  const [seal, keys] = (await Promise.race([Promise.all([sealModule(), publishedKeys()]), later(SEAL_WAIT_MS)])) ?? [];
+  const stored = (seal && (await seal.sealRecord(record, keys ?? null).catch(() => null))) ?? record;
   try {
     await outbox.add(stored);
   } catch {
@@ -217,17 +232,32 @@ function setupCounters(form) {
   }
 }
 
+const NO_KIOSK = { on: false, afterSubmit() {} };
+
+// Kiosk mode (21 KB) only where this browser is a volunteer's tablet: the sheet's link
+// (#kiosk=...), a tablet set up earlier (its meta key), or the old switch to clear.
+// A citizen's browser has none of these and never downloads it.
+async function loadKiosk(form) {
+  let wanted = location.hash.startsWith("#kiosk=");
+  try { wanted ||= localStorage.getItem("minqing.kiosk") !== null; } catch { /* storage refused */ }
+  wanted ||= Boolean(await outbox.getMeta(outbox.META_KEY.kiosk).catch(() => null));
+  if (!wanted) return NO_KIOSK;
+  try {
+    const { setupKiosk } = await import("./kiosk.js");
+    const kiosk = setupKiosk(form, view, refreshCounts);
+    await kiosk.ready;
+    return kiosk;
+  } catch {
+    return NO_KIOSK; // the volunteer panel failed: the form still works
+  }
+}
+
 function init(form) {
   const api = form.dataset.api || "";
   // Custom messages in Chinese replace the browser's own validation bubbles.
   form.noValidate = true;
   outbox.setMeta(outbox.META_KEY.api, api).catch(() => {});
-  let kiosk;
-  try {
-    kiosk = setupKiosk(form, view, refreshCounts);
-  } catch {
-    kiosk = { on: false, afterSubmit() {} }; // the volunteer panel failed: the form still works
-  }
+  const kiosk = loadKiosk(form);
   setupCounters(form);
   const hint = document.querySelector("[data-offline-hint]");
   if (hint) {
@@ -244,21 +274,34 @@ function init(form) {
     event.preventDefault();
     if (busy) return; // a double tap queues one record, not two
     busy = true;
+    // Screen readers hear that the form is working; tests wait for it to end.
+    form.setAttribute("aria-busy", "true");
     try {
       await submit(form, kiosk, sync);
     } finally {
       busy = false;
+      form.removeAttribute("aria-busy");
     }
   });
   refreshCounts();
   // Keep this very page for offline reloads: the worker precaches only shared assets.
+  // From the browser's HTTP cache, where the page just came from ("force-cache" takes
+  // it although the server said no-cache): not a second download on a weak signal.
   if ("caches" in window && navigator.serviceWorker) {
-    navigator.serviceWorker.ready.then(() => caches.open(outbox.PAGES_CACHE))
-      .then((cache) => cache.add(location.pathname)).catch(() => {});
+    navigator.serviceWorker.ready.then(async () => {
+      const response = await fetch(location.pathname, { cache: "force-cache", credentials: "same-origin" });
+      if (response.ok) await (await caches.open(outbox.PAGES_CACHE)).put(location.pathname, response);
+    }).catch(() => {});
   }
   document.documentElement.dataset.formReady = "true";
   performance.mark?.("minqing-form-ready");
+  // While the signal lasts: a citizen who loses it before the first submit still seals.
+  sealModule();
+  publishedKeys();
 }
 
+// The station page carries this module inline (build_scripts/inline_modules.py), so
+// js/form.js imported as well (a test, a later script) finds the form already wired:
+// one submit handler, one record per tap.
 const form = document.getElementById("feedback");
-if (form) init(form);
+if (form && !document.documentElement.dataset.formReady) init(form);

@@ -108,18 +108,17 @@ function askPin(station, tablet, digest, title, note = "") {
       </form>`);
     const input = box.querySelector("[data-pin]");
     const error = box.querySelector("[data-pin-error]");
+    const pinForm = box.querySelector("[data-pin-form]");
     let ok = false;
     box.querySelector("[data-no]").onclick = () => box.close();
     box.addEventListener("close", () => resolve(ok));
-    box.querySelector("[data-pin-form]").addEventListener("submit", async (event) => {
-      event.preventDefault();
+    const check = async (pin) => {
+      if (ok) return;
       const tries = (await outbox.getMeta(outbox.META_KEY.kioskTries)) || { count: 0, until: 0 };
       if (tries.until > Date.now()) {
         error.textContent = `密码错误次数太多，请 ${Math.ceil((tries.until - Date.now()) / 1000)} 秒后再试。`;
         return;
       }
-      const pin = input.value.trim();
-      input.value = "";
       if (pin && (await pinDigest(station, tablet, pin)) === digest) {
         await outbox.deleteMeta("kioskTries");
         ok = true;
@@ -130,6 +129,21 @@ function askPin(station, tablet, digest, title, note = "") {
       const locked = count >= MAX_TRIES;
       await outbox.setMeta(outbox.META_KEY.kioskTries, { count: locked ? 0 : count, until: locked ? Date.now() + LOCKOUT_MS : 0 });
       error.textContent = locked ? "密码错误次数太多，请 1 分钟后再试。" : `密码不对，还可以再试 ${MAX_TRIES - count} 次。`;
+    };
+    // One try at a time, in order: tries checked side by side would each read the same
+    // count, and a burst of guesses would never reach the lock. aria-busy while any waits.
+    let chain = Promise.resolve();
+    let pending = 0;
+    pinForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const pin = input.value.trim();
+      input.value = "";
+      pending += 1;
+      pinForm.setAttribute("aria-busy", "true");
+      chain = chain.then(() => check(pin)).catch(() => {}).finally(() => {
+        pending -= 1;
+        if (!pending) pinForm.removeAttribute("aria-busy");
+      });
     });
     input.focus();
   });

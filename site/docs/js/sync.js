@@ -86,6 +86,8 @@ async function post(apiBase, body, timeoutMs) {
       const retryAfter = Number(response.headers.get("Retry-After")) || 300;
       return { error: failure("disk_full", retryAfter), retryAfter };
     }
+    // The server gave up waiting for the body (a very slow link): a timeout, retried.
+    if (response.status === 408) return { error: failure("timeout") };
     if (response.status >= 500) return { error: failure("server") };
     if (!response.ok) return { error: failure("refused") };
     try {
@@ -166,30 +168,31 @@ async function guarded(apiBase, timeoutMs) {
   return result;
 }
 
-let running = null;
+// One upload in flight and one set of triggers per page (or worker), not per copy of
+// this module: a station page runs the copy linked into it (build_scripts/inline_modules.py)
+// beside the one kiosk.js or a test imports from js/, and both must share them.
+const shared = (globalThis[Symbol.for("minqing.sync")] ??= { running: null, started: null });
 
 // `timeoutMs` bounds each batch; tests shorten it, the page keeps the default.
 export function syncOutbox(apiBase = "", { timeoutMs = UPLOAD_TIMEOUT_MS } = {}) {
-  running ??= (navigator.locks
+  shared.running ??= (navigator.locks
     ? navigator.locks.request(LOCK, { ifAvailable: true }, (lock) =>
         lock ? guarded(apiBase, timeoutMs) : { ok: true, busy: true, sent: 0, receipts: {} })
     : guarded(apiBase, timeoutMs)
   ).catch(() => ({ ok: false, sent: 0, receipts: {}, error: failure("storage") }))
-    .finally(() => { running = null; });
-  return running;
+    .finally(() => { shared.running = null; });
+  return shared.running;
 }
 
 // Every trigger the page has: load, `online`, a return to the tab, and a timer with
 // capped exponential backoff while records wait (the worker uploads on its own).
 // One set of triggers per page, however many parts of the page ask for it.
-let started = null;
-
 export function autoSync(apiBase, onChange = () => {}) {
-  if (started) {
+  if (shared.started) {
     globalThis.addEventListener(SYNC_EVENT, (event) => {
       if (event.detail.phase === "done") onChange(event.detail.result);
     });
-    return started;
+    return shared.started;
   }
   const MIN = 2000;
   const MAX = 5 * 60 * 1000;
@@ -214,7 +217,7 @@ export function autoSync(apiBase, onChange = () => {}) {
 
   addEventListener("online", () => { delay = MIN; attempt(); });
   document.addEventListener("visibilitychange", () => { if (!document.hidden) attempt(); });
-  started = attempt;
+  shared.started = attempt;
   attempt();
   return attempt;
 }
