@@ -72,20 +72,28 @@ def _selector_can_match(selector: str, classes: set[str]) -> bool:
     return all(f"{attr}={value.strip(chr(34) + chr(39))}" in classes for attr, value in _SELECTOR_COLOR.findall(required))
 
 
-def prune_css(css: str, classes: set[str]) -> str:
+def _map_rules(css: str, rule) -> str:
+    """`css` with each style rule's body replaced by `rule(prelude, body)` (None drops the
+    rule), walking into rule groups (@media ...) and dropping those left empty; other
+    at-rules (@font-face, @keyframes) and statements stay as they are."""
     out = []
     for prelude, body in _blocks(css):
         if body is None:
             out.append(prelude)
         elif prelude.startswith(_RULE_GROUPS):
-            inner = prune_css(body, classes)
+            inner = _map_rules(body, rule)
             if inner:
                 out.append(f"{prelude}{{{inner}}}")
         elif prelude.startswith("@"):
             out.append(f"{prelude}{{{body}}}")
-        elif any(_selector_can_match(s, classes) for s in prelude.split(",")):
-            out.append(f"{prelude}{{{body}}}")
+        elif (kept := rule(prelude, body)) is not None:
+            out.append(f"{prelude}{{{kept}}}")
     return "".join(out)
+
+
+def prune_css(css: str, classes: set[str]) -> str:
+    return _map_rules(css, lambda prelude, body: body if any(
+        _selector_can_match(s, classes) for s in prelude.split(",")) else None)
 
 
 _VAR = re.compile(r"var\(\s*(--[\w-]+)")
@@ -117,21 +125,11 @@ def _declarations(body: str) -> list[str]:
 
 
 def _without_properties(css: str, dropped: set[str]) -> str:
-    out = []
-    for prelude, body in _blocks(css):
-        if body is None:
-            out.append(prelude)
-        elif prelude.startswith(_RULE_GROUPS):
-            inner = _without_properties(body, dropped)
-            if inner:
-                out.append(f"{prelude}{{{inner}}}")
-        elif prelude.startswith("@"):
-            out.append(f"{prelude}{{{body}}}")
-        else:
-            kept = [d for d in _declarations(body) if not ((m := _CUSTOM.match(d)) and m.group(1) in dropped)]
-            if kept:
-                out.append(f"{prelude}{{{';'.join(kept)}}}")
-    return "".join(out)
+    def rule(prelude: str, body: str) -> str | None:
+        kept = [d for d in _declarations(body) if not ((m := _CUSTOM.match(d)) and m.group(1) in dropped)]
+        return ";".join(kept) if kept else None
+
+    return _map_rules(css, rule)
 
 
 def custom_properties_read(text: str) -> set[str]:
