@@ -65,3 +65,32 @@ def test_only_the_named_entries_are_inlined_with_the_pages_own_path_to_js():
     html = '<script type="module" src="../../js/form.js"></script><script type="module" src="../../js/kiosk.js"></script>'
     out = inline_module_scripts(html, {"form.js": lambda base: f"linked({base})"})
     assert out == '<script type="module" async>linked(../../js/)</script><script type="module" src="../../js/kiosk.js"></script>'
+
+
+def test_whole_line_comments_are_left_out_but_not_lines_of_a_template_literal():
+    source = (
+        "// why this module exists\n"
+        "    // an indented comment\n"
+        "const page = `<p>\n"
+        "// this line is text the page shows\n"
+        "</p>`;\n"
+        "const url = \"http://example.invalid/\"; // a trailing comment stays\n"
+        "// after the literal: a comment again\n"
+    )
+    linked = link_modules("form.js", {"form.js": source}, "../js/")
+    assert "why this module exists" not in linked and "an indented comment" not in linked
+    assert "after the literal" not in linked
+    assert "// this line is text the page shows\n" in linked
+    assert 'const url = "http://example.invalid/"; // a trailing comment stays' in linked
+
+
+def test_the_real_form_modules_link_without_their_comment_lines():
+    from pathlib import Path
+
+    js = Path(__file__).resolve().parents[2] / "site" / "docs" / "js"
+    sources = {p.name: p.read_text(encoding="utf-8") for p in js.glob("*.js")}
+    linked = link_modules("form.js", sources, "../js/")
+    # Every backtick still paired: no template literal was cut by the comment filter.
+    assert linked.count("`") % 2 == 0
+    commented = [line for line in linked.splitlines() if line.lstrip().startswith("//")]
+    assert commented == [line for line in commented if line.startswith("// js/")]
