@@ -176,7 +176,10 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         loader.start()
         app.state.office_writes = asyncio.Lock()
         app.state.office_threads = anyio.CapacityLimiter(1)
-        app.state.password_checks = anyio.CapacityLimiter(2)  # scrypt: 128 MiB each
+        # One scrypt (128 MiB) at a time: with the office index (about 260 MB at 100,000
+        # records) two at once took the peak past 400 MB (547 MB measured when three staff
+        # logged in together); a second log-in waits its half second instead.
+        app.state.password_checks = anyio.CapacityLimiter(1)
         app.state.retention_runs = 0
         retention = asyncio.create_task(_daily_retention(app, clock))
         expiry = asyncio.create_task(_forget_expired_keys(app))

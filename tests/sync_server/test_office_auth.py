@@ -173,3 +173,46 @@ def test_an_upgrade_never_undoes_a_password_changed_meanwhile(settings):
     served.upgrade_hash("amy", checked, PASSWORD)
     assert Accounts(settings.data_dir).authenticate("amy", PASSWORD) is None
     assert Accounts(settings.data_dir).authenticate("amy", "another-long-password") is not None
+
+
+
+def test_log_ins_arriving_together_check_their_passwords_one_at_a_time(settings, monkeypatch):
+    # Each check is a scrypt of 128 MiB: two at once beside a large office index took the
+    # server past its memory target. The checks take about half a second each, so three
+    # log-ins sent together overlap unless the server queues them.
+    import re
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    accounts = Accounts(settings.data_dir)
+    for name in ("amy", "bob", "cat"):
+        accounts.add(name, PASSWORD, "staff")
+    inside, most, guard = [0], [0], threading.Lock()
+    real = Accounts.authenticate
+
+    def counted(self, name, password):
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            return real(self, name, password)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    monkeypatch.setattr(Accounts, "authenticate", counted)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        forms = []
+        for name in ("amy", "bob", "cat"):  # three browsers: each its own login token and cookie
+            page = client.get("/office/login")
+            forms.append((name, re.search(r'name="token" value="([^"]+)"', page.text).group(1), dict(page.cookies)))
+        client.cookies.clear()
+
+        def log_in(form):
+            name, token, cookies = form
+            return client.post("/office/login", data={"name": name, "password": PASSWORD, "token": token},
+                               cookies=cookies, follow_redirects=False).status_code
+
+        with ThreadPoolExecutor(3) as pool:
+            assert list(pool.map(log_in, forms)) == [303, 303, 303]
+    assert most[0] == 1
