@@ -18,7 +18,14 @@ from pathlib import Path
 from .files import replace_file
 from .inline_modules import inline_module_scripts, link_modules
 from .public_keys import KEYS_NAME
-from .stylesheets import classes_in_html, custom_properties_read, inline_stylesheets, prune_css, prune_custom_properties
+from .stylesheets import (
+    classes_in_html,
+    custom_properties_read,
+    elements_written,
+    inline_stylesheets,
+    prune_css,
+    prune_custom_properties,
+)
 
 __all__ = ["asset_refs", "inline_script_hashes", "precache_manifest", "finish_site"]
 
@@ -92,8 +99,9 @@ def _inline_styles(site_dir: Path, cache: Path | None) -> None:
     ours = {p.name: p.read_text("utf-8") for p in (site_dir / "css").glob("*.css")}
     # What else may read a theme's custom property: our stylesheet, the pages, the scripts.
     read = set().union(*(custom_properties_read(text) for text in [*ours.values(), *texts.values()]))
-    for script in (site_dir / "js").glob("*.js"):
+    for script in [*(site_dir / "js").glob("*.js"), *site_dir.glob("sw.js")]:
         read |= custom_properties_read(script.read_text("utf-8"))
+        classes |= elements_written(script.read_text("utf-8"))  # what the scripts render
     sheets = {
         p.name: _pruned(p.read_text("utf-8"), classes, read, cache)
         for p in (site_dir / "assets" / "stylesheets").glob("*.css")

@@ -5,20 +5,23 @@ first paint, and mkdocs-material's main.css (137 KB, 23 KB gzipped) is mostly ru
 features this site does not use (search, code, tabs, blog...). Since the site ships
 without material's JavaScript, the classes in the built HTML, plus the few our own
 scripts add, are every class a page will ever carry. A rule whose every selector needs
-a class that no page has can never match, and is dropped.
+a class that no page has can never match, and is dropped. Likewise a rule whose every
+selector names an element (`kbd`, `blockquote`, `img`) that no page and no script of
+ours writes: the pages carry no Markdown extensions that would make them.
 
 The theme also declares about a hundred custom properties (`--md-...`), many of them
 inline SVG icons for features the site does not use; a declaration that nothing reads
 (no `var()` in the kept rules, our own stylesheet, pages or scripts) is dropped too.
 
-Pure functions: CSS text and a set of class names in, CSS text out.
+Pure functions: CSS text and a set of names (classes, colour attributes, elements) in,
+CSS text out.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["classes_in_html", "custom_properties_read", "inline_stylesheets", "prune_css", "prune_custom_properties"]
+__all__ = ["classes_in_html", "custom_properties_read", "elements_written", "inline_stylesheets", "prune_css", "prune_custom_properties"]
 
 _CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
 # mkdocs-material's palette keys its rules on these attributes; only the values the
@@ -26,15 +29,27 @@ _CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
 _COLOR_ATTR = re.compile(r'\b(data-md-color-[a-z]+)="([^"]*)"')
 _SELECTOR_COLOR = re.compile(r"\[(data-md-color-[a-z]+)=([^\]]+)\]")
 _SELECTOR_CLASS = re.compile(r"\.(-?[_a-zA-Z][_a-zA-Z0-9-]*)")
+_ELEMENT = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)")
+_CREATED = re.compile(r"""createElement\(\s*["']([a-zA-Z][a-zA-Z0-9-]*)["']""")
+# A type selector: a name at the start of a compound (after a combinator or the start).
+_SELECTOR_TYPE = re.compile(r"(?:^|[\s>+~])([a-zA-Z][a-zA-Z0-9-]*)")
 _LINK = re.compile(r'<link rel="stylesheet" href="([^"]+\.css)">')
 # Blocks whose content is rules (pruned inside); any other at-rule is kept whole.
 _RULE_GROUPS = ("@media", "@supports", "@layer", "@container")
 
 
 def classes_in_html(html: str) -> set[str]:
-    """Class names, and `data-md-color-*=value` pairs written as `attr=value`."""
+    """Class names, `data-md-color-*=value` pairs written as `attr=value`, and the
+    elements the page has, written as `<name` (see `elements_written`)."""
     names = {name for value in _CLASS_ATTR.findall(html) for name in value.split()}
-    return names | {f"{attr}={value}" for attr, value in _COLOR_ATTR.findall(html)}
+    return names | {f"{attr}={value}" for attr, value in _COLOR_ATTR.findall(html)} | elements_written(html)
+
+
+def elements_written(text: str) -> set[str]:
+    """Element names a page or script can make, as `<name`: every `<name` it holds (tags,
+    and HTML in a script's strings) and every `createElement("name")`."""
+    names = {m.lower() for m in _ELEMENT.findall(text)} | set(_CREATED.findall(text))
+    return {f"<{name}" for name in names} | {"<html", "<body"}
 
 
 def _blocks(css: str):
@@ -69,7 +84,11 @@ def _selector_can_match(selector: str, classes: set[str]) -> bool:
     required = re.sub(r":(?:not|where|is|has)\([^()]*\)", "", selector)
     if not all(name in classes for name in _SELECTOR_CLASS.findall(required)):
         return False
-    return all(f"{attr}={value.strip(chr(34) + chr(39))}" in classes for attr, value in _SELECTOR_COLOR.findall(required))
+    if not all(f"{attr}={value.strip(chr(34) + chr(39))}" in classes for attr, value in _SELECTOR_COLOR.findall(required)):
+        return False
+    # Element names: attribute selectors and pseudo-classes hold none (`:nth-child(odd)`).
+    bare = re.sub(r"::?[\w-]+(?:\([^()]*\))?", "", re.sub(r"\[[^\]]*\]", "", required))
+    return all(f"<{name.lower()}" in classes for name in _SELECTOR_TYPE.findall(bare))
 
 
 def _map_rules(css: str, rule) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from build_scripts.stylesheets import (
     classes_in_html,
     custom_properties_read,
+    elements_written,
     inline_stylesheets,
     prune_css,
     prune_custom_properties,
@@ -57,3 +58,22 @@ def test_custom_properties_nothing_reads_are_dropped_and_the_rest_kept():
     assert "--unused" not in pruned and "--fg2" not in pruned  # read only by a dropped property
     assert ":root{--only-unread" not in pruned and "--wide" not in pruned  # emptied rules go
     assert "@media screen{:root{--page:0}}" in pruned  # read by a page
+
+
+def test_a_rule_for_elements_no_page_or_script_writes_is_dropped():
+    css = ("kbd{color:red}.md-typeset blockquote{margin:0}p{margin:1em}"
+           "li:nth-child(odd){color:blue}a:not(img){color:green}input[type=checkbox]{width:1em}"
+           "code,p>b{color:gray}")
+    names = elements_written('<p class="x"><a href="#"><b>x</b></a></p><ul><li>1</li></ul>') | {"md-typeset"}
+    names |= elements_written('view.innerHTML = `<input type="checkbox">`;')
+    pruned = prune_css(css, names)
+    assert "kbd" not in pruned and "blockquote" not in pruned
+    assert "p{margin:1em}" in pruned
+    assert "li:nth-child(odd){color:blue}" in pruned  # `odd` names no element
+    assert "a:not(img){color:green}" in pruned  # :not(img) needs no img
+    assert "input[type=checkbox]{width:1em}" in pruned  # written by a script
+    assert "code,p>b{color:gray}" in pruned  # one selector that can match keeps the rule
+
+
+def test_elements_written_reads_tags_and_created_elements():
+    assert elements_written('<DIV>x</DIV> document.createElement("dialog")') >= {"<div", "<dialog", "<html", "<body"}
