@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -29,3 +30,9 @@ def median_seconds(run: Callable[[], object], repeat: int, setup: Callable[[], o
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load: printed beside every figure, since a shared
+    2-core machine can inflate a time several times over."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -27,7 +27,7 @@ from sync_server.office.records import CHINA, Filters, join, local_date, select
 from sync_server.office.reports import to_xlsx, weekly
 from sync_server.triagebook import TriageBook
 
-from .common import REPO, SAMPLE_REGISTRY, percentile
+from .common import REPO, SAMPLE_REGISTRY, load_average, percentile
 from .office_data import PASSWORD, generate
 
 UNTHROTTLED = ("--device-limit", "100000/100000", "--address-limit", "100000/100000")
@@ -253,23 +253,16 @@ def run(site_dir: Path) -> dict[str, float]:
     return measure(100_000)
 
 
-def _load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
-
-
 if __name__ == "__main__":
     from .__main__ import TARGETS
 
     # `python -m benchmarks.office [N] [--reports | --no-reports]`: only the reports, or all but them.
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     size = int(args[0]) if args else 100_000
-    print(f"load average before: {_load_average()}", flush=True)
+    print(f"load average before: {load_average()}", flush=True)
     found = measure(size, repeat=3 if size > 100_000 else 7, baseline=size <= 100_000,
                     reports_only="--reports" in sys.argv, reports="--no-reports" not in sys.argv)
-    print(f"load average after: {_load_average()}")
+    print(f"load average after: {load_average()}")
     for metric, value in found.items():
         unit, target, check = TARGETS.get(metric, ("", "", None))
         verdict = "" if check is None else ("ok" if check(found) else "ABOVE TARGET")

@@ -5,7 +5,6 @@ default mkdocs-material page with the same text, built and served in the same ru
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from minqing.browser import CHROMIUM, wait_until
 from minqing.registry import load_registry
 from minqing.server_process import ServerProcess
 
-from .common import SAMPLE_REGISTRY
+from .common import SAMPLE_REGISTRY, load_average
 
 STATION = "rulin-industrial-park"
 RUNS = 5
@@ -147,24 +146,20 @@ def run(site_dir: Path, runs: int = RUNS, report=None) -> dict[str, float]:
     }
 
 
-def _load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 if __name__ == "__main__":
     from .__main__ import TARGETS
     from .common import REPO
 
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else RUNS
-    print(f"load average before: {_load_average()}", flush=True)
+    print(f"load average before: {load_average()}", flush=True)
 
     def each(visit, offline, baseline):
         print(f"  run: fcp {visit['fcp']:.0f} ms, ready {visit['ready']:.0f} ms, first visit {visit['kb']:.1f} KB, "
               f"offline set {visit['offline_kb']:.1f} KB, repeat offline {offline:.0f} ms, material fcp {baseline:.0f} ms"
-              f"  (load {_load_average()})", flush=True)
+              f"  (load {load_average()})", flush=True)
 
     found = run(REPO / "build" / "site", runs, each)
-    print(f"load average after: {_load_average()}")
+    print(f"load average after: {load_average()}")
     print(f"medians of {runs} runs:")
     for metric, value in found.items():
         unit, target, check = TARGETS[metric]

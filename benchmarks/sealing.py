@@ -27,7 +27,7 @@ from minqing.browser import CHROMIUM
 from minqing.server_process import ServerProcess
 from sync_server import sealing
 
-from .common import SAMPLE_REGISTRY
+from .common import SAMPLE_REGISTRY, load_average
 
 RECORDS = 200
 OPENED = 10_000
@@ -236,20 +236,13 @@ def run(site: Path) -> dict[str, float]:
     }
 
 
-def _load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
-
-
 if __name__ == "__main__":
     from .__main__ import TARGETS
     from .common import REPO
 
-    print(f"load average before: {_load_average()}", flush=True)
+    print(f"load average before: {load_average()}", flush=True)
     found = run(REPO / "build" / "site")
-    print(f"load average after: {_load_average()}")
+    print(f"load average after: {load_average()}")
     for metric, value in found.items():
         unit, target, check = TARGETS.get(metric, ("", "", None))
         verdict = "" if check is None else ("ok" if check(found) else "ABOVE TARGET")

@@ -153,12 +153,6 @@ class ReadSide(Protocol):
 
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None: ...
 
-    def report_rows(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
-                    today: date) -> list[Row]:
-        """Rows received between start and end (local dates), plus every row with a
-        triage entry (closures, meeting items and follow-ups happen to older records)."""
-        ...
-
     def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
                     today: date) -> ReportRows:
         """Only what a report of the period needs (see `ReportRows`), never every triaged
@@ -542,26 +536,6 @@ class MemoryReadSide:
         if summary is None:
             return None
         return self._row(summary, self._triage.get(submission_id), _station_facts(registry), today)
-
-    def report_rows(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
-                    today: date) -> list[Row]:
-        items, by_id, _, _ = self._snapshot
-        triage = self._triage
-        facts = _station_facts(registry)
-        stations = self._visible_stations(facts, sectors)
-        first, last = start.isoformat(), end.isoformat()
-        # A record's local day is at most a day off its UTC receive time, so a bisect
-        # on received_at a day early bounds the window.
-        bound = (start - timedelta(days=1)).isoformat() if start > date.min else ""
-        low = bisect.bisect_left(items, bound, key=lambda s: s.received_at)
-        chosen = {s.id: s for s in items[low:] if first <= s.day <= last}
-        for submission_id in triage:
-            if submission_id not in chosen and submission_id in by_id:
-                chosen[submission_id] = by_id[submission_id]
-        rows = [self._row(s, triage.get(s.id), facts, today) for s in chosen.values()
-                if stations is None or s.station_id in stations]
-        rows.sort(key=lambda r: (r.record["received_at"], by_id[r.id].order), reverse=True)
-        return rows
 
     def version(self) -> object:
         # Records are only ever added (an import grows the list too) and the triage
