@@ -52,11 +52,12 @@ def elements_written(text: str) -> set[str]:
     return {f"<{name}" for name in names} | {"<html", "<body"}
 
 
-def _blocks(css: str):
-    """Top-level (prelude, body) pairs of a minified stylesheet; strings respected."""
-    i, start, depth, quote, prelude_end = 0, 0, 0, None, 0
-    while i < len(css):
-        ch = css[i]
+def _outside_strings(text: str):
+    """(index, character) of each character of `text` outside its quoted strings (the
+    quotes themselves included in the string), backslash escapes respected."""
+    i, quote = 0, None
+    while i < len(text):
+        ch = text[i]
         if quote:
             if ch == "\\":
                 i += 1
@@ -64,7 +65,16 @@ def _blocks(css: str):
                 quote = None
         elif ch in "\"'":
             quote = ch
-        elif ch == "{":
+        else:
+            yield i, ch
+        i += 1
+
+
+def _blocks(css: str):
+    """Top-level (prelude, body) pairs of a minified stylesheet; strings respected."""
+    start, depth, prelude_end = 0, 0, 0
+    for i, ch in _outside_strings(css):
+        if ch == "{":
             if depth == 0:
                 prelude_end = i
             depth += 1
@@ -76,7 +86,6 @@ def _blocks(css: str):
         elif ch == ";" and depth == 0:  # @charset, @import: statements without a block
             yield css[start : i + 1], None
             start = i + 1
-        i += 1
 
 
 def _selector_can_match(selector: str, classes: set[str]) -> bool:
@@ -121,24 +130,15 @@ _CUSTOM = re.compile(r"\s*(--[\w-]+)\s*:")
 
 def _declarations(body: str) -> list[str]:
     """A rule body split at its top-level semicolons; strings and parentheses respected."""
-    parts, start, depth, quote, i = [], 0, 0, None, 0
-    while i < len(body):
-        ch = body[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "(":
+    parts, start, depth = [], 0, 0
+    for i, ch in _outside_strings(body):
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
         elif ch == ";" and depth == 0:
             parts.append(body[start:i])
             start = i + 1
-        i += 1
     parts.append(body[start:])
     return [part for part in parts if part.strip()]
 
