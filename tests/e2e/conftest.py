@@ -93,6 +93,9 @@ def open_station(page, world, station: str = STATION, worker: bool = False) -> N
     """Load a station page and wait until its form (and, if asked, its worker) is ready."""
     page.goto(world.station_url(station))
     wait_ready(page)
+    # The page runs its outbox inlined; tests read it through the module file. Load that
+    # now, while the server is up, so a test that kills the server can still read it.
+    page.evaluate("import('/js/outbox.js').then(() => true)")
     if worker:
         wait_worker(page)
 
