@@ -133,13 +133,15 @@ class _Kind:
         values: list[Any] = []
         extra: dict[Any, Any] | None = None
         for key, value in data.items():
-            default = defaults.get(key, _UNKNOWN) if type(key) is str else _UNKNOWN
-            kind = type(value)
+            default = defaults.get(key, _UNKNOWN)
+            if value is default:  # most fields: None, False and "" are single objects
+                continue
             if default is _UNKNOWN:
                 if extra is None:
                     extra = {}
                 extra[key] = _freeze_value(value, seen)
                 continue
+            kind = type(value)
             if kind is str:
                 value = sys.intern(value) if key in shared else seen.setdefault(value, value)
             elif kind is list or kind is tuple:
@@ -172,7 +174,7 @@ class _Kind:
         cls = self._shapes.get((keys, slotted))
         if cls is not None:
             return cls
-        known = frozenset(k for k in keys if type(k) is str and k in self.defaults)
+        known = frozenset(k for k in keys if k in self.defaults)
         if len(self._shapes) >= _MAX_SHAPES:
             slotted = tuple(k for k in keys if k in known)
             cls = self._shapes.get((keys, slotted))
