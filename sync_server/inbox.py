@@ -307,9 +307,19 @@ class Inbox:
         return found
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """Every stored submission, in the order the server stored them."""
+        """Every stored submission, in the order the server stored them. Each carries
+        the index's own id and receipt strings (equal, the same objects): a reader that
+        keeps them, as the office index does, holds no second copy of either."""
+        index, owners = self._index, self._receipts
         for number in sorted(self._counts):
-            yield from self._segment_records(number)
+            for record in self._segment_records(number):
+                entry = index.get(record["id"])
+                if entry is not None and entry[1] == record["receipt"]:
+                    owner = owners.get(entry[1])
+                    record["receipt"] = entry[1]
+                    if owner == record["id"]:
+                        record["id"] = owner
+                yield record
 
     def records_with_phones(self) -> Iterator[dict[str, Any]]:
         """At least every stored submission that may still hold a phone (retention): only

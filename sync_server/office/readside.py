@@ -42,7 +42,8 @@ CHUNK = 1024  # records per search string: only the newest is rebuilt as records
 # In a search string each record ends with MARK and one character naming its place in
 # the chunk (U+E000 + index, private use, so the string stays two bytes a character):
 # one regex pass returns the places of every matching record, once each, at C speed.
-MARK, SEP, PLACE = "\x03", "\x00", 0xE000
+# CUT parts the feeling from the suggestion and RECEIPT the words from the receipt.
+MARK, SEP, PLACE, CUT, RECEIPT = "\x03", "\x00", 0xE000, "\x02", "\x01"
 _UNSEARCHABLE = re.compile(f"[\x00-\x03{chr(PLACE)}-{chr(PLACE + CHUNK - 1)}]")
 _PLACES = [chr(PLACE + n) for n in range(CHUNK)]
 RECENT_SEARCHES = 16  # queries whose places per chunk are kept (a few hundred KB each at most)
@@ -64,10 +65,13 @@ def _local_day(received_at: str) -> str:
 
 
 class Summary:
-    """What the office lists of one record; the full record stays on disk."""
+    """What the office lists of one record; the full record stays on disk.
 
-    __slots__ = ("id", "received_at", "day", "station_id", "receipt", "rating", "feeling", "suggestion", "folded",
-                 "flags", "order", "rank", "phone")
+    The words are kept once: here until the search chunk that holds them is built, then
+    as the place of their text in that chunk (see `_build_chunk`)."""
+
+    __slots__ = ("id", "received_at", "day", "station_id", "receipt", "rating", "words", "flags", "order", "rank",
+                 "phone")
 
     def __init__(self, record: dict[str, Any], order: int) -> None:
         self.id: str = record["id"]
@@ -75,13 +79,11 @@ class Summary:
         self.day: str = _local_day(record["received_at"])
         self.station_id: str = sys.intern(record["station_id"])
         self.receipt: str = record["receipt"]
-        self.rating = record.get("rating")
-        self.feeling: str = record.get("feeling") or ""
-        self.suggestion: str = record.get("suggestion") or ""
-        text = self.feeling + "\n" + self.suggestion
-        folded = text.lower()
-        # Chinese text has no case: keep a folded copy only where it differs (memory).
-        self.folded: str | None = folded if folded != text else None
+        rating = record.get("rating")
+        self.rating = sys.intern(rating) if isinstance(rating, str) else rating
+        feeling, suggestion = record.get("feeling") or "", record.get("suggestion") or ""
+        # (feeling, suggestion), or (a chunk's display string, where the text starts in it).
+        self.words: tuple[str, str] | tuple[str, int] = (feeling, suggestion) if feeling or suggestion else _NO_WORDS
         self.flags: tuple[str, ...] = tuple(record.get("flags") or ())
         self.order = order
         # Whether a consented phone was stored (never the number): a report reads the
@@ -92,15 +94,55 @@ class Summary:
     def key(self) -> tuple[str, int]:
         return (self.received_at, self.order)
 
-    def matches_text(self, q: str) -> bool:
-        if self.folded is not None:
-            return q in self.folded
-        return q in self.feeling or q in self.suggestion
+    def texts(self) -> tuple[str, str]:
+        """(feeling, suggestion)."""
+        words = self.words  # one read: a chunk build may swap it meanwhile
+        if type(words[1]) is int:
+            display, start = words
+            feeling, _, suggestion = display[start : display.index(RECEIPT, start)].partition(CUT)
+            return feeling, suggestion
+        return words  # type: ignore[return-value]
 
     def as_record(self) -> dict[str, Any]:
+        feeling, suggestion = self.texts()
         return {"id": self.id, "received_at": self.received_at, "station_id": self.station_id,
-                "receipt": self.receipt, "rating": self.rating, "feeling": self.feeling,
-                "suggestion": self.suggestion, "flags": list(self.flags)}
+                "receipt": self.receipt, "rating": self.rating, "feeling": feeling,
+                "suggestion": suggestion, "flags": list(self.flags)}
+
+
+_NO_WORDS = ("", "")  # sealed records keep their words sealed: shared, not one per record
+
+
+def _build_chunk(part: list[Summary]) -> tuple[str, int, str]:
+    """The search chunk of `part` (CHUNK records at most): (search string, records,
+    display string). Each record is its feeling, CUT, its suggestion, RECEIPT, its
+    receipt, MARK and its place (see MARK), then SEP. The display string keeps the
+    words' case; the search string is its lower-case copy, the same object where
+    lowering changes nothing (Chinese text). Each summary then points into the display
+    string instead of holding its own copy of the words."""
+    words = [summary.texts() for summary in part]
+    receipts = [summary.receipt.lower() for summary in part]
+    dirty = bool(_UNSEARCHABLE.search("".join(chain.from_iterable(words))) or _UNSEARCHABLE.search("".join(receipts)))
+    pieces: list[str] = []
+    starts: list[int | None] = []
+    at = 0
+    for (feeling, suggestion), receipt, place in zip(words, receipts, _PLACES, strict=False):
+        kept = True
+        if dirty:  # rare: only then clean each record's words (and keep its own copy)
+            clean = (_UNSEARCHABLE.sub("", feeling), _UNSEARCHABLE.sub("", suggestion))
+            kept = clean == (feeling, suggestion)
+            feeling, suggestion, receipt = *clean, _UNSEARCHABLE.sub("", receipt)
+        starts.append(at if kept and (feeling or suggestion) else None)
+        pieces += (feeling, CUT, suggestion, RECEIPT, receipt, MARK, place, SEP)
+        at += len(feeling) + len(suggestion) + len(receipt) + 5
+    display = "".join(pieces)
+    search = display.lower()
+    if search == display:
+        search = display
+    for summary, start in zip(part, starts, strict=True):
+        if start is not None:
+            summary.words = (display, start)
+    return (search, len(part), display)
 
 
 @dataclass(frozen=True)
@@ -291,11 +333,12 @@ class MemoryReadSide:
         self._items: list[Summary] = []
         self._by_id: dict[str, Summary] = {}
         self._triage: dict[str, dict[str, Any]] = {}
-        self._chunks: list[tuple[str, int]] = []
+        self._chunks: list[tuple[str, int, str]] = []
         self._chunks_of: list[Summary] | None = None
         self._chunk_lock = threading.Lock()
-        self._recent: dict[str, tuple[list[tuple[str, int]], list[list[int]]]] = {}
+        self._recent: dict[str, tuple[list[tuple[str, int, str]], list[list[int]]]] = {}
         self._pending: list[Summary] = []
+        self._fed_chunks: list[tuple[str, int, str]] = []
         # Triage facts by rank (see `_Facts`), in the snapshot beside the list they index.
         # Ranks by station, in order: a sector or station filter reads its own records only.
         # Appended in place as records arrive, like the list (a reader bounds what it reads).
@@ -307,8 +350,13 @@ class MemoryReadSide:
     def feed(self, records: Iterable[dict[str, Any]]) -> None:
         """Summarise stored records as the inbox reads them at open (its `on_open`), so
         the records are read once for both; `finish` then makes the index answer."""
-        pending = self._pending
-        pending.extend(Summary(record, len(pending) + n) for n, record in enumerate(records))
+        pending, chunks = self._pending, self._fed_chunks
+        for record in records:
+            pending.append(Summary(record, len(pending)))
+            if len(pending) % CHUNK == 0:
+                # Chunked as they come, in the order stored (the usual final order), so the
+                # words are never held twice for the whole inbox: see `finish`.
+                chunks.append(_build_chunk(pending[-CHUNK:]))
 
     def load(self, records: Iterable[dict[str, Any]], triage: dict[str, dict[str, Any]]) -> None:
         """Build the index from every stored record. Records that arrived meanwhile
@@ -325,16 +373,25 @@ class MemoryReadSide:
     def finish(self, triage: dict[str, dict[str, Any]]) -> None:
         try:
             summaries, self._pending = self._pending, []
+            fed, self._fed_chunks = self._fed_chunks, []
             with self._write:
                 known = {s.id for s in summaries}
                 late = [s for s in self._items if s.id not in known]
                 for n, summary in enumerate(late):
                     summary.order = len(summaries) + n
                 summaries += late
+                stored = list(summaries)
                 summaries.sort(key=_KEY)
+                # The chunks made while feeding stay while their records kept their places.
+                kept = 0
+                while kept < len(fed) and summaries[kept * CHUNK : (kept + 1) * CHUNK] == stored[kept * CHUNK : (kept + 1) * CHUNK]:
+                    kept += 1
+                del stored
                 # Changes stored while loading are newer than the book read at start.
                 self._triage = {**triage, **self._triage}
                 self._renumber(summaries, {s.id: s for s in summaries})
+            with self._chunk_lock:
+                self._chunks, self._chunks_of = fed[:kept], summaries
             self._chunked(summaries)  # the first search then costs no more than the next
         except BaseException as exc:
             self._failure = exc
@@ -425,23 +482,14 @@ class MemoryReadSide:
         return {sid for sid, (_, sector, _) in facts.items()
                 if (sectors is None or sector in sectors) and (not only_sector or sector == only_sector)}
 
-    def _chunked(self, items: list[Summary]) -> list[tuple[str, int]]:
-        """The search strings of `items`, CHUNK records each (see MARK)."""
+    def _chunked(self, items: list[Summary]) -> list[tuple[str, int, str]]:
+        """The search chunks of `items`, CHUNK records each (see `_build_chunk`)."""
         with self._chunk_lock:
             chunks = self._chunks if self._chunks_of is items else []
             # Whole chunks are kept; a chunk built while partial is rebuilt (records arrived).
             chunks = [chunk for chunk in chunks[: len(items) // CHUNK] if chunk[1] == CHUNK]
             for number in range(len(chunks), -(-len(items) // CHUNK)):
-                part = items[number * CHUNK : (number + 1) * CHUNK]
-                texts = [s.folded or (s.feeling + "\n" + s.suggestion) for s in part]
-                receipts = [s.receipt.lower() for s in part]
-                if _UNSEARCHABLE.search("".join(texts)) or _UNSEARCHABLE.search("".join(receipts)):
-                    texts = [_UNSEARCHABLE.sub("", text) for text in texts]  # rare: only then clean each
-                    receipts = [_UNSEARCHABLE.sub("", receipt) for receipt in receipts]
-                pieces: list[str] = []
-                for text, receipt, place in zip(texts, receipts, _PLACES, strict=False):
-                    pieces += (text, "\x01", receipt, MARK, place, SEP)
-                chunks.append(("".join(pieces), len(part)))
+                chunks.append(_build_chunk(items[number * CHUNK : (number + 1) * CHUNK]))
             self._chunks, self._chunks_of = chunks, items
             return chunks
 

@@ -261,3 +261,42 @@ def test_a_triage_entry_stored_before_its_record_arrives_is_filtered_once_it_doe
     assert side.page(Filters(status="accepted"), None, registry, TODAY).total == 0
     side.records_added([late])
     assert [r.id for r in side.page(Filters(status="accepted"), None, registry, TODAY).rows] == [late["id"]]
+
+
+def _shown(side, registry, records):
+    """Each record's words and fields as the read side's rows show them, by id."""
+    found = {}
+    for number in range(1, len(records) // 25 + 2):
+        for row in side.page(Filters(page=number), None, registry, TODAY).rows:
+            found[row.id] = {k: row.record[k] for k in ("feeling", "suggestion", "receipt", "rating")}
+    return found
+
+
+def test_rows_show_each_records_words_exactly_as_stored_wherever_the_index_keeps_them(registry, monkeypatch):
+    # The index keeps the words once, inside its search chunks: what a row shows must be
+    # the stored words, whatever they hold, in every way records reach the index.
+    from sync_server.office import readside
+
+    monkeypatch.setattr(readside, "CHUNK", 7)
+    records, triage = _world(registry, count=120, seed=21)
+    odd = ["换行\n之后", "大写 KTV 与 İstanbul", "控制\x01字符\x02在\x03中间", "私用\ue000区\ue005字", "", "  ", "\x00"]
+    for n, record in enumerate(records):
+        record["feeling"] = odd[n % len(odd)] + f"#{n}" if n % 5 else ""
+        record["suggestion"] = odd[(n * 3) % len(odd)]
+    expected = {r["id"]: {k: r[k] for k in ("feeling", "suggestion", "receipt", "rating")} for r in records}
+    fed = MemoryReadSide()
+    shuffled = records[:80]
+    random.Random(2).shuffle(shuffled)  # stored out of time order: chunks made while feeding are remade
+    fed.feed(shuffled)
+    fed.finish(triage)
+    fed.records_added(records[100:])  # newer: appended
+    fed.records_added(records[80:100])  # older: an import, placed by time
+    assert _shown(fed, registry, records) == expected
+    fed.page(Filters(q="ktv"), None, registry, TODAY)  # the newest chunk is rebuilt
+    assert _shown(fed, registry, records) == expected
+    # Search still folds case over the words it keeps once.
+    rows = join(records, triage, registry, TODAY)
+    for q in ("ktv", "stanbul", "换行", "私用", "#7"):
+        expected_ids = [r.id for r in rows if Filters(q=q).matches(r)]
+        assert expected_ids, q
+        assert [r.id for r in fed.page(Filters(q=q), None, registry, TODAY).rows] == expected_ids[:25], q
