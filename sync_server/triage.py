@@ -1,5 +1,6 @@
 """The office's handling of a submission: its lifecycle, with a history entry for
-every change. Pure rules (`apply`) over a plain dict; `triagebook.TriageBook` keeps them on disk.
+every change. Pure rules (`apply`): from a stored entry (a read-only mapping, see
+`triageentry`) or a plain dict to a new plain dict; `triagebook.TriageBook` keeps them on disk.
 
 已收到 -> 已受理 | 不予受理 -> 已交办 -> 办理中 -> 已办结 -> 已回访. A dissatisfied
 follow-up reopens the record (办理中). Outcome is kept apart from status. A duplicate
@@ -9,6 +10,7 @@ is merged into another record: it is closed with outcome "merged" and both texts
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -133,7 +135,7 @@ def _deadline(text: str) -> str:
         raise TriageError("bad_deadline") from None
 
 
-def apply(entry: dict[str, Any], action: str, fields: dict[str, str], by: str, now: datetime) -> dict[str, Any]:  # noqa: C901 - one branch per lifecycle action, read as a table
+def apply(entry: Mapping[str, Any], action: str, fields: dict[str, str], by: str, now: datetime) -> dict[str, Any]:  # noqa: C901 - one branch per lifecycle action, read as a table
     """The entry after `action`, with its history entry; raises TriageError if not allowed."""
     if action not in ACTIONS:
         raise TriageError("no_action")
