@@ -15,7 +15,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 __all__ = ["ACTIONS", "CONFIRM", "DECLINE_REPLY", "MESSAGES", "OUTCOMES", "STATUSES", "TRACKS", "TriageError",
-           "allowed_actions", "apply", "check_merge_target", "is_overdue", "new_entry"]
+           "allowed_actions", "apply", "check_merge_target", "damage", "is_overdue",
+           "new_entry"]
 
 STATUSES = {
     "received": "已收到",
@@ -209,6 +210,41 @@ def is_overdue(entry: dict[str, Any], today: date) -> bool:
         and entry["deadline"] is not None
         and date.fromisoformat(entry["deadline"]) < today
     )
+
+
+# Text fields the office computes on or shows (lists, filters, reports): text or nothing.
+_TEXT_FIELDS = ("lead", "responsible", "public_reply", "reason", "summary", "outcome", "track",
+                "satisfaction_after", "merged_into", "closed_at")
+
+
+def damage(entry: Any) -> str | None:
+    """Why a stored entry cannot be used (a hand edit, a flipped bit, a line from another
+    version), or None. A field may be missing (an older version wrote fewer), never of
+    the wrong type: one such entry must not stop the office's index for every record."""
+    if not isinstance(entry, Mapping):
+        return "not an object"
+    if entry.get("status") not in STATUSES:
+        return "no known status"
+    if not isinstance(entry.get("updated_at"), str):
+        return "no change time"
+    for name in _TEXT_FIELDS:
+        if not isinstance(entry.get(name), (str, type(None))):
+            return f"{name} is not text"
+    deadline = entry.get("deadline")
+    if deadline is not None:
+        try:
+            date.fromisoformat(deadline)
+        except (TypeError, ValueError):
+            return "deadline is not a date"
+    if not isinstance(entry.get("weekly"), (bool, int, type(None))):  # an older version wrote 0 and 1
+        return "weekly is not true or false"
+    merged = entry.get("merged", [])
+    if not isinstance(merged, (list, tuple)) or not all(isinstance(m, str) for m in merged):
+        return "merged is not a list of ids"
+    history = entry.get("history", [])
+    if not isinstance(history, (list, tuple)) or not all(isinstance(h, Mapping) for h in history):
+        return "history is not a list of steps"
+    return None
 
 
 def now_utc() -> datetime:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import tinystore
+from .triage import damage
 from .triageentry import TriageEntry, freeze, thaw
 
 __all__ = ["LOG_NAME", "TriageBook"]
@@ -82,16 +83,19 @@ class TriageBook:
         lines, self._offset, bad = self.log.read(self._offset)
         for line in lines:
             puts = line.get("put") if isinstance(line, dict) else None
-            if not isinstance(puts, dict) or not all(isinstance(v, dict) for v in puts.values()):
+            if not isinstance(puts, dict):
                 bad += 1
                 continue
-            self._entries.update({key: freeze(value) for key, value in puts.items()})
+            # An entry that parses but cannot be used costs that entry alone (named below).
+            sound = {key: value for key, value in puts.items() if damage(value) is None}
+            bad += len(puts) - len(sound)
+            self._entries.update({key: freeze(value) for key, value in sound.items()})
             self._lines += 1
         self._stamp = self.log.stamp()
         if bad:
             self._damaged = True
             kept = tinystore.quarantine(self.log.path, self.data_dir, move=False)
-            problem = (f"office/{LOG_NAME} is damaged ({bad} unreadable lines, left out; the rest is served); "
+            problem = (f"office/{LOG_NAME} is damaged ({bad} unreadable lines or entries, left out; the rest is served); "
                        f"a copy is in {kept.relative_to(self.data_dir)}")
             if problem not in self.problems:
                 self.problems.append(problem)

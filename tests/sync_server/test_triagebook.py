@@ -115,3 +115,26 @@ def test_entries_are_handed_out_read_only_and_the_same_to_every_reader(tmp_path)
     assert book.all()["a"] is stored["a"]
     # The writer's dict held a step of the stored history: the log has it as plain JSON.
     assert TriageBook(tmp_path).entry("a") == changed and TriageBook(tmp_path).entry("a")["history"][1]["to"] == "assigned"
+
+
+def test_an_entry_that_parses_but_cannot_be_used_costs_that_entry_alone(tmp_path):
+    # A hand edit or a flipped bit inside a key: valid JSON, wrong shape. The office
+    # index computes on status, deadline and change time; one such entry stopped it for
+    # every record. It is left out and named; the rest, even on its line, is served.
+    book = TriageBook(tmp_path)
+    book.put("good", _entry(status="accepted"))
+    broken = {
+        "no-status": {"statu5": "accepted"},
+        "odd-status": _entry(status="archived"),
+        "bad-deadline": _entry(status="assigned", deadline="下周五"),
+        "number-time": _entry(updated_at=20261125),
+        "reply-list": _entry(public_reply=["已处理"]),
+        "history-text": _entry(history="受理"),
+    }
+    with open(tmp_path / "office" / LOG_NAME, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"put": {"also-good": _entry(status="closed"), **broken}}, ensure_ascii=False) + "\n")
+    reopened = TriageBook(tmp_path)
+    assert set(reopened.all()) == {"good", "also-good"}
+    assert reopened.problems and f"{len(broken)} unreadable" in reopened.problems[0]
+    reopened.put("good", _entry(status="assigned"))  # the next write drops them from the log, a copy kept
+    assert set(TriageBook(tmp_path).all()) == {"good", "also-good"}
