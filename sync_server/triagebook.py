@@ -41,7 +41,9 @@ class TriageBook:
     with the entries it stored (a dict id -> entry), for a read-side index to follow."""
 
     def __init__(self, data_dir: str | Path,
-                 on_change: Callable[[dict[str, TriageEntry]], None] | None = None) -> None:
+                 on_change: Callable[[dict[str, TriageEntry]], None] | None = None, *, load: bool = True) -> None:
+        """`load=False` reads the log at its first use instead: the server reads it beside
+        the running server, since uploads do not need it (a second at 100,000 records)."""
         self.data_dir = Path(data_dir)
         self.folder = self.data_dir / "office"
         self.on_change = on_change
@@ -55,7 +57,8 @@ class TriageBook:
         self._lock = threading.Lock()
         tinystore.private_dir(self.folder)
         self._migrate()
-        self._load()
+        if load:
+            self._load()
 
     # -- reading ---------------------------------------------------------------------
 
@@ -75,6 +78,13 @@ class TriageBook:
         legacy.unlink(missing_ok=True)
 
     def _load(self) -> None:
+        if self.log.stamp() == self._stamp:
+            return
+        with self._lock:  # one reader at a time: two would read the same lines twice
+            self._read_new()
+
+    def _read_new(self) -> None:
+        """Read what the log gained since the last read (all of it after a compaction)."""
         stamp = self.log.stamp()
         if stamp == self._stamp:
             return
@@ -127,7 +137,7 @@ class TriageBook:
         plain = {key: thaw(value) for key, value in entries.items()}
         stored = {key: freeze(value) for key, value in plain.items()}
         with self._lock:
-            self._load()
+            self._read_new()
             if self._damaged:
                 self._compact()  # drop the unreadable lines before adding to the log
             self.log.append({"put": plain})
@@ -144,7 +154,7 @@ class TriageBook:
     def compact(self) -> None:
         """Rewrite the log with one line per entry (atomic); the same entries."""
         with self._lock:
-            self._load()
+            self._read_new()
             self._compact()
 
     def _compact(self) -> None:

@@ -25,6 +25,7 @@ def test_one_triage_line_without_a_status_leaves_the_inbox_listed_and_is_named_i
         handle.write('{"put": {"%s": {"statu5": "accepted"}}}\n' % items[1]["id"])
     Accounts(settings.data_dir).add("amy", PASSWORD, "staff", "王干事")
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        client.app.state.readside.wait_ready()  # the triage log is read beside the running server
         health = client.get("/api/health").json()
         login(client, "amy")
         page = client.get("/office/records").text

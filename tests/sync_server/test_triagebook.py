@@ -138,3 +138,35 @@ def test_an_entry_that_parses_but_cannot_be_used_costs_that_entry_alone(tmp_path
     assert reopened.problems and f"{len(broken)} unreadable" in reopened.problems[0]
     reopened.put("good", _entry(status="assigned"))  # the next write drops them from the log, a copy kept
     assert set(TriageBook(tmp_path).all()) == {"good", "also-good"}
+
+
+def test_the_server_answers_uploads_before_it_has_read_the_triage_log(settings, registry_file, monkeypatch):
+    # The triage log takes about a second at 100,000 records and nothing an upload does
+    # needs it: the server reads it beside the running server, with the office index.
+    import threading
+
+    from starlette.testclient import TestClient
+
+    from sync_server.app import create_app
+    from tests.sync_server.conftest import make_item, post_batch, store_items
+
+    stored = [make_item(feeling="已受理的那条")]
+    store_items(settings.data_dir, registry_file, stored)
+    TriageBook(settings.data_dir).put(stored[0]["id"], _entry(status="accepted"))
+    release, reading = threading.Event(), threading.Event()
+    real = TriageBook._read_new
+
+    def held(self):
+        reading.set()
+        assert release.wait(60)
+        real(self)
+
+    monkeypatch.setattr(TriageBook, "_read_new", held)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        assert reading.wait(60)
+        assert client.get("/api/health").json()["office_ready"] is False
+        assert post_batch(client, [make_item(feeling="日志未读完时上传")]).json()["ok"]
+        release.set()
+        client.app.state.readside.wait_ready()
+        assert client.app.state.triage.entry(stored[0]["id"])["status"] == "accepted"
+        assert client.app.state.readside.count() == 2
