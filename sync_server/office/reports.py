@@ -118,12 +118,13 @@ def _item_columns(with_phone: bool) -> list[str]:
 
 
 # How the HTML report sets a column's cells (CSV and XLSX ignore it), so that on a phone
-# and on A4 no column is squeezed to one character a line: codes, dates and the fixed
-# short words of status, sector and result stay on one line ("nowrap"), names keep a
-# few characters a line ("name"), free text a readable width ("content").
+# and on A4 no column is squeezed to one character a line: codes, dates and the short
+# words of status and sector stay on one line ("nowrap"), names and results keep a few
+# characters a line ("name": 不属于职责范围 on one line would push a pack with phones
+# off A4), free text a readable width ("content").
 COLUMN_CLASSES = {
-    **dict.fromkeys(["回执码", "收到日期", "办理期限", "最早期限", "联系电话", "领域", "状态", "办结结果"], "nowrap"),
-    **dict.fromkeys(["民情哨", "牵头部门"], "name"),
+    **dict.fromkeys(["回执码", "收到日期", "办理期限", "最早期限", "联系电话", "领域", "状态"], "nowrap"),
+    **dict.fromkeys(["民情哨", "牵头部门", "办结结果"], "name"),
     **dict.fromkeys(["概要", "本周变化"], "content"),
 }
 SOLVED = ("closed", "followed_up")
