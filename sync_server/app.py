@@ -151,7 +151,8 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         # Beside the intake, not inside it: handlers that read records need no intake.
         app.state.inbox = inbox if inbox is not None else opened
         app.state.intake = Intake(app.state.inbox, app.state.stations)
-        app.state.triage = TriageBook(settings.data_dir)
+        with no_cyclic_gc():  # tens of thousands of entries frozen at once
+            app.state.triage = TriageBook(settings.data_dir)
         app.state.accounts = Accounts(settings.data_dir)
         # Sector keys unlocked at log-in live beside the session and end with it.
         app.state.session_keys = SessionKeys(Keyring(settings.data_dir), on_unlock=words.session_unlocked,
