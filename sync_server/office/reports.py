@@ -25,7 +25,7 @@ from .readside import ReportRows
 from .records import Row, local_date
 from .spreadsheet import Percent, csv_bytes, xlsx_sheet_rows
 
-__all__ = ["NOWRAP_COLUMNS", "OVERDUE_LISTED", "Report", "Table", "monthly", "needs_words", "summary_of", "to_csv", "to_document",
+__all__ = ["COLUMN_CLASSES", "OVERDUE_LISTED", "Report", "Table", "monthly", "needs_words", "summary_of", "to_csv", "to_document",
            "to_html", "to_xlsx", "weekly"]
 
 ACTION_LABELS = {**{action: label for action, (_, label) in ACTIONS.items()}, "merged_from": "合并了重复反映"}
@@ -117,7 +117,16 @@ def _item_columns(with_phone: bool) -> list[str]:
             + (["联系电话"] if with_phone else []))
 
 
-NOWRAP_COLUMNS = frozenset({"回执码", "收到日期", "办理期限", "联系电话", "最早期限"})
+# How the HTML report sets a column's cells (CSV and XLSX ignore it), so that on a phone
+# and on A4 no column is squeezed to one character a line: codes, dates and the short
+# words of status and sector stay on one line ("nowrap"), names and results keep a few
+# characters a line ("name": 不属于职责范围 on one line would push a pack with phones
+# off A4), free text a readable width ("content").
+COLUMN_CLASSES = {
+    **dict.fromkeys(["回执码", "收到日期", "办理期限", "最早期限", "联系电话", "领域", "状态"], "nowrap"),
+    **dict.fromkeys(["民情哨", "牵头部门", "办结结果"], "name"),
+    **dict.fromkeys(["概要", "本周变化"], "content"),
+}
 SOLVED = ("closed", "followed_up")
 
 
@@ -256,9 +265,9 @@ def _environment():
 
 def to_html(report: Report) -> str:
     """The report's body (figures, tables, charts); a page template frames it."""
-    return _environment().get_template("office/report_body.html").render(report=report, nowrap=NOWRAP_COLUMNS)
+    return _environment().get_template("office/report_body.html").render(report=report, column_classes=COLUMN_CLASSES)
 
 
 def to_document(report: Report) -> str:
     """A whole printable page of the report, for the command line."""
-    return _environment().get_template("office/report_document.html").render(report=report, nowrap=NOWRAP_COLUMNS)
+    return _environment().get_template("office/report_document.html").render(report=report, column_classes=COLUMN_CLASSES)

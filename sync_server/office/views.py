@@ -42,7 +42,7 @@ from ..triage import (
 from .auth import COOKIE
 from .readside import no_cyclic_gc
 from .records import CHINA, Filters, parse_day, parse_month
-from .reports import NOWRAP_COLUMNS, monthly, needs_words, to_csv, to_xlsx, weekly
+from .reports import COLUMN_CLASSES, monthly, needs_words, to_csv, to_xlsx, weekly
 from .sealed import opened, opened_rows, sealed_search_note, sealing_notice
 from .spreadsheet import content_disposition
 
@@ -419,7 +419,7 @@ async def report(request: Request, account, session) -> Response:
         if fmt == "html":
             body = state.templates.get_template("office/report.html").render({
                 "request": request, "account": account, "session": session, "report": built,
-                "nowrap": NOWRAP_COLUMNS, "kind": kind, "query": query}).encode("utf-8")
+                "column_classes": COLUMN_CLASSES, "kind": kind, "query": query}).encode("utf-8")
         if fmt == "xlsx":  # already a zip
             return body, {}, name, ascii_name
         return *_compressed(body, accept), name, ascii_name

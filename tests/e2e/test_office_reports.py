@@ -3,7 +3,10 @@ the page margins) nothing is wider than the paper, and codes and dates stay on o
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from tests.e2e.test_office_layout import _login, _seed
@@ -48,5 +51,40 @@ def test_the_weekly_pack_prints_on_a4_with_codes_and_dates_on_one_line(world, br
         codes = page.locator("td.nowrap").all_inner_texts()
         assert all(receipt in codes for receipt in receipts) and any(re.fullmatch(r"2020-01-0\d", c) for c in codes)
         assert page.pdf(format="A4").startswith(b"%PDF")
+    finally:
+        context.close()
+
+
+def test_the_weekly_pack_with_phones_still_fits_a4_with_every_column_readable(world, browser):
+    from tests.e2e.test_office_phone_tables import SQUEEZED
+
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    items = [{"id": str(uuid.uuid4()), "station_id": "jincheng-construction", "created_at": now, "rating": "fair",
+              "feeling": "工地夜间施工噪音太大，渣土车把路面压坏了，希望尽快修复并限制施工时间。", "suggestion": "",
+              "phone": "13800138000", "consent": True} for _ in range(2)]
+    request = urllib.request.Request(world.server.url + "/api/submissions/batch", method="POST",
+                                     data=json.dumps({"device_id": "tablet", "submissions": items}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        receipts = [r["receipt"] for r in json.load(response)["results"]]
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        _login(page, world)
+        for receipt in receipts:
+            _act(page, world, receipt, "accept")
+            _act(page, world, receipt, "assign", lead="区住房和城乡建设局", deadline="2020-01-01", track="immediate")
+            _act(page, world, receipt, "start", weekly="yes")
+        _act(page, world, receipts[1], "close", outcome="not_ours", confirm="yes")
+        today = datetime.now(timezone(timedelta(hours=8))).date()
+        page.set_viewport_size({"width": A4_INSIDE_MARGINS_PX, "height": 1100})
+        page.emulate_media(media="print")
+        page.goto(world.server.url + f"/office/reports/weekly?date={today.isoformat()}&phone=1")
+        assert page.locator("td.nowrap:has-text('13800138000')").count() >= 2  # the pack that was asked for
+        assert page.locator("td:has-text('不属于职责范围')").count() == 1
+        # Eleven columns on 186 mm: nothing runs off the paper, and no column is squeezed.
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= A4_INSIDE_MARGINS_PX, wide
+        assert page.evaluate(SQUEEZED) == []
     finally:
         context.close()
