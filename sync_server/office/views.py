@@ -411,10 +411,14 @@ async def report(request: Request, account, session) -> Response:
                                      lambda rows: _report_rows(request, account, rows, with_phone, read))
             return made, not with_phone and not read
 
-        # The version is read before the build reads anything (see report_cache).
-        version = (state.readside.version(), state.stations.registry)
-        built, body, name, ascii_name = state.report_cache.get_or_build(
-            (kind, when, fmt, _scope(account), today), version, fresh)
+        if with_phone:
+            # Phones are never kept, nor answered from what was kept for a plain request.
+            built, body, name, ascii_name = fresh()[0]
+        else:
+            # The version is read before the build reads anything (see report_cache).
+            version = (state.readside.version(), state.stations.registry)
+            built, body, name, ascii_name = state.report_cache.get_or_build(
+                (kind, when, fmt, _scope(account), today, with_phone), version, fresh)
         if fmt == "html":
             body = state.templates.get_template("office/report.html").render({
                 "request": request, "account": account, "session": session, "report": built,
