@@ -11,7 +11,7 @@ from typing import Any
 from minqing.registry import Registry
 
 from ..accounts import Account
-from ..triage import STATUSES, is_overdue, new_entry
+from ..triage import FIRST_YEAR, LAST_YEAR, STATUSES, is_overdue, new_entry
 
 __all__ = ["CHINA", "Filters", "Row", "join", "local_date", "parse_day", "parse_month", "select", "visible_to"]
 
@@ -37,11 +37,10 @@ class Row:
         return STATUSES[self.triage["status"]]
 
 
-# Reports and filters take ISO dates only, within years an office can mean: a far date
-# (9999-12-31) would overflow the week's arithmetic.
+# Reports and filters take ISO dates only, within years an office can mean (the same
+# years a deadline may have): a far date (9999-12-31) would overflow the week's arithmetic.
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z", re.ASCII)
 _MONTH = re.compile(r"(\d{4})-(\d{2})\Z", re.ASCII)
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def parse_day(text: str) -> date | None:

@@ -28,10 +28,13 @@ from ..triage import (
     CONFIRM,
     DECLINE_REPLY,
     DEPARTMENT_ACTIONS,
+    FIRST_YEAR,
+    LAST_YEAR,
     MESSAGES,
     OUTCOMES,
     SATISFACTION,
     STATUSES,
+    SUMMARY_LIMIT,
     TRACKS,
     TriageError,
     allowed_actions,
@@ -264,7 +267,7 @@ async def record_page(request: Request, account, session) -> Response:
         "visible_ids": {r.id for r in merged} | ({target.id} if target else set()),
         "receipts": {r.id: r.record["receipt"] for r in merged},
         "satisfaction": SATISFACTION, "actions": ACTIONS, "error": MESSAGES.get(code, ""),
-        "decline_reply": DECLINE_REPLY,
+        "decline_reply": DECLINE_REPLY, "first_year": FIRST_YEAR, "last_year": LAST_YEAR, "summary_limit": SUMMARY_LIMIT,
         "lead_default": state.stations.registry.sector(row.sector_id).lead if row.sector_id else "",
     })
 

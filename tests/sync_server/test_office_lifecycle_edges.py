@@ -9,6 +9,9 @@ import io
 import re
 from datetime import datetime, timedelta, timezone
 
+from sync_server.office.records import Row
+from sync_server.office.reports import summary_of
+from sync_server.triage import MESSAGES, SUMMARY_LIMIT
 from tests.sync_server import test_office
 from tests.sync_server.test_office import act, login, seed, status_of
 
@@ -53,6 +56,17 @@ def test_starting_work_keeps_the_weekly_meeting_flag(office):
     assert "已提交周例会" in office.get(f"/office/records/{record['id']}").text
 
 
+def test_the_start_form_shows_the_flag_ticked_and_starting_without_the_box_keeps_it(office):
+    record = seed(office)
+    login(office, "amy")
+    _open(office, record["id"])
+    act(office, record["id"], "flag_weekly")
+    page = office.get(f"/office/records/{record['id']}").text
+    assert "checked" in re.search(r'<input type="checkbox" name="weekly" value="yes"[^>]*>', page)[0]
+    act(office, record["id"], "start")  # a page loaded before a colleague flagged it sends no box
+    assert "已提交周例会" in office.get(f"/office/records/{record['id']}").text
+
+
 def test_monthly_status_count_does_not_show_merged_duplicates_as_closed(office):
     target, duplicate = seed(office), seed(office)
     login(office, "amy")
@@ -82,15 +96,27 @@ def test_meeting_pack_summary_is_one_short_line_whatever_the_form_sends(office):
     login(office, "amy")
     act(office, record["id"], "accept")
     # The page's field allows 200 characters on one line; a hand-made form sends more.
-    act(office, record["id"], "assign", lead="区教育局", deadline="2020-01-01", track="immediate",
-        summary="校门口拥堵" * 300 + "\n第二行")
+    # Refused with a sentence rather than cut: staff keep every word they typed.
+    for typed, code in (("校门口拥堵" * 300, "too_long_summary"), ("校门口拥堵\n第二行", "summary_one_line")):
+        response = act(office, record["id"], "assign", lead="区教育局", deadline="2020-01-01", track="immediate",
+                       summary=typed)
+        assert response.headers["location"].endswith(f"?error={code}"), code
+        assert MESSAGES[code] in office.get(response.headers["location"]).text
+    assert status_of(office, record["id"]) == "已受理"
+    longest = "校门口拥堵" * 40
+    act(office, record["id"], "assign", lead="区教育局", deadline="2020-01-01", track="immediate", summary=longest)
     day = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
     rows = list(csv.reader(io.StringIO(
         office.get("/office/reports/weekly", params={"date": day, "format": "csv"}).content.decode("utf-8-sig"))))
-    summaries = [row[2] for row in rows if row and row[0] == record["receipt"]]
-    assert summaries
-    for summary in summaries:
-        assert "\n" not in summary and len(summary) <= 200, f"a {len(summary)}-character summary in the meeting pack"
+    assert [row[2] for row in rows if row and row[0] == record["receipt"]] == [longest]
+
+
+def test_a_summary_stored_before_the_limit_still_prints_as_one_short_line():
+    # Entries written before the office held forms to one line of 200 are still on disk.
+    row = Row(record={"feeling": "", "suggestion": ""}, triage={"summary": "校门口拥堵" * 300 + "\n第二行"},
+              station_name="", sector_id="", sector_name="", overdue=False)
+    line = summary_of(row)
+    assert "\n" not in line and len(line) <= SUMMARY_LIMIT and line.startswith("校门口拥堵")
 
 
 def test_merging_into_a_code_that_is_not_a_receipt_says_not_found_not_itself(office):
