@@ -13,6 +13,7 @@ import dataclasses
 import gzip
 import math
 import secrets
+import unicodedata
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -319,13 +320,17 @@ async def record_action(request: Request, account, session, form) -> Response:
 
 
 def _merge_target(request, account, row, fields):
-    code = normalize(fields.get("into", ""))
+    typed = fields.get("into", "").strip()
+    if not typed:
+        raise TriageError("missing_into")
+    # NFKC: a code typed with a Chinese input method arrives in full width (ＡＢ２－…).
+    code = normalize(unicodedata.normalize("NFKC", typed))
     target_id = request.app.state.inbox.receipt_owner(code) if code else None
-    if target_id == row.id or not code:
-        raise TriageError("merge_self")
     target = _visible_row(request, account, target_id) if target_id else None
-    if target is None:
+    if target is None:  # a code cut short or mistyped is not found, whatever it looks like
         raise TriageError("merge_unknown")
+    if target.id == row.id:
+        raise TriageError("merge_self")
     check_merge_target(target.triage)
     return target
 

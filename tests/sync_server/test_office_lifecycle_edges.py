@@ -128,6 +128,12 @@ def test_merging_into_a_code_that_is_not_a_receipt_says_not_found_not_itself(off
         response = act(office, duplicate["id"], "merge", into=typed, confirm="")
         # Observed on main: ?error=merge_self, 请填写另一条记录的回执码, as if the code were this record's own.
         assert not response.headers.get("location", "").endswith("error=merge_self"), typed
+    assert act(office, duplicate["id"], "merge", into=target["receipt"][:5], confirm="").headers["location"].endswith(
+        "?error=merge_unknown")
+    # Full width is the same code: it reaches the confirming step, naming the target.
+    assert target["receipt"] in act(office, duplicate["id"], "merge", into=full_width, confirm="").text
+    assert act(office, duplicate["id"], "merge", into=duplicate["receipt"].lower()).headers["location"].endswith(
+        "?error=merge_self")
 
 
 def test_assigning_refuses_a_deadline_no_office_can_mean(office):
