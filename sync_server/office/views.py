@@ -45,7 +45,7 @@ from ..triage import (
 )
 from .auth import COOKIE
 from .readside import no_cyclic_gc
-from .records import CHINA, Filters, parse_day, parse_month
+from .records import CHINA, LIST_STATUSES, Filters, parse_day, parse_month
 from .reports import NOWRAP_COLUMNS, monthly, needs_words, to_csv, to_xlsx, weekly
 from .sealed import opened, opened_rows, sealed_search_note, sealing_notice
 from .spreadsheet import content_disposition
@@ -227,7 +227,7 @@ async def record_list(request: Request, account, session) -> Response:
     return _render(request, "records.html", {
         "account": account, "session": session, "rows": rows, "filters": filters, "pages": found.pages,
         "page": found.page, "total": found.total,
-        "statuses": STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
+        "statuses": LIST_STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
         "stations": [s for s in registry.stations if account.sees_sector(s.sector)],
         "sealing_notice": sealing_notice(state),
         "sealed_search": sealed_search_note(words.progress(unlocked, account.sees_sector,

@@ -91,6 +91,22 @@ def test_inbox_row_of_a_merged_duplicate_says_merged_not_closed(office):
     assert "已合并" in row
 
 
+def test_the_closed_filter_leaves_out_merged_duplicates_and_the_merged_filter_lists_them(office):
+    target, duplicate, solved = seed(office), seed(office), seed(office)
+    login(office, "amy")
+    act(office, duplicate["id"], "merge", into=target["receipt"])
+    _open(office, solved["id"])
+    act(office, solved["id"], "close", outcome="resolved")
+
+    def listed(status):
+        page = office.get("/office/records", params={"status": status}).text
+        return {code for code in (target["receipt"], duplicate["receipt"], solved["receipt"]) if code in page}
+
+    assert listed("closed") == {solved["receipt"]}
+    assert listed("merged") == {duplicate["receipt"]}
+    assert listed("received") == {target["receipt"]}
+
+
 def test_meeting_pack_summary_is_one_short_line_whatever_the_form_sends(office):
     record = seed(office)
     login(office, "amy")
