@@ -103,6 +103,18 @@ def _same_site_path(request: Request) -> str:
     return "/"
 
 
+def _live_matter(triage, entry: dict | None) -> dict | None:
+    """The triage entry of the matter a merged record now follows. A merge moves the
+    duplicates on with it; a chain stored before that rule is followed here, a few
+    steps at most and never round a loop."""
+    target, seen = None, set()
+    while entry and entry.get("merged_into") and entry["merged_into"] not in seen and len(seen) < 8:
+        seen.add(entry["merged_into"])
+        entry = triage.entry(entry["merged_into"])
+        target = entry or target
+    return target
+
+
 async def lookup_receipt(request: Request) -> Response:
     state = request.app.state
     kind = media_type(request)
@@ -120,7 +132,7 @@ async def lookup_receipt(request: Request) -> Response:
     status = None
     if owner:
         entry = state.triage.entry(owner)
-        target = state.triage.entry(entry["merged_into"]) if entry and entry.get("merged_into") else None
+        target = _live_matter(state.triage, entry)
         # Off the event loop: the record is read from its segment on disk.
         status = public_status(await to_thread.run_sync(state.inbox.get, owner), entry, target)
     if kind == "application/x-www-form-urlencoded":

@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime, timezone
 from typing import Any
 
-__all__ = ["ACTIONS", "CONFIRM", "DECLINE_REPLY", "FIRST_YEAR", "LAST_YEAR", "MESSAGES", "OUTCOMES", "STATUSES",
+__all__ = ["ACTIONS", "CONFIRM", "DECLINE_REPLY", "EVENTS", "FIRST_YEAR", "LAST_YEAR", "MESSAGES", "OUTCOMES", "STATUSES",
            "SUMMARY_LIMIT", "TRACKS", "TriageError", "allowed_actions", "apply", "check_merge_target", "is_overdue", "new_entry"]
 
 STATUSES = {
@@ -43,6 +43,9 @@ ACTIONS = {
     "merge": (OPEN, "合并到另一条"),
 }
 DEPARTMENT_ACTIONS = frozenset({"start", "flag_weekly", "unflag_weekly", "close", "reply"})
+# History steps that are no action of their own, but a merge's mark on another record:
+# the target gains a duplicate; a duplicate moves on with the record it was merged into.
+EVENTS = {"merged_from": "合并了重复反映", "merge_moved": "随所合并的记录转并"}
 
 
 CONFIRM = frozenset({"close", "decline", "merge"})  # asked twice: they end the matter for the citizen

@@ -29,6 +29,7 @@ from ..triage import (
     CONFIRM,
     DECLINE_REPLY,
     DEPARTMENT_ACTIONS,
+    EVENTS,
     FIRST_YEAR,
     LAST_YEAR,
     MESSAGES,
@@ -258,6 +259,11 @@ async def record_page(request: Request, account, session) -> Response:
     merged = await _off_loop(request, _opened_rows, request, account, merged)
     hidden_merged = len(row.triage["merged"]) - len(merged)
     target = _visible_row(request, account, row.triage["merged_into"]) if row.triage.get("merged_into") else None
+    # Records the history names (a duplicate merged here, the record a duplicate moved on
+    # to): their receipts where this account may see them.
+    named = {step["merged_id"] for step in row.triage["history"] if step.get("merged_id")}
+    named -= {r.id for r in merged} | ({target.id} if target else set())
+    others = [r for r in (_visible_row(request, account, i) for i in named) if r is not None]
     code = request.query_params.get("error", "")
     return _render(request, "record.html", {
         "account": account, "session": session, "row": row, "merged": merged, "hidden_merged": hidden_merged,
@@ -266,7 +272,8 @@ async def record_page(request: Request, account, session) -> Response:
         "statuses": STATUSES, "tracks": TRACKS, "outcomes": {k: v for k, v in OUTCOMES.items() if k != "merged"},
         "all_outcomes": OUTCOMES, "names": _display_names(request, row.triage["history"]),
         "visible_ids": {r.id for r in merged} | ({target.id} if target else set()),
-        "receipts": {r.id: r.record["receipt"] for r in merged},
+        "receipts": {r.id: r.record["receipt"] for r in (*merged, *others, *([target] if target else []))},
+        "events": EVENTS,
         "satisfaction": SATISFACTION, "actions": ACTIONS, "error": MESSAGES.get(code, ""),
         "decline_reply": DECLINE_REPLY, "first_year": FIRST_YEAR, "last_year": LAST_YEAR, "summary_limit": SUMMARY_LIMIT,
         "lead_default": state.stations.registry.sector(row.sector_id).lead if row.sector_id else "",
@@ -304,19 +311,33 @@ async def record_action(request: Request, account, session, form) -> Response:
                           ({"into": target.record["receipt"]} if target else {}),
                 "target": target, "outcomes": OUTCOMES,
             })
-        if target is not None:
-            history = {"at": entry["updated_at"], "by": account.name, "action": "merged_from",
-                       "from": target.triage["status"], "to": target.triage["status"], "note": "", "merged_id": row.id}
-            changes = {target.id: {**target.triage, "merged": [*target.triage["merged"], row.id],
-                                   "history": [*target.triage["history"], history]},
-                       row.id: entry}
-        else:
-            changes = {row.id: entry}
+        changes = _merged_changes(request, account, row, target, entry) if target is not None else {row.id: entry}
         await to_thread.run_sync(state.triage.put_many, changes)
         # Off the event loop too: it copies the entries and the sets it replaces (tens of
         # milliseconds at a million records), time an upload must not wait behind.
         await to_thread.run_sync(state.readside.triage_changed, changes)
     return _back(row.id)
+
+
+def _merged_changes(request: Request, account, row, target, entry: dict) -> dict[str, dict]:
+    """The entries a merge of `row` into `target` changes. The duplicates already merged
+    into `row` move on with it: each then follows the live matter (its citizen reads the
+    target's status and reply), and the target's page lists every text it answers."""
+    state, at = request.app.state, entry["updated_at"]
+    moved = [r for r in (state.readside.row(i, state.stations.registry, _today()) for i in row.triage["merged"])
+             if r is not None]
+    status = target.triage["status"]
+    joined = [{"at": at, "by": account.name, "action": "merged_from", "from": status, "to": status, "note": "",
+               "merged_id": r.id} for r in (row, *moved)]
+    changes = {target.id: {**target.triage, "merged": [*target.triage["merged"], row.id, *(r.id for r in moved)],
+                           "history": [*target.triage["history"], *joined]},
+               row.id: {**entry, "merged": []}}
+    for duplicate in moved:
+        step = {"at": at, "by": account.name, "action": "merge_moved", "from": duplicate.triage["status"],
+                "to": duplicate.triage["status"], "note": "", "merged_id": target.id}
+        changes[duplicate.id] = {**duplicate.triage, "merged_into": target.id,
+                                 "history": [*duplicate.triage["history"], step]}
+    return changes
 
 
 def _merge_target(request, account, row, fields):

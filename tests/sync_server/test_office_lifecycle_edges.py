@@ -9,6 +9,7 @@ import io
 import re
 from datetime import datetime, timedelta, timezone
 
+from sync_server.api import _live_matter
 from sync_server.office.records import Row
 from sync_server.office.reports import summary_of
 from sync_server.triage import MESSAGES, SUMMARY_LIMIT
@@ -39,8 +40,29 @@ def test_a_duplicates_citizen_still_reads_the_live_matter_after_its_target_is_me
     # Observed on main: {'status': '已办结', 'reply': None}, what issue 11 set out to end.
     answer = _lookup(office, duplicate["receipt"])
     assert (answer["status"], answer["reply"]) == ("已交办", "已安排巡逻。")
+    assert (_lookup(office, first["receipt"])["status"], _lookup(office, first["receipt"])["reply"]) == (
+        "已交办", "已安排巡逻。")
     # Both texts stay on the page where the matter is handled.
     assert duplicate["receipt"] in office.get(f"/office/records/{final['id']}").text
+    # The duplicate's page names where it went; the first record's history still names it.
+    assert final["receipt"] in office.get(f"/office/records/{duplicate['id']}").text
+    assert duplicate["receipt"] in office.get(f"/office/records/{first['id']}").text
+
+
+def test_a_merge_chain_stored_before_duplicates_moved_on_is_followed_to_its_end_and_never_round_a_loop():
+    class Book:
+        def __init__(self, entries):
+            self.entries = entries
+
+        def entry(self, submission_id):
+            return self.entries.get(submission_id)
+
+    live = {"status": "assigned", "merged_into": None}
+    chain = Book({"a": {"merged_into": "c"}, "c": live})
+    assert _live_matter(chain, {"merged_into": "a"}) is live
+    loop = Book({"x": {"merged_into": "y"}, "y": {"merged_into": "x"}})
+    assert _live_matter(loop, {"merged_into": "x"}) in loop.entries.values()
+    assert _live_matter(chain, {"merged_into": None}) is None
 
 
 def test_starting_work_keeps_the_weekly_meeting_flag(office):
