@@ -32,6 +32,8 @@ def test_a_duplicates_citizen_still_reads_the_live_matter_after_its_target_is_me
     first, duplicate, final = seed(office), seed(office), seed(office)
     login(office, "amy")
     act(office, duplicate["id"], "merge", into=first["receipt"])
+    # The confirming step says what moves along.
+    assert "1 条重复反映将一并转到该记录" in act(office, first["id"], "merge", into=final["receipt"], confirm="").text
     act(office, first["id"], "merge", into=final["receipt"])  # the target itself turns out a duplicate
     _open(office, final["id"])
     act(office, final["id"], "reply", public_reply="已安排巡逻。")
