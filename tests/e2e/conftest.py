@@ -93,9 +93,6 @@ def open_station(page, world, station: str = STATION, worker: bool = False) -> N
     """Load a station page and wait until its form (and, if asked, its worker) is ready."""
     page.goto(world.station_url(station))
     wait_ready(page)
-    # The page runs its outbox inlined; tests read it through the module file. Load that
-    # now, while the server is up, so a test that kills the server can still read it.
-    page.evaluate("import('/js/outbox.js').then(() => true)")
     if worker:
         wait_worker(page)
 
@@ -136,6 +133,13 @@ def wait_sync_run(page, after: float, timeout: float = 15000) -> dict:
     return page.evaluate("(after) => window.__syncRuns.find((r) => r.at >= after)", after)
 
 
+def load_outbox_module(page) -> None:
+    """The page runs its outbox inlined; `waiting_in_outbox` reads it through the module
+    file. A test that will stop the server loads that file first, while it can."""
+    page.evaluate("import('/js/outbox.js').then(() => true)")
+
+
 def waiting_in_outbox(page) -> int:
-    """The outbox's own count of waiting records, read from IndexedDB, not the page's text."""
+    """The outbox's own count of waiting records, read from IndexedDB, not the page's text
+    (see `load_outbox_module`)."""
     return page.evaluate("import('/js/outbox.js').then((m) => m.counts()).then((c) => c.waiting)")

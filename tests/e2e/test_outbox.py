@@ -11,6 +11,7 @@ from playwright.sync_api import Route
 from sync_server.inbox import Inbox
 from tests.e2e.conftest import (
     STATION,
+    load_outbox_module,
     open_station,
     outbox_count,
     page_now,
@@ -99,6 +100,7 @@ def test_queued_records_survive_a_browser_restart(world, browser_type, tmp_path)
 
 def test_server_dying_mid_batch_loses_and_doubles_nothing(world, context, page):
     open_station(page, world)
+    load_outbox_module(page)  # read below, after the server died
     queue_offline(context, page, [f"中断第{n}条" for n in range(5)])
     record_sync_runs(page)
     cut: dict[str, float] = {}
