@@ -51,6 +51,8 @@ TARGETS = {
     "office_server_start_s_100k": ("s", "< 3", lambda r: r["office_server_start_s_100k"] < 3),
     "office_ready_s_100k": ("s", "", None),
     "office_memory_mb_100k": ("MB", "< 400", lambda r: r["office_memory_mb_100k"] < 400),
+    "office_triage_bytes_per_entry_100k": ("B", "< 400 (in memory)",
+                                           lambda r: r["office_triage_bytes_per_entry_100k"] < 400),
     "upload_p95_ms_idle_100k": ("ms", "", None),
     "upload_p95_ms_3_staff_100k": ("ms", "<= 2x idle",
                                    lambda r: r["upload_p95_ms_3_staff_100k"] <= 2 * r["upload_p95_ms_idle_100k"]),

@@ -1,11 +1,13 @@
 """The office at 100,000 records (30% triaged) against the real server: list, filters and
-search, a record page, a status change, the reports, start, memory, and a tablet's
+search, a record page, a status change, the reports, start, memory (the server's peak,
+and each triage entry's bytes once loaded), and a tablet's
 upload while three staff browse. The old full scan (join every record, then filter)
 is measured in the same run as the baseline. `python -m benchmarks.office 1000000`
 measures one other size and prints it (the README keeps the 1M figures)."""
 
 from __future__ import annotations
 
+import gc
 import http.client
 import json
 import re
@@ -14,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -124,6 +127,21 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def _triage_bytes_per_entry(data_dir: Path) -> float:
+    """What each triage entry holds in memory once the book is loaded: its compact form,
+    its id and its place in the book's dict (the read side shares the same objects)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        book = TriageBook(data_dir)
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    return sum(stat.size_diff for stat in after.compare_to(before, "filename")) / max(1, len(book))
+
+
 def _baseline(data_dir: Path, repeat: int) -> dict[str, float]:
     """The old path: every page joined every record from disk, then filtered. Measured
     `repeat` times for one search and one report only (each costs seconds at 100k, the
@@ -182,6 +200,8 @@ def measure(count: int, repeat: int = 7, baseline: bool = True, reports_only: bo
         started = time.perf_counter()
         generate(data, count)
         print(f"  generated {count} records in {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+        if count <= 100_000:  # tracemalloc makes the load several times slower
+            results[f"office_triage_bytes_per_entry_{label}"] = _triage_bytes_per_entry(data)
         if baseline and not reports_only:
             started = time.perf_counter()
             old = _baseline(data, 1 if count > 100_000 else 2)

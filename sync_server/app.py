@@ -74,9 +74,14 @@ def templates() -> Jinja2Templates:
 def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook, words: OpenedWords) -> None:
     """Build the office index beside the server: the inbox opened from its segment
     summaries, so the records are read here, once, while uploads are already answered
-    (and sealed search notes which records are sealed to which key as they pass)."""
+    (and sealed search notes which records are sealed to which key as they pass). The
+    triage log is read here too, first: nothing an upload does needs it."""
     try:
-        readside.load(words.watch(inbox.records()), triage.all())
+        said = len(triage.problems)  # a legacy file's, said at start
+        with no_cyclic_gc():
+            entries = triage.all()
+        _say(triage.problems[said:])
+        readside.load(words.watch(inbox.records()), entries)
     except Exception as exc:  # noqa: BLE001 - the uploads go on without the office index
         log.error("the office index could not be built; office pages will show an error: %s", where_it_failed(exc))
 
@@ -121,6 +126,11 @@ async def _forget_expired_keys(app: Starlette) -> None:
             log.error("forgetting expired keys failed: %s", where_it_failed(exc))
 
 
+def _say(problems: list[str]) -> None:
+    for problem in problems:
+        print(f"minqing: {problem}.", file=sys.stderr, flush=True)
+
+
 def problems(app: Starlette) -> list[str]:
     """Damaged files found at open, one sentence each (also in /api/health)."""
     state = app.state
@@ -151,15 +161,14 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         # Beside the intake, not inside it: handlers that read records need no intake.
         app.state.inbox = inbox if inbox is not None else opened
         app.state.intake = Intake(app.state.inbox, app.state.stations)
-        app.state.triage = TriageBook(settings.data_dir)
+        app.state.triage = TriageBook(settings.data_dir, load=False)  # read beside the server, below
         app.state.accounts = Accounts(settings.data_dir)
         # Sector keys unlocked at log-in live beside the session and end with it.
         app.state.session_keys = SessionKeys(Keyring(settings.data_dir), on_unlock=words.session_unlocked,
                                              on_forget=words.session_ended)
         app.state.sessions = Sessions(app.state.accounts, on_end=app.state.session_keys.forget)
         app.state.session_keys.clock = app.state.sessions.clock
-        for problem in problems(app):
-            print(f"minqing: {problem}.", file=sys.stderr, flush=True)
+        _say(problems(app))  # the triage log's own, once it is read (see `_load_readside`)
         for warning in app.state.inbox.warnings:
             print(f"minqing: warning: {warning}.", file=sys.stderr, flush=True)
         # The office's index is finished beside the server: uploads are answered from the

@@ -1,5 +1,6 @@
 """The office's handling of a submission: its lifecycle, with a history entry for
-every change. Pure rules (`apply`) over a plain dict; `triagebook.TriageBook` keeps them on disk.
+every change. Pure rules (`apply`): from a stored entry (a read-only mapping, see
+`triageentry`) or a plain dict to a new plain dict; `triagebook.TriageBook` keeps them on disk.
 
 已收到 -> 已受理 | 不予受理 -> 已交办 -> 办理中 -> 已办结 -> 已回访. A dissatisfied
 follow-up reopens the record (办理中). Outcome is kept apart from status. A duplicate
@@ -9,11 +10,13 @@ is merged into another record: it is closed with outcome "merged" and both texts
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
 __all__ = ["ACTIONS", "CONFIRM", "DECLINE_REPLY", "EVENTS", "FIRST_YEAR", "LAST_YEAR", "MESSAGES", "OUTCOMES", "STATUSES",
-           "SUMMARY_LIMIT", "TRACKS", "TriageError", "allowed_actions", "apply", "check_merge_target", "is_overdue", "new_entry"]
+           "SUMMARY_LIMIT", "TRACKS", "TriageError", "allowed_actions", "apply", "check_merge_target", "damage",
+           "is_overdue", "new_entry"]
 
 STATUSES = {
     "received": "已收到",
@@ -146,7 +149,7 @@ def _deadline(text: str) -> str:
     return day.isoformat()
 
 
-def apply(entry: dict[str, Any], action: str, fields: dict[str, str], by: str, now: datetime) -> dict[str, Any]:  # noqa: C901 - one branch per lifecycle action, read as a table
+def apply(entry: Mapping[str, Any], action: str, fields: dict[str, str], by: str, now: datetime) -> dict[str, Any]:  # noqa: C901 - one branch per lifecycle action, read as a table
     """The entry after `action`, with its history entry; raises TriageError if not allowed."""
     if action not in ACTIONS:
         raise TriageError("no_action")
@@ -224,6 +227,41 @@ def is_overdue(entry: dict[str, Any], today: date) -> bool:
         and entry["deadline"] is not None
         and date.fromisoformat(entry["deadline"]) < today
     )
+
+
+# Text fields the office computes on or shows (lists, filters, reports): text or nothing.
+_TEXT_FIELDS = ("lead", "responsible", "public_reply", "reason", "summary", "outcome", "track",
+                "satisfaction_after", "merged_into", "closed_at")
+
+
+def damage(entry: Any) -> str | None:
+    """Why a stored entry cannot be used (a hand edit, a flipped bit, a line from another
+    version), or None. A field may be missing (an older version wrote fewer), never of
+    the wrong type: one such entry must not stop the office's index for every record."""
+    if not isinstance(entry, Mapping):
+        return "not an object"
+    if entry.get("status") not in STATUSES:
+        return "no known status"
+    if not isinstance(entry.get("updated_at"), str):
+        return "no change time"
+    for name in _TEXT_FIELDS:
+        if not isinstance(entry.get(name), (str, type(None))):
+            return f"{name} is not text"
+    deadline = entry.get("deadline")
+    if deadline is not None:
+        try:
+            date.fromisoformat(deadline)
+        except (TypeError, ValueError):
+            return "deadline is not a date"
+    if not isinstance(entry.get("weekly"), (bool, int, type(None))):  # an older version wrote 0 and 1
+        return "weekly is not true or false"
+    merged = entry.get("merged", [])
+    if not isinstance(merged, (list, tuple)) or not all(isinstance(m, str) for m in merged):
+        return "merged is not a list of ids"
+    history = entry.get("history", [])
+    if not isinstance(history, (list, tuple)) or not all(isinstance(h, Mapping) for h in history):
+        return "history is not a list of steps"
+    return None
 
 
 def now_utc() -> datetime:

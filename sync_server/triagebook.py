@@ -12,16 +12,21 @@ is removed.
 
 Other processes (reports from the command line while the server writes) read the same
 log: a grown log is read from where they stopped, a compacted one from the start.
+
+Entries are kept and handed out in their compact, read-only form
+(`triageentry.TriageEntry`): the book and the office's read side share them.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from . import tinystore
+from .triage import damage
+from .triageentry import TriageEntry, freeze, thaw
 
 __all__ = ["LOG_NAME", "TriageBook"]
 
@@ -35,13 +40,16 @@ class TriageBook:
     """Triage entries by submission id. `on_change(entries)` is called after every write
     with the entries it stored (a dict id -> entry), for a read-side index to follow."""
 
-    def __init__(self, data_dir: str | Path, on_change: Callable[[dict[str, dict[str, Any]]], None] | None = None) -> None:
+    def __init__(self, data_dir: str | Path,
+                 on_change: Callable[[dict[str, TriageEntry]], None] | None = None, *, load: bool = True) -> None:
+        """`load=False` reads the log at its first use instead: the server reads it beside
+        the running server, since uploads do not need it (a second at 100,000 records)."""
         self.data_dir = Path(data_dir)
         self.folder = self.data_dir / "office"
         self.on_change = on_change
         self.log = tinystore.AppendLog(self.folder / LOG_NAME)
         self.problems: list[str] = []
-        self._entries: dict[str, dict[str, Any]] = {}
+        self._entries: dict[str, TriageEntry] = {}
         self._lines = 0
         self._offset = 0
         self._stamp: tuple[int, int] | None = None
@@ -49,7 +57,8 @@ class TriageBook:
         self._lock = threading.Lock()
         tinystore.private_dir(self.folder)
         self._migrate()
-        self._load()
+        if load:
+            self._load()
 
     # -- reading ---------------------------------------------------------------------
 
@@ -69,6 +78,13 @@ class TriageBook:
         legacy.unlink(missing_ok=True)
 
     def _load(self) -> None:
+        if self.log.stamp() == self._stamp:
+            return
+        with self._lock:  # one reader at a time: two would read the same lines twice
+            self._read_new()
+
+    def _read_new(self) -> None:
+        """Read what the log gained since the last read (all of it after a compaction)."""
         stamp = self.log.stamp()
         if stamp == self._stamp:
             return
@@ -77,26 +93,29 @@ class TriageBook:
         lines, self._offset, bad = self.log.read(self._offset)
         for line in lines:
             puts = line.get("put") if isinstance(line, dict) else None
-            if not isinstance(puts, dict) or not all(isinstance(v, dict) for v in puts.values()):
+            if not isinstance(puts, dict):
                 bad += 1
                 continue
-            self._entries.update(puts)
+            # An entry that parses but cannot be used costs that entry alone (named below).
+            sound = {key: value for key, value in puts.items() if damage(value) is None}
+            bad += len(puts) - len(sound)
+            self._entries.update({key: freeze(value) for key, value in sound.items()})
             self._lines += 1
         self._stamp = self.log.stamp()
         if bad:
             self._damaged = True
             kept = tinystore.quarantine(self.log.path, self.data_dir, move=False)
-            problem = (f"office/{LOG_NAME} is damaged ({bad} unreadable lines, left out; the rest is served); "
+            problem = (f"office/{LOG_NAME} is damaged ({bad} unreadable lines or entries, left out; the rest is served); "
                        f"a copy is in {kept.relative_to(self.data_dir)}")
             if problem not in self.problems:
                 self.problems.append(problem)
 
-    def entry(self, submission_id: str) -> dict[str, Any] | None:
+    def entry(self, submission_id: str) -> TriageEntry | None:
         """The stored entry, or None while the record is still 已收到 and untouched."""
         self._load()
         return self._entries.get(submission_id)
 
-    def all(self) -> dict[str, dict[str, Any]]:
+    def all(self) -> dict[str, TriageEntry]:
         self._load()
         return dict(self._entries)
 
@@ -106,35 +125,40 @@ class TriageBook:
 
     # -- writing ---------------------------------------------------------------------
 
-    def put(self, submission_id: str, entry: dict[str, Any]) -> None:
-        self.put_many({submission_id: entry})
+    def put(self, submission_id: str, entry: Mapping[str, Any]) -> TriageEntry:
+        return self.put_many({submission_id: entry})[submission_id]
 
-    def put_many(self, entries: dict[str, dict[str, Any]]) -> None:
-        """Store several entries in one atomic write: a merge changes two records or none."""
+    def put_many(self, entries: Mapping[str, Mapping[str, Any]]) -> dict[str, TriageEntry]:
+        """Store several entries in one atomic write: a merge changes two records or none.
+        Returns them as stored, for the read side to share."""
         if not entries:
-            return
+            return {}
+        # A writer's dict may hold steps of a stored history: the log gets plain JSON.
+        plain = {key: thaw(value) for key, value in entries.items()}
+        stored = {key: freeze(value) for key, value in plain.items()}
         with self._lock:
-            self._load()
+            self._read_new()
             if self._damaged:
                 self._compact()  # drop the unreadable lines before adding to the log
-            self.log.append({"put": entries})
-            self._entries.update(entries)
+            self.log.append({"put": plain})
+            self._entries.update(stored)
             self._lines += 1
             self._stamp = self.log.stamp()
             self._offset = self._stamp[1] if self._stamp else 0
             if self._lines > len(self._entries) + COMPACT_SLACK:
                 self._compact()
         if self.on_change is not None:
-            self.on_change(dict(entries))
+            self.on_change(dict(stored))
+        return stored
 
     def compact(self) -> None:
         """Rewrite the log with one line per entry (atomic); the same entries."""
         with self._lock:
-            self._load()
+            self._read_new()
             self._compact()
 
     def _compact(self) -> None:
-        self.log.rewrite([{"put": {key: value}} for key, value in self._entries.items()])
+        self.log.rewrite([{"put": {key: thaw(value)}} for key, value in self._entries.items()])
         self._lines, self._damaged = len(self._entries), False
         self._stamp = self.log.stamp()
         self._offset = self._stamp[1] if self._stamp else 0

@@ -312,10 +312,11 @@ async def record_action(request: Request, account, session, form) -> Response:
                 "target": target, "outcomes": OUTCOMES,
             })
         changes = _merged_changes(request, account, row, target, entry) if target is not None else {row.id: entry}
-        await to_thread.run_sync(state.triage.put_many, changes)
+        stored = await to_thread.run_sync(state.triage.put_many, changes)
         # Off the event loop too: it copies the entries and the sets it replaces (tens of
-        # milliseconds at a million records), time an upload must not wait behind.
-        await to_thread.run_sync(state.readside.triage_changed, changes)
+        # milliseconds at a million records), time an upload must not wait behind. The
+        # index shares the book's read-only entries, not the dicts built here.
+        await to_thread.run_sync(state.readside.triage_changed, stored)
     return _back(row.id)
 
 

@@ -71,6 +71,7 @@ def test_a_damaged_triage_file_costs_only_its_bad_lines(settings, registry_file)
     with open(settings.data_dir / "office" / LOG_NAME, "ab") as handle:
         handle.write(b'{"put": {"x": \x00\x00}}\n')
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        client.app.state.readside.wait_ready()  # the triage log is read beside the running server
         health = client.get("/api/health").json()
         assert health["records"] == 1010 and "office/triage.log is damaged" in health["problems"][0]
         assert client.app.state.triage.entry(first[0]["id"])["status"] == "accepted"

@@ -4,7 +4,9 @@ re-assigning, display names, what a department may see, and messages from codes.
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from sync_server.triageentry import TriageEntry
 from tests.sync_server import test_office
 from tests.sync_server.test_office import act, csrf, login, seed, status_of
 
@@ -76,6 +78,18 @@ def test_merged_record_links_its_target_both_ways_and_offers_no_follow_up(office
     assert 'value="follow_up"' not in page
     back = office.get(f"/office/records/{target['id']}").text
     assert f'href="/office/records/{duplicate["id"]}"' in back
+
+
+def test_after_a_merge_the_office_index_shares_the_books_read_only_entries(office):
+    target, duplicate = seed(office), seed(office)
+    login(office, "amy")
+    act(office, duplicate["id"], "merge", into=target["receipt"])
+    state = office.app.state
+    for record in (target, duplicate):
+        row = state.readside.row(record["id"], state.stations.registry, date.today())
+        # Not the dicts the merge built: a reader in another thread holds what it is given.
+        assert row.triage is state.triage.entry(record["id"]) and isinstance(row.triage, TriageEntry)
+    assert state.triage.entry(target["id"])["merged"] == (duplicate["id"],)
 
 
 def test_merged_records_lookup_shows_the_targets_status_and_reply(office):

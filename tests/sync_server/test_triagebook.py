@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 from sync_server import tinystore
 from sync_server.triage import new_entry
@@ -83,3 +84,89 @@ def test_a_damaged_line_costs_only_itself_and_a_copy_goes_to_quarantine(tmp_path
     damaged.put("b", _entry())  # the next write drops the unreadable line first
     reopened = TriageBook(tmp_path)
     assert set(reopened.all()) == {"a", "b"} and reopened.problems == []
+
+
+def test_compaction_writes_each_line_it_read_byte_for_byte(tmp_path):
+    from .test_triageentry import ENTRIES
+
+    log = tinystore.AppendLog(tmp_path / "office" / LOG_NAME)
+    tinystore.private_dir(tmp_path / "office")
+    for name, entry in ENTRIES.items():  # one line per entry, as a compaction writes them
+        log.append({"put": {name: entry}})
+    written = log.path.read_bytes()
+    book = TriageBook(tmp_path)
+    book.compact()
+    assert log.path.read_bytes() == written
+    book.put("accepted", book.entry("accepted"))  # stored as it was read: the same line again
+    assert log.path.read_bytes().splitlines()[-1] == written.splitlines()[1]
+
+
+def test_entries_are_handed_out_read_only_and_the_same_to_every_reader(tmp_path):
+    from sync_server.triage import apply
+    from sync_server.triageentry import TriageEntry
+
+    heard = []
+    book = TriageBook(tmp_path, on_change=heard.append)
+    book.put("a", apply(_entry(), "accept", {}, "amy", datetime(2026, 11, 26, tzinfo=timezone.utc)))
+    changed = apply(book.entry("a"), "assign", {"lead": "区公安分局", "deadline": "2026-12-01", "track": "immediate"},
+                    "amy", datetime(2026, 11, 27, tzinfo=timezone.utc))
+    stored = book.put_many({"a": changed})
+    assert isinstance(book.entry("a"), TriageEntry) and book.entry("a") is stored["a"] is heard[-1]["a"]
+    assert book.all()["a"] is stored["a"]
+    # The writer's dict held a step of the stored history: the log has it as plain JSON.
+    assert TriageBook(tmp_path).entry("a") == changed and TriageBook(tmp_path).entry("a")["history"][1]["to"] == "assigned"
+
+
+def test_an_entry_that_parses_but_cannot_be_used_costs_that_entry_alone(tmp_path):
+    # A hand edit or a flipped bit inside a key: valid JSON, wrong shape. The office
+    # index computes on status, deadline and change time; one such entry stopped it for
+    # every record. It is left out and named; the rest, even on its line, is served.
+    book = TriageBook(tmp_path)
+    book.put("good", _entry(status="accepted"))
+    broken = {
+        "no-status": {"statu5": "accepted"},
+        "odd-status": _entry(status="archived"),
+        "bad-deadline": _entry(status="assigned", deadline="下周五"),
+        "number-time": _entry(updated_at=20261125),
+        "reply-list": _entry(public_reply=["已处理"]),
+        "history-text": _entry(history="受理"),
+    }
+    with open(tmp_path / "office" / LOG_NAME, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"put": {"also-good": _entry(status="closed"), **broken}}, ensure_ascii=False) + "\n")
+    reopened = TriageBook(tmp_path)
+    assert set(reopened.all()) == {"good", "also-good"}
+    assert reopened.problems and f"{len(broken)} unreadable" in reopened.problems[0]
+    reopened.put("good", _entry(status="assigned"))  # the next write drops them from the log, a copy kept
+    assert set(TriageBook(tmp_path).all()) == {"good", "also-good"}
+
+
+def test_the_server_answers_uploads_before_it_has_read_the_triage_log(settings, registry_file, monkeypatch):
+    # The triage log takes about a second at 100,000 records and nothing an upload does
+    # needs it: the server reads it beside the running server, with the office index.
+    import threading
+
+    from starlette.testclient import TestClient
+
+    from sync_server.app import create_app
+    from tests.sync_server.conftest import make_item, post_batch, store_items
+
+    stored = [make_item(feeling="已受理的那条")]
+    store_items(settings.data_dir, registry_file, stored)
+    TriageBook(settings.data_dir).put(stored[0]["id"], _entry(status="accepted"))
+    release, reading = threading.Event(), threading.Event()
+    real = TriageBook._read_new
+
+    def held(self):
+        reading.set()
+        assert release.wait(60)
+        real(self)
+
+    monkeypatch.setattr(TriageBook, "_read_new", held)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        assert reading.wait(60)
+        assert client.get("/api/health").json()["office_ready"] is False
+        assert post_batch(client, [make_item(feeling="日志未读完时上传")]).json()["ok"]
+        release.set()
+        client.app.state.readside.wait_ready()
+        assert client.app.state.triage.entry(stored[0]["id"])["status"] == "accepted"
+        assert client.app.state.readside.count() == 2
