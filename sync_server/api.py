@@ -103,6 +103,23 @@ def _same_site_path(request: Request) -> str:
     return "/"
 
 
+def _live_matter(triage, entry: dict | None) -> dict | None:
+    """The triage entry of the matter a merged record now follows. A merge moves the
+    duplicates on with it; a chain stored before that rule is followed here, a few
+    steps at most and never round a loop."""
+    target, seen = None, set()
+    while entry and entry.get("merged_into") and entry["merged_into"] not in seen and len(seen) < 8:
+        seen.add(entry["merged_into"])
+        entry = triage.entry(entry["merged_into"])
+        target = entry or target
+    return target
+
+
+def _public_status(state, owner: str) -> dict:
+    entry = state.triage.entry(owner)
+    return public_status(state.inbox.get(owner), entry, _live_matter(state.triage, entry))
+
+
 async def lookup_receipt(request: Request) -> Response:
     state = request.app.state
     kind = media_type(request)
@@ -119,10 +136,9 @@ async def lookup_receipt(request: Request) -> Response:
     owner = state.inbox.receipt_owner(code) if code else None
     status = None
     if owner:
-        entry = state.triage.entry(owner)
-        target = state.triage.entry(entry["merged_into"]) if entry and entry.get("merged_into") else None
-        # Off the event loop: the record is read from its segment on disk.
-        status = public_status(await to_thread.run_sync(state.inbox.get, owner), entry, target)
+        # Off the event loop: the record is read from its segment on disk, and the triage
+        # log may still be being read just after a start (see `app._load_readside`).
+        status = await to_thread.run_sync(_public_status, state, owner)
     if kind == "application/x-www-form-urlencoded":
         page = state.templates.TemplateResponse(
             request, "lookup_result.html", {"code": code or (raw or "")[:16], "status": status},

@@ -94,6 +94,13 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+FOREIGN_OFFICE_PAGE = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>操作未执行</title>'
+    "<p>这次提交来自其他网站，没有执行。请在本系统的页面上重新操作。</p>"
+    '<p><a href="/office/">返回办公页面</a></p></html>'
+)
+
+
 class SameOrigin:
     """Refuse API and office writes from other origins unless the settings list them.
 
@@ -116,7 +123,13 @@ class SameOrigin:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         writes = scope["type"] == "http" and scope["method"] == "POST"
         if writes and scope["path"].startswith(("/api/", "/office/")) and self._foreign(scope):
-            await error_response(403, "cross_origin", "不接受来自其他网站的提交。")(scope, receive, send)
+            if scope["path"].startswith("/office/"):
+                # Office staff read a Chinese page, never the citizens' JSON (this layer
+                # sits outside the app's exception handlers, so it answers itself).
+                response = HTMLResponse(FOREIGN_OFFICE_PAGE, status_code=403, headers={"Cache-Control": "no-store"})
+            else:
+                response = error_response(403, "cross_origin", "不接受来自其他网站的提交。")
+            await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

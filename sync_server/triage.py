@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
-__all__ = ["ACTIONS", "CONFIRM", "DECLINE_REPLY", "MESSAGES", "OUTCOMES", "STATUSES", "TRACKS", "TriageError",
-           "allowed_actions", "apply", "check_merge_target", "damage", "is_overdue",
-           "new_entry"]
+__all__ = ["ACTIONS", "CONFIRM", "DECLINE_REPLY", "EVENTS", "FIRST_YEAR", "LAST_YEAR", "MESSAGES", "OUTCOMES", "STATUSES",
+           "SUMMARY_LIMIT", "TRACKS", "TriageError", "allowed_actions", "apply", "check_merge_target", "damage",
+           "is_overdue", "new_entry"]
 
 STATUSES = {
     "received": "已收到",
@@ -46,11 +46,19 @@ ACTIONS = {
     "merge": (OPEN, "合并到另一条"),
 }
 DEPARTMENT_ACTIONS = frozenset({"start", "flag_weekly", "unflag_weekly", "close", "reply"})
+# History steps that are no action of their own, but a merge's mark on another record:
+# the target gains a duplicate; a duplicate moves on with the record it was merged into.
+EVENTS = {"merged_from": "合并了重复反映", "merge_moved": "随所合并的记录转并"}
 
 
 CONFIRM = frozenset({"close", "decline", "merge"})  # asked twice: they end the matter for the citizen
 CLOSED = ("closed", "followed_up", "declined")
 DECLINE_REPLY = "感谢您的反映。经研究，此事项不属于本次专项整治的受理范围，我们已记录您的意见，并将转交相关部门参考。"
+
+# Deadlines and report dates an office can mean: the reports take no date outside these
+# years, and a deadline of year 1 made the meeting pack count 700,000 days overdue.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+SUMMARY_LIMIT = 200  # the meeting pack's one line, as the page's field allows
 
 # Field name: its label, for the sentence that asks for it.
 FIELDS = {
@@ -65,7 +73,8 @@ MESSAGES = {
     "no_action": "没有这个操作。",
     "not_allowed": "这条记录当前的状态下不能执行这个操作。",
     "not_your_action": "您的账号不能执行这个操作。",
-    "bad_deadline": "办理期限的格式应为 年-月-日。",
+    "bad_deadline": f"办理期限应为 {FIRST_YEAR} 至 {LAST_YEAR} 年间的日期，格式为 年-月-日。",
+    "summary_one_line": "一句话概要请写成一行，不要换行。",
     "merge_self": "请填写另一条记录的回执码。",
     "merge_unknown": "没有找到这个回执码的记录，或您无权查看它。",
     "merge_merged": "不能合并到一条已被合并的记录。",
@@ -74,6 +83,7 @@ MESSAGES = {
     **{f"missing_{name}": f"请填写{label}。" for name, label in FIELDS.items()},
     **{f"too_long_{name}": f"{label}最多 2000 个字。" for name, label in FIELDS.items()},
     **{f"choose_{name}": f"请选择{label}。" for name, label in FIELDS.items()},
+    "too_long_summary": f"一句话概要最多 {SUMMARY_LIMIT} 个字。",
 }
 
 
@@ -131,9 +141,12 @@ def _deadline(text: str) -> str:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII):
         raise TriageError("bad_deadline")
     try:
-        return date.fromisoformat(text).isoformat()
+        day = date.fromisoformat(text)
     except ValueError:
         raise TriageError("bad_deadline") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise TriageError("bad_deadline")
+    return day.isoformat()
 
 
 def apply(entry: Mapping[str, Any], action: str, fields: dict[str, str], by: str, now: datetime) -> dict[str, Any]:  # noqa: C901 - one branch per lifecycle action, read as a table
@@ -163,7 +176,10 @@ def apply(entry: Mapping[str, Any], action: str, fields: dict[str, str], by: str
         if track not in TRACKS:
             raise TriageError("choose_track")
         summary = (fields.get("summary") or "").strip() or entry.get("summary") or ""
-        if len(summary) > 2000:
+        # The page's field is one line of 200; a hand-made form is held to the same.
+        if any(ch in summary for ch in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"):
+            raise TriageError("summary_one_line")
+        if len(summary) > SUMMARY_LIMIT:
             raise TriageError("too_long_summary")
         new.update(
             status="assigned" if status == "accepted" else status,
@@ -176,7 +192,8 @@ def apply(entry: Mapping[str, Any], action: str, fields: dict[str, str], by: str
         note = note or f"{new['lead']}牵头，{TRACKS[new['track']]}，期限 {new['deadline']}"
     elif action == "start":
         new["status"] = "in_progress"
-        new["weekly"] = fields.get("weekly") == "yes"
+        # The box can add the meeting flag, never drop it: 撤出周例会 does that, visibly.
+        new["weekly"] = bool(entry.get("weekly")) or fields.get("weekly") == "yes"
     elif action in ("flag_weekly", "unflag_weekly"):
         new["weekly"] = action == "flag_weekly"
     elif action == "close":

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from minqing.registry import Registry
 
 from ..triage import is_overdue, new_entry
-from .records import PAGE_SIZE, Filters, Row, local_date
+from .records import PAGE_SIZE, Filters, Row, list_status, local_date
 
 __all__ = ["MemoryReadSide", "Page", "ReadSide", "ReportRows", "Summary", "no_cyclic_gc"]
 
@@ -260,7 +260,8 @@ class _Facts:
     @staticmethod
     def _of(entry: dict[str, Any]) -> tuple[str, bool, int | None, str]:
         deadline = _open_deadline(entry)
-        return (entry["status"], bool(entry.get("weekly")), deadline.toordinal() if deadline else None,
+        # Merged duplicates are a status of their own here (see `records.list_status`).
+        return (list_status(entry), bool(entry.get("weekly")), deadline.toordinal() if deadline else None,
                 (entry.get("public_reply") or "").lower())
 
     @classmethod

@@ -11,12 +11,22 @@ from typing import Any
 from minqing.registry import Registry
 
 from ..accounts import Account
-from ..triage import STATUSES, is_overdue, new_entry
+from ..triage import FIRST_YEAR, LAST_YEAR, OUTCOMES, STATUSES, is_overdue, new_entry
 
-__all__ = ["CHINA", "Filters", "Row", "join", "local_date", "parse_day", "parse_month", "select", "visible_to"]
+__all__ = ["CHINA", "LIST_STATUSES", "Filters", "Row", "join", "list_status", "local_date", "parse_day", "parse_month",
+           "select", "visible_to"]
 
 CHINA = timezone(timedelta(hours=8))
 PAGE_SIZE = 25
+# What the office lists and counts a record as. A duplicate merged away is stored as
+# closed with outcome "merged", but it is no matter solved: lists, filters and reports
+# show it as 已合并, apart from 已办结.
+LIST_STATUSES = {**STATUSES, "merged": OUTCOMES["merged"]}
+
+
+def list_status(entry: dict[str, Any]) -> str:
+    """The key of LIST_STATUSES a triage entry is listed under."""
+    return "merged" if entry.get("outcome") == "merged" else entry["status"]
 
 
 @dataclass(frozen=True)
@@ -34,14 +44,13 @@ class Row:
 
     @property
     def status_label(self) -> str:
-        return STATUSES[self.triage["status"]]
+        return LIST_STATUSES[list_status(self.triage)]
 
 
-# Reports and filters take ISO dates only, within years an office can mean: a far date
-# (9999-12-31) would overflow the week's arithmetic.
+# Reports and filters take ISO dates only, within years an office can mean (the same
+# years a deadline may have): a far date (9999-12-31) would overflow the week's arithmetic.
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z", re.ASCII)
 _MONTH = re.compile(r"(\d{4})-(\d{2})\Z", re.ASCII)
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def parse_day(text: str) -> date | None:
@@ -111,7 +120,7 @@ class Filters:
         except ValueError:
             page = 1
         return cls(
-            status=query.get("status", "") if query.get("status", "") in STATUSES else "",
+            status=query.get("status", "") if query.get("status", "") in LIST_STATUSES else "",
             sector=query.get("sector", "")[:48], station=query.get("station", "")[:48],
             since=valid_date(query.get("since", "")), until=valid_date(query.get("until", "")),
             overdue=query.get("overdue") == "1", weekly=query.get("weekly") == "1",
@@ -122,7 +131,7 @@ class Filters:
         day = local_date(row.record["received_at"]).isoformat()
         text = " ".join((row.record["feeling"], row.record["suggestion"], row.triage["public_reply"], row.record["receipt"]))
         return (
-            (not self.status or row.triage["status"] == self.status)
+            (not self.status or list_status(row.triage) == self.status)
             and (not self.sector or row.sector_id == self.sector)
             and (not self.station or row.record["station_id"] == self.station)
             and (not self.since or day >= self.since)

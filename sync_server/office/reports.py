@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ..triage import ACTIONS, OUTCOMES, STATUSES
+from ..triage import ACTIONS, EVENTS, OUTCOMES, STATUSES, SUMMARY_LIMIT
 from .readside import ReportRows
 from .records import Row, local_date
 from .spreadsheet import Percent, csv_bytes, xlsx_sheet_rows
@@ -28,7 +28,7 @@ from .spreadsheet import Percent, csv_bytes, xlsx_sheet_rows
 __all__ = ["COLUMN_CLASSES", "OVERDUE_LISTED", "Report", "Table", "monthly", "needs_words", "summary_of", "to_csv", "to_document",
            "to_html", "to_xlsx", "weekly"]
 
-ACTION_LABELS = {**{action: label for action, (_, label) in ACTIONS.items()}, "merged_from": "合并了重复反映"}
+ACTION_LABELS = {**{action: label for action, (_, label) in ACTIONS.items()}, **EVENTS}
 # A meeting reads the most overdue matters one by one and the rest as counts by
 # department: thousands of rows help nobody at a table, and a sheet of them took
 # seconds to write. The inbox's 已超期 filter lists every one.
@@ -76,9 +76,11 @@ SUMMARY_LENGTH = 40
 
 def summary_of(row: Row) -> str:
     """The one line a meeting reads: written by staff at 交办, else the start of the text."""
-    written = (row.triage.get("summary") or "").strip()
+    # One line of at most SUMMARY_LIMIT, even for an entry stored before the office held
+    # hand-made forms to that (2,000 characters across lines broke the printed pack).
+    written = " ".join((row.triage.get("summary") or "").split())
     if written:
-        return written
+        return written if len(written) <= SUMMARY_LIMIT else written[: SUMMARY_LIMIT - 1] + "…"
     text = " ".join((row.record.get("feeling") or row.record.get("suggestion") or "").split())
     return text[:SUMMARY_LENGTH] + ("…" if len(text) > SUMMARY_LENGTH else "")
 

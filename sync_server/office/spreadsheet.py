@@ -17,9 +17,12 @@ from urllib.parse import quote
 __all__ = ["Percent", "content_disposition", "csv_bytes", "neutralise", "xlsx_sheet_rows"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# What an XLSX cell cannot hold (openpyxl refuses it): control characters from a staff
-# note or an old data folder are written as visible escapes instead.
-_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What an XLSX cell cannot hold: every character outside XML 1.0's Char production.
+# openpyxl refuses only the control characters and writes the rest (U+FFFE, U+FFFF, a
+# lone surrogate) into a sheet that Excel and WPS then refuse to open whole. Such
+# characters from a staff field, a pasted document or an old data folder are written as
+# visible escapes instead.
+_NOT_IN_XLSX = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class Percent(float):
@@ -72,7 +75,8 @@ def xlsx_sheet_rows(sheet, rows: Iterable[Iterable[object]]) -> None:
 
 
 def _visible(match: re.Match) -> str:
-    return f"\\x{ord(match.group()):02x}"
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def content_disposition(name: str, ascii_name: str) -> str:

@@ -13,6 +13,7 @@ import dataclasses
 import gzip
 import math
 import secrets
+import unicodedata
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -28,10 +29,14 @@ from ..triage import (
     CONFIRM,
     DECLINE_REPLY,
     DEPARTMENT_ACTIONS,
+    EVENTS,
+    FIRST_YEAR,
+    LAST_YEAR,
     MESSAGES,
     OUTCOMES,
     SATISFACTION,
     STATUSES,
+    SUMMARY_LIMIT,
     TRACKS,
     TriageError,
     allowed_actions,
@@ -41,7 +46,7 @@ from ..triage import (
 )
 from .auth import COOKIE
 from .readside import no_cyclic_gc
-from .records import CHINA, Filters, parse_day, parse_month
+from .records import CHINA, LIST_STATUSES, Filters, parse_day, parse_month
 from .reports import COLUMN_CLASSES, monthly, needs_words, to_csv, to_xlsx, weekly
 from .sealed import opened, opened_rows, sealed_search_note, sealing_notice
 from .spreadsheet import content_disposition
@@ -223,7 +228,7 @@ async def record_list(request: Request, account, session) -> Response:
     return _render(request, "records.html", {
         "account": account, "session": session, "rows": rows, "filters": filters, "pages": found.pages,
         "page": found.page, "total": found.total,
-        "statuses": STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
+        "statuses": LIST_STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
         "stations": [s for s in registry.stations if account.sees_sector(s.sector)],
         "sealing_notice": sealing_notice(state),
         "sealed_search": sealed_search_note(words.progress(unlocked, account.sees_sector,
@@ -254,6 +259,11 @@ async def record_page(request: Request, account, session) -> Response:
     merged = await _off_loop(request, _opened_rows, request, account, merged)
     hidden_merged = len(row.triage["merged"]) - len(merged)
     target = _visible_row(request, account, row.triage["merged_into"]) if row.triage.get("merged_into") else None
+    # Records the history names (a duplicate merged here, the record a duplicate moved on
+    # to): their receipts where this account may see them.
+    named = {step["merged_id"] for step in row.triage["history"] if step.get("merged_id")}
+    named -= {r.id for r in merged} | ({target.id} if target else set())
+    others = [r for r in (_visible_row(request, account, i) for i in named) if r is not None]
     code = request.query_params.get("error", "")
     return _render(request, "record.html", {
         "account": account, "session": session, "row": row, "merged": merged, "hidden_merged": hidden_merged,
@@ -262,9 +272,10 @@ async def record_page(request: Request, account, session) -> Response:
         "statuses": STATUSES, "tracks": TRACKS, "outcomes": {k: v for k, v in OUTCOMES.items() if k != "merged"},
         "all_outcomes": OUTCOMES, "names": _display_names(request, row.triage["history"]),
         "visible_ids": {r.id for r in merged} | ({target.id} if target else set()),
-        "receipts": {r.id: r.record["receipt"] for r in merged},
+        "receipts": {r.id: r.record["receipt"] for r in (*merged, *others, *([target] if target else []))},
+        "events": EVENTS,
         "satisfaction": SATISFACTION, "actions": ACTIONS, "error": MESSAGES.get(code, ""),
-        "decline_reply": DECLINE_REPLY,
+        "decline_reply": DECLINE_REPLY, "first_year": FIRST_YEAR, "last_year": LAST_YEAR, "summary_limit": SUMMARY_LIMIT,
         "lead_default": state.stations.registry.sector(row.sector_id).lead if row.sector_id else "",
     })
 
@@ -300,14 +311,7 @@ async def record_action(request: Request, account, session, form) -> Response:
                           ({"into": target.record["receipt"]} if target else {}),
                 "target": target, "outcomes": OUTCOMES,
             })
-        if target is not None:
-            history = {"at": entry["updated_at"], "by": account.name, "action": "merged_from",
-                       "from": target.triage["status"], "to": target.triage["status"], "note": "", "merged_id": row.id}
-            changes = {target.id: {**target.triage, "merged": [*target.triage["merged"], row.id],
-                                   "history": [*target.triage["history"], history]},
-                       row.id: entry}
-        else:
-            changes = {row.id: entry}
+        changes = _merged_changes(request, account, row, target, entry) if target is not None else {row.id: entry}
         stored = await to_thread.run_sync(state.triage.put_many, changes)
         # Off the event loop too: it copies the entries and the sets it replaces (tens of
         # milliseconds at a million records), time an upload must not wait behind. The
@@ -316,14 +320,39 @@ async def record_action(request: Request, account, session, form) -> Response:
     return _back(row.id)
 
 
+def _merged_changes(request: Request, account, row, target, entry: dict) -> dict[str, dict]:
+    """The entries a merge of `row` into `target` changes. The duplicates already merged
+    into `row` move on with it: each then follows the live matter (its citizen reads the
+    target's status and reply), and the target's page lists every text it answers."""
+    state, at = request.app.state, entry["updated_at"]
+    moved = [r for r in (state.readside.row(i, state.stations.registry, _today()) for i in row.triage["merged"])
+             if r is not None]
+    status = target.triage["status"]
+    joined = [{"at": at, "by": account.name, "action": "merged_from", "from": status, "to": status, "note": "",
+               "merged_id": r.id} for r in (row, *moved)]
+    changes = {target.id: {**target.triage, "merged": [*target.triage["merged"], row.id, *(r.id for r in moved)],
+                           "history": [*target.triage["history"], *joined]},
+               row.id: {**entry, "merged": []}}
+    for duplicate in moved:
+        step = {"at": at, "by": account.name, "action": "merge_moved", "from": duplicate.triage["status"],
+                "to": duplicate.triage["status"], "note": "", "merged_id": target.id}
+        changes[duplicate.id] = {**duplicate.triage, "merged_into": target.id,
+                                 "history": [*duplicate.triage["history"], step]}
+    return changes
+
+
 def _merge_target(request, account, row, fields):
-    code = normalize(fields.get("into", ""))
+    typed = fields.get("into", "").strip()
+    if not typed:
+        raise TriageError("missing_into")
+    # NFKC: a code typed with a Chinese input method arrives in full width (ＡＢ２－…).
+    code = normalize(unicodedata.normalize("NFKC", typed))
     target_id = request.app.state.inbox.receipt_owner(code) if code else None
-    if target_id == row.id or not code:
-        raise TriageError("merge_self")
     target = _visible_row(request, account, target_id) if target_id else None
-    if target is None:
+    if target is None:  # a code cut short or mistyped is not found, whatever it looks like
         raise TriageError("merge_unknown")
+    if target.id == row.id:
+        raise TriageError("merge_self")
     check_merge_target(target.triage)
     return target
 
@@ -412,10 +441,14 @@ async def report(request: Request, account, session) -> Response:
                                      lambda rows: _report_rows(request, account, rows, with_phone, read))
             return made, not with_phone and not read
 
-        # The version is read before the build reads anything (see report_cache).
-        version = (state.readside.version(), state.stations.registry)
-        built, body, name, ascii_name = state.report_cache.get_or_build(
-            (kind, when, fmt, _scope(account), today), version, fresh)
+        if with_phone:
+            # Phones are never kept, nor answered from what was kept for a plain request.
+            built, body, name, ascii_name = fresh()[0]
+        else:
+            # The version is read before the build reads anything (see report_cache).
+            version = (state.readside.version(), state.stations.registry)
+            built, body, name, ascii_name = state.report_cache.get_or_build(
+                (kind, when, fmt, _scope(account), today, with_phone), version, fresh)
         if fmt == "html":
             body = state.templates.get_template("office/report.html").render({
                 "request": request, "account": account, "session": session, "report": built,
