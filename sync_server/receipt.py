@@ -11,6 +11,7 @@ shows that one). `receipt.js` knows only attempt 0, the code a page shows offlin
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 __all__ = ["ALPHABET", "LENGTH", "receipt_for", "normalize"]
@@ -33,8 +34,9 @@ def receipt_for(submission_id: str, attempt: int = 0) -> str:
 
 
 def normalize(text: str) -> str | None:
-    """A code as a person typed it (any case, spaces, dashes or other punctuation) in canonical form, or None."""
-    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    """A code as a person typed it (any case, spaces, dashes or other punctuation) in canonical form, or None.
+    NFKC first: a code typed with a Chinese input method arrives in full width (５Ｎ２ＰＸ－…)."""
+    cleaned = "".join(ch for ch in unicodedata.normalize("NFKC", text).upper() if ch.isalnum())
     if len(cleaned) != LENGTH or any(ch not in ALPHABET for ch in cleaned):
         return None
     return f"{cleaned[:5]}-{cleaned[5:]}"

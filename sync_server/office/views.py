@@ -13,7 +13,6 @@ import dataclasses
 import gzip
 import math
 import secrets
-import unicodedata
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -345,8 +344,7 @@ def _merge_target(request, account, row, fields):
     typed = fields.get("into", "").strip()
     if not typed:
         raise TriageError("missing_into")
-    # NFKC: a code typed with a Chinese input method arrives in full width (ＡＢ２－…).
-    code = normalize(unicodedata.normalize("NFKC", typed))
+    code = normalize(typed)  # full width too (see `receipt.normalize`)
     target_id = request.app.state.inbox.receipt_owner(code) if code else None
     target = _visible_row(request, account, target_id) if target_id else None
     if target is None:  # a code cut short or mistyped is not found, whatever it looks like

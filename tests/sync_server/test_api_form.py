@@ -146,6 +146,8 @@ def test_receipt_look_up_shows_status_date_and_nothing_else(client):
     assert body == {"ok": True, "receipt": result["receipt"], "status": "已收到", "updated_at": body["updated_at"], "reply": None}
     page = client.post("/api/receipts/lookup", data={"code": result["receipt"]})
     assert "已收到" in page.text
+    full_width = result["receipt"].translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})  # a Chinese keyboard's
+    assert client.post("/api/receipts/lookup", data={"code": full_width}).status_code == 200
     for secret in ("秘密内容", "13812345678", "hebin-primary", "河滨小学"):
         assert secret not in answer.text and secret not in page.text
 

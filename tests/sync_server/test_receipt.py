@@ -37,6 +37,8 @@ def test_typed_codes_are_normalized():
     assert normalize(" 5n2px vjy8y ") == "5N2PX-VJY8Y"
     assert normalize("5N2PX-VJY8") is None
     assert normalize("5N2PX-VJY80") is None  # 0 is never in a code
+    # Typed with a Chinese input method: full-width letters, digits and dash.
+    assert normalize("５ｎ２ＰＸ－ＶＪＹ８Ｙ") == "5N2PX-VJY8Y"
 
 
 def test_receipts_are_unique_in_the_inbox_even_when_the_first_choice_is_taken(client, monkeypatch):
