@@ -15,7 +15,7 @@ from minqing.registry import load_registry
 
 from ..inbox import Inbox
 from ..retention import RetentionPolicy, run_retention
-from ..triage import OUTCOMES, SATISFACTION, STATUSES
+from ..triage import OUTCOMES, SATISFACTION
 from ..triagebook import TriageBook
 from .readside import MemoryReadSide
 from .records import CHINA, join, parse_day, parse_month
@@ -82,7 +82,7 @@ def export_records(data_dir: Path, registry: Path, with_phone: bool, opener=None
     for row in sorted(_rows(data_dir, registry, opener), key=lambda r: r.record["received_at"]):
         r, t = row.record, row.triage
         cells = [r["receipt"], r["received_at"], r["created_at"], row.sector_name, row.station_name,
-                 SATISFACTION.get(r["rating"], ""), r["feeling"], r["suggestion"], STATUSES[t["status"]],
+                 SATISFACTION.get(r["rating"], ""), r["feeling"], r["suggestion"], row.status_label,
                  OUTCOMES.get(t["outcome"] or "", ""), t["lead"], t["deadline"] or "", t["public_reply"]]
         if with_phone:
             cells.append(r["phone"] if r.get("consent") and r.get("phone") else "")

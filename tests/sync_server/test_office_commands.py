@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sync_server.accounts import Accounts, check_password
 from sync_server.inbox import Inbox
-from sync_server.office.commands import remove_old_phones
+from sync_server.office.commands import export_records, remove_old_phones
 from sync_server.triage import new_entry
 from sync_server.triagebook import TriageBook
 from tests.sync_server.conftest import make_item
@@ -66,6 +66,19 @@ def test_report_and_export_from_the_command_line(tmp_path, registry_file):
     plain = _minqing("inbox", "export", "--data-dir", data, "--registry", str(registry_file)).stdout
     assert "命令行导出" in plain and "13800001111" not in plain
     assert "13800001111" in _minqing("inbox", "export", "--with-phone", "--data-dir", data, "--registry", str(registry_file)).stdout
+
+
+def test_the_export_lists_a_merged_duplicate_as_merged_not_closed(tmp_path, registry_file):
+    duplicate, matter = make_item(feeling="重复的那条"), make_item(feeling="在办的那条")
+    _import(tmp_path, registry_file, [duplicate, matter])
+    data = tmp_path / "data"
+    TriageBook(data).put_many({
+        duplicate["id"]: {**new_entry(""), "status": "closed", "outcome": "merged", "merged_into": matter["id"]},
+        matter["id"]: {**new_entry(""), "status": "assigned", "merged": [duplicate["id"]]},
+    })
+    rows = export_records(data, registry_file, with_phone=False).decode("utf-8-sig").splitlines()
+    assert "重复的那条" in next(r for r in rows if "重复的那条" in r) and ",已合并," in next(r for r in rows if "重复的那条" in r)
+    assert ",已交办," in next(r for r in rows if "在办的那条" in r)
 
 
 def test_retention_removes_phones_of_records_closed_long_ago_and_keeps_the_rest(tmp_path, registry_file):
