@@ -67,26 +67,27 @@ def test_a_merge_chain_stored_before_duplicates_moved_on_is_followed_to_its_end_
     assert _live_matter(chain, {"merged_into": None}) is None
 
 
-def test_starting_work_keeps_the_weekly_meeting_flag(office):
+def _flagged_and_its_weekly_box(office) -> tuple[dict, str]:
+    """A record flagged for the meeting, and the start form's 提交周例会 box as its page shows it."""
     record = seed(office)
     login(office, "amy")
     _open(office, record["id"])
     act(office, record["id"], "flag_weekly")
-    # The start form as the page offers it: its 提交周例会 box is not ticked for a flagged record.
     page = office.get(f"/office/records/{record['id']}").text
-    box = re.search(r'<input type="checkbox" name="weekly" value="yes"[^>]*>', page)[0]
+    return record, re.search(r'<input type="checkbox" name="weekly" value="yes"[^>]*>', page)[0]
+
+
+def test_starting_work_keeps_the_weekly_meeting_flag(office):
+    # The start form as the page offers it, whether or not its box is ticked.
+    record, box = _flagged_and_its_weekly_box(office)
     fields = {"weekly": "yes"} if "checked" in box else {}
     act(office, record["id"], "start", **fields)
     assert "已提交周例会" in office.get(f"/office/records/{record['id']}").text
 
 
 def test_the_start_form_shows_the_flag_ticked_and_starting_without_the_box_keeps_it(office):
-    record = seed(office)
-    login(office, "amy")
-    _open(office, record["id"])
-    act(office, record["id"], "flag_weekly")
-    page = office.get(f"/office/records/{record['id']}").text
-    assert "checked" in re.search(r'<input type="checkbox" name="weekly" value="yes"[^>]*>', page)[0]
+    record, box = _flagged_and_its_weekly_box(office)
+    assert "checked" in box
     act(office, record["id"], "start")  # a page loaded before a colleague flagged it sends no box
     assert "已提交周例会" in office.get(f"/office/records/{record['id']}").text
 
