@@ -81,6 +81,11 @@ def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook, w
         with no_cyclic_gc():
             entries = triage.all()
         _say(triage.problems[said:])
+    except Exception as exc:  # noqa: BLE001 - as below: uploads go on, office pages say so
+        readside.fail(exc)  # never leave them waiting for an index nobody will build
+        log.error("the triage log could not be read; office pages will show an error: %s", where_it_failed(exc))
+        return
+    try:
         readside.load(words.watch(inbox.records()), entries)
     except Exception as exc:  # noqa: BLE001 - the uploads go on without the office index
         log.error("the office index could not be built; office pages will show an error: %s", where_it_failed(exc))

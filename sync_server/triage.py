@@ -264,5 +264,16 @@ def damage(entry: Any) -> str | None:
     return None
 
 
+_FIELDS = frozenset(new_entry("").keys())
+
+
+def completed(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A sound stored entry (see `damage`) with the fields an older version did not write
+    at their defaults, after its own: the office reads every field of an entry."""
+    if _FIELDS <= entry.keys():
+        return entry
+    return {**entry, **{k: v for k, v in new_entry(entry["updated_at"]).items() if k not in entry}}
+
+
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import tinystore
-from .triage import damage
+from .triage import completed, damage
 from .triageentry import TriageEntry, freeze, thaw
 
 __all__ = ["LOG_NAME", "TriageBook"]
@@ -97,7 +97,7 @@ class TriageBook:
                 bad += 1
                 continue
             # An entry that parses but cannot be used costs that entry alone (named below).
-            sound = {key: value for key, value in puts.items() if damage(value) is None}
+            sound = {key: completed(value) for key, value in puts.items() if damage(value) is None}
             bad += len(puts) - len(sound)
             self._entries.update({key: freeze(value) for key, value in sound.items()})
             self._lines += 1

@@ -400,6 +400,12 @@ class MemoryReadSide:
         finally:
             self._loaded.set()
 
+    def fail(self, exc: BaseException) -> None:
+        """Give up before loading (what it needs could not be read): readers waiting for
+        the index get the error, as after a failed load, instead of waiting for ever."""
+        self._failure = exc
+        self._loaded.set()
+
     def ready(self) -> bool:
         return self._loaded.is_set()
 

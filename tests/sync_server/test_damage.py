@@ -94,3 +94,23 @@ def test_a_damaged_accounts_file_is_named_and_the_inbox_still_served(settings, r
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         health = client.get("/api/health").json()
         assert health["records"] == 1010 and health["problems"][0].startswith("office/users.json is damaged")
+
+
+def test_a_triage_log_that_cannot_be_read_leaves_office_pages_answering_not_waiting_forever(settings, registry_file):
+    # The log is read beside the running server now (TriageBook(load=False)). Before, an
+    # unreadable log stopped the start loudly; now `_load_readside` catches the error
+    # before `readside.load` is called, so the index is never marked ready or failed:
+    # every office page and the daily retention (phones kept past their time) wait on
+    # `wait_ready` for ever. A directory in the log's place stands for any OSError (EIO,
+    # a full disk while the damaged log's copy is written to quarantine).
+    import threading
+
+    store_items(settings.data_dir, registry_file, [make_item(feeling="一条")])
+    (settings.data_dir / "office" / LOG_NAME).mkdir(parents=True)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        for loader in [t for t in threading.enumerate() if t.name == "office-readside"]:  # if not ended yet
+            loader.join(timeout=60)
+            assert not loader.is_alive()
+        # Observed: False (the loader has ended, yet the office index says neither ready
+        # nor failed, so /office/ pages never answer).
+        assert client.app.state.readside.ready(), "office pages wait for ever on an index nobody will build"

@@ -96,7 +96,11 @@ def test_compaction_writes_each_line_it_read_byte_for_byte(tmp_path):
     written = log.path.read_bytes()
     book = TriageBook(tmp_path)
     book.compact()
-    assert log.path.read_bytes() == written
+    # The legacy line lacks `summary`: it comes back completed, the field at its default
+    # after the line's own; every other line byte for byte.
+    *same, legacy = written.splitlines()
+    assert list(ENTRIES)[-1] == "legacy" and log.path.read_bytes().splitlines() == [*same, legacy[:-3] + b',"summary":""}}}']
+    written = log.path.read_bytes()
     book.put("accepted", book.entry("accepted"))  # stored as it was read: the same line again
     assert log.path.read_bytes().splitlines()[-1] == written.splitlines()[1]
 
