@@ -366,8 +366,7 @@ class MemoryReadSide:
             with no_cyclic_gc():
                 self.feed(records)
         except BaseException as exc:
-            self._failure = exc
-            self._loaded.set()
+            self.fail(exc)
             raise
         self.finish(triage)
 
