@@ -10,8 +10,8 @@ import json
 import platform
 import sys
 
-from . import build, edge, ingest, office, page, sealing, store, sync
-from .common import REPO, RESULTS
+from benchmarks import build, edge, ingest, office, page, sealing, store, sync
+from benchmarks.common import REPO, RESULTS
 
 # metric: (unit, target as text, check or None)
 TARGETS = {

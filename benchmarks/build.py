@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import MKDOCS_YML, SAMPLE_REGISTRY
+from benchmarks.common import MKDOCS_YML, SAMPLE_REGISTRY
 
 REPEAT = 3
 TOWNS = ["东城街道", "西城街道", "尧塘街道", "金城镇", "儒林镇", "直溪镇", "朱林镇", "薛埠镇", "指前镇"]

@@ -10,11 +10,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchmarks.common import SAMPLE_REGISTRY, median_seconds
 from minqing.server_process import ServerProcess
-from sync_server.ratelimit import Limit, RateLimiter
-from sync_server.serving import raise_descriptor_limit
-
-from .common import SAMPLE_REGISTRY, median_seconds
+from sync_server.web.ratelimit import Limit, RateLimiter
+from sync_server.web.serving import raise_descriptor_limit
 
 # Steps of idle sockets; the last is a ceiling for the run's length, not for the server.
 STEPS = (250, 500, 1000, 2000, 4000, 8000, 16000)

@@ -12,9 +12,8 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from benchmarks.common import SAMPLE_REGISTRY, percentile
 from minqing.server_process import ServerProcess
-
-from .common import SAMPLE_REGISTRY, percentile
 
 # The benchmark measures the store, not the throttle.
 UNTHROTTLED = ("--device-limit", "100000/100000", "--address-limit", "100000/100000")

@@ -22,16 +22,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
+from benchmarks.common import REPO, SAMPLE_REGISTRY, load_average, percentile
+from benchmarks.office_data import PASSWORD, generate
 from minqing.registry import load_registry
 from minqing.server_process import ServerProcess
-from sync_server.inbox import Inbox
 from sync_server.office.readside import ReportRows
 from sync_server.office.records import CHINA, Filters, join, local_date, select
 from sync_server.office.reports import to_xlsx, weekly
-from sync_server.triagebook import TriageBook
-
-from .common import REPO, SAMPLE_REGISTRY, load_average, percentile
-from .office_data import PASSWORD, generate
+from sync_server.store.embedded.inbox import Inbox
+from sync_server.store.embedded.triagebook import TriageBook
 
 UNTHROTTLED = ("--device-limit", "100000/100000", "--address-limit", "100000/100000")
 LISTS = {
@@ -275,7 +274,7 @@ def run(site_dir: Path) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    from .__main__ import TARGETS
+    from benchmarks.__main__ import TARGETS
 
     # `python -m benchmarks.office [N] [--reports | --no-reports]`: only the reports, or all but them.
     args = [a for a in sys.argv[1:] if not a.startswith("--")]

@@ -8,15 +8,14 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from benchmarks.common import SAMPLE_REGISTRY
 from minqing.registry import load_registry
-from sync_server import segmentsummary, tinystore
-from sync_server.accounts import Accounts
-from sync_server.inbox import SEGMENT_SIZE, TABLE
-from sync_server.receipt import receipt_for
+from sync_server.intake.receipt import receipt_for
+from sync_server.store.embedded import segmentsummary, tinystore
+from sync_server.store.embedded.accounts import Accounts
+from sync_server.store.embedded.inbox import SEGMENT_SIZE, TABLE
+from sync_server.store.embedded.triagebook import TriageBook
 from sync_server.triage import new_entry
-from sync_server.triagebook import TriageBook
-
-from .common import SAMPLE_REGISTRY
 
 PASSWORD = "bench-password-1"
 FEELINGS = ["园区门口晚上经常有人聚集，", "车站附近黑车拉客的情况比以前少了，", "校门口放学时段秩序明显好转，",

@@ -13,12 +13,11 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from benchmarks.common import SAMPLE_REGISTRY, load_average
 from build_scripts.pages import station_page
 from minqing.browser import CHROMIUM, wait_until
 from minqing.registry import load_registry
 from minqing.server_process import ServerProcess
-
-from .common import SAMPLE_REGISTRY, load_average
 
 STATION = "rulin-industrial-park"
 RUNS = 5
@@ -147,8 +146,8 @@ def run(site_dir: Path, runs: int = RUNS, report=None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    from .__main__ import TARGETS
-    from .common import REPO
+    from benchmarks.__main__ import TARGETS
+    from benchmarks.common import REPO
 
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else RUNS
     print(f"load average before: {load_average()}", flush=True)

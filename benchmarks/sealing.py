@@ -23,11 +23,10 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import sync_playwright
 
+from benchmarks.common import SAMPLE_REGISTRY, load_average
 from minqing.browser import CHROMIUM
 from minqing.server_process import ServerProcess
-from sync_server import sealing
-
-from .common import SAMPLE_REGISTRY, load_average
+from sync_server.sealing import envelope
 
 RECORDS = 200
 OPENED = 10_000
@@ -48,7 +47,7 @@ SEAL_IN_PAGE = """async ([n, clear, words, key]) => {
 }"""
 
 
-def _page_ms(site: Path, key: sealing.PublicKey) -> tuple[float, float]:
+def _page_ms(site: Path, key: envelope.PublicKey) -> tuple[float, float]:
     words = {"feeling": FEELING, "suggestion": "请加强夜间巡逻。", "phone": "13912345678"}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         server = ServerProcess(Path(tmp) / "data", site, SAMPLE_REGISTRY).start()
@@ -75,10 +74,10 @@ def _ingest_per_s(mode: str) -> float:
     import asyncio
     import uuid
 
-    from sync_server.inbox import Inbox
-    from sync_server.intake import Intake
-    from sync_server.keys import Keyring
+    from sync_server.intake.writer import Intake
+    from sync_server.sealing.keyring import Keyring
     from sync_server.stations import StationBook
+    from sync_server.store.embedded.inbox import Inbox
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
@@ -92,7 +91,7 @@ def _ingest_per_s(mode: str) -> float:
         for _ in range(INGESTED):
             item = {**CLEAR, "id": str(uuid.uuid4()), "feeling": FEELING, "suggestion": "请加强夜间巡逻。",
                     "phone": None, "consent": False}
-            items.append(sealing.seal_record(item, public) if mode == "browser" else item)
+            items.append(envelope.seal_record(item, public) if mode == "browser" else item)
 
         async def ingest() -> float:
             with Inbox(data) as inbox:
@@ -108,7 +107,7 @@ def _ingest_per_s(mode: str) -> float:
 
 def _unlock_s() -> float:
     """Log-in's key work: scrypt at the stated cost, then every sector key opened."""
-    from sync_server.keys import Keyring
+    from sync_server.sealing.keyring import Keyring
 
     with tempfile.TemporaryDirectory() as tmp:
         keyring = Keyring(Path(tmp))
@@ -134,7 +133,7 @@ STAFF_PASSWORD = "bench-password-1"
 
 
 def _seal_segment(job: tuple[str, dict[str, tuple[str, bytes]], dict[str, str]]) -> None:
-    from sync_server.tinystore import AtomicJSONStorage
+    from sync_server.store.embedded.tinystore import AtomicJSONStorage
 
     path, publics, sector_of_station = job
     storage = AtomicJSONStorage(path)
@@ -142,7 +141,7 @@ def _seal_segment(job: tuple[str, dict[str, tuple[str, bytes]], dict[str, str]])
     for table in data.values():
         for key, record in table.items():
             kid, point = publics[sector_of_station[record["station_id"]]]
-            table[key] = sealing.seal_record(record, sealing.PublicKey(kid, point))
+            table[key] = envelope.seal_record(record, envelope.PublicKey(kid, point))
     storage.write(data)
 
 
@@ -151,12 +150,11 @@ def _sealed_office(data: Path) -> int:
     account holding every key and one holding none. Returns how many hold WORD."""
     from concurrent.futures import ProcessPoolExecutor
 
+    from benchmarks.office_data import generate
     from minqing.registry import load_registry
-    from sync_server.accounts import Accounts
-    from sync_server.inbox import Inbox
-    from sync_server.keys import Keyring
-
-    from .office_data import generate
+    from sync_server.sealing.keyring import Keyring
+    from sync_server.store.embedded.accounts import Accounts
+    from sync_server.store.embedded.inbox import Inbox
 
     generate(data, SEARCHED)
     with Inbox(data, writer=False) as inbox:
@@ -174,7 +172,7 @@ def _sealed_office(data: Path) -> int:
 
 
 def _log_in_and_search(server: ServerProcess, hits: int) -> tuple[float, float, float]:
-    from .office import Staff
+    from benchmarks.office import Staff
 
     waiting = Staff(server.port, "amy")  # holds no keys: opens nothing, waits for the index
     assert waiting.get("/office/records")[0] == 200
@@ -213,18 +211,18 @@ def search_figures(site: Path) -> dict[str, float]:
 
 
 def run(site: Path) -> dict[str, float]:
-    private = sealing.generate_private_key()
-    public = sealing.public_key_of(private)
+    private = envelope.generate_private_key()
+    public = envelope.public_key_of(private)
     page_ms, page_slow_ms = _page_ms(site, public)
     times = []
     for _ in range(RECORDS):
         started = time.perf_counter()
-        sealing.seal(CLEAR, FEELING, "请加强夜间巡逻。", "13912345678", public)
+        envelope.seal(CLEAR, FEELING, "请加强夜间巡逻。", "13912345678", public)
         times.append(time.perf_counter() - started)
-    sealed = [sealing.seal(CLEAR, FEELING, "", None, public) for _ in range(OPENED)]
+    sealed = [envelope.seal(CLEAR, FEELING, "", None, public) for _ in range(OPENED)]
     started = time.perf_counter()
-    for envelope in sealed:
-        sealing.open_text(CLEAR, envelope, private)
+    for one in sealed:
+        envelope.open_text(CLEAR, one, private)
     opened_s = time.perf_counter() - started
     return {
         **ingest_figures(),
@@ -237,8 +235,8 @@ def run(site: Path) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    from .__main__ import TARGETS
-    from .common import REPO
+    from benchmarks.__main__ import TARGETS
+    from benchmarks.common import REPO
 
     print(f"load average before: {load_average()}", flush=True)
     found = run(REPO / "build" / "site")

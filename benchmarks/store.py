@@ -11,12 +11,11 @@ from pathlib import Path
 
 from tinydb import TinyDB
 
-from sync_server.backup import make_backup, restore
-from sync_server.inbox import Inbox
+from benchmarks.common import median_seconds
+from sync_server.store.embedded.backup import make_backup, restore
+from sync_server.store.embedded.inbox import Inbox
+from sync_server.store.embedded.triagebook import TriageBook
 from sync_server.triage import new_entry
-from sync_server.triagebook import TriageBook
-
-from .common import median_seconds
 
 REPEAT = 7
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from benchmarks.common import SAMPLE_REGISTRY
+from benchmarks.page import STATION
 from minqing.browser import CHROMIUM, wait_until
 from minqing.server_process import ServerProcess
-
-from .common import SAMPLE_REGISTRY
-from .page import STATION
 
 QUEUED = 1000
 RUNS = 3

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from build_scripts.pages import render_pages, station_list
+from build_scripts.posters import all_posters_page, poster_page
+from build_scripts.qr import cjk_font, qr_images
 from minqing.registry import Registry
-
-from .pages import render_pages, station_list
-from .posters import all_posters_page, poster_page
-from .qr import cjk_font, qr_images
 
 __all__ = ["render_artifacts"]
 

@@ -15,10 +15,10 @@ import json
 import re
 from pathlib import Path
 
-from .files import replace_file
-from .inline_modules import inline_module_scripts, link_modules
-from .public_keys import KEYS_NAME
-from .stylesheets import (
+from build_scripts.files import replace_file
+from build_scripts.inline_modules import inline_module_scripts, link_modules
+from build_scripts.public_keys import KEYS_NAME
+from build_scripts.stylesheets import (
     classes_in_html,
     custom_properties_read,
     elements_written,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from minqing.registry import Registry, RegistryError
-from sync_server.sealing import SealError, key_id
+from sync_server.sealing.envelope import SealError, key_id
 
 __all__ = ["KEYS_NAME", "load_public_keys", "render_keys_json"]
 

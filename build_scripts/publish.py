@@ -16,10 +16,9 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from build_scripts.files import replace_file
+from build_scripts.posters import poster_address_problem
 from minqing.registry import DEFAULT_REGISTRY, load_registry
-
-from .files import replace_file
-from .posters import poster_address_problem
 
 __all__ = ["BuildReport", "StrictBuildError", "build_site"]
 

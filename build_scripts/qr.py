@@ -22,7 +22,7 @@ import qrcode
 from qrcode.image.pure import PyPNGImage
 from qrcode.image.svg import SvgPathImage
 
-from .files import replace_file
+from build_scripts.files import replace_file
 
 __all__ = ["QrCache", "cjk_font", "qr_images"]
 

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import yaml
 
+from build_scripts.files import replace_file
+from build_scripts.qr import qr_images
 from minqing.registry import Registry, RegistryError
-
-from .files import replace_file
-from .qr import qr_images
 
 __all__ = ["Tablet", "load_tablets", "pin_digest", "kiosk_url", "volunteer_sheets", "write_volunteer_sheets"]
 
@@ -145,9 +144,8 @@ def publish_sheets(
 ) -> tuple[int, Path] | None:
     """The build's step for sheets: beside the site folder (never inside it, never
     served), from `tablets_file` or `kiosk-tablets.yml` beside the registry if present."""
+    from build_scripts.publish import _registry_of
     from minqing.registry import load_registry
-
-    from .publish import _registry_of
 
     config_file = Path(config_file).resolve()
     registry_path = _registry_of(config_file, registry_file)

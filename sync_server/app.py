@@ -25,27 +25,27 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
 
-from . import api, formpage
-from .accounts import Accounts
-from .errors import ApiError, error_response, where_it_failed
-from .inbox import Inbox
-from .intake import Intake
-from .keys import Keyring
-from .middleware import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles, printable
-from .office import views as office
-from .office.auth import LoginThrottle, Sessions
-from .office.readside import MemoryReadSide, no_cyclic_gc
-from .office.records import CHINA
-from .office.report_cache import ReportCache
-from .office.sealed_search import OpenedWords
-from .proxy import ForwardedFor
-from .quickopen import QuickCopies
-from .ratelimit import RateLimiter
-from .retention import run_retention
-from .settings import Settings
-from .stations import StationBook
-from .triagebook import TriageBook
-from .unlock import SessionKeys
+from sync_server.intake import api, formpage
+from sync_server.intake.writer import Intake
+from sync_server.office import views as office
+from sync_server.office.auth import LoginThrottle, Sessions
+from sync_server.office.readside import MemoryReadSide, no_cyclic_gc
+from sync_server.office.records import CHINA
+from sync_server.office.report_cache import ReportCache
+from sync_server.office.sealed_search import OpenedWords
+from sync_server.sealing.keyring import Keyring
+from sync_server.sealing.quickopen import QuickCopies
+from sync_server.sealing.unlock import SessionKeys
+from sync_server.settings import Settings
+from sync_server.stations import StationBook
+from sync_server.store.embedded.accounts import Accounts
+from sync_server.store.embedded.inbox import Inbox
+from sync_server.store.embedded.triagebook import TriageBook
+from sync_server.store.retention import run_retention
+from sync_server.web.errors import ApiError, error_response, where_it_failed
+from sync_server.web.middleware import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles, printable
+from sync_server.web.proxy import ForwardedFor
+from sync_server.web.ratelimit import RateLimiter
 
 __all__ = ["create_app"]
 
@@ -276,6 +276,8 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         exception_handlers={ApiError: api_error, HTTPException: http_error, 500: server_error},
     )
     app.state.settings = settings
+    # Damaged files set aside at start, for /api/health (the intake knows no app).
+    app.state.problems = lambda: problems(app)
     app.state.stations = StationBook(settings.registry)
     app.state.templates = templates()
     app.state.report_cache = ReportCache()

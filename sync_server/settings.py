@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from minqing.registry import DEFAULT_REGISTRY
-
-from .ratelimit import Limit
-from .retention import RetentionPolicy
+from sync_server.store.retention import RetentionPolicy
+from sync_server.web.ratelimit import Limit
 
 __all__ = ["Settings"]
 

@@ -11,8 +11,7 @@ import logging
 from pathlib import Path
 
 from minqing.registry import Registry, RegistryError, Station, load_registry
-
-from .filestamp import FileStamp, file_stamp
+from sync_server.filestamp import FileStamp, file_stamp
 
 __all__ = ["StationBook"]
 

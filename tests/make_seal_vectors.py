@@ -1,4 +1,4 @@
-"""Write tests/seal_vectors.json: envelopes sealed by sync_server.sealing, which both
+"""Write tests/seal_vectors.json: envelopes sealed by sync_server.sealing.envelope, which both
 the Python and the JavaScript tests must open (and must refuse when altered).
 
 Run once when the format changes (`python -m tests.make_seal_vectors`); the file is
@@ -12,7 +12,7 @@ import copy
 import json
 from pathlib import Path
 
-from sync_server import sealing
+from sync_server.sealing import envelope
 
 OUT = Path(__file__).with_name("seal_vectors.json")
 
@@ -27,10 +27,10 @@ def _record(n: int, station: str, rating: str | None) -> dict:
 
 
 def main() -> None:
-    private = sealing.generate_private_key()
-    public = sealing.public_key_of(private)
+    private = envelope.generate_private_key()
+    public = envelope.public_key_of(private)
     numbers = private.public_key().public_numbers()
-    jwk = {"kty": "EC", "crv": "P-256", "d": _b64(sealing.private_to_bytes(private)),
+    jwk = {"kty": "EC", "crv": "P-256", "d": _b64(envelope.private_to_bytes(private)),
            "x": _b64(numbers.x.to_bytes(32, "big")), "y": _b64(numbers.y.to_bytes(32, "big"))}
     plains = [
         (_record(1, "rulin-industrial-park", "dissatisfied"),
@@ -44,7 +44,7 @@ def main() -> None:
     ]
     cases = []
     for clear, plain in plains:
-        sealed = sealing.seal(clear, plain["feeling"], plain["suggestion"], plain["phone"], public)
+        sealed = envelope.seal(clear, plain["feeling"], plain["suggestion"], plain["phone"], public)
         cases.append({"clear": clear, "plain": plain, "sealed": sealed})
 
     first, second = cases[0], cases[1]
@@ -69,9 +69,9 @@ def main() -> None:
         failure("another key id", "wrong_key", first["clear"], {**first["sealed"], "kid": "0123456789abcdef"}),
     ]
     data = {
-        "about": "Sealed-envelope vectors for sync_server/sealing.py and site/docs/js/seal.js; "
+        "about": "Sealed-envelope vectors for sync_server/envelope.py and site/docs/js/seal.js; "
                  "written by tests/make_seal_vectors.py. The private key is a test key.",
-        "version": sealing.VERSION, "suite": sealing.SUITE,
+        "version": envelope.VERSION, "suite": envelope.SUITE,
         "recipient": {**public.as_json(), "private_jwk": jwk},
         "cases": cases, "failures": failures,
     }

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from ..accounts import Account, Accounts
+from sync_server.store.embedded.accounts import Account, Accounts
 
 __all__ = ["COOKIE", "MAX_SESSIONS_PER_USER", "LoginThrottle", "Session", "Sessions"]
 

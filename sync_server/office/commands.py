@@ -12,15 +12,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from minqing.registry import load_registry
-
-from ..inbox import Inbox
-from ..retention import RetentionPolicy, run_retention
-from ..triage import OUTCOMES, SATISFACTION
-from ..triagebook import TriageBook
-from .readside import MemoryReadSide
-from .records import CHINA, join, parse_day, parse_month
-from .reports import monthly, to_csv, to_document, to_xlsx, weekly
-from .spreadsheet import csv_bytes
+from sync_server.office.readside import MemoryReadSide
+from sync_server.office.records import CHINA, join, parse_day, parse_month
+from sync_server.office.reports import monthly, to_csv, to_document, to_xlsx, weekly
+from sync_server.office.spreadsheet import csv_bytes
+from sync_server.store.embedded.inbox import Inbox
+from sync_server.store.embedded.triagebook import TriageBook
+from sync_server.store.retention import RetentionPolicy, run_retention
+from sync_server.triage import OUTCOMES, SATISFACTION
 
 __all__ = ["export_records", "remove_old_phones", "render_report"]
 

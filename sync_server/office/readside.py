@@ -31,9 +31,8 @@ from operator import attrgetter
 from typing import Any, Protocol
 
 from minqing.registry import Registry
-
-from ..triage import is_overdue, new_entry
-from .records import PAGE_SIZE, Filters, Row, list_status, local_date
+from sync_server.office.records import PAGE_SIZE, Filters, Row, list_status, local_date
+from sync_server.triage import is_overdue, new_entry
 
 __all__ = ["MemoryReadSide", "Page", "ReadSide", "ReportRows", "Summary", "no_cyclic_gc"]
 

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ..triage import ACTIONS, EVENTS, OUTCOMES, STATUSES, SUMMARY_LIMIT
-from .readside import ReportRows
-from .records import Row, local_date
-from .spreadsheet import Percent, csv_bytes, xlsx_sheet_rows
+from sync_server.office.readside import ReportRows
+from sync_server.office.records import Row, local_date
+from sync_server.office.spreadsheet import Percent, csv_bytes, xlsx_sheet_rows
+from sync_server.triage import ACTIONS, EVENTS, OUTCOMES, STATUSES, SUMMARY_LIMIT
 
 __all__ = ["COLUMN_CLASSES", "OVERDUE_LISTED", "Report", "Table", "monthly", "needs_words", "summary_of", "to_csv", "to_document",
            "to_html", "to_xlsx", "weekly"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ..sealing import SealError
-from ..unlock import open_record
+from sync_server.sealing.envelope import SealError
+from sync_server.sealing.unlock import open_record
 
 __all__ = ["LOCKED", "opened_rows", "sealed_search_note", "sealing_notice"]
 

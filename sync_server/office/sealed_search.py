@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..keys import Unlocked
-from ..quickopen import QuickCopies
-from ..sealing import Opened, SealError, open_texts, quick_key
+from sync_server.sealing.envelope import Opened, SealError, open_texts, quick_key
+from sync_server.sealing.keyring import Unlocked
+from sync_server.sealing.quickopen import QuickCopies
 
 __all__ = ["OpenedWords", "Progress"]
 

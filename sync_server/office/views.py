@@ -21,9 +21,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..receipt import normalize
-from ..requests import client_address, read_form
-from ..triage import (
+from sync_server.intake.receipt import normalize
+from sync_server.office.auth import COOKIE
+from sync_server.office.readside import no_cyclic_gc
+from sync_server.office.records import CHINA, LIST_STATUSES, Filters, parse_day, parse_month
+from sync_server.office.reports import COLUMN_CLASSES, monthly, needs_words, to_csv, to_xlsx, weekly
+from sync_server.office.sealed import opened, opened_rows, sealed_search_note, sealing_notice
+from sync_server.office.spreadsheet import content_disposition
+from sync_server.triage import (
     ACTIONS,
     CONFIRM,
     DECLINE_REPLY,
@@ -43,12 +48,7 @@ from ..triage import (
     check_merge_target,
     now_utc,
 )
-from .auth import COOKIE
-from .readside import no_cyclic_gc
-from .records import CHINA, LIST_STATUSES, Filters, parse_day, parse_month
-from .reports import COLUMN_CLASSES, monthly, needs_words, to_csv, to_xlsx, weekly
-from .sealed import opened, opened_rows, sealed_search_note, sealing_notice
-from .spreadsheet import content_disposition
+from sync_server.web.requests import client_address, read_form
 
 __all__ = ["routes"]
 

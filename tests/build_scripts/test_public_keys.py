@@ -9,7 +9,7 @@ import pytest
 from build_scripts.public_keys import load_public_keys, render_keys_json
 from build_scripts.publish import build_site
 from minqing.registry import RegistryError
-from sync_server.keys import Keyring
+from sync_server.sealing.keyring import Keyring
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
 
 

@@ -12,7 +12,7 @@ import pytest
 from build_scripts.publish import build_site
 from minqing.browser import CHROMIUM, wait_until
 from minqing.server_process import ServerProcess
-from sync_server.inbox import Inbox
+from sync_server.store.embedded.inbox import Inbox
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
 
 STATION = "rulin-industrial-park"

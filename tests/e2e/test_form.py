@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from sync_server.inbox import Inbox
+from sync_server.store.embedded.inbox import Inbox
 from tests.e2e.conftest import open_station, outbox_count, submit, wait_count
-from tests.sync_server.test_form_vectors import VECTORS as FORM_VECTORS
-from tests.sync_server.test_receipt import VECTORS
+from tests.sync_server.intake.test_form_vectors import VECTORS as FORM_VECTORS
+from tests.sync_server.intake.test_receipt import VECTORS
 
 
 def test_form_has_the_contract_fields_and_labels(world, page):
@@ -205,7 +205,7 @@ def test_a_citizens_page_has_no_volunteer_controls(world, page):
 
 
 def test_the_page_applies_the_forms_limits_as_the_server_does(world, page):
-    # The same vectors as tests/sync_server/test_form_vectors.py, through form.js's own check.
+    # The same vectors as tests/sync_server/intake/test_form_vectors.py, through form.js's own check.
     open_station(page, world)
     verdicts = page.evaluate("""(cases) => import('/js/form.js').then((form) => cases.map((c) => {
         const kinds = Object.keys(form.validate(c.values));

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from build_scripts.volunteer import pin_digest
-from sync_server.inbox import Inbox
+from sync_server.store.embedded.inbox import Inbox
 from tests.e2e.conftest import STATION, open_station, record_sync_runs, wait_ready
 
 TABLET, PIN = "rulin-1", "482913"

@@ -3,7 +3,7 @@ look-up page shows the public reply."""
 
 from __future__ import annotations
 
-from sync_server.accounts import Accounts
+from sync_server.store.embedded.accounts import Accounts
 from tests.e2e.conftest import open_station, submit
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import axe_playwright_python
 import pytest
 
-from sync_server.accounts import Accounts
+from sync_server.store.embedded.accounts import Accounts
 
 PASSWORD = "correct-horse-battery"
 AXE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text("utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from minqing.browser import wait_until
 from minqing.server_process import ServerProcess
-from sync_server.inbox import Inbox
+from sync_server.store.embedded.inbox import Inbox
 from tests.e2e.conftest import open_station, submit, wait_count
 
 OTHER = "jintan-east-bus"

@@ -8,7 +8,7 @@ import time
 
 from playwright.sync_api import Route
 
-from sync_server.inbox import Inbox
+from sync_server.store.embedded.inbox import Inbox
 from tests.e2e.conftest import (
     STATION,
     load_outbox_module,

@@ -8,10 +8,10 @@ import pytest
 
 from build_scripts.publish import build_site
 from minqing.server_process import ServerProcess
-from sync_server import sealing
-from sync_server.keys import Keyring
+from sync_server.sealing import envelope
+from sync_server.sealing.keyring import Keyring
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
-from tests.sync_server.test_sealing import VECTORS, _vector_key
+from tests.sync_server.sealing.test_envelope import VECTORS, _vector_key
 
 
 class Keyed:
@@ -69,15 +69,15 @@ def test_what_seal_js_seals_python_opens_and_pads_alike(keyed, page):
     cases = VECTORS["cases"]
     sealed = page.evaluate(SEAL_IN_PAGE, [cases, {"kid": VECTORS["recipient"]["kid"], "key": VECTORS["recipient"]["key"]}])
     private = _vector_key()
-    for case, envelope in zip(cases, sealed, strict=True):
-        sealing.check_envelope(envelope)
-        opened = sealing.open_text(case["clear"], envelope, private)
+    for case, box in zip(cases, sealed, strict=True):
+        envelope.check_envelope(box)
+        opened = envelope.open_text(case["clear"], box, private)
         assert (opened.feeling, opened.suggestion) == (case["plain"]["feeling"], case["plain"]["suggestion"])
-        assert sealing.open_phone(case["clear"], envelope, private) == case["plain"]["phone"]
+        assert envelope.open_phone(case["clear"], box, private) == case["plain"]["phone"]
         for part in ("text", "phone"):
-            if envelope[part] is not None:
+            if box[part] is not None:
                 # Same plaintext bytes and padding on both sides: same length (the ephemeral key differs).
-                assert len(base64.urlsafe_b64decode(envelope[part] + "==")) == \
+                assert len(base64.urlsafe_b64decode(box[part] + "==")) == \
                     len(base64.urlsafe_b64decode(case["sealed"][part] + "=="))
 
 
@@ -104,10 +104,10 @@ def test_a_record_sealed_with_the_published_keys_holds_no_words_and_opens_in_pyt
               "rating": "fair", "consent": True, "feeling": "金丝雀", "suggestion": "建议", "phone": "13912345678"}
     sealed = page.evaluate(SEAL_RECORD, record)
     assert set(sealed) == {"id", "station_id", "created_at", "rating", "consent", "sealed"}
-    sealing.check_sealed_record(sealed, keyed.keyring.sector_of(), "public-order")
+    envelope.check_sealed_record(sealed, keyed.keyring.sector_of(), "public-order")
     _, private = keyed.keyring.unlock_recovery(keyed.recovery).private(sealed["sealed"]["kid"])
-    assert sealing.open_text(sealed, sealed["sealed"], private).feeling == "金丝雀"
-    assert sealing.open_phone(sealed, sealed["sealed"], private) == "13912345678"
+    assert envelope.open_text(sealed, sealed["sealed"], private).feeling == "金丝雀"
+    assert envelope.open_phone(sealed, sealed["sealed"], private) == "13912345678"
 
 
 def test_without_a_published_key_for_the_station_the_page_leaves_sealing_to_the_server(keyed, page):
@@ -129,5 +129,5 @@ def test_words_with_a_lone_surrogate_are_sealed_well_formed_and_the_phone_only_w
     assert sealed["sealed"]["phone"] is None
     _, private = keyed.keyring.unlock_recovery(keyed.recovery).private(sealed["sealed"]["kid"])
     raw = base64.urlsafe_b64decode(sealed["sealed"]["text"] + "==")
-    plaintext = sealing.open_bytes(private, sealing._info("text", sealed["sealed"]["kid"], sealed), raw)
-    assert "半个\ufffd表情" in sealing._unpad(plaintext).decode("utf-8") and b"\\ud83d" not in plaintext
+    plaintext = envelope.open_bytes(private, envelope._info("text", sealed["sealed"]["kid"], sealed), raw)
+    assert "半个\ufffd表情" in envelope._unpad(plaintext).decode("utf-8") and b"\\ud83d" not in plaintext

@@ -15,11 +15,11 @@ import pytest
 
 from build_scripts.publish import build_site
 from minqing.server_process import ServerProcess
-from sync_server.accounts import Accounts
-from sync_server.backup import make_backup
-from sync_server.inbox import Inbox
-from sync_server.keys import Keyring
-from sync_server.sealing import open_phone, open_text
+from sync_server.sealing.envelope import open_phone, open_text
+from sync_server.sealing.keyring import Keyring
+from sync_server.store.embedded.accounts import Accounts
+from sync_server.store.embedded.backup import make_backup
+from sync_server.store.embedded.inbox import Inbox
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
 from tests.e2e.conftest import STATION, World, open_station, wait_count
 from tests.e2e.test_kiosk import PIN, kiosk_on

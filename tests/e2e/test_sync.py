@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from minqing.browser import wait_until
-from sync_server.inbox import Inbox
+from sync_server.store.embedded.inbox import Inbox
 from tests.e2e.conftest import open_station, queue_offline, submit, wait_count
 
 SYNC = "import('/js/sync.js').then(m => m.syncOutbox(''))"

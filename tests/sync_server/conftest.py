@@ -56,7 +56,7 @@ def store_items(data_dir, registry, items, device_id="kiosk-1"):
     own: a browser test earlier in the session may leave an event loop running here."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from sync_server.kiosk_import import Export, import_local
+    from sync_server.intake.kiosk_import import Export, import_local
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(import_local, data_dir, registry, Export(device_id, items)).result()

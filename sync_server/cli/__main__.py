@@ -1,0 +1,7 @@
+"""`python -m sync_server.cli`: the same as the `minqing` command."""
+
+import sys
+
+from sync_server.cli.main import main
+
+sys.exit(main())

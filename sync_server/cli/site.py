@@ -1,0 +1,51 @@
+"""`minqing build`: validate the registry and build the static site."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sync_server.cli.errors import CommandError
+
+__all__ = ['add_parser']
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from build_scripts.publish import StrictBuildError, build_site
+    from build_scripts.volunteer import publish_sheets
+    from minqing.registry import RegistryError
+
+    if args.public_keys is None and Path("data/keys/public.json").exists():
+        args.public_keys = Path("data/keys/public.json")
+    started = time.perf_counter()
+    try:
+        report = build_site(Path(args.config), args.registry, args.site_dir, args.public_keys, strict=args.strict)
+        sheets = publish_sheets(Path(args.config), args.registry, args.site_dir, args.tablets)
+    except (RegistryError, StrictBuildError) as exc:
+        raise CommandError(str(exc), 2) from None
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    took = time.perf_counter() - started
+    print(
+        f"built in {took:.2f}s: {len(report.written)} written, {len(report.removed)} removed, "
+        f"{report.unchanged} unchanged"
+    )
+    if sheets:
+        print(f"volunteer sheets for {sheets[0]} tablets in {sheets[1]} (print them; never publish them)")
+    return 0
+
+
+def add_parser(sub) -> None:
+    build = sub.add_parser("build", help="validate site/stations.yml and build the static site")
+    build.add_argument("--config", default="mkdocs.yml", help="MkDocs configuration (default: mkdocs.yml)")
+    build.add_argument("--registry", type=Path, help="station registry (default: the one mkdocs.yml names)")
+    build.add_argument("--site-dir", type=Path, help="output folder (default: site_dir of mkdocs.yml)")
+    build.add_argument("--public-keys", type=Path, help="sealed records: the public-key file `minqing keys init` wrote, "
+                       "published as keys.json (default: data/keys/public.json when it exists)")
+    build.add_argument(
+        "--tablets", type=Path, help="volunteer tablets and PINs (default: kiosk-tablets.yml beside the registry)"
+    )
+    build.add_argument("--strict", action="store_true", help="refuse to build when site.base_url is loopback or not HTTPS")
+    build.set_defaults(func=_cmd_build)

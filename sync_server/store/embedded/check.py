@@ -1,0 +1,93 @@
+"""`minqing check [--repair]`: what is wrong in a data folder, and what can be saved.
+
+Read-only by default. `--repair` (with the server stopped: it takes the writer lock)
+moves damaged segments to the quarantine, puts back the records of damaged or
+truncated segments that can still be read (the longest valid prefix; records already
+in the inbox are skipped, so a second repair adds nothing) and compacts a triage log
+with unreadable or torn lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sync_server.store.embedded import tinystore
+from sync_server.store.embedded.backup import MANIFEST, MARKER, BackupIncomplete, verify
+from sync_server.store.embedded.inbox import TABLE, Inbox, _valid
+from sync_server.store.embedded.triagebook import LOG_NAME, TriageBook
+from sync_server.store.installation import KEY_BYTES, KEY_NAME
+
+__all__ = ["Findings", "check"]
+
+
+@dataclass
+class Findings:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+
+def _salvage(path: Path) -> list[dict]:
+    return [doc for doc in tinystore.salvage_docs(path, TABLE) if _valid(doc)]
+
+
+def _quarantined_segments(data_dir: Path) -> list[Path]:
+    folder = data_dir / "quarantine" / "inbox"
+    return sorted(p for p in folder.glob("segment-*.json.*") if p.is_file()) if folder.is_dir() else []
+
+
+def check(data_dir: Path, repair: bool = False) -> Findings:
+    data_dir = Path(data_dir)
+    found = Findings()
+    if (data_dir / MARKER).exists() or (data_dir / MANIFEST).exists():
+        try:
+            verify(data_dir)
+            found.notes.append("this folder is a complete backup (its manifest matches)")
+        except BackupIncomplete as exc:
+            found.problems.append(str(exc))
+            return found
+    key = data_dir / KEY_NAME
+    if key.exists() and len(key.read_bytes()) < KEY_BYTES:
+        found.problems.append(f"{KEY_NAME} is damaged (shorter than {KEY_BYTES} bytes): restore it from a backup")
+
+    # The inbox: opened as a reader first, so a plain check changes nothing.
+    with Inbox(data_dir, writer=False) as inbox:
+        known = set(inbox._index)
+        found.notes.append(f"{len(inbox)} records readable in the inbox")
+        found.notes += [f"warning: {w}" for w in inbox.warnings]
+        found.problems += inbox.problems
+        in_place = list(inbox.damaged)
+    salvage: dict[str, dict] = {}
+    for path in in_place + _quarantined_segments(data_dir):
+        docs = _salvage(path)
+        new = [d for d in docs if d["id"] not in known and d["id"] not in salvage]
+        salvage.update({d["id"]: d for d in new})
+        where = path.relative_to(data_dir)
+        if path.parent.name == "inbox" and path.parent.parent == data_dir / "quarantine":
+            found.notes.append(f"{where} (quarantined): {len(docs)} records readable, {len(new)} not yet back in the inbox")
+        else:
+            found.notes.append(f"{where}: {len(docs)} records can be saved")
+
+    book = TriageBook(data_dir)
+    found.problems += book.problems
+    log = data_dir / "office" / LOG_NAME
+    torn = log.exists() and log.stat().st_size and not log.read_bytes().endswith(b"\n")
+    if torn:
+        found.notes.append(f"office/{LOG_NAME} ends with a torn line (a write a crash interrupted): ignored")
+    found.notes.append(f"{len(book)} triage entries readable")
+    users = tinystore.KeyedFile(data_dir / "office" / "users.json", data_dir)
+    if users.problem:
+        found.problems.append(users.problem)
+
+    if repair:
+        with Inbox(data_dir) as inbox:  # the writer moves damaged segments to the quarantine
+            ordered = sorted(salvage.values(), key=lambda d: str(d.get("received_at", "")))
+            fresh = [d for d in ordered if d["id"] not in inbox]
+            inbox.add(fresh)
+            if fresh:
+                found.repaired.append(f"put {len(fresh)} saved records back into the inbox")
+            if book.problems or torn:
+                book.compact()
+                found.repaired.append(f"rewrote office/{LOG_NAME} without its unreadable lines")
+    return found

@@ -1,0 +1,242 @@
+"""Stored triage entries in memory: compact and read-only.
+
+The office keeps every triage entry in memory, shared by the triage book and the read
+side. Parsed from the log as plain dicts, an entry with its history cost about 1.7 KB,
+mostly for fields holding their default. Here an entry is an instance of a class made
+for its shape (its keys in order, and which of them differ from `triage.new_entry`'s
+defaults): only those fields take a slot, the defaults live on the class, so a typical
+entry costs a few hundred bytes. Its history is a tuple of steps built the same way.
+Short strings from a small vocabulary (status, action, account, department, deadline)
+are shared by all entries, and one entry's equal timestamps are one string.
+
+An entry reads like the dict it replaces (`entry["lead"]`, `entry.get`, `dict(entry)`,
+`{**entry}`, and `entry.history` in a template) and compares equal to it. Lists come
+back as tuples, and nothing changes in place: a reader in another thread may hold the
+same entry. A writer builds a new dict (`triage.apply`, a merge in the views) and the
+triage book freezes it when it stores it. `thaw` gives back the JSON-shaped dict, key
+for key and in the same order, so a compacted log says byte for byte what it said
+before. Keys this code does not know (from a log written by another version) are kept
+in order, in a dict of their own.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sync_server.triage import new_entry
+
+__all__ = ["HistoryStep", "TriageEntry", "freeze", "thaw"]
+
+# A field with no default: always given a slot.
+_REQUIRED = object()
+_UNKNOWN = object()
+# Past this many shapes of one kind a new shape slots every field it has, so the number
+# of classes follows the number of key orders, not the combinations of values.
+_MAX_SHAPES = 512
+
+
+class _Frozen(Mapping):
+    """A read-only mapping whose class records its shape (`_keys`, in order) and the
+    defaults of the known fields it does not slot."""
+
+    __slots__ = ()
+    _keys: tuple[Any, ...] = ()
+    _known: frozenset[str] = frozenset()
+    _slotted: tuple[str, ...] = ()
+    _setters: tuple[Any, ...] = ()  # the slots' own setters: `__setattr__` refuses
+    _extra: dict[Any, Any] | None = None  # a slot on shapes with unknown keys
+    _kind: str = "value"
+
+    def __getitem__(self, key: Any) -> Any:
+        if key in self._known:
+            return getattr(self, key)
+        extra = self._extra
+        if extra is not None and key in extra:
+            return extra[key]
+        raise KeyError(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key in self._known:
+            return getattr(self, key)
+        extra = self._extra
+        return extra.get(key, default) if extra is not None else default
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._known or (self._extra is not None and key in self._extra)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return other is self or thaw(self) == thaw(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a dict, so unhashable like one
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a stored {type(self).__name__} is read-only: build a new dict and store it")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a stored {type(self).__name__} is read-only")
+
+    def __copy__(self) -> _Frozen:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Frozen:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self._kind, thaw(self)))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({thaw(self)!r})"
+
+
+class TriageEntry(_Frozen):
+    """A stored triage entry (see `triage.new_entry` for its fields)."""
+
+    __slots__ = ()
+    _kind = "entry"
+
+
+class HistoryStep(_Frozen):
+    """One step of an entry's history: at, by, action, from, to, note (and merged_id on
+    the record a duplicate was merged into)."""
+
+    __slots__ = ()
+    _kind = "step"
+
+
+class _Kind:
+    """How to freeze one kind of mapping: its known fields with their defaults, the
+    fields whose strings are shared, the fields that hold lists of another kind."""
+
+    def __init__(self, base: type[_Frozen], defaults: dict[str, Any], shared: frozenset[str],
+                 children: dict[str, _Kind] | None = None) -> None:
+        self.base = base
+        self.defaults = defaults
+        self.shared = shared
+        self.children = children or {}
+        self._shapes: dict[tuple[tuple[Any, ...], tuple[str, ...]], type[_Frozen]] = {}
+
+    def freeze(self, data: Mapping[Any, Any], seen: dict[str, str] | None = None) -> _Frozen:
+        # Written for speed: the server freezes every entry of the log at start.
+        seen = {} if seen is None else seen
+        defaults, shared, children = self.defaults, self.shared, self.children
+        slotted: list[str] = []
+        values: list[Any] = []
+        extra: dict[Any, Any] | None = None
+        for key, value in data.items():
+            default = defaults.get(key, _UNKNOWN)
+            if value is default:  # most fields: None, False and "" are single objects
+                continue
+            if default is _UNKNOWN:
+                if extra is None:
+                    extra = {}
+                extra[key] = _freeze_value(value, seen)
+                continue
+            kind = type(value)
+            if kind is str:
+                value = sys.intern(value) if key in shared else seen.setdefault(value, value)
+            elif kind is list or kind is tuple:
+                child = children.get(key)
+                value = tuple(child.freeze(v, seen) if type(v) is dict else _freeze_value(v, seen) for v in value) \
+                    if child is not None else _freeze_value(value, seen)
+                kind = tuple
+            elif value is not None and kind is not bool and kind is not int and kind is not float:
+                value = _freeze_value(value, seen)
+                kind = type(value)
+            # A default is read from the class; by type too: 0 is not False, None is not "".
+            if kind is type(default) and value == default:
+                continue
+            slotted.append(key)
+            values.append(value)
+        cls = self._shape(tuple(data), tuple(slotted))
+        entry = object.__new__(cls)
+        if len(cls._slotted) == len(slotted):
+            for put, value in zip(cls._setters, values, strict=True):
+                put(entry, value)
+        else:  # a capped shape slots its defaults too
+            given = dict(zip(slotted, values, strict=True))
+            for put, key in zip(cls._setters, cls._slotted, strict=True):
+                put(entry, given.get(key, defaults[key]))
+        if extra is not None:
+            object.__setattr__(entry, "_extra", extra)
+        return entry
+
+    def _shape(self, keys: tuple[Any, ...], slotted: tuple[str, ...]) -> type[_Frozen]:
+        cls = self._shapes.get((keys, slotted))
+        if cls is not None:
+            return cls
+        known = frozenset(k for k in keys if k in self.defaults)
+        if len(self._shapes) >= _MAX_SHAPES:
+            slotted = tuple(k for k in keys if k in known)
+            cls = self._shapes.get((keys, slotted))
+            if cls is not None:
+                return cls
+        namespace: dict[str, Any] = {
+            "__slots__": slotted + (("_extra",) if len(known) < len(keys) else ()),
+            "_keys": keys, "_known": known, "_slotted": slotted,
+            # The defaults this shape does not slot are read from the class.
+            **{k: self.defaults[k] for k in known if k not in slotted},
+            "__module__": __name__,
+        }
+        cls = type(self.base.__name__, (self.base,), namespace)
+        cls._setters = tuple(cls.__dict__[k].__set__ for k in slotted)
+        self._shapes[(keys, slotted)] = cls
+        return cls
+
+
+def _freeze_value(value: Any, seen: dict[str, str]) -> Any:
+    if type(value) is str:
+        # One entry's timestamps are mostly the same instant: keep one string.
+        return seen.setdefault(value, value)
+    if isinstance(value, _Frozen):
+        return value
+    if isinstance(value, Mapping):
+        return _VALUE.freeze(value, seen)
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze_value(v, seen) for v in value)
+    return value
+
+
+def _defaults(fields: dict[str, Any]) -> dict[str, Any]:
+    # Lists are stored as tuples, so their defaults are tuples too.
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+
+
+_VALUE = _Kind(_Frozen, {}, frozenset())
+_STEP = _Kind(HistoryStep, {"at": _REQUIRED, "by": _REQUIRED, "action": _REQUIRED, "from": _REQUIRED,
+                            "to": _REQUIRED, "note": ""},
+              shared=frozenset({"by", "action", "from", "to"}))
+_ENTRY = _Kind(TriageEntry, {**_defaults(new_entry("")), "updated_at": _REQUIRED},
+               shared=frozenset({"status", "outcome", "track", "lead", "responsible", "deadline",
+                                 "satisfaction_after"}),
+               children={"history": _STEP})
+_KINDS = {"value": _VALUE, "step": _STEP, "entry": _ENTRY}
+
+
+def freeze(entry: Mapping[str, Any]) -> TriageEntry:
+    """The compact, read-only form of a triage entry (a stored one is returned as is)."""
+    if isinstance(entry, TriageEntry):
+        return entry
+    return _ENTRY.freeze(entry)  # type: ignore[return-value]
+
+
+def thaw(value: Any) -> Any:
+    """Plain JSON-shaped data again: dicts and lists, keys in their order."""
+    if isinstance(value, Mapping):
+        return {k: thaw(value[k]) for k in value}
+    if isinstance(value, (list, tuple)):
+        return [thaw(v) for v in value]
+    return value
+
+
+def _rebuild(kind: str, data: dict[str, Any]) -> _Frozen:
+    return _KINDS[kind].freeze(data)

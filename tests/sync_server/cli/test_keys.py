@@ -1,0 +1,154 @@
+"""`minqing keys ...` and the key side of `minqing office ...`, as an operator runs them."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from sync_server.cli.main import main
+from sync_server.sealing import envelope, keyring
+from sync_server.sealing.keyring import Keyring
+from tests.conftest import SAMPLE_REGISTRY
+
+CLEAR = {"id": "c1", "station_id": "jintan-east-bus", "created_at": "2026-11-28T01:02:03.000Z", "rating": None}
+
+
+class Ran:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture(autouse=True)
+def _quick_scrypt(monkeypatch):
+    # In-process so the stated scrypt cost (tested in test_keys.py) can be lowered for speed.
+    monkeypatch.setattr(keyring, "SCRYPT", {"n": 2**10, "r": 8, "p": 1})
+
+
+@pytest.fixture(autouse=True)
+def _capture(capsys, monkeypatch):
+    global _CAPSYS, _MONKEYPATCH
+    _CAPSYS, _MONKEYPATCH = capsys, monkeypatch
+
+
+def _minqing(data, *args, stdin: str | None = None) -> Ran:
+    _CAPSYS.readouterr()
+    _MONKEYPATCH.setattr("sys.stdin", io.StringIO(stdin or ""))
+    try:
+        code = main([*args, "--data-dir", str(data)])
+    except SystemExit as exc:
+        code = exc.code
+    out = _CAPSYS.readouterr()
+    return Ran(code, out.out, out.err)
+
+
+def _keys(data, *args, stdin=None):
+    return _minqing(data, "keys", *args, "--registry", str(SAMPLE_REGISTRY), stdin=stdin)
+
+
+@pytest.fixture
+def sealed_office(tmp_path):
+    """An office with one staff account made before `keys init`, then keys made."""
+    data = tmp_path / "data"
+    assert _minqing(data, "office", "add-user", "wang", "--role", "staff", "--password-stdin",
+                    stdin="staff-password-1\n").returncode == 0
+    init = _keys(data, "init")
+    assert init.returncode == 0, init.stderr
+    code = re.search(r"^    ([A-Z2-7]{4}(?:-[A-Z2-7]{1,4})+)$", init.stdout, re.M).group(1)
+    return data, code, init.stdout
+
+
+def _reads(data, name, password, sector="transport") -> bool:
+    keyring = Keyring(data)
+    sealed = envelope.seal(CLEAR, "金丝雀", "", None, keyring.public_keys()[sector])
+    held = keyring.unlock(name, password).private(sealed["kid"])
+    if held is None:
+        return False
+    return envelope.open_text(CLEAR, sealed, held[1]).feeling == "金丝雀"
+
+
+def test_init_prints_the_recovery_key_once_and_names_accounts_still_without_keys(sealed_office):
+    data, code, out = sealed_office
+    assert "shown only this once" in out and "minqing keys grant wang --recovery" in out
+    assert code.replace("-", "") not in "".join(p.read_text() for p in (data / "keys").iterdir())
+    assert _keys(data, "init").returncode == 2
+
+
+def test_an_existing_account_is_granted_keys_through_the_recovery_key(sealed_office):
+    data, code, _ = sealed_office
+    wrong = _keys(data, "grant", "wang", "--recovery", "--password-stdin", stdin=f"{code}\nnot-her-password\n")
+    assert wrong.returncode == 2 and "not the password" in wrong.stderr
+    result = _keys(data, "grant", "wang", "--recovery", "--password-stdin", stdin=f"{code}\nstaff-password-1\n")
+    assert result.returncode == 0, result.stderr
+    assert _reads(data, "wang", "staff-password-1", "public-order")
+
+
+def test_add_user_with_keys_on_needs_a_staff_account_or_the_recovery_key(sealed_office):
+    data, code, _ = sealed_office
+    refused = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport",
+                       "--password-stdin", stdin="dept-password-1\n")
+    assert refused.returncode == 2 and "--recovery" in refused.stderr
+    assert "li" not in Keyring(data).holders()
+    added = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport",
+                     "--recovery", "--password-stdin", stdin=f"{code}\ndept-password-1\n")
+    assert added.returncode == 0, added.stderr
+    assert _reads(data, "li", "dept-password-1", "transport")
+    assert not _reads(data, "li", "dept-password-1", "public-order")
+
+
+def test_a_staff_account_adds_a_user_and_a_wrong_staff_password_adds_nobody(sealed_office):
+    data, code, _ = sealed_office
+    _keys(data, "grant", "wang", "--recovery", "--password-stdin", stdin=f"{code}\nstaff-password-1\n")
+    bad = _minqing(data, "office", "add-user", "zhao", "--role", "staff", "--by", "wang", "--password-stdin",
+                   stdin="wrong-password-9\nzhao-password-1\n")
+    assert bad.returncode == 2 and "zhao" not in (data / "office" / "users.json").read_text()
+    good = _minqing(data, "office", "add-user", "zhao", "--role", "staff", "--by", "wang", "--password-stdin",
+                    stdin="staff-password-1\nzhao-password-1\n")
+    assert good.returncode == 0, good.stderr
+    assert _reads(data, "zhao", "zhao-password-1", "rural")
+
+
+def test_set_password_rewraps_the_keys(sealed_office):
+    data, code, _ = sealed_office
+    _keys(data, "grant", "wang", "--recovery", "--password-stdin", stdin=f"{code}\nstaff-password-1\n")
+    wrong = _minqing(data, "office", "set-password", "wang", "--password-stdin", stdin="guess-guess-1\nnew-password-1\n")
+    assert wrong.returncode == 2 and "current password" in wrong.stderr
+    done = _minqing(data, "office", "set-password", "wang", "--password-stdin", stdin="staff-password-1\nnew-password-1\n")
+    assert done.returncode == 0, done.stderr
+    assert _reads(data, "wang", "new-password-1")
+
+
+def test_a_forgotten_password_is_reset_through_the_recovery_key(sealed_office):
+    data, code, _ = sealed_office
+    _keys(data, "grant", "wang", "--recovery", "--password-stdin", stdin=f"{code}\nstaff-password-1\n")
+    done = _minqing(data, "office", "set-password", "wang", "--recovery", "--password-stdin", stdin=f"{code}\nfresh-password-1\n")
+    assert done.returncode == 0, done.stderr
+    assert _reads(data, "wang", "fresh-password-1")
+
+
+def test_rotate_keeps_old_keys_and_disable_drops_the_holder(sealed_office):
+    data, code, _ = sealed_office
+    before = Keyring(data).public_keys()["transport"].kid
+    rotated = _keys(data, "rotate")
+    assert rotated.returncode == 0 and "Old keys are kept" in rotated.stdout
+    keyring = Keyring(data)
+    assert keyring.public_keys()["transport"].kid != before and before in keyring.sector_of()
+    _keys(data, "grant", "wang", "--recovery", "--password-stdin", stdin=f"{code}\nstaff-password-1\n")
+    assert _minqing(data, "office", "disable-user", "wang").returncode == 0
+    assert "wang" not in Keyring(data).holders()
+
+
+def test_no_command_takes_a_secret_as_an_argument():
+    from sync_server.cli.main import _parser
+
+    seen = []
+
+    def walk(parser):
+        for action in parser._actions:
+            seen.extend(action.option_strings)
+            if isinstance(action.choices, dict):
+                for child in action.choices.values():
+                    walk(child)
+    walk(_parser())
+    assert not [o for o in seen if re.search(r"password(?!-stdin)|secret|recovery-key|--key\b", o)]

@@ -1,0 +1,187 @@
+"""The office with sealing on: log-in unlocks the account's sector keys into its session,
+pages open sealed words for the sectors the account may read, logout forgets the keys,
+and the start page says when words are stored unsealed."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from sync_server.app import create_app
+from sync_server.sealing.keyring import Keyring
+from sync_server.store.embedded.accounts import Accounts
+from sync_server.store.embedded.inbox import Inbox
+from tests.sync_server.office.test_pages import PASSWORD, login, seed
+
+FAST = {"n": 2**10, "r": 8, "p": 1}
+CANARY = "金丝雀感受Q9"
+CANARY_PHONE = "13911112222"
+SECTORS = ["public-order", "rural", "finance", "construction", "transport", "market", "environment",
+           "internet", "culture-tourism", "education-health"]
+
+
+def _accounts(settings):
+    accounts = Accounts(settings.data_dir)
+    accounts.add("amy", PASSWORD, "staff", "王干事")
+    accounts.add("police", PASSWORD, "department", "区公安分局", sectors=["public-order"])
+    accounts.add("edu", PASSWORD, "department", "区教育局", sectors=["education-health"])
+    accounts.add("nokeys", PASSWORD, "staff", "新同事")
+    return accounts
+
+
+@pytest.fixture
+def sealed_office(settings):
+    _accounts(settings)
+    keyring = Keyring(settings.data_dir, scrypt=FAST)
+    code = keyring.init(SECTORS)
+    recovery = keyring.unlock_recovery(code)
+    keyring.enroll(recovery, "amy", PASSWORD, "*")
+    keyring.enroll(recovery, "police", PASSWORD, ["public-order"])
+    keyring.enroll(recovery, "edu", PASSWORD, ["education-health"])
+    app = create_app(settings)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        client.app_state = app.state
+        app.state.recovery_for_tests = code
+        yield client
+
+
+@pytest.fixture
+def canary(sealed_office, settings):
+    # hebin-primary is in education-health.
+    item = seed(sealed_office, feeling=CANARY, phone=CANARY_PHONE, consent=True)
+    with Inbox(settings.data_dir, writer=False) as inbox:
+        [record] = list(inbox.records())
+    assert "sealed" in record and CANARY not in str(record)
+    return item
+
+
+def test_staff_read_the_sealed_words_and_phone_after_log_in(sealed_office, canary):
+    login(sealed_office, "amy")
+    page = sealed_office.get(f"/office/records/{canary['id']}").text
+    assert CANARY in page and CANARY_PHONE in page
+    assert CANARY in sealed_office.get("/office/records").text
+
+
+def test_a_department_of_the_sector_reads_the_words(sealed_office, canary):
+    login(sealed_office, "edu")
+    assert CANARY in sealed_office.get(f"/office/records/{canary['id']}").text
+    assert CANARY in sealed_office.get("/office/records").text
+
+
+def test_a_department_of_another_sector_gets_no_plain_text(sealed_office, canary):
+    login(sealed_office, "police")
+    page = sealed_office.get(f"/office/records/{canary['id']}")
+    assert page.status_code == 404 and CANARY not in page.text
+    assert CANARY not in sealed_office.get("/office/records").text
+    # Its session's keys do not hold the record's key at all.
+    state = sealed_office.app_state
+    [unlocked] = [u for u, _ in state.session_keys._by_token.values()]
+    with Inbox(state.settings.data_dir, writer=False) as inbox:
+        [record] = list(inbox.records())
+    assert unlocked.private(record["sealed"]["kid"]) is None
+
+
+def test_an_account_without_keys_sees_that_the_words_are_sealed_not_an_empty_answer(sealed_office, canary):
+    login(sealed_office, "nokeys")
+    page = sealed_office.get(f"/office/records/{canary['id']}").text
+    assert "已加密" in page and CANARY not in page
+
+
+def test_logout_forgets_the_sessions_keys(sealed_office, canary):
+    login(sealed_office, "amy")
+    state = sealed_office.app_state
+    assert len(state.session_keys._by_token) == 1
+    token = sealed_office.cookies.get("mq_office")
+    csrf = __import__("re").search(r'name="csrf" value="([^"]+)"', sealed_office.get("/office/records").text).group(1)
+    sealed_office.post("/office/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert state.session_keys.get(token) is None and state.session_keys._by_token == {}
+
+
+def test_expiry_forgets_the_sessions_keys(sealed_office, canary):
+    login(sealed_office, "amy")
+    state = sealed_office.app_state
+    later = state.sessions.clock() + 9 * 3600
+    state.sessions.clock = lambda: later
+    state.session_keys.clock = lambda: later
+    assert sealed_office.get("/office/records", follow_redirects=False).status_code == 303
+    assert state.session_keys._by_token == {}
+
+
+def test_with_every_sector_sealed_the_start_page_has_no_notice(sealed_office):
+    login(sealed_office, "amy")
+    assert "data-sealing-notice" not in sealed_office.get("/office/records").text
+
+
+def test_without_keys_the_start_page_says_encryption_is_off(settings):
+    _accounts(settings)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        login(client, "amy")
+        assert "未启用加密" in client.get("/office/records").text
+        assert "未启用加密" in client.get("/office/reports").text
+
+
+def test_a_sector_without_a_key_is_named_on_the_start_page(settings):
+    _accounts(settings)
+    Keyring(settings.data_dir, scrypt=FAST).init(["public-order"])
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        login(client, "amy")
+        page = client.get("/office/records").text
+        assert "尚未启用加密" in page and "教育卫生" in page and "社会治安" not in page.split("尚未启用加密")[1][:200]
+
+
+def _relogin(client, name, password=PASSWORD):
+    client.cookies.clear()
+    assert login(client, name, password).status_code == 303
+
+
+def test_after_a_password_change_the_new_password_opens_the_words(sealed_office, canary, settings):
+    keyring = Keyring(settings.data_dir)
+    keyring.rewrap("edu", PASSWORD, "a-new-password-22")
+    Accounts(settings.data_dir).set_password("edu", "a-new-password-22")
+    _relogin(sealed_office, "edu", "a-new-password-22")
+    assert CANARY in sealed_office.get(f"/office/records/{canary['id']}").text
+
+
+def test_an_account_added_through_the_recovery_key_reads_its_sector(sealed_office, canary, settings):
+    Accounts(settings.data_dir).add("edu2", PASSWORD, "department", "区教育局二", sectors=["education-health"])
+    keyring = Keyring(settings.data_dir, scrypt=FAST)
+    # The fixture printed the recovery key once; here the test unlocks it the way `keys grant --recovery` does.
+    recovery = sealed_office.app_state.recovery_for_tests
+    keyring.enroll(keyring.unlock_recovery(recovery), "edu2", PASSWORD, ["education-health"])
+    _relogin(sealed_office, "edu2")
+    assert CANARY in sealed_office.get(f"/office/records/{canary['id']}").text
+
+
+def test_after_a_key_rotation_old_and_new_records_both_read(sealed_office, canary, settings):
+    Keyring(settings.data_dir).rotate(SECTORS)
+    newer = seed(sealed_office, feeling="轮换之后的金丝雀")
+    with Inbox(settings.data_dir, writer=False) as inbox:
+        kids = {r["sealed"]["kid"] for r in inbox.records()}
+    assert len(kids) == 2
+    _relogin(sealed_office, "amy")
+    assert CANARY in sealed_office.get(f"/office/records/{canary['id']}").text
+    assert "轮换之后的金丝雀" in sealed_office.get(f"/office/records/{newer['id']}").text
+
+
+def _pack(client, phone=False):
+    from datetime import datetime, timedelta, timezone
+
+    today = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
+    return client.get("/office/reports/weekly", params={"date": today, "format": "csv", **({"phone": "1"} if phone else {})})
+
+
+def test_the_meeting_pack_opens_sealed_words_and_phones_for_the_session_that_may(sealed_office, canary):
+    from tests.sync_server.office.test_pages import act
+
+    login(sealed_office, "amy")
+    act(sealed_office, canary["id"], "accept")
+    act(sealed_office, canary["id"], "assign", lead="区教育局", deadline="2020-01-01", track="immediate")
+    pack = _pack(sealed_office).content.decode("utf-8-sig")
+    assert CANARY in pack and CANARY_PHONE not in pack  # the summary is the start of the opened words
+    assert CANARY_PHONE in _pack(sealed_office, phone=True).content.decode("utf-8-sig")
+    # With a summary written at 交办 the words are not needed, but the phone still is.
+    act(sealed_office, canary["id"], "assign", lead="区教育局", summary="校门口接送秩序")
+    assert CANARY_PHONE in _pack(sealed_office, phone=True).content.decode("utf-8-sig")
+    # Another sector's department never sees the words, and is never handed the pack staff built.
+    login(sealed_office, "police")
+    assert CANARY not in _pack(sealed_office).content.decode("utf-8-sig")

@@ -1,0 +1,292 @@
+"""Search over sealed words (`office/sealed_search.py`): an account finds sealed records
+by their words in the sectors whose keys its session unlocked, never in others; the
+opened words live in memory only while a session holds their key; the quick-open
+copies on disk hold no plain word and spare the next log-in the P-256 work."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from sync_server.app import create_app
+from sync_server.office.sealed import sealed_search_note
+from sync_server.office.sealed_search import OpenedWords
+from sync_server.sealing import envelope
+from sync_server.sealing.keyring import Keyring, Unlocked
+from sync_server.store.embedded.accounts import Accounts
+from tests.sync_server.office.test_pages import PASSWORD, login, seed
+from tests.sync_server.office.test_sealed import FAST, SECTORS, _accounts
+
+SCHOOL_WORD = "校门口收费Z3"  # hebin-primary: education-health
+PARK_WORD = "园区保护费P8"  # rulin-industrial-park: public-order
+
+
+@pytest.fixture
+def app_with_keys(settings):
+    _accounts(settings)
+    keyring = Keyring(settings.data_dir, scrypt=FAST)
+    recovery = keyring.unlock_recovery(keyring.init(SECTORS))
+    keyring.enroll(recovery, "amy", PASSWORD, "*")
+    keyring.enroll(recovery, "police", PASSWORD, ["public-order"])
+    keyring.enroll(recovery, "edu", PASSWORD, ["education-health"])
+    return settings
+
+
+def _client(settings):
+    return TestClient(create_app(settings), base_url="http://127.0.0.1:8000")
+
+
+def _seed_both(client) -> tuple[dict, dict]:
+    school = seed(client, feeling=f"晚上{SCHOOL_WORD}的事", suggestion="请查一查")
+    park = seed(client, station_id="rulin-industrial-park", feeling="门口有人收钱", suggestion=f"关于{PARK_WORD}")
+    for _ in range(3):
+        seed(client, feeling="一切都好")
+    return school, park
+
+
+def _as(client, name: str) -> str:
+    client.cookies.clear()
+    assert login(client, name).status_code == 303
+    client.app.state.opened_words.idle.wait(30)  # the positive signal: every key opened
+    return client.cookies.get("mq_office")
+
+
+def _accounts_of(settings) -> Accounts:
+    return Accounts(settings.data_dir)
+
+
+def _total(client, query: str) -> int:
+    return int(re.search(r"共 (\d+) 条", client.get("/office/records?" + query).text).group(1))
+
+
+def test_staff_find_sealed_records_by_their_words(app_with_keys):
+    with _client(app_with_keys) as client:
+        school, park = _seed_both(client)
+        _as(client, "amy")
+        page = client.get("/office/records?q=" + SCHOOL_WORD).text
+        assert school["receipt"] in page and "共 1 条" in page
+        assert _total(client, "q=" + PARK_WORD) == 1
+        assert _total(client, "q=一切都好") == 3
+        assert _total(client, "q=没有这句话") == 0
+
+
+def test_a_department_finds_its_sectors_sealed_words_and_never_another_sectors(app_with_keys):
+    with _client(app_with_keys) as client:
+        school, park = _seed_both(client)
+        _as(client, "amy")  # staff hold every key: the shared index has every sector's words
+        edu = _as(client, "edu")
+        assert _total(client, "q=" + SCHOOL_WORD) == 1
+        for query in (f"q={PARK_WORD}", f"q={PARK_WORD}&sector=public-order",
+                      f"q={PARK_WORD}&station=rulin-industrial-park"):
+            page = client.get("/office/records?" + query).text
+            assert "共 0 条" in page and "门口有人收钱" not in page and park["receipt"] not in page
+        # Nor by calling the search directly with this session's keys.
+        state = client.app.state
+        unlocked = state.session_keys.get(edu)
+        account = state.accounts.get("edu")
+        assert state.opened_words.search(unlocked, account.sees_sector, PARK_WORD) == set()
+        assert state.opened_words.search(unlocked, account.sees_sector, SCHOOL_WORD) == {school["id"]}
+        # A session with no keys (or an account whose scope shrank) finds nothing sealed.
+        assert state.opened_words.search(None, account.sees_sector, SCHOOL_WORD) == set()
+        assert state.opened_words.search(unlocked, lambda sector: False, SCHOOL_WORD) == set()
+
+
+def test_an_account_without_keys_finds_no_sealed_words(app_with_keys):
+    with _client(app_with_keys) as client:
+        school, _ = _seed_both(client)
+        _as(client, "amy")
+        _as(client, "nokeys")
+        assert _total(client, "q=" + SCHOOL_WORD) == 0
+        assert _total(client, "q=" + school["receipt"]) == 1  # its clear receipt still finds it
+
+
+def test_records_arriving_after_log_in_are_found(app_with_keys):
+    with _client(app_with_keys) as client:
+        _as(client, "amy")
+        later = seed(client, feeling=f"登录之后{SCHOOL_WORD}")
+        client.app.state.opened_words.idle.wait(30)
+        assert later["receipt"] in client.get("/office/records?q=登录之后").text
+
+
+def test_the_words_go_when_the_last_session_holding_their_key_ends(app_with_keys):
+    with _client(app_with_keys) as client:
+        _seed_both(client)
+        amy = _as(client, "amy")
+        edu = _as(client, "edu")
+        state = client.app.state
+        words = state.opened_words
+        school_kid = Keyring(app_with_keys.data_dir).public_keys()["education-health"].kid
+        assert len(words._keys) == len(SECTORS)
+        state.sessions.end(amy)  # staff leave: only edu's sector stays opened
+        assert set(words._keys) == {school_kid}
+        later = state.sessions.clock() + 9 * 3600
+        state.sessions.clock = state.session_keys.clock = lambda: later
+        state.session_keys.forget_expired()  # what the server does every minute
+        assert words._keys == {} and state.session_keys.get(edu) is None
+
+
+def test_quick_copies_hold_no_plain_words_and_open_the_next_log_in_without_p256(app_with_keys, monkeypatch):
+    with _client(app_with_keys) as client:
+        school, _ = _seed_both(client)
+        _as(client, "amy")
+    quick = app_with_keys.data_dir / "quick"
+    files = list(quick.glob("*.log"))
+    assert len(files) == 2 and oct(quick.stat().st_mode & 0o777) == "0o700"
+    for path in files:
+        raw = path.read_bytes()
+        assert SCHOOL_WORD.encode() not in raw and PARK_WORD.encode() not in raw and oct(path.stat().st_mode & 0o777) == "0o600"
+
+    def no_p256(*args, **kwargs):
+        raise AssertionError("opened an envelope although a quick copy was there")
+
+    monkeypatch.setattr("sync_server.office.sealed_search.open_texts", no_p256)
+    with _client(app_with_keys) as client:
+        _as(client, "amy")
+        assert school["receipt"] in client.get("/office/records?q=" + SCHOOL_WORD).text
+
+
+def test_a_quick_copy_cut_short_by_a_crash_is_opened_again_from_the_envelopes(app_with_keys):
+    with _client(app_with_keys) as client:
+        school, _ = _seed_both(client)
+        _as(client, "amy")
+    school_kid = Keyring(app_with_keys.data_dir).public_keys()["education-health"].kid
+    path = app_with_keys.data_dir / "quick" / f"{school_kid}.v2.log"
+    path.write_bytes(path.read_bytes()[:-40])  # the kill came mid-write
+    with _client(app_with_keys) as client:
+        _as(client, "amy")
+        assert school["receipt"] in client.get("/office/records?q=" + SCHOOL_WORD).text
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and len(lines) == 3  # the cut line, then a fresh, whole one
+
+
+def test_the_list_says_how_far_the_search_has_got_while_it_opens(tmp_path):
+    private = envelope.generate_private_key()
+    public = envelope.public_key_of(private)
+    clear = {"station_id": "hebin-primary", "created_at": "2026-11-28T08:00:00Z", "rating": "fair"}
+    records = {}
+    for n in range(3):
+        record = {**clear, "id": f"r{n}"}
+        records[record["id"]] = {**record, "sealed": envelope.seal(record, f"第{n}条", "", None, public)}
+    gate = threading.Event()
+
+    def fetch(ids):
+        gate.wait(30)
+        return {i: records[i] for i in ids}
+
+    words = OpenedWords(fetch)
+    words.records_added(records.values())
+    unlocked = Unlocked("amy", {public.kid: ("education-health", private)})
+    words.session_unlocked("token", unlocked)
+    progress = words.progress(unlocked, lambda sector: True)
+    assert (progress.opened, progress.total) == (0, 3)
+    assert "已完成 0 / 3 条" in sealed_search_note(progress)
+    gate.set()
+    assert words.idle.wait(30)
+    assert sealed_search_note(words.progress(unlocked, lambda sector: True)) is None
+    assert words.search(unlocked, lambda sector: True, "第1条") == {"r1"}
+
+
+def test_a_session_pushed_out_by_too_many_log_ins_takes_its_keys_and_words_with_it(app_with_keys):
+    from sync_server.office.auth import MAX_SESSIONS_PER_USER
+
+    with _client(app_with_keys) as client:
+        _seed_both(client)
+        first = _as(client, "edu")
+        for _ in range(MAX_SESSIONS_PER_USER):
+            client.cookies.clear()
+            assert login(client, "edu").status_code == 303
+        state = client.app.state
+        assert state.session_keys.get(first) is None
+        assert first not in state.opened_words._sessions
+
+
+@pytest.mark.parametrize("change", ["disable", "set_password"])
+def test_a_disabled_or_repassworded_accounts_keys_and_words_go_within_the_sweep(app_with_keys, monkeypatch, change):
+    # `disable-user` and `set-password` run in another process: the server learns of them
+    # only by reading the accounts file. Nobody comes back with that session's cookie, so
+    # the minute's sweep must end it, not only the 8-hour expiry.
+    monkeypatch.setattr("sync_server.app.KEY_EXPIRY_EVERY_S", 0.05)
+    with _client(app_with_keys) as client:
+        _seed_both(client)
+        edu = _as(client, "edu")
+        state = client.app.state
+        assert state.opened_words._keys
+        accounts = _accounts_of(app_with_keys)
+        accounts.disable("edu") if change == "disable" else accounts.set_password("edu", "another-long-password-9")
+        deadline = time.monotonic() + 30
+        while (state.opened_words._keys or state.session_keys.get(edu) is not None) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert state.opened_words._keys == {} and state.session_keys.get(edu) is None
+
+
+def test_a_logout_during_the_first_open_stops_it_at_the_next_batch(tmp_path, monkeypatch):
+    # The opener's pass holds the sector's private key: it must let go when the last
+    # session holding that key ends, not after reading every remaining segment.
+    monkeypatch.setattr("sync_server.office.sealed_search.BATCH", 1)
+    private = envelope.generate_private_key()
+    public = envelope.public_key_of(private)
+    clear = {"station_id": "hebin-primary", "created_at": "2026-11-28T08:00:00Z", "rating": "fair"}
+    records = {}
+    for n in range(5):
+        record = {**clear, "id": f"r{n}"}
+        records[record["id"]] = {**record, "sealed": envelope.seal(record, f"第{n}条", "", None, public)}
+    reading, gate, fetched = threading.Event(), threading.Event(), []
+
+    def fetch(ids):
+        fetched.append(ids)
+        reading.set()
+        gate.wait(30)
+        return {i: records[i] for i in ids}
+
+    words = OpenedWords(fetch)
+    words.records_added(records.values())
+    words.session_unlocked("token", Unlocked("amy", {public.kid: ("education-health", private)}))
+    assert reading.wait(30)
+    words.session_ended("token")
+    gate.set()
+    assert words.idle.wait(30)
+    assert len(fetched) == 1
+
+
+def test_a_session_ended_while_its_log_in_unlocks_keeps_no_keys(app_with_keys):
+    # Unlocking takes scrypt's second, off the event loop; the session can end meanwhile
+    # (pushed out by the same user's other log-ins, or swept after disable-user).
+    with _client(app_with_keys) as client:
+        _seed_both(client)
+        state = client.app.state
+        real = state.session_keys.unlock
+        ended = []
+
+        def unlock_after_the_session_ended(token, *args):
+            state.sessions.end(token)
+            ended.append(token)
+            return real(token, *args)
+
+        state.session_keys.unlock = unlock_after_the_session_ended
+        assert login(client, "edu").status_code == 303
+        state.opened_words.idle.wait(30)
+        assert state.session_keys.get(ended[0]) is None
+        assert state.opened_words._keys == {} and state.opened_words._sessions == {}
+
+
+def test_records_sealed_to_a_key_made_after_log_in_are_named_not_silently_missed(app_with_keys):
+    # `keys rotate` runs beside the server: a session unlocked before it holds no new key,
+    # so a search cannot find what arrives sealed to one. The list says so (for the
+    # account's own sectors only) instead of answering "0 条" as if the search were whole.
+    with _client(app_with_keys) as client:
+        _as(client, "edu")
+        Keyring(app_with_keys.data_dir, scrypt=FAST).rotate(SECTORS)
+        seed(client, station_id="rulin-industrial-park", feeling="别的领域NEWKEY")  # public-order
+        client.app.state.opened_words.idle.wait(30)
+        assert "新建的钥匙" not in client.get("/office/records?q=NEWKEY").text
+        seed(client, feeling=f"轮换之后{SCHOOL_WORD}")
+        client.app.state.opened_words.idle.wait(30)
+        page = client.get("/office/records?q=" + SCHOOL_WORD).text
+        assert "共 0 条" in page and "另有 1 条加密记录" in page and "新建的钥匙" in page
+        _as(client, "edu")
+        page = client.get("/office/records?q=" + SCHOOL_WORD).text
+        assert "共 1 条" in page and "新建的钥匙" not in page

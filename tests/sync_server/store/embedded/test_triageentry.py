@@ -1,0 +1,166 @@
+"""Stored triage entries: compact, read-only, and read like the dicts they replace."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from jinja2 import Environment
+
+from sync_server.store.embedded import triageentry
+from sync_server.store.embedded.triageentry import HistoryStep, TriageEntry, freeze, thaw
+from sync_server.triage import apply, new_entry
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+ASSIGN = {"lead": "区公安分局", "responsible": "儒林镇", "deadline": "2026-12-01", "track": "immediate"}
+
+
+def _through(*steps, start=None):
+    entry = start or new_entry("2026-11-20T01:00:00+00:00")
+    for n, (action, fields) in enumerate(steps):
+        entry = apply(entry, action, fields, "amy", NOW + timedelta(minutes=n))
+    return entry
+
+
+def _merge_target():
+    """The record a duplicate was merged into, as the office's merge writes it."""
+    target = _through(("accept", {}), ("assign", ASSIGN))
+    return {**target, "merged": [*target["merged"], "dup-1"],
+            "history": [*target["history"], {"at": "2026-11-25T03:00:00+00:00", "by": "amy", "action": "merged_from",
+                                             "from": "assigned", "to": "assigned", "note": "", "merged_id": "dup-1"}]}
+
+
+# A line from an older or newer version: keys this code does not know, a key missing
+# ("summary"), another order, and values that are not the defaults' types.
+LEGACY = {"updated_at": "2026-01-02T03:04:05+00:00", "status": "accepted", "priority": 3, "tags": ["夜间", "噪音"],
+          "contact": {"by": "电话", "when": ["上午"]}, "outcome": None, "track": None, "lead": None, "responsible": "",
+          "deadline": None, "weekly": 0, "public_reply": "", "reason": "", "satisfaction_after": None,
+          "merged_into": None, "merged": [], "closed_at": None,
+          "history": [{"at": "2026-01-02T03:04:05+00:00", "by": "wang", "action": "accept", "from": "received",
+                       "to": "accepted", "note": "", "ip": "x"}]}
+
+ENTRIES = {
+    "new": new_entry("2026-11-20T01:00:00+00:00"),
+    "accepted": _through(("accept", {})),
+    "followed_up": _through(("accept", {}), ("assign", ASSIGN), ("start", {"weekly": "yes"}),
+                            ("close", {"outcome": "resolved"}), ("follow_up", {"satisfaction": "satisfied"})),
+    "declined": _through(("decline", {"reason": "不属于", "public_reply": "感谢。"})),
+    "merged": _through(("accept", {}), ("merge", {"into": "target-1"})),
+    "merge_target": _merge_target(),
+    "legacy": LEGACY,
+}
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_a_stored_entry_reads_and_compares_like_its_dict(name):
+    plain = ENTRIES[name]
+    stored = freeze(plain)
+    assert isinstance(stored, TriageEntry)
+    assert stored == plain and plain == stored
+    assert list(stored) == list(plain) and len(stored) == len(plain)
+    assert thaw(stored) == plain and json.dumps(thaw(stored)) == json.dumps(plain)
+    for key, value in plain.items():
+        assert key in stored and thaw(stored.get(key)) == thaw(stored[key]) == value
+    assert type(dict(stored)) is dict and {**stored} == dict(stored.items())
+    assert "no such key" not in stored and stored.get("no such key", "x") == "x"
+    with pytest.raises(KeyError):
+        stored["no such key"]
+
+
+def test_an_old_lines_unknown_keys_are_kept_with_their_values_in_order():
+    stored = freeze(LEGACY)
+    assert stored["priority"] == 3 and thaw(stored["contact"]) == {"by": "电话", "when": ["上午"]}
+    assert "summary" not in stored and list(stored) == list(LEGACY)
+    assert thaw(stored["history"][0]) == LEGACY["history"][0]
+
+
+def test_zero_and_none_are_not_taken_for_the_defaults_false_and_empty():
+    stored = freeze(LEGACY)
+    assert stored["weekly"] == 0 and stored["weekly"] is not False and type(stored["weekly"]) is int
+    assert stored["lead"] is None
+    assert freeze(new_entry("t"))["weekly"] is False and freeze(new_entry("t"))["lead"] == ""
+
+
+def test_a_stored_entry_cannot_be_changed_in_place():
+    stored = freeze(ENTRIES["followed_up"])
+    with pytest.raises(TypeError):
+        stored["status"] = "closed"  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        stored.status = "closed"  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        stored.history[0].note = "changed"  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        stored.history.append({})  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        freeze(LEGACY)["tags"][0] = "改"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        freeze(LEGACY)["contact"]["by"] = "信"  # type: ignore[index]
+    assert stored == ENTRIES["followed_up"]
+
+
+def test_a_writer_gets_a_plain_dict_from_a_stored_entry_and_the_stored_one_stays():
+    stored = freeze(ENTRIES["accepted"])
+    changed = apply(stored, "assign", ASSIGN, "bob", NOW + timedelta(hours=1))
+    assert type(changed) is dict and type(changed["history"]) is list
+    assert changed["status"] == "assigned" and len(changed["history"]) == 2
+    assert stored["status"] == "accepted" and len(stored["history"]) == 1
+    again = freeze(changed)
+    assert again == changed and again["history"][0] is stored["history"][0]
+    assert isinstance(again["history"][1], HistoryStep)
+
+
+def test_a_template_reads_fields_as_attributes_and_a_missing_one_as_undefined():
+    stored = freeze(_merge_target())
+    page = Environment().from_string(
+        "{{ e.lead }}|{{ e.deadline }}|{% for h in e.history %}{{ h.action }}:{{ h.from }}:{{ h.merged_id }};{% endfor %}"
+        "|{{ e.merged_into or '-' }}|{{ e.nothing or '-' }}|{{ e['status'] }}")
+    assert page.render(e=stored) == page.render(e=_merge_target())
+    assert page.render(e=stored).startswith("区公安分局|2026-12-01|accept:received:;assign:accepted:;")
+
+
+def test_vocabulary_strings_are_shared_between_entries_and_timestamps_within_one():
+    first, second = (freeze(json.loads(json.dumps(ENTRIES["followed_up"]))) for _ in range(2))
+    assert first["lead"] is second["lead"] and first["status"] is second["status"]
+    assert first["history"][0]["by"] is second["history"][1]["by"]
+    assert first["updated_at"] is first["history"][-1]["at"]
+
+
+def test_copies_and_pickles_are_equal_entries():
+    stored = freeze(LEGACY)
+    assert copy.deepcopy(stored) is stored and copy.copy(stored) is stored
+    again = pickle.loads(pickle.dumps(stored))
+    assert again == LEGACY and isinstance(again, TriageEntry) and list(again) == list(LEGACY)
+
+
+def test_past_the_cap_on_shapes_entries_still_read_the_same(monkeypatch):
+    monkeypatch.setattr(triageentry, "_MAX_SHAPES", 0)
+    for name, plain in ENTRIES.items():
+        reordered = dict(reversed(list(plain.items())))  # a shape no entry had before
+        assert freeze(reordered) == plain and list(freeze(reordered)) == list(reordered), name
+
+
+def test_a_stored_entry_takes_a_small_fraction_of_its_dicts_memory():
+    # Bytes allocated, not time: the same on every run. Each entry parsed afresh, as
+    # from the log; its timestamps differ from the others', as in a real log.
+    lines = [json.dumps(_through(("accept", {}), ("assign", ASSIGN),
+                                 start=new_entry(f"2026-11-20T01:{n // 60:02d}:{n % 60:02d}+00:00"))).encode()
+             for n in range(300)]
+
+    def allocated(make):
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            kept = [make(json.loads(line)) for line in lines]
+            used = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert len(kept) == len(lines)
+        return used / len(lines)
+
+    as_dicts, compact = allocated(lambda e: e), allocated(freeze)
+    print(f"a two-step entry: {as_dicts:.0f} B as dicts, {compact:.0f} B stored")
+    assert compact < as_dicts / 3

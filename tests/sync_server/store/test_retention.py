@@ -1,0 +1,95 @@
+"""Retention by age as well as status, with a clock we set: a phone goes N days after its
+record closes and M days after receipt whatever the status, with its fingerprint, and
+afterwards no file in the data folder holds the number."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import pytest
+from starlette.testclient import TestClient
+
+from sync_server.app import create_app
+from sync_server.settings import Settings
+from sync_server.store.embedded.inbox import Inbox
+from sync_server.store.embedded.triagebook import TriageBook
+from sync_server.store.retention import RetentionPolicy, run_retention
+from sync_server.triage import new_entry
+from tests.sync_server.conftest import make_item, store_items
+
+NEVER_TRIAGED, CLOSED, OPEN = "13800000001", "13800000002", "13800000003"
+
+
+def _bytes_of(folder) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def stored(tmp_path, registry_file):
+    data = tmp_path / "data"
+    items = {phone: make_item(phone=phone, consent=True, feeling=f"电话{phone[-1]}") for phone in (NEVER_TRIAGED, CLOSED, OPEN)}
+    store_items(data, registry_file, list(items.values()))
+    with Inbox(data, writer=False) as inbox:
+        received = datetime.fromisoformat(inbox.get(items[OPEN]["id"])["received_at"])
+    book = TriageBook(data)
+    closed_at = (received + timedelta(days=10)).isoformat()
+    book.put(items[CLOSED]["id"], {**new_entry(""), "status": "closed", "closed_at": closed_at, "updated_at": closed_at})
+    book.put(items[OPEN]["id"], {**new_entry(""), "status": "in_progress", "updated_at": closed_at})
+    return data, items, received
+
+
+def _phones(data) -> dict[str, str | None]:
+    with Inbox(data, writer=False) as inbox:
+        return {r["phone_hint"]: r["phone"] for r in ({**r, "phone_hint": r["feeling"][-1]} for r in inbox.records())}
+
+
+def test_a_closed_record_loses_its_phone_n_days_after_closing_and_others_keep_theirs(stored):
+    data, items, received = stored
+    policy = RetentionPolicy(days_after_close=30, max_days=180)
+    with Inbox(data) as inbox:
+        assert run_retention(inbox, TriageBook(data), policy, received + timedelta(days=39)) == 0
+        assert run_retention(inbox, TriageBook(data), policy, received + timedelta(days=41)) == 1
+    assert _phones(data) == {"1": NEVER_TRIAGED, "2": None, "3": OPEN}
+    record = next(r for r in Inbox(data, writer=False).records() if r["id"] == items[CLOSED]["id"])
+    assert (record["consent"], record.get("phone_fingerprint"), "phone_removed" in record["flags"]) == (False, None, True)
+
+
+def test_after_m_days_every_phone_goes_whatever_the_status_and_no_file_holds_a_number(stored):
+    data, _, received = stored
+    policy = RetentionPolicy(days_after_close=30, max_days=180)
+    with Inbox(data) as inbox:
+        assert run_retention(inbox, TriageBook(data), policy, received + timedelta(days=179)) == 1  # the closed one
+        assert run_retention(inbox, TriageBook(data), policy, received + timedelta(days=181)) == 2
+    assert _phones(data) == {"1": None, "2": None, "3": None}
+    everything = _bytes_of(data)
+    for phone in (NEVER_TRIAGED, CLOSED, OPEN):
+        assert phone.encode() not in everything
+
+
+def test_the_server_runs_retention_by_itself(stored, built_site, registry_file):
+    data, _, received = stored
+    settings = Settings(data_dir=data, site_dir=built_site, registry=registry_file)
+    with TestClient(create_app(settings, clock=lambda: received + timedelta(days=200)), base_url="http://127.0.0.1:8000") as client:
+        while client.app.state.retention_runs == 0:  # the first run starts with the server
+            client.get("/api/health")
+    assert _phones(data) == {"1": None, "2": None, "3": None}
+    assert NEVER_TRIAGED.encode() not in _bytes_of(data)
+
+
+@pytest.mark.parametrize("fields", [{"phone_days_after_close": -1}, {"phone_days_max": 0}, {"phone_days_max": 100000},
+                                    {"phone_days_after_close": 1.5}])
+def test_negative_or_absurd_periods_are_refused(fields):
+    with pytest.raises(ValueError, match="phone retention"):
+        Settings(**fields)
+
+
+def test_the_command_reports_how_many_phones_it_removed_and_refuses_bad_days(stored):
+    data, _, _ = stored
+    ran = subprocess.run([sys.executable, "-m", "sync_server.cli", "inbox", "retention", "--days-after-close", "0",
+                          "--data-dir", str(data)], capture_output=True, text=True)
+    assert ran.returncode == 0 and ran.stdout.startswith("removed the phone number from 0 records"), ran.stderr
+    bad = subprocess.run([sys.executable, "-m", "sync_server.cli", "inbox", "retention", "--max-days", "-1",
+                          "--data-dir", str(data)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "days must be from 1" in bad.stderr
