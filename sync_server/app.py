@@ -38,9 +38,7 @@ from sync_server.sealing.quickopen import QuickCopies
 from sync_server.sealing.unlock import SessionKeys
 from sync_server.settings import Settings
 from sync_server.stations import StationBook
-from sync_server.store.embedded.accounts import Accounts
-from sync_server.store.embedded.inbox import Inbox
-from sync_server.store.embedded.triagebook import TriageBook
+from sync_server.store import Store, Submissions, TriageLog, open_store
 from sync_server.store.retention import run_retention
 from sync_server.web.errors import ApiError, error_response, where_it_failed
 from sync_server.web.middleware import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles, printable
@@ -71,7 +69,7 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _load_readside(readside: MemoryReadSide, inbox: Inbox, triage: TriageBook, words: OpenedWords) -> None:
+def _load_readside(readside: MemoryReadSide, inbox: Submissions, triage: TriageLog, words: OpenedWords) -> None:
     """Build the office index beside the server: the inbox opened from its segment
     summaries, so the records are read here, once, while uploads are already answered
     (and sealed search notes which records are sealed to which key as they pass). The
@@ -136,17 +134,8 @@ def _say(problems: list[str]) -> None:
         print(f"minqing: {problem}.", file=sys.stderr, flush=True)
 
 
-def problems(app: Starlette) -> list[str]:
-    """Damaged files found at open, one sentence each (also in /api/health)."""
-    state = app.state
-    found = [*state.inbox.problems, *state.triage.problems]
-    if state.accounts.file.problem:
-        found.append(state.accounts.file.problem)
-    return found
-
-
 def create_app(  # noqa: C901 - the factory wires every part in one place
-    settings: Settings | None = None, inbox: Inbox | None = None, clock: Callable[[], datetime] | None = None
+    settings: Settings | None = None, store: Store | None = None, clock: Callable[[], datetime] | None = None
 ) -> Starlette:
     settings = settings or Settings()
     clock = clock or (lambda: datetime.now(timezone.utc))
@@ -160,20 +149,22 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         # inbox reads them; it opens them only for sessions that unlocked those keys.
         words = OpenedWords(lambda ids: app.state.inbox.get_many(ids), QuickCopies(settings.data_dir))
         app.state.opened_words = words
-        if inbox is None:
+        if store is None:
             with no_cyclic_gc():
-                opened = Inbox(settings.data_dir, segment_size=settings.segment_size)
+                # The triage log is read beside the server, below: uploads do not need it.
+                opened = open_store(settings.data_dir, segment_size=settings.segment_size, load_triage=False)
+        app.state.store = store if store is not None else opened
         # Beside the intake, not inside it: handlers that read records need no intake.
-        app.state.inbox = inbox if inbox is not None else opened
+        app.state.inbox = app.state.store.submissions
         app.state.intake = Intake(app.state.inbox, app.state.stations)
-        app.state.triage = TriageBook(settings.data_dir, load=False)  # read beside the server, below
-        app.state.accounts = Accounts(settings.data_dir)
+        app.state.triage = app.state.store.triage
+        app.state.accounts = app.state.store.accounts
         # Sector keys unlocked at log-in live beside the session and end with it.
         app.state.session_keys = SessionKeys(Keyring(settings.data_dir), on_unlock=words.session_unlocked,
                                              on_forget=words.session_ended)
         app.state.sessions = Sessions(app.state.accounts, on_end=app.state.session_keys.forget)
         app.state.session_keys.clock = app.state.sessions.clock
-        _say(problems(app))  # the triage log's own, once it is read (see `_load_readside`)
+        _say(app.state.store.problems())  # the triage log's own, once it is read (see `_load_readside`)
         for warning in app.state.inbox.warnings:
             print(f"minqing: warning: {warning}.", file=sys.stderr, flush=True)
         # The office's index is finished beside the server: uploads are answered from the
@@ -204,7 +195,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            app.state.inbox.close()
+            app.state.store.close()
 
     async def api_error(request: Request, exc: ApiError) -> Response:
         # A person whose browser posted a plain form reads a page; a program reads JSON.
@@ -276,8 +267,6 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         exception_handlers={ApiError: api_error, HTTPException: http_error, 500: server_error},
     )
     app.state.settings = settings
-    # Damaged files set aside at start, for /api/health (the intake knows no app).
-    app.state.problems = lambda: problems(app)
     app.state.stations = StationBook(settings.registry)
     app.state.templates = templates()
     app.state.report_cache = ReportCache()

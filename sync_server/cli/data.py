@@ -9,11 +9,11 @@ from sync_server.cli.arguments import data_dir_option, days
 from sync_server.cli.errors import CommandError
 from sync_server.settings import Settings
 
-__all__ = ['add_parser', 'backup_arguments']
+__all__ = ["add_parser", "backup_arguments"]
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from sync_server.store.embedded.backup import BackupIncomplete, make_backup, prune, verify
+    from sync_server.store import BackupIncomplete, make_backup, prune, verify
 
     try:
         if args.prune:
@@ -36,7 +36,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from sync_server.store.embedded.backup import BackupIncomplete, restore
+    from sync_server.store import BackupIncomplete, restore
 
     try:
         counts = restore(args.backup, args.data_dir)["counts"]
@@ -48,14 +48,13 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from sync_server.store.embedded.check import check
-    from sync_server.store.embedded.inbox import InboxLocked
+    from sync_server.store import StoreLocked, check
 
     if not args.data_dir.is_dir():
         raise CommandError(f"there is no data folder at {args.data_dir}.")
     try:
         found = check(args.data_dir, repair=args.repair)
-    except InboxLocked as exc:
+    except StoreLocked as exc:
         raise CommandError(f"{exc}.") from None
     for note in found.notes:
         print(note)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ['CommandError']
+__all__ = ["CommandError"]
 
 
 class CommandError(Exception):

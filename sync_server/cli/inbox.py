@@ -14,7 +14,7 @@ from sync_server.cli.errors import CommandError
 from sync_server.cli.output import terminal_safe, write_output
 from sync_server.settings import Settings
 
-__all__ = ['IMPORT_INCOMPLETE', 'add_parser']
+__all__ = ["IMPORT_INCOMPLETE", "add_parser"]
 
 
 # `inbox import`: the file was read, but some records were rejected or not stored.
@@ -22,10 +22,10 @@ IMPORT_INCOMPLETE = 3
 
 
 def _cmd_inbox_list(args: argparse.Namespace) -> int:
-    from sync_server.store.embedded.inbox import Inbox
+    from sync_server.store import open_store
 
-    with Inbox(args.data_dir, writer=False) as inbox:
-        stored = list(inbox.records())
+    with open_store(args.data_dir, writer=False, load_triage=False) as store:
+        stored = list(store.submissions.records())
     # Phone numbers stay out of listings: see `inbox export` in the office tools. So does
     # their keyed digest, which is the phone to anyone who also has the key.
     stored = [{**r, "has_phone": bool(r.get("phone") or (r.get("sealed") or {}).get("phone"))} for r in stored]
@@ -45,7 +45,7 @@ def _cmd_inbox_list(args: argparse.Namespace) -> int:
 
 def _cmd_inbox_import(args: argparse.Namespace) -> int:
     from sync_server.intake.kiosk_import import KioskFileError, complete, import_local, import_remote, read_export, summary
-    from sync_server.store.embedded.inbox import InboxLocked
+    from sync_server.store import StoreLocked
 
     try:
         export = read_export(args.file)
@@ -53,8 +53,8 @@ def _cmd_inbox_import(args: argparse.Namespace) -> int:
             results = import_remote(args.server, export)
         else:
             results = import_local(args.data_dir, args.registry, export)
-    except (KioskFileError, InboxLocked) as exc:
-        hint = " (pass --server URL to import through the running server)" if isinstance(exc, InboxLocked) else ""
+    except (KioskFileError, StoreLocked) as exc:
+        hint = " (pass --server URL to import through the running server)" if isinstance(exc, StoreLocked) else ""
         raise CommandError(f"{exc}{hint}.") from None
     print(summary(results))
     # Scripts and people alike must notice a file that did not go in whole.
@@ -84,12 +84,12 @@ def _cmd_inbox_export(args: argparse.Namespace) -> int:
 
 def _cmd_inbox_retention(args: argparse.Namespace) -> int:
     from sync_server.office.commands import remove_old_phones
-    from sync_server.store.embedded.inbox import InboxLocked
+    from sync_server.store import StoreLocked
 
     after_close = args.days if args.days is not None else args.days_after_close
     try:
         removed = remove_old_phones(args.data_dir, after_close, max_days=args.max_days)
-    except (InboxLocked, ValueError) as exc:
+    except (StoreLocked, ValueError) as exc:
         raise CommandError(f"{exc}.") from None
     print(f"removed the phone number from {removed} records (closed more than {after_close} days ago, "
           f"or received more than {args.max_days} days ago)")

@@ -20,8 +20,8 @@ from sync_server.sealing.on_arrival import seal_existing
 from sync_server.sealing.unlock import open_record
 from sync_server.settings import Settings
 from sync_server.stations import StationBook
-from sync_server.store.embedded.accounts import Account, AccountError, Accounts
-from sync_server.store.embedded.inbox import Inbox, InboxLocked
+from sync_server.store import StoreLocked, open_accounts, open_store, refuse_backup
+from sync_server.store.accounts import Account, AccountError, check_new_password
 from sync_server.store.installation import installation_key
 
 __all__ = ["add_keys_parser", "after_disable", "before_add_user", "before_set_password", "Secrets"]
@@ -68,8 +68,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
     print()
     print("    " + code)
     print()
-    waiting = [name for name, record in Accounts(args.data_dir).file.items().items()
-               if record["role"] in ("staff", "department") and not record["disabled"]]
+    accounts = open_accounts(args.data_dir)
+    waiting = [name for name in accounts.names()
+               if (account := accounts.get(name)).role in ("staff", "department") and not account.disabled]
     for name in sorted(waiting):
         print(f"'{name}' cannot read sealed records yet: minqing keys grant {name} --recovery")
     print("Rebuild the site (minqing build) so the forms seal to these keys.")
@@ -85,7 +86,7 @@ def _cmd_rotate(args: argparse.Namespace) -> int:
 
 
 def _cmd_grant(args: argparse.Namespace) -> int:
-    keyring, accounts = Keyring(args.data_dir), Accounts(args.data_dir)
+    keyring, accounts = Keyring(args.data_dir), open_accounts(args.data_dir)
     secrets = Secrets(args.password_stdin)
     account = accounts.get(args.name)
     if account is None or account.disabled:
@@ -120,8 +121,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
 def _cmd_seal_existing(args: argparse.Namespace) -> int:
     if not Keyring(args.data_dir).exists():
         raise KeysError("there are no keys yet: run `minqing keys init`")
-    with Inbox(args.data_dir) as inbox:
-        sealed, left = seal_existing(inbox, StationBook(args.registry), installation_key(args.data_dir))
+    with open_store(args.data_dir, load_triage=False) as store:
+        sealed, left = seal_existing(store.submissions, StationBook(args.registry), installation_key(args.data_dir))
     print(f"sealed {sealed} stored records; {left} left plain (their sector has no key).")
     print("Old backups still hold the plain records: replace them with a new backup, then destroy them.")
     return 0
@@ -135,13 +136,11 @@ def catching(command):
 
 def _run(command, changes_keys: bool = True):
     def run(args: argparse.Namespace) -> int:
-        from sync_server.store.embedded.backup import refuse_backup
-
         if changes_keys:
             refuse_backup(args.data_dir)
         try:
             return command(args)
-        except (KeysError, AccountError, InboxLocked) as exc:
+        except (KeysError, AccountError, StoreLocked) as exc:
             raise CommandError(f"{exc}.", 2) from None
     return run
 
@@ -196,7 +195,7 @@ def record_opener(args: argparse.Namespace, with_phone: bool, required: bool):
                   file=sys.stderr)
             return [{**r, **locked} if isinstance(r.get("sealed"), dict) else r for r in records]
         unlocked = _unlocker(Keyring(args.data_dir), args, Secrets(args.password_stdin))
-        account = Accounts(args.data_dir).get(by) if by else Account(RECOVERY, "staff", "恢复密钥", (), "", False)
+        account = open_accounts(args.data_dir).get(by) if by else Account(RECOVERY, "staff", "恢复密钥", (), "", False)
         if account is None:
             raise KeysError(f"there is no account '{by}'")
         sector_of = {s.id: s.sector for s in load_registry(args.registry).stations}.get
@@ -244,13 +243,13 @@ def before_set_password(args: argparse.Namespace, secrets: Secrets, new_password
         # A forgotten password: a fresh key pair for the account, from someone who holds the keys.
         by = _unlocker(keyring, args, secrets)
         password = new_password_asker()
-        Accounts._check_password(password)
-        account = Accounts(args.data_dir).get(args.name)
+        check_new_password(password)
+        account = open_accounts(args.data_dir).get(args.name)
         keyring.enroll(by, args.name, password, access_of(account.role, account.sectors))
         return password
     current = secrets.ask(f"current password of {args.name}: ")
     password = new_password_asker()
-    Accounts._check_password(password)
+    check_new_password(password)
     keyring.rewrap(args.name, current, password)
     return password
 

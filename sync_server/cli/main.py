@@ -10,7 +10,7 @@ import sys
 from sync_server.cli import data, inbox, keys, office, serve, site
 from sync_server.cli.arguments import data_dir_option
 from sync_server.cli.errors import CommandError
-from sync_server.store.embedded.backup import BackupIncomplete
+from sync_server.store import BackupIncomplete
 
 __all__ = ["main"]
 

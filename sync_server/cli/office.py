@@ -8,16 +8,16 @@ from sync_server.cli import keys
 from sync_server.cli.arguments import data_dir_option
 from sync_server.cli.errors import CommandError
 
-__all__ = ['add_parser']
+__all__ = ["add_parser"]
 
 
 def _cmd_office_user(args: argparse.Namespace) -> int:
     from sync_server.sealing.keyring import KeysError
-    from sync_server.store.embedded.accounts import AccountError, Accounts
-    from sync_server.store.embedded.backup import refuse_backup
+    from sync_server.store import open_accounts, refuse_backup
+    from sync_server.store.accounts import AccountError
 
     refuse_backup(args.data_dir)
-    accounts = Accounts(args.data_dir)
+    accounts = open_accounts(args.data_dir)
     secrets = keys.Secrets(getattr(args, "password_stdin", False))
 
     def new_password() -> str:

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ['terminal_safe', 'write_output']
+__all__ = ["terminal_safe", "write_output"]
 
 
 def terminal_safe(text: str) -> str:

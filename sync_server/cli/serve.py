@@ -10,13 +10,13 @@ from sync_server.cli.arguments import data_dir_option, limit, networks, positive
 from sync_server.cli.errors import CommandError
 from sync_server.settings import Settings
 
-__all__ = ['add_parser']
+__all__ = ["add_parser"]
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from minqing.registry import RegistryError
     from sync_server.app import create_app
-    from sync_server.store.embedded.inbox import Inbox, InboxLocked
+    from sync_server.store import StoreLocked, open_store
     from sync_server.web.serving import serve
 
     settings = Settings(
@@ -35,13 +35,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         phone_days_max=args.phone_days_max,
     )
     try:
-        inbox = Inbox(settings.data_dir, segment_size=settings.segment_size)
-    except InboxLocked as exc:
+        # Opened before the app, so a second writer is refused with a sentence at once; the
+        # triage log is read beside the running server (see `create_app`).
+        store = open_store(settings.data_dir, segment_size=settings.segment_size, load_triage=False)
+    except StoreLocked as exc:
         raise CommandError(f"{exc}.") from None
     try:
-        app = create_app(settings, inbox=inbox)
+        app = create_app(settings, store=store)
     except RegistryError as exc:
-        inbox.close()
+        store.close()
         raise CommandError(str(exc), 2) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     print(f"minqing: serving {settings.site_dir} and the API on http://{args.host}:{args.port}/ (Ctrl-C stops)")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sync_server.cli.errors import CommandError
 
-__all__ = ['add_parser']
+__all__ = ["add_parser"]
 
 
 def _cmd_build(args: argparse.Namespace) -> int:

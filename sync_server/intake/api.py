@@ -155,7 +155,7 @@ async def health(request: Request) -> Response:
     # `office_ready`: the office index finished loading (uploads are taken before it is).
     state = request.app.state
     return JSONResponse({"ok": True, "records": len(state.inbox), "office_ready": state.readside.ready(),
-                         "problems": state.problems()})
+                         "problems": state.store.problems()})
 
 
 routes = [

@@ -25,7 +25,7 @@ from typing import Any
 from sync_server.intake.submission import valid_device_id, valid_kiosk
 from sync_server.intake.writer import Intake, Result
 from sync_server.stations import StationBook
-from sync_server.store.embedded.inbox import Inbox
+from sync_server.store import open_store
 from sync_server.web.errors import ApiError
 from sync_server.web.strictjson import parse_json
 
@@ -127,8 +127,8 @@ def _rest_failed(parts: list[list[Any]], start: int, reason: str) -> list[Result
 
 
 def import_local(data_dir: Path, registry: Path, export: Export) -> list[Result]:
-    with Inbox(data_dir) as inbox:
-        intake = Intake(inbox, StationBook(registry))
+    with open_store(data_dir, load_triage=False) as store:
+        intake = Intake(store.submissions, StationBook(registry))
 
         async def run() -> list[Result]:
             parts = list(batches(export.submissions))

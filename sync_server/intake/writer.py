@@ -30,9 +30,9 @@ from sync_server.intake.submission import FieldError, clock_skewed, validate_sea
 from sync_server.sealing.envelope import SealError
 from sync_server.sealing.on_arrival import IntakeSealer, same_clear_fields, sealed_fingerprints
 from sync_server.stations import StationBook
-from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.fingerprint import Fingerprints
 from sync_server.store.installation import installation_key
+from sync_server.store.interfaces import Submissions
 from sync_server.web.errors import ApiError
 
 __all__ = ["Batch", "Intake", "Result"]
@@ -85,7 +85,7 @@ def _where(exc: BaseException) -> str:
 class Intake:
     def __init__(
         self,
-        inbox: Inbox,
+        inbox: Submissions,
         stations: StationBook,
         key: bytes | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from sync_server.store.embedded.accounts import Account, Accounts
+from sync_server.store.accounts import Account
+from sync_server.store.interfaces import Accounts
 
 __all__ = ["COOKIE", "MAX_SESSIONS_PER_USER", "LoginThrottle", "Session", "Sessions"]
 

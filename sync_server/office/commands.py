@@ -16,31 +16,33 @@ from sync_server.office.readside import MemoryReadSide
 from sync_server.office.records import CHINA, join, parse_day, parse_month
 from sync_server.office.reports import monthly, to_csv, to_document, to_xlsx, weekly
 from sync_server.office.spreadsheet import csv_bytes
-from sync_server.store.embedded.inbox import Inbox
-from sync_server.store.embedded.triagebook import TriageBook
+from sync_server.store import open_store
 from sync_server.store.retention import RetentionPolicy, run_retention
 from sync_server.triage import OUTCOMES, SATISFACTION
 
 __all__ = ["export_records", "remove_old_phones", "render_report"]
 
 
+def _stored(data_dir: Path, opener=None):
+    """Every record (sealed words opened in memory by `opener`, see cli/keys.py) and the
+    triage entries, read beside a running server."""
+    with open_store(data_dir, writer=False) as store:
+        records = list(store.submissions.records())
+        entries = store.triage.all()
+    return (opener(records) if opener is not None else records), entries
+
+
 def _rows(data_dir: Path, registry: Path, opener=None):
-    with Inbox(data_dir, writer=False) as inbox:
-        records = list(inbox.records())
-    if opener is not None:  # sealed words opened in memory (see keys_commands.record_opener)
-        records = opener(records)
-    return join(records, TriageBook(data_dir).all(), load_registry(registry), datetime.now(CHINA).date())
+    records, entries = _stored(data_dir, opener)
+    return join(records, entries, load_registry(registry), datetime.now(CHINA).date())
 
 
 def _report_sets(data_dir: Path, registry: Path, start: date, end: date, opener=None):
     """The report's rows from every stored record, through the same read side the server
     keeps (the command line reads the folder once); phones stay in `records` for `fill`."""
-    with Inbox(data_dir, writer=False) as inbox:
-        records = list(inbox.records())
-    if opener is not None:  # sealed words opened in memory (see keys_commands.record_opener)
-        records = opener(records)
+    records, entries = _stored(data_dir, opener)
     today = datetime.now(CHINA).date()
-    readside = MemoryReadSide(records, TriageBook(data_dir).all())
+    readside = MemoryReadSide(records, entries)
     sets = readside.report_sets(None, start, end, load_registry(registry), today)
     by_id = {r["id"]: r for r in records}
 
@@ -95,5 +97,5 @@ def remove_old_phones(data_dir: Path, days_after_close: int = 30, today: date | 
     """Retention by hand (the server also runs it daily): see `retention`."""
     policy = RetentionPolicy(days_after_close=days_after_close, max_days=max_days)
     now = datetime.combine(today, datetime.min.time(), CHINA) if today else datetime.now(CHINA)
-    with Inbox(data_dir) as inbox:
-        return run_retention(inbox, TriageBook(data_dir), policy, now)
+    with open_store(data_dir) as store:
+        return run_retention(store.submissions, store.triage, policy, now)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from minqing.registry import Registry
-from sync_server.store.embedded.accounts import Account
+from sync_server.store.accounts import Account
 from sync_server.triage import FIRST_YEAR, LAST_YEAR, OUTCOMES, STATUSES, is_overdue, new_entry
 
 __all__ = ["CHINA", "LIST_STATUSES", "Filters", "Row", "join", "list_status", "local_date", "parse_day", "parse_month",

@@ -17,7 +17,7 @@ account or the recovery key. Who may read what follows the office roles: staff e
 sector, a department its own, a viewer none.
 
 Files: `keyring.json` (everything above, the one source) and `public.json` (the current
-public key of each sector, for the build), both written by `tinystore.atomic_write`
+public key of each sector, for the build), both written by `store.atomic_write`
 (0600) in a 0700 folder. Only the command line writes them.
 """
 
@@ -41,8 +41,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from sync_server.sealing import envelope
-from sync_server.store.embedded.accounts import SCRYPT
-from sync_server.store.embedded.tinystore import atomic_write
+from sync_server.store import atomic_write
+from sync_server.store.accounts import SCRYPT
 
 __all__ = ["RECOVERY", "SCRYPT", "Keyring", "KeysError", "Unlocked", "access_of", "format_recovery", "parse_recovery"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from sync_server.sealing.envelope import SealError, open_phone, open_text
 from sync_server.sealing.keyring import Keyring, KeysError, Unlocked
-from sync_server.store.embedded.accounts import Account
+from sync_server.store.accounts import Account
 
 __all__ = ["OpenRecord", "SessionKeys", "open_record"]
 

@@ -112,3 +112,12 @@ def test_no_module_is_longer_than_one_sitting():
 def test_no_command_group_is_over_three_hundred_lines():
     long = {p.name: n for p in (SERVER / "cli").glob("*.py") if (n := len(p.read_text("utf-8").splitlines())) > 300}
     assert long == {}
+
+
+def test_outside_the_store_stored_data_is_reached_only_through_its_seam():
+    # The seam: `sync_server.store` and its engine-neutral modules. An engine's own
+    # package is the store's business alone, so a second engine changes nothing above.
+    reaching_in = sorted(f"{module} imports {target}" for module, targets in _graph().items()
+                         if not module.startswith("sync_server.store")
+                         for target in targets if target.startswith("sync_server.store.embedded"))
+    assert reaching_in == []

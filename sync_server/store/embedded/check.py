@@ -14,7 +14,8 @@ from pathlib import Path
 
 from sync_server.store.embedded import tinystore
 from sync_server.store.embedded.backup import MANIFEST, MARKER, BackupIncomplete, verify
-from sync_server.store.embedded.inbox import TABLE, Inbox, _valid
+from sync_server.store.embedded.inbox import Inbox
+from sync_server.store.embedded.segments import TABLE, valid_record
 from sync_server.store.embedded.triagebook import LOG_NAME, TriageBook
 from sync_server.store.installation import KEY_BYTES, KEY_NAME
 
@@ -29,7 +30,7 @@ class Findings:
 
 
 def _salvage(path: Path) -> list[dict]:
-    return [doc for doc in tinystore.salvage_docs(path, TABLE) if _valid(doc)]
+    return [doc for doc in tinystore.salvage_docs(path, TABLE) if valid_record(doc)]
 
 
 def _quarantined_segments(data_dir: Path) -> list[Path]:

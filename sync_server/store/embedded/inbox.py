@@ -17,19 +17,15 @@ is always read whole.
 
 Damage costs only the damaged file: a segment that does not parse is moved to
 `DATA_DIR/quarantine/` by the writer (named in `problems`), and the rest is served;
-`minqing check --repair` recovers what it can. A file in `inbox/` that is not exactly
-`segment-NNNNNN.json` is not ours: it is ignored, with a warning.
+`minqing check --repair` recovers what it can. The files themselves are `segments.py`'s;
+one writer per data folder is `writerlock.py`'s.
 
-One writer per data folder: a writer holds an exclusive `flock` on `writer.lock` for
-its lifetime; TinyDB is not safe with two writers. Readers (`inbox list`, backups)
-take no lock: every file they read was replaced atomically, so each is whole.
+This is the embedded engine's `Submissions` (see `store/interfaces.py`).
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -37,19 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from sync_server.store.embedded import segmentsummary, tinystore
+from sync_server.store.embedded.segments import TABLE, read_segment, scan, segment_path
+from sync_server.store.embedded.writerlock import InboxLocked, take_writer_lock
 from sync_server.store.fingerprint import Fingerprints
 from sync_server.store.retention import without_phone
 
-__all__ = ["Inbox", "InboxLocked", "SEGMENT_NAME"]
+__all__ = ["SEGMENT_SIZE", "TABLE", "Inbox", "InboxLocked"]
 
-TABLE = "submissions"
 SEGMENT_SIZE = 1000
-LOCK_NAME = "writer.lock"
-SEGMENT_NAME = re.compile(r"segment-(\d{6})\.json")
-
-
-class InboxLocked(RuntimeError):
-    """Another process is already writing to this data folder."""
 
 
 # What the index keeps of a record: (segment, receipt, then the fields of its
@@ -61,11 +52,6 @@ _Entry = tuple[int, str, str, "str | None", bool, bool]
 # Parsed segments kept for record pages and look-ups (about 2 MB each): a record page
 # reads its segment once, the next records of the same segment come from memory.
 CACHED_SEGMENTS = 8
-
-
-def _valid(record: Any) -> bool:
-    return (type(record) is dict and type(record.get("id")) is str and type(record.get("fingerprint")) is str
-            and type(record.get("receipt")) is str)
 
 
 class Inbox:
@@ -88,7 +74,7 @@ class Inbox:
             tinystore.private_dir(self.folder)
             for folder in (self.data_dir, self.folder):  # folders an older version made 0755
                 os.chmod(folder, 0o700)
-            self._take_lock()
+            self._lock_fd = take_writer_lock(self.data_dir)
         else:
             refuse_incomplete_backup(self.data_dir, serving=False)
         self.problems: list[str] = []
@@ -105,7 +91,8 @@ class Inbox:
         self._open_records: list[dict[str, Any]] = []
         self._cache: OrderedDict[int, dict[str, dict[str, Any]]] = OrderedDict()
         self._cache_lock = threading.Lock()
-        numbers = self._scan(writer)
+        numbers = scan(self.data_dir, writer, self.warnings)
+        self._highest = max(numbers, default=0)
         newest = numbers[-1] if numbers else None
         for number in numbers:
             # A closed segment's summary saves parsing it (start time); `on_open` wants
@@ -113,7 +100,7 @@ class Inbox:
             if number != newest and on_open is None and self._from_summary(number):
                 continue
             try:
-                records = self._read_segment(number)
+                records = read_segment(self.folder, number)
             except tinystore.DamagedFile as exc:
                 self._damaged(number, exc, writer)
                 continue
@@ -128,7 +115,7 @@ class Inbox:
                 self._summarise(number, records)
 
     def _from_summary(self, number: int) -> bool:
-        found = segmentsummary.read(self.data_dir, self._segment_path(number))
+        found = segmentsummary.read(self.data_dir, segment_path(self.folder, number))
         if found is None:
             return False
         ids, receipts = found["ids"], found["receipts"]
@@ -142,23 +129,11 @@ class Inbox:
         """Write a closed segment's summary; it is a cache, so failing to write one
         costs the next start some time and nothing else."""
         try:
-            segmentsummary.write(self.data_dir, self._segment_path(number), records)
+            segmentsummary.write(self.data_dir, segment_path(self.folder, number), records)
         except OSError as exc:
             self.warnings.append(f"could not write the summary of segment {number}: {exc.strerror or exc}")
 
     # -- lifecycle -------------------------------------------------------------------
-
-    def _take_lock(self) -> None:
-        fd = os.open(self.data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise InboxLocked(
-                f"another minqing process is already writing to {self.data_dir} "
-                "(a running server, or a second worker): stop it first, or use its API"
-            ) from None
-        self._lock_fd = fd
 
     def close(self) -> None:
         if self._lock_fd is not None:
@@ -173,25 +148,8 @@ class Inbox:
 
     # -- reading ---------------------------------------------------------------------
 
-    def _scan(self, writer: bool) -> list[int]:
-        if not self.folder.is_dir():
-            return []
-        numbers = []
-        for path in sorted(self.folder.iterdir()):
-            if path.name.startswith(".") and path.name.endswith(".tmp"):
-                if writer:  # leftovers of a write a crash interrupted; the rename never happened
-                    path.unlink(missing_ok=True)
-                continue
-            found = SEGMENT_NAME.fullmatch(path.name)
-            if found and path.is_file():
-                numbers.append(int(found.group(1)))
-            else:
-                self.warnings.append(f"ignored {path.relative_to(self.data_dir)}: not an inbox segment")
-        self._highest = max(numbers, default=0)
-        return sorted(numbers)
-
     def _damaged(self, number: int, exc: tinystore.DamagedFile, writer: bool) -> None:
-        path = self._segment_path(number)
+        path = segment_path(self.folder, number)
         name = path.relative_to(self.data_dir)
         if writer:
             kept = tinystore.quarantine(path, self.data_dir, move=True)
@@ -204,25 +162,15 @@ class Inbox:
             self.damaged.append(path)
             self.problems.append(f"{name} is damaged ({exc.reason}); its records are left out")
 
-    def _segment_path(self, number: int) -> Path:
-        return self.folder / f"segment-{number:06d}.json"
-
-    def _read_segment(self, number: int) -> list[dict[str, Any]]:
-        path = self._segment_path(number)
-        records = tinystore.read_docs(path, TABLE)
-        if not all(_valid(r) for r in records):
-            raise tinystore.DamagedFile(path, "a record lacks its id, fingerprint or receipt")
-        return records
-
     def _segment_records(self, number: int) -> list[dict[str, Any]]:
         if number == self._open_number:
             return [dict(r) for r in self._open_records]
         try:
-            return self._read_segment(number)
+            return read_segment(self.folder, number)
         except (tinystore.DamagedFile, FileNotFoundError) as exc:
             # Damaged after open, or in place under a summary that still matched (a disk
             # fault keeps size and time): named in /api/health and by `minqing check`.
-            name = self._segment_path(number).relative_to(self.data_dir)
+            name = segment_path(self.folder, number).relative_to(self.data_dir)
             reason = exc.reason if isinstance(exc, tinystore.DamagedFile) else "missing"
             problem = f"{name} could not be read ({reason}); its records are left out until `minqing check --repair`"
             if problem not in self.problems:
@@ -243,7 +191,7 @@ class Inbox:
                 self._cache.move_to_end(number)
                 return found
         try:
-            found = {r["id"]: r for r in self._read_segment(number)}
+            found = {r["id"]: r for r in read_segment(self.folder, number)}
         except (tinystore.DamagedFile, FileNotFoundError):
             return {}  # damaged after open: named by `minqing check`, the rest still served
         with self._cache_lock:
@@ -350,7 +298,7 @@ class Inbox:
                 number, current = self._highest + 1, []
             updated = current + [dict(r) for r in records]
             try:
-                tinystore.write_docs(self._segment_path(number), updated, TABLE)
+                tinystore.write_docs(segment_path(self.folder, number), updated, TABLE)
             except BaseException:
                 # A failure after the rename (the folder's fsync) leaves the batch on disk:
                 # memory must say so too, or the next write drops it and a resend is
@@ -366,7 +314,7 @@ class Inbox:
 
     def _landed(self, number: int, records: list[dict[str, Any]]) -> bool:
         try:
-            stored = {r["id"] for r in self._read_segment(number)}
+            stored = {r["id"] for r in read_segment(self.folder, number)}
         except (tinystore.DamagedFile, OSError):
             return False
         return all(r["id"] in stored for r in records)
@@ -397,7 +345,7 @@ class Inbox:
                     # A sealed record loses its sealed phone message; its text still opens.
                     record.update(without_phone(record), phone=None, consent=False, phone_fingerprint=None)
                     record["flags"] = [*record.get("flags", []), "phone_removed"]
-                tinystore.write_docs(self._segment_path(number), records, TABLE)
+                tinystore.write_docs(segment_path(self.folder, number), records, TABLE)
                 self._forget_segment(number)
                 if number != self._open_number:
                     self._summarise(number, records)
@@ -427,7 +375,7 @@ class Inbox:
                         changed.append(new)
                 if not changed:
                     continue
-                tinystore.write_docs(self._segment_path(number), records, TABLE)
+                tinystore.write_docs(segment_path(self.folder, number), records, TABLE)
                 self._forget_segment(number)  # record pages must not show the old, plain copy
                 if number != self._open_number:
                     self._summarise(number, records)

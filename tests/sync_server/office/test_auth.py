@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 from sync_server.app import create_app
 from sync_server.office.auth import LoginThrottle
 from sync_server.sealing.keyring import SCRYPT
-from sync_server.store.embedded.accounts import AccountError, Accounts, hash_parameters
+from sync_server.store.accounts import AccountError, hash_parameters
+from sync_server.store.embedded.accounts import Accounts
 from tests.sync_server.office.test_pages import PASSWORD, login
 
 

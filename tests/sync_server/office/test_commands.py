@@ -10,7 +10,8 @@ import sys
 from datetime import date, timedelta
 
 from sync_server.office.commands import export_records, remove_old_phones
-from sync_server.store.embedded.accounts import Accounts, check_password
+from sync_server.store.accounts import check_password
+from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.embedded.triagebook import TriageBook
 from sync_server.triage import new_entry

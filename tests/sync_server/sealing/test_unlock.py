@@ -8,7 +8,7 @@ from sync_server.sealing import envelope
 from sync_server.sealing.envelope import SealError
 from sync_server.sealing.keyring import Keyring
 from sync_server.sealing.unlock import OpenRecord, SessionKeys, open_record
-from sync_server.store.embedded.accounts import Account
+from sync_server.store.accounts import Account
 
 FAST = {"n": 2**10, "r": 8, "p": 1}
 STATIONS = {"jintan-east-bus": "transport", "rulin-industrial-park": "public-order"}

@@ -48,7 +48,8 @@ import pytest
 from minqing.server_process import ServerProcess
 from sync_server.sealing.envelope import open_phone, open_text
 from sync_server.sealing.keyring import Keyring
-from sync_server.store.embedded.accounts import Accounts, check_password
+from sync_server.store.accounts import check_password
+from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.backup import BackupIncomplete, verify
 from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.embedded.triagebook import TriageBook

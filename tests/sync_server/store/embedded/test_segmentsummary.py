@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from sync_server.store.embedded import inbox as inbox_module
 from sync_server.store.embedded import segmentsummary, tinystore
 from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.fingerprint import Fingerprints
@@ -46,8 +47,8 @@ def test_a_closed_segment_gets_a_summary_and_a_start_reads_it_instead_of_the_seg
     assert sorted(p.name for p in (tmp_path / segmentsummary.FOLDER).iterdir()) == [
         "segment-000001.json", "segment-000002.json"]  # closed ones; the open third has none
     parsed = []
-    real = Inbox._read_segment
-    monkeypatch.setattr(Inbox, "_read_segment", lambda self, number: parsed.append(number) or real(self, number))
+    real = inbox_module.read_segment
+    monkeypatch.setattr(inbox_module, "read_segment", lambda folder, number: parsed.append(number) or real(folder, number))
     with Inbox(tmp_path, writer=False) as inbox:
         assert parsed == [3] and len(inbox) == len(records) and _agrees(inbox)
 
@@ -200,8 +201,8 @@ def test_retention_reads_only_the_segments_that_may_still_hold_a_phone(tmp_path,
             inbox.add(plain[n : n + 2])
         inbox.add([phoned, legacy])
     parsed = []
-    real = Inbox._read_segment
-    monkeypatch.setattr(Inbox, "_read_segment", lambda self, number: parsed.append(number) or real(self, number))
+    real = inbox_module.read_segment
+    monkeypatch.setattr(inbox_module, "read_segment", lambda folder, number: parsed.append(number) or real(folder, number))
     with Inbox(tmp_path, writer=False) as inbox:
         parsed.clear()
         assert {r["id"] for r in inbox.records_with_phones()} == {phoned["id"], legacy["id"]}

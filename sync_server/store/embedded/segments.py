@@ -1,0 +1,56 @@
+"""The inbox's segment files: their names, and reading one back whole or not at all.
+
+`DATA_DIR/inbox/segment-NNNNNN.json`, each a TinyDB file of submissions (see
+`tinystore`). A file in `inbox/` with any other name is not ours: it is ignored, with a
+warning; a temporary file left by a write a crash interrupted is removed by the writer.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sync_server.store.embedded import tinystore
+
+__all__ = ["SEGMENT_NAME", "TABLE", "read_segment", "scan", "segment_path", "valid_record"]
+
+TABLE = "submissions"
+SEGMENT_NAME = re.compile(r"segment-(\d{6})\.json")
+FOLDER = "inbox"
+
+
+def valid_record(record: Any) -> bool:
+    return (type(record) is dict and type(record.get("id")) is str and type(record.get("fingerprint")) is str
+            and type(record.get("receipt")) is str)
+
+
+def segment_path(folder: Path, number: int) -> Path:
+    return folder / f"segment-{number:06d}.json"
+
+
+def read_segment(folder: Path, number: int) -> list[dict[str, Any]]:
+    path = segment_path(folder, number)
+    records = tinystore.read_docs(path, TABLE)
+    if not all(valid_record(r) for r in records):
+        raise tinystore.DamagedFile(path, "a record lacks its id, fingerprint or receipt")
+    return records
+
+
+def scan(data_dir: Path, writer: bool, warnings: list[str]) -> list[int]:
+    """The segments' numbers, in order; stray files are named in `warnings`."""
+    folder = data_dir / FOLDER
+    if not folder.is_dir():
+        return []
+    numbers = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") and path.name.endswith(".tmp"):
+            if writer:  # leftovers of a write a crash interrupted; the rename never happened
+                path.unlink(missing_ok=True)
+            continue
+        found = SEGMENT_NAME.fullmatch(path.name)
+        if found and path.is_file():
+            numbers.append(int(found.group(1)))
+        else:
+            warnings.append(f"ignored {path.relative_to(data_dir)}: not an inbox segment")
+    return sorted(numbers)

@@ -1,0 +1,169 @@
+"""The storage seam: everything the server keeps, as the rest of the server sees it.
+
+The app, the office, the command line, retention and backup reach stored data only
+through these interfaces, opened by `sync_server.store.open_store`. An engine fills
+them: `store/embedded/` keeps files in the data folder (the default, one process per
+folder); a second engine passes the same contract suite (tests/sync_server/store/
+contract/), which is written against these promises and nothing else.
+
+Words used below:
+- *durable*: once a call returns, a crash of the process or the machine keeps it.
+- *atomic*: a kill at any instruction leaves all of it or none of it.
+- *a concurrent reader*: another thread of this process, or another process that opened
+  the same store read-only (a command-line report while the server runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from sync_server.store.fingerprint import Fingerprints
+
+__all__ = ["Accounts", "Store", "StoreLocked", "Submissions", "TriageLog"]
+
+Record = dict[str, Any]
+
+
+class StoreLocked(RuntimeError):
+    """Another process already writes to this store, or it was opened read-only.
+
+    One writer per store: it is what lets the duplicate check and the receipt index live
+    in the writer's memory. The message says what to do (stop the other process, or go
+    through its API)."""
+
+
+@runtime_checkable
+class Submissions(Protocol):
+    """The inbox: every submission the office received, each stored once.
+
+    A record is a dict with at least `id`, `receipt`, `station_id`, `received_at`,
+    `fingerprint`; the intake decides what goes in, the store keeps it as given.
+
+    - `add(records)` is atomic and durable: a batch is stored whole or not at all, and
+      when `add` returns every record of it survives a crash. Ids are the caller's to
+      keep unique (the intake checks `fingerprints` first); `add` does not deduplicate.
+    - Ordering: `records()` yields in the order the records were stored, a batch in its
+      own order.
+    - A concurrent reader sees whole batches only: never half of one.
+    - `on_change(records)`, when set, is called after every durable write (add, redact,
+      rewrite) with copies of the records written, so a read-side index follows without
+      rescanning. It runs on the writing thread.
+    - Lookups by id or receipt answer from memory in the writer: no disk read.
+    - `redact_phones` and `rewrite` change stored records in place, each unit of storage
+      (a segment, a row) atomically: killed midway, running them again finishes the job.
+    - `problems`: damaged storage found, one sentence each; what is readable is served.
+      `warnings`: things ignored (stray files), not damage.
+    """
+
+    problems: list[str]
+    warnings: list[str]
+    on_change: Callable[[list[Record]], None] | None
+
+    def __len__(self) -> int: ...
+
+    def __contains__(self, submission_id: str) -> bool: ...
+
+    def add(self, records: list[Record]) -> None: ...
+
+    def get(self, submission_id: str) -> Record | None: ...
+
+    def get_many(self, submission_ids) -> dict[str, Record]: ...
+
+    def records(self) -> Iterator[Record]: ...
+
+    def records_with_phones(self) -> Iterator[Record]:
+        """At least every record that may still hold a phone (retention reads only these)."""
+        ...
+
+    def fingerprints(self, submission_id: str) -> Fingerprints | None: ...
+
+    def receipt(self, submission_id: str) -> str | None: ...
+
+    def receipt_owner(self, code: str) -> str | None: ...
+
+    def redact_phones(self, submission_ids: set[str]) -> int: ...
+
+    def rewrite(self, change: Callable[[Record], Record | None]) -> int: ...
+
+
+@runtime_checkable
+class TriageLog(Protocol):
+    """The office's triage entries, one per record it touched, by submission id.
+
+    - `put` and `put_many` are atomic and durable: `put_many` stores every entry it is
+      given or none (a merge changes two records or neither).
+    - The last write of an id wins; `all()` holds one entry per id.
+    - Entries are handed out read-only (they read like dicts); writers pass plain dicts.
+    - A concurrent reader sees the entries of whole writes only, and catches up with the
+      writer's on its next call.
+    - `on_change(entries)`, when set, is called after each write with the stored entries.
+    - `problems`: damaged entries left out, one sentence each; the rest is served.
+    """
+
+    problems: list[str]
+    on_change: Callable[[dict[str, Any]], None] | None
+
+    def __len__(self) -> int: ...
+
+    def entry(self, submission_id: str) -> Mapping[str, Any] | None: ...
+
+    def all(self) -> dict[str, Mapping[str, Any]]: ...
+
+    def put(self, submission_id: str, entry: Mapping[str, Any]) -> Mapping[str, Any]: ...
+
+    def put_many(self, entries: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]: ...
+
+
+@runtime_checkable
+class Accounts(Protocol):
+    """Office accounts: who may log in, with which role, over which sectors.
+
+    - Passwords are kept only as salted scrypt hashes; `authenticate` costs the same
+      for an unknown name as for a wrong password.
+    - Each change (`add`, `set_password`, `disable`) is atomic and durable, and a change
+      made by another process is seen by the next `get` or `authenticate` here.
+    - `set_password` and `disable` end the account's sessions (its generation changes).
+    - `add` refuses a name that exists (`AccountError`); a disabled account keeps its
+      name and its history.
+    """
+
+    def add(self, name: str, password: str, role: str, display: str = "", sectors=(), department: str = "") -> None: ...
+
+    def set_password(self, name: str, password: str) -> None: ...
+
+    def disable(self, name: str) -> None: ...
+
+    def get(self, name: str) -> Any: ...
+
+    def names(self) -> list[str]: ...
+
+    def authenticate(self, name: str, password: str) -> Any: ...
+
+    def problem(self) -> str | None:
+        """The accounts' damage, one sentence, or None."""
+        ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """One opened store: the three collections, and what concerns them together.
+
+    Opened as the writer (the server, `inbox import`, retention by hand) it holds the
+    one-writer lock until `close`; opened read-only (`writer=False`) it takes no lock and
+    refuses writes with `StoreLocked`.
+    """
+
+    submissions: Submissions
+    triage: TriageLog
+    accounts: Accounts
+
+    def problems(self) -> list[str]:
+        """Damage found in any collection, one sentence each (also in /api/health)."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store: ...
+
+    def __exit__(self, *exc: object) -> None: ...
