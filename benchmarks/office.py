@@ -26,7 +26,7 @@ from benchmarks.common import REPO, SAMPLE_REGISTRY, load_average, percentile
 from benchmarks.office_data import PASSWORD, generate
 from minqing.registry import load_registry
 from minqing.server_process import ServerProcess
-from sync_server.office.readside_index import ReportRows
+from sync_server.office.readside import ReportRows
 from sync_server.office.records import CHINA, Filters, join, local_date, select
 from sync_server.office.reports import to_xlsx, weekly
 from sync_server.store.embedded.inbox import Inbox

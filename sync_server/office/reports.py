@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sync_server.office.readside_index import ReportRows
+from sync_server.office.readside import ReportRows
 from sync_server.office.records import Row, local_date
 from sync_server.office.spreadsheet import Percent, csv_bytes, xlsx_sheet_rows
 from sync_server.triage import ACTIONS, EVENTS, OUTCOMES, STATUSES, SUMMARY_LIMIT

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from sync_server.intake.receipt import normalize
 from sync_server.office.auth import COOKIE
-from sync_server.office.readside_index import no_cyclic_gc
+from sync_server.office.readside import no_cyclic_gc
 from sync_server.office.records import CHINA, LIST_STATUSES, Filters, parse_day, parse_month
 from sync_server.office.reports import COLUMN_CLASSES, monthly, needs_words, to_csv, to_xlsx, weekly
 from sync_server.office.sealed import opened, opened_rows, sealed_search_note, sealing_notice

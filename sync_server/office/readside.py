@@ -1,0 +1,103 @@
+"""The office's read side: lists, filters, counts, search and report rows without a scan
+of the inbox on disk.
+
+`ReadSide` is the narrow interface the office pages use. `MemoryReadSide`
+(`readside_index`) fills it from a compact summary of each record (no phone, nothing
+the list does not show) kept up to date as records arrive (the inbox calls
+`records_added` after each durable write) and as triage changes (`triage_changed`,
+after each durable triage write). A database-backed read side (PostgreSQL: one table of
+summaries, one of triage entries, indexes on received_at, status and station) fills the
+same methods with queries; the pages need no change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from minqing.registry import Registry
+from sync_server.office.records import Filters, Row
+
+__all__ = ["Page", "ReadSide", "ReportRows", "no_cyclic_gc"]
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    total: int
+    pages: int
+    page: int
+
+
+@dataclass(frozen=True)
+class ReportRows:
+    """The rows a meeting report is made of, newest first, one `Row` per record shared
+    between the lists: received in the period, triage changed since its start (where
+    closures and follow-ups of older records show), flagged for the meeting, overdue."""
+
+    received: list[Row]
+    changed: list[Row]
+    weekly: list[Row]
+    overdue: list[Row]
+
+
+class ReadSide(Protocol):
+    """What the office reads. `sectors` is the set of sector ids the reader may see, or
+    None for every sector; `registry` names stations and sectors at query time (it
+    reloads when the office edits it)."""
+
+    def ready(self) -> bool: ...
+
+    def wait_ready(self) -> None:
+        """Block until the read side can answer (an in-memory one loads at start)."""
+        ...
+
+    def records_added(self, records: Iterable[dict[str, Any]]) -> None: ...
+
+    def triage_changed(self, entries: dict[str, dict[str, Any]]) -> None: ...
+
+    def count(self) -> int: ...
+
+    def may_have_phone(self, submission_id: str) -> bool:
+        """False when the record was stored without a consented phone: no need to read it."""
+        ...
+
+    def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
+             also_matching: Collection[str] = ()) -> Page:
+        """`also_matching`: ids the caller found to match `filters.q` where the read side
+        cannot look (sealed words opened for this session); the other filters and
+        `sectors` still apply to them."""
+        ...
+
+    def row(self, submission_id: str, registry: Registry, today: date) -> Row | None: ...
+
+    def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
+                    today: date) -> ReportRows:
+        """Only what a report of the period needs (see `ReportRows`), never every triaged
+        record. Local dates; "changed since start" may include a day early (the caller
+        compares exact dates). A database answers it with four indexed queries
+        (received_at, updated_at, the weekly flag, open deadlines)."""
+        ...
+
+    def version(self) -> object:
+        """A token that compares equal (==) between two calls only if no record arrived
+        and no triage entry changed in between: a built report is reused while it holds.
+        A database returns its newest record and triage-log sequence numbers."""
+        ...
+
+
+@contextlib.contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Hundreds of thousands of small objects made at once: the cyclic collector would
+    rescan them again and again while they are made, for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
