@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from sync_server.intake import api, formpage
 from sync_server.intake.writer import Intake
-from sync_server.office import record_pages as office
+from sync_server.office import views as office
 from sync_server.office.auth import LoginThrottle, Sessions
 from sync_server.office.readside import no_cyclic_gc
 from sync_server.office.readside_index import MemoryReadSide
