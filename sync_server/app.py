@@ -29,7 +29,8 @@ from sync_server.intake import api, formpage
 from sync_server.intake.writer import Intake
 from sync_server.office import views as office
 from sync_server.office.auth import LoginThrottle, Sessions
-from sync_server.office.readside import MemoryReadSide, no_cyclic_gc
+from sync_server.office.readside import no_cyclic_gc
+from sync_server.office.readside_index import MemoryReadSide
 from sync_server.office.records import CHINA
 from sync_server.office.report_cache import ReportCache
 from sync_server.office.sealed_search import OpenedWords

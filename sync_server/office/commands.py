@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from minqing.registry import load_registry
-from sync_server.office.readside import MemoryReadSide
+from sync_server.office.readside_index import MemoryReadSide
 from sync_server.office.records import CHINA, join, parse_day, parse_month
 from sync_server.office.reports import monthly, to_csv, to_document, to_xlsx, weekly
 from sync_server.office.spreadsheet import csv_bytes

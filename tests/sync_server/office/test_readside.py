@@ -11,7 +11,8 @@ from itertools import product
 import pytest
 
 from minqing.registry import load_registry
-from sync_server.office.readside import MemoryReadSide, ReportRows
+from sync_server.office.readside import ReportRows
+from sync_server.office.readside_index import MemoryReadSide
 from sync_server.office.records import Filters, join, local_date, select
 from sync_server.office.reports import monthly, to_csv, weekly
 from sync_server.triage import new_entry
@@ -140,9 +141,9 @@ def test_report_sets_hold_the_period_and_what_changed_since_not_every_triaged_re
 
 
 def test_search_across_many_chunks_and_after_new_records_matches_the_full_scan(registry, monkeypatch):
-    from sync_server.office import readside
+    from sync_server.office import readside_search
 
-    monkeypatch.setattr(readside, "CHUNK", 7)
+    monkeypatch.setattr(readside_search, "CHUNK", 7)
     records, triage = _world(registry, count=200)
     side = MemoryReadSide(records[:150], triage)
     for q in ("积水", "night", "r01"):
@@ -275,9 +276,9 @@ def _shown(side, registry, records):
 def test_rows_show_each_records_words_exactly_as_stored_wherever_the_index_keeps_them(registry, monkeypatch):
     # The index keeps the words once, inside its search chunks: what a row shows must be
     # the stored words, whatever they hold, in every way records reach the index.
-    from sync_server.office import readside
+    from sync_server.office import readside_search
 
-    monkeypatch.setattr(readside, "CHUNK", 7)
+    monkeypatch.setattr(readside_search, "CHUNK", 7)
     records, triage = _world(registry, count=120, seed=21)
     odd = ["换行\n之后", "大写 KTV 与 İstanbul", "控制\x01字符\x02在\x03中间", "私用\ue000区\ue005字", "", "  ", "\x00"]
     for n, record in enumerate(records):

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from openpyxl import load_workbook
 
-from sync_server.office import views
+from sync_server.office import report_pages
 from sync_server.office.report_cache import ReportCache
 from tests.sync_server.office import test_pages as test_office
 from tests.sync_server.office.test_pages import act, login, seed
@@ -65,13 +65,13 @@ def _today():
 @pytest.fixture
 def builds(monkeypatch):
     made = []
-    real = views._build_report
+    real = report_pages._build_report
 
     def counting(*args, **kwargs):
         made.append(args[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(views, "_build_report", counting)
+    monkeypatch.setattr(report_pages, "_build_report", counting)
     return made
 
 
@@ -112,7 +112,7 @@ def test_a_pack_with_phones_or_words_read_for_this_session_is_never_kept(office,
     assert len(builds) == 2
     # A listed row whose words only the stored record holds (a sealed one) is read and
     # opened for this session: that pack is not shared either.
-    monkeypatch.setattr(views, "needs_words", lambda row: True)
+    monkeypatch.setattr(report_pages, "needs_words", lambda row: True)
     _figures(office)
     _figures(office)
     assert len(builds) == 4

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from sync_server.office.readside import MemoryReadSide
+from sync_server.office.readside_index import MemoryReadSide
 from sync_server.office.reports import Report, Table, monthly, to_csv, to_html, to_xlsx, weekly
 from sync_server.triage import new_entry
 

@@ -149,7 +149,7 @@ def test_the_server_takes_uploads_before_the_office_index_is_ready_and_the_index
     from starlette.testclient import TestClient
 
     from sync_server.app import create_app
-    from sync_server.office.readside import MemoryReadSide
+    from sync_server.office.readside_index import MemoryReadSide
     from tests.sync_server.conftest import make_item, post_batch, store_items
 
     stored = [make_item(feeling=f"旧的第{n}条") for n in range(1200)]  # a closed segment and an open one
