@@ -39,7 +39,8 @@ def _page_id(page: Path) -> str:
 def _code(text: str) -> list[str]:
     """The code in a page: fenced and indented blocks, and inline code spans."""
     blocks = _FENCE.findall(text) + _INDENTED.findall(_FENCE.sub("", text))
-    return blocks + [m.group(2) for m in _CODE_SPAN.finditer(_prose(text))]
+    # A code span may wrap onto the next line; it reads as one line.
+    return blocks + [" ".join(m.group(2).split()) for m in _CODE_SPAN.finditer(_prose(text))]
 
 
 def _prose(text: str) -> str:
