@@ -88,14 +88,14 @@ def table(results: dict[str, float]) -> list[tuple[str, str, str, str]]:
 
 
 def update_readme(results: dict[str, float]) -> None:
-    """Put this run's figures between the README's bench markers."""
-    readme = REPO / "README.md"
-    text = readme.read_text("utf-8")
+    """Put this run's figures between the bench markers of docs/performance.md."""
+    page = REPO / "docs" / "performance.md"
+    text = page.read_text("utf-8")
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
     lines = ["| metric | value | target | met |", "|---|---|---|---|"]
     lines += [f"| `{m}` | {v} | {t} | {ok} |" for m, v, t, ok in table(results)]
     head, rest = text.split(start, 1)
-    readme.write_text(head + start + "\n" + "\n".join(lines) + "\n" + end + rest.split(end, 1)[1], "utf-8")
+    page.write_text(head + start + "\n" + "\n".join(lines) + "\n" + end + rest.split(end, 1)[1], "utf-8")
 
 
 def main() -> int:
@@ -117,7 +117,7 @@ def main() -> int:
     print(f"\nwritten: {RESULTS.relative_to(REPO)}")
     if "--update-readme" in sys.argv:
         update_readme(results)
-        print("README.md performance table updated")
+        print("docs/performance.md performance table updated")
     return 0
 
 

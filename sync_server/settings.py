@@ -1,4 +1,4 @@
-"""Server settings: one frozen object the app factory takes. Every field is in the README."""
+"""Server settings: one frozen object the app factory takes. Every field is in docs/deploy.md."""
 
 from __future__ import annotations
 

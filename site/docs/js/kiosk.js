@@ -10,7 +10,7 @@
 //
 // What the PIN is: a lock against the next citizen in the queue, not against someone
 // who holds the tablet for an hour. The digest sits in this browser's storage and a
-// short PIN falls to a brute-force search; see the README.
+// short PIN falls to a brute-force search; see docs/kiosk.md.
 import * as outbox from "./outbox.js";
 import { receiptFor } from "./receipt.js";
 import { SYNC_EVENT, autoSync, newId, syncOutbox } from "./sync.js";

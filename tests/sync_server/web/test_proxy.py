@@ -106,7 +106,7 @@ def test_the_real_server_ignores_forwarded_for_from_localhost_without_the_flag(t
 
 
 NGINX_SITE = """
-    # The README's example, on loopback addresses instead of TLS on port 443.
+    # docs/deploy.md's example, on loopback addresses instead of TLS on port 443.
     client_header_timeout 10s;
     client_body_timeout 10s;
     keepalive_timeout 5s;
@@ -176,8 +176,8 @@ def nginx(tmp_path):
         proc.wait(timeout=10)
 
 
-def test_behind_the_readme_nginx_spoofing_fails_and_real_clients_are_told_apart(tmp_path, built_site, registry_file,
-                                                                                nginx):
+def test_behind_the_documented_nginx_spoofing_fails_and_real_clients_are_told_apart(tmp_path, built_site, registry_file,
+                                                                                    nginx):
     with ServerProcess(tmp_path / "data", built_site, registry_file,
                        extra_args=("--trust-forwarded-for", "127.0.0.3")) as server:
         port = nginx(server.port)
