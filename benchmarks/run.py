@@ -33,7 +33,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import build, edge, ingest, office, page, sealing, store, sync
+from benchmarks import build, docs, edge, ingest, office, page, sealing, store, sync
 from benchmarks.common import REPO, RESULTS, SMOKE_RESULTS
 from benchmarks.targets import table
 from minqing.browser import CHROMIUM
@@ -150,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, help="where to write (default build/bench/results.json, "
                                                      "or build/bench/smoke.json with --smoke)")
     parser.add_argument("--site-dir", type=Path, default=REPO / "build" / "site", help="the built site to serve")
+    parser.add_argument("--update-docs", "--update-readme", action="store_true",
+                        help="rewrite the performance doc's figures from this run (whole runs only)")
     args = parser.parse_args(argv)
+    if args.update_docs and args.smoke:
+        parser.error("--update-docs takes a whole run's figures, never the smoke's")
     path = args.results or (SMOKE_RESULTS if args.smoke else RESULTS)
     results = run_all(args.site_dir, args.smoke)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,4 +166,22 @@ def main(argv: list[str] | None = None) -> int:
             f"{name} ({results['steps'][name].get('where') or 'no line'}): {results['steps'][name]['error']}"
             for name in failed), file=sys.stderr)
         return 1
+    return 0 if args.smoke else _docs(results, args.update_docs)
+
+
+def _docs(results: dict, update: bool) -> int:
+    """Rewrite the performance doc's figures if asked; say whether it quotes this run."""
+    name = docs.PERFORMANCE_DOC.relative_to(REPO)
+    if update:
+        try:
+            docs.update(results)
+        except (OSError, ValueError) as error:
+            print(f"{name}: not updated: {error}", file=sys.stderr)
+            return 1
+        print(f"{name}: figures rewritten from this run")
+    problems = docs.check(results)
+    print(f"{name}: " + ("every quoted figure is this run's" if not problems else
+                         f"{len(problems)} quoted figures are not this run's (`make bench-check` lists them; "
+                         "`make bench BENCH_ARGS=--update-docs` rewrites them)"))
     return 0
+

@@ -69,6 +69,8 @@ def test_the_smoke_never_writes_the_whole_runs_file(monkeypatch, tmp_path):
     monkeypatch.setattr(run, "RESULTS", tmp_path / "results.json")
     assert run.main(["--smoke"]) == 0
     assert (tmp_path / "smoke.json").exists() and not (tmp_path / "results.json").exists()
+    with pytest.raises(SystemExit):
+        run.main(["--smoke", "--update-docs"])
 
 
 @pytest.mark.parametrize("value, unit, text", [
