@@ -60,11 +60,11 @@ def figure_problems(expected: tuple[str, ...], found: object) -> list[str]:
 
 def _where(error: BaseException) -> str:
     """The innermost line of the benchmarks that the error passed through."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if "/benchmarks/" in f.filename.replace("\\", "/")]
-    if not frames:
-        return ""
-    frame = frames[-1]
-    return f"{Path(frame.filename).relative_to(REPO)}:{frame.lineno} in {frame.name}"
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        path = Path(frame.filename)
+        if path.is_relative_to(REPO) and "benchmarks" in path.relative_to(REPO).parts:
+            return f"{path.relative_to(REPO).as_posix()}:{frame.lineno} in {frame.name}"
+    return ""
 
 
 def run_step(name: str, site: Path, smoke: bool) -> tuple[dict[str, float], dict]:
@@ -81,8 +81,9 @@ def run_step(name: str, site: Path, smoke: bool) -> tuple[dict[str, float], dict
     problems = figure_problems(module.METRICS, found)
     if problems:
         record.update(ok=False, error="; ".join(problems))
-    figures = {m: float(f"{v:.6g}") for m, v in found.items() if m in module.METRICS and is_figure(v)}
-    return figures, record
+    if not isinstance(found, dict):
+        return {}, record
+    return {m: float(f"{v:.6g}") for m, v in found.items() if m in module.METRICS and is_figure(v)}, record
 
 
 def _git(*args: str) -> str | None:

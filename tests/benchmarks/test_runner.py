@@ -47,6 +47,7 @@ def test_a_failing_step_is_named_and_the_others_still_run(monkeypatch, tmp_path,
         "broken": _step(("broken_ms",), error=TypeError("Failed to fetch dynamically imported module")),
         "empty": _step(("empty_ms",), {"empty_ms": float("nan")}),
         "after": _step(("after_s",), {"after_s": 1.0}),
+        "odd": _step(("odd_s",), [1.0]),
     })
     results_file = tmp_path / "smoke.json"
     assert run.main(["--smoke", "--results", str(results_file)]) == 1
@@ -57,6 +58,7 @@ def test_a_failing_step_is_named_and_the_others_still_run(monkeypatch, tmp_path,
     assert steps["broken"]["error"] == "TypeError: Failed to fetch dynamically imported module"
     assert steps["broken"]["where"].startswith("tests/benchmarks/test_runner.py:")
     assert steps["empty"]["error"] == "empty_ms is nan, not a finite positive number"
+    assert steps["odd"]["error"] == "returned list, not a dict of figures"
     assert "benchmark steps FAILED: broken" in capsys.readouterr().err
     assert results["run"]["smoke"] is True and len(results["run"]["commit"]) == 40
     assert {"date", "dirty", "wall_s", "load_before", "load_after"} <= set(results["run"])
