@@ -11,6 +11,7 @@ import statistics
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -69,7 +70,14 @@ def _first_visit(browser, url: str, link: dict) -> dict[str, float]:
     ready = page.evaluate("performance.getEntriesByName('minqing-form-ready')[0].startTime")
     # Let the service worker finish its precache: that is part of what a first visit costs.
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100, timeout=60000)
-    page.wait_for_load_state("networkidle")
+    # The worker fetches the offline set after it takes control (sw.js): wait for all of it.
+    # Waiting for the network to go idle was not enough, since a page already idle does not
+    # wait again: on a busy machine the set weighed 0 KB.
+    deadline = time.monotonic() + 60
+    while len(offline_set) < len(OFFLINE_SET):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the worker fetched {len(offline_set)} of the {len(OFFLINE_SET)} offline pages in 60 s")
+        page.wait_for_timeout(50)
     context.close()
     return {"fcp": fcp, "ready": ready, "kb": sum(transferred) / 1024, "offline_kb": sum(offline_set) / 1024}
 
