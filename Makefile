@@ -38,8 +38,21 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+# Every benchmark at its full size (minutes: 6.3 at load 7): build/bench/results.json, with the
+# run's date and commit. BENCH_ARGS=--update-docs also rewrites the performance doc's figures.
 bench: build
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+.PHONY: bench-smoke bench-check
+# Every benchmark at its smallest size, in seconds (build/bench/smoke.json); `make test`
+# runs it too (tests/benchmarks/test_smoke.py).
+bench-smoke: build
+	$(BIN)/python -m benchmarks --smoke
+
+# Every figure the performance doc quotes is results.json's (benchmarks/docs.py says
+# which file holds them).
+bench-check: setup
+	$(BIN)/python -m benchmarks.docs
 
 clean:
 	rm -rf build .pytest_cache

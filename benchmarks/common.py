@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 MKDOCS_YML = REPO / "mkdocs.yml"
 SAMPLE_REGISTRY = REPO / DEFAULT_REGISTRY
 RESULTS = REPO / "build" / "bench" / "results.json"
+SMOKE_RESULTS = REPO / "build" / "bench" / "smoke.json"  # never the whole run's file
 
 
 def median_seconds(run: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None) -> float:

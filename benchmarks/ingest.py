@@ -1,10 +1,12 @@
 """Ingest over loopback against the real server: batched vs one submission per request,
-and p95 latency of a 100-record batch with 25 clients uploading at once."""
+and p95 latency of a 100-record batch with 25 clients uploading at once. The smoke sends
+a few hundred records, once each way, and 5 clients for the 25."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import statistics
 import tempfile
 import threading
 import time
@@ -17,6 +19,10 @@ from minqing.server_process import ServerProcess
 
 # The benchmark measures the store, not the throttle.
 UNTHROTTLED = ("--device-limit", "100000/100000", "--address-limit", "100000/100000")
+METRICS = ("ingest_batched_per_s", "ingest_single_per_s", "ingest_p95_ms_25_clients")
+# Records per timed run (batched, one per request), clients at once, rounds each, runs of each.
+FULL = {"warm_up": 500, "batched": 3000, "single": 300, "clients": 25, "rounds": 4, "runs": 3}
+SMOKE = {"warm_up": 100, "batched": 200, "single": 10, "clients": 5, "rounds": 1, "runs": 1}
 
 
 def _item(n: int) -> dict:
@@ -48,7 +54,7 @@ def _rate(port: int, total: int, per_request: int) -> float:
     return total / (time.perf_counter() - started)
 
 
-def _p95_concurrent(port: int, clients: int = 25, rounds: int = 4) -> float:
+def _p95_concurrent(port: int, clients: int, rounds: int) -> float:
     latencies: list[float] = []
     lock = threading.Lock()
 
@@ -70,15 +76,17 @@ def _p95_concurrent(port: int, clients: int = 25, rounds: int = 4) -> float:
     return percentile(latencies, 0.95)
 
 
-def run(site_dir: Path) -> dict[str, float]:
+def run(site_dir: Path, smoke: bool = False) -> dict[str, float]:
+    size = SMOKE if smoke else FULL
+    runs = size["runs"]
     with tempfile.TemporaryDirectory() as folder:
         with ServerProcess(Path(folder) / "data", site_dir, SAMPLE_REGISTRY, extra_args=UNTHROTTLED) as server:
-            _rate(server.port, 500, 100)  # warm up
-            batched = [_rate(server.port, 3000, 100) for _ in range(3)]
-            single = [_rate(server.port, 300, 1) for _ in range(3)]
-            p95 = [_p95_concurrent(server.port) for _ in range(3)]
+            _rate(server.port, size["warm_up"], 100)
+            batched = [_rate(server.port, size["batched"], 100) for _ in range(runs)]
+            single = [_rate(server.port, size["single"], 1) for _ in range(runs)]
+            p95 = [_p95_concurrent(server.port, size["clients"], size["rounds"]) for _ in range(runs)]
     return {
-        "ingest_batched_per_s": sorted(batched)[1],
-        "ingest_single_per_s": sorted(single)[1],
-        "ingest_p95_ms_25_clients": 1000 * sorted(p95)[1],
+        "ingest_batched_per_s": statistics.median(batched),
+        "ingest_single_per_s": statistics.median(single),
+        "ingest_p95_ms_25_clients": 1000 * statistics.median(p95),
     }
