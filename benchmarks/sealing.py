@@ -98,7 +98,7 @@ def _ingest_per_s(mode: str, ingested: int) -> float:
 
         async def ingest() -> float:
             with Inbox(data) as inbox:
-                intake = Intake(inbox, StationBook(SAMPLE_REGISTRY))
+                intake = Intake(inbox, StationBook(SAMPLE_REGISTRY), inbox.data_dir)
                 started = time.perf_counter()
                 for n in range(0, ingested, 100):
                     results = await intake.submit("bench", items[n:n + 100])

@@ -157,7 +157,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         app.state.store = store if store is not None else opened
         # Beside the intake, not inside it: handlers that read records need no intake.
         app.state.inbox = app.state.store.submissions
-        app.state.intake = Intake(app.state.inbox, app.state.stations)
+        app.state.intake = Intake(app.state.inbox, app.state.stations, settings.data_dir)
         app.state.triage = app.state.store.triage
         app.state.accounts = app.state.store.accounts
         # Sector keys unlocked at log-in live beside the session and end with it.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sync_server.cli.main import _parser
+from sync_server.cli.command import _parser
 from sync_server.settings import Settings
 from tests.conftest import REPO
 from tests.sync_server.web.test_proxy import NGINX_SITE

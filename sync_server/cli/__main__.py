@@ -2,6 +2,6 @@
 
 import sys
 
-from sync_server.cli.main import main
+from sync_server.cli import main
 
 sys.exit(main())

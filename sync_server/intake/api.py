@@ -80,7 +80,7 @@ async def submit_form(request: Request) -> Response:
     # so a reload of one form is one record and nothing stored depends on the address.
     content = "\x1f".join(str(item[k]) for k in ("station_id", "rating", "feeling", "suggestion", "phone"))
     item["id"] = form_submission_id(settings.data_dir, fields.get(TOKEN_FIELD), content)
-    if state.inbox.fingerprint(item["id"]) is not None:
+    if item["id"] in state.inbox:
         # Off the event loop: a record not in memory is read from its segment on disk.
         item["created_at"] = (await to_thread.run_sync(state.inbox.get, item["id"]))["created_at"]
     [result] = await state.intake.submit(FORM_DEVICE, [item])

@@ -128,7 +128,7 @@ def _rest_failed(parts: list[list[Any]], start: int, reason: str) -> list[Result
 
 def import_local(data_dir: Path, registry: Path, export: Export) -> list[Result]:
     with open_store(data_dir, load_triage=False) as store:
-        intake = Intake(store.submissions, StationBook(registry))
+        intake = Intake(store.submissions, StationBook(registry), data_dir)
 
         async def run() -> list[Result]:
             parts = list(batches(export.submissions))

@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
@@ -87,12 +88,15 @@ class Intake:
         self,
         inbox: Submissions,
         stations: StationBook,
+        data_dir: str | Path,
         key: bytes | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
+        """`data_dir` holds the key material (the installation key, the sector keys),
+        whichever store keeps the records."""
         self.inbox, self.stations, self.clock = inbox, stations, clock
-        self.key = key if key is not None else installation_key(inbox.data_dir)
-        self.sealer = IntakeSealer(inbox.data_dir)
+        self.key = key if key is not None else installation_key(data_dir)
+        self.sealer = IntakeSealer(data_dir)
         self._waiting: list[Batch] = []
         self._writer: asyncio.Task | None = None
 

@@ -96,11 +96,12 @@ class IntakeSealer:
         return {**seal_record(fields, key), "feeling": "", "suggestion": "", "phone": None}
 
 
-def seal_existing(inbox, stations, key: bytes) -> tuple[int, int]:
+def seal_existing(inbox, stations, key: bytes, data_dir) -> tuple[int, int]:
     """`minqing keys seal-existing`: seal the plain records stored before the keys, for
     every sector that has a key, segment by segment (see `Inbox.rewrite`); a rerun after
-    a kill skips what is already sealed. Returns (sealed now, left plain: no key)."""
-    sealer = IntakeSealer(inbox.data_dir)
+    a kill skips what is already sealed. Returns (sealed now, left plain: no key). The
+    keys are in `data_dir`, whichever store keeps the records."""
+    sealer = IntakeSealer(data_dir)
     left = 0
 
     def change(record: dict[str, Any]) -> dict[str, Any] | None:

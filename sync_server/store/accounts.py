@@ -18,7 +18,7 @@ import os
 import re
 from dataclasses import dataclass
 
-__all__ = ["ROLES", "SCRYPT", "Account", "AccountError", "check_new_account", "check_new_password", "check_password",
+__all__ = ["ROLES", "SCRYPT", "Account", "AccountError", "check_new_account", "check_new_name", "check_new_password", "check_password",
            "dummy_hash", "hash_parameters", "hash_password", "outdated"]
 
 # staff: everything; department: the records of its sectors; viewer: reports only.
@@ -122,10 +122,15 @@ def check_new_password(password: str) -> None:
         raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
 
 
-def check_new_account(name: str, role: str, sectors, password: str) -> None:
-    """Refuse, with a sentence, an account no store may keep."""
+def check_new_name(name: str) -> None:
     if not _NAME.match(name):
         raise AccountError(f"'{name}' is not a valid user name (2-32 of a-z 0-9 . _ -)")
+
+
+def check_new_account(name: str, role: str, sectors, password: str) -> None:
+    """Refuse, with a sentence, an account no store may keep (a store says first when
+    the name is taken, after `check_new_name`)."""
+    check_new_name(name)
     if role not in ROLES:
         raise AccountError(f"the role must be one of {', '.join(ROLES)}")
     if role == "department" and not sectors:

@@ -5,7 +5,11 @@ functions), and every module is small enough to read in one sitting."""
 from __future__ import annotations
 
 import ast
+import shutil
+import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -34,7 +38,8 @@ def _module_name(path: Path) -> str:
 
 
 def _imports(path: Path) -> set[str]:
-    """Every sync_server module this file imports, at the top or inside a function."""
+    """Every sync_server module this file imports: at the top, inside a function, or by
+    name at run time (`importlib.import_module`, `__import__`)."""
     tree = ast.parse(path.read_text("utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -42,17 +47,32 @@ def _imports(path: Path) -> set[str]:
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, f"{path.name}: relative import; the house uses absolute ones"
-            found.add(node.module or "")
+            # `from package import module` is an edge to the module (a package's own
+            # __init__ runs first for any of its modules, and is not counted for it).
             found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Call) and _imports_by_name(node.func) and node.args:
+            name = node.args[0]
+            assert isinstance(name, ast.Constant), f"{path.name}: a module imported by a computed name"
+            found.add(f"{name.value}.")  # the trailing dot: "this module", not a name in it
     return {name for name in found if name.startswith("sync_server.")}
+
+
+def _imports_by_name(func: ast.expr) -> bool:
+    return (isinstance(func, ast.Name) and func.id in ("__import__", "import_module")) or \
+        (isinstance(func, ast.Attribute) and func.attr == "import_module")
 
 
 def _graph() -> dict[str, set[str]]:
     modules = {_module_name(p): p for p in SERVER.rglob("*.py")}
     # `from sync_server.store import inbox` names the module sync_server.store.embedded.inbox; a
     # name that is not a module (a function) counts as its module.
-    return {name: {imp if imp in modules else imp.rpartition(".")[0] for imp in _imports(path)} - {name}
-            for name, path in modules.items()}
+    return {name: {_module_of(imp, modules) for imp in _imports(path)} - {name} for name, path in modules.items()}
+
+
+def _module_of(name: str, modules) -> str:
+    if name.endswith("."):
+        return name[:-1]
+    return name if name in modules else name.rpartition(".")[0]
 
 
 def _layer(module: str) -> int:
@@ -121,3 +141,25 @@ def test_outside_the_store_stored_data_is_reached_only_through_its_seam():
                          if not module.startswith("sync_server.store")
                          for target in targets if target.startswith("sync_server.store.embedded"))
     assert reaching_in == []
+
+
+RUN_TIME_IMPORTS = {
+    "importlib": 'import importlib\n\ndef app():\n    return importlib.import_module("sync_server.app")\n',
+    "__import__": 'def app():\n    return __import__("sync_server.app", fromlist=["create_app"]).create_app\n',
+}
+
+
+@pytest.mark.parametrize("code", RUN_TIME_IMPORTS.values(), ids=RUN_TIME_IMPORTS)
+def test_an_import_made_at_run_time_counts_too(tmp_path, monkeypatch, code):
+    shutil.copytree(REPO / "sync_server", tmp_path / "sync_server", ignore=shutil.ignore_patterns("__pycache__"))
+    # Retention (in the store, low) reaching the app factory (top), which opens the store
+    # whose inbox imports retention: upward, and a cycle.
+    with open(tmp_path / "sync_server" / "store" / "retention.py", "a") as module:
+        module.write("\n\n" + code)
+    layout = sys.modules[__name__]  # the checks above read these two globals
+    monkeypatch.setattr(layout, "SERVER", tmp_path / "sync_server")
+    monkeypatch.setattr(layout, "REPO", tmp_path)
+    with pytest.raises(AssertionError):
+        layout.test_imports_run_down_the_layers_never_up()
+    with pytest.raises(AssertionError):
+        layout.test_no_two_modules_import_each_other_even_through_others()

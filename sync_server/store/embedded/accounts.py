@@ -16,6 +16,7 @@ from sync_server.store.accounts import (
     Account,
     AccountError,
     check_new_account,
+    check_new_name,
     check_new_password,
     check_password,
     dummy_hash,
@@ -32,9 +33,10 @@ class Accounts:
         self.file = KeyedFile(Path(data_dir) / "office" / "users.json")
 
     def add(self, name: str, password: str, role: str, display: str = "", sectors=(), department: str = "") -> None:
-        check_new_account(name, role, sectors, password)
+        check_new_name(name)
         if self.file.get(name):
             raise AccountError(f"the user '{name}' already exists")
+        check_new_account(name, role, sectors, password)
         record = {
             "role": role, "display": display or name, "sectors": list(sectors), "department": department,
             "password": hash_password(password), "disabled": False,

@@ -26,6 +26,7 @@ class DataFolder:
         beside the running server); `on_open(records)` sees each segment as it is read."""
         self.data_dir = Path(data_dir)
         self.submissions = Inbox(self.data_dir, writer=writer, segment_size=segment_size, on_open=on_open)
+        self._writer = writer
         self._load_triage = load_triage
         self._triage: TriageBook | None = None
         self._accounts: Accounts | None = None
@@ -35,7 +36,7 @@ class DataFolder:
     @property
     def triage(self) -> TriageBook:
         if self._triage is None:
-            self._triage = TriageBook(self.data_dir, load=self._load_triage)
+            self._triage = TriageBook(self.data_dir, load=self._load_triage, writer=self._writer)
         return self._triage
 
     @property
@@ -51,6 +52,9 @@ class DataFolder:
         return found
 
     def close(self) -> None:
+        self._writer = False
+        if self._triage is not None:
+            self._triage.close()
         self.submissions.close()
 
     def __enter__(self) -> DataFolder:

@@ -43,11 +43,9 @@ __all__ = ["SEGMENT_SIZE", "TABLE", "Inbox", "InboxLocked"]
 SEGMENT_SIZE = 1000
 
 
-# What the index keeps of a record: (segment, receipt, then the fields of its
-# `Fingerprints`: content, phone, phone removed, legacy). A plain tuple, built at C speed
-# from a segment summary's columns: a hundred thousand frozen dataclasses would cost a
-# good part of a second at start and tens of megabytes; `fingerprints()` makes one
-# when asked.
+# What the index keeps of a record: (segment, receipt, then its `Fingerprints`' fields).
+# A plain tuple, built at C speed from a segment summary's columns: 100,000 frozen
+# dataclasses would cost a good part of a second at start and tens of megabytes.
 _Entry = tuple[int, str, str, "str | None", bool, bool]
 # Parsed segments kept for record pages and look-ups (about 2 MB each): a record page
 # reads its segment once, the next records of the same segment come from memory.
@@ -77,6 +75,13 @@ class Inbox:
             self._lock_fd = take_writer_lock(self.data_dir)
         else:
             refuse_incomplete_backup(self.data_dir, serving=False)
+        try:
+            self._open(writer, on_open)
+        except BaseException:
+            self.close()  # a failed open lets the writer lock go: the same process may retry
+            raise
+
+    def _open(self, writer: bool, on_open: Callable[[list[dict[str, Any]]], None] | None) -> None:
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.damaged: list[Path] = []  # where each damaged segment is now (quarantined by a writer)
@@ -86,13 +91,12 @@ class Inbox:
         self._index: dict[str, _Entry] = {}
         self._receipts: dict[str, str] = {}
         self._counts: dict[int, int] = {}
-        self._highest = 0  # highest segment number seen, damaged ones included
         self._open_number: int | None = None
         self._open_records: list[dict[str, Any]] = []
         self._cache: OrderedDict[int, dict[str, dict[str, Any]]] = OrderedDict()
         self._cache_lock = threading.Lock()
         numbers = scan(self.data_dir, writer, self.warnings)
-        self._highest = max(numbers, default=0)
+        self._highest = max(numbers, default=0)  # highest segment number seen, damaged ones included
         newest = numbers[-1] if numbers else None
         for number in numbers:
             # A closed segment's summary saves parsing it (start time); `on_open` wants

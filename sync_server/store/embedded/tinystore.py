@@ -232,7 +232,6 @@ class KeyedFile:
     def __init__(self, path: Path, data_dir: Path | None = None) -> None:
         self.path = Path(path)
         self.data_dir = Path(data_dir) if data_dir else self.path.parent.parent
-        private_dir(self.path.parent)
         self._stamp: FileStamp | None = None
         self._docs: dict[str, dict[str, Any]] = {}
         self.problem: str | None = None
@@ -287,7 +286,8 @@ class KeyedFile:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        # An exclusive lock on a file beside this one, held from the fresh read to the write.
+        # A lock file beside this one, held from the fresh read to the write (made by the writer).
+        private_dir(self.path.parent)
         fd = os.open(self.path.with_name(f".{self.path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -26,6 +26,7 @@ from typing import Any
 
 from sync_server.store.embedded import tinystore
 from sync_server.store.embedded.triageentry import TriageEntry, freeze, thaw
+from sync_server.store.interfaces import StoreLocked
 from sync_server.triage import completed, damage
 
 __all__ = ["LOG_NAME", "TriageBook"]
@@ -41,9 +42,12 @@ class TriageBook:
     with the entries it stored (a dict id -> entry), for a read-side index to follow."""
 
     def __init__(self, data_dir: str | Path,
-                 on_change: Callable[[dict[str, TriageEntry]], None] | None = None, *, load: bool = True) -> None:
+                 on_change: Callable[[dict[str, TriageEntry]], None] | None = None, *, load: bool = True,
+                 writer: bool = True) -> None:
         """`load=False` reads the log at its first use instead: the server reads it beside
-        the running server, since uploads do not need it (a second at 100,000 records)."""
+        the running server, since uploads do not need it (a second at 100,000 records).
+        `writer=False` reads beside the writer: it creates, migrates and copies nothing,
+        and refuses to write (`StoreLocked`)."""
         self.data_dir = Path(data_dir)
         self.folder = self.data_dir / "office"
         self.on_change = on_change
@@ -55,8 +59,10 @@ class TriageBook:
         self._stamp: tuple[int, int] | None = None
         self._damaged = False
         self._lock = threading.Lock()
-        tinystore.private_dir(self.folder)
-        self._migrate()
+        self.writer = writer
+        if writer:
+            tinystore.private_dir(self.folder)
+            self._migrate()
         if load:
             self._load()
 
@@ -87,6 +93,8 @@ class TriageBook:
         """Read what the log gained since the last read (all of it after a compaction)."""
         stamp = self.log.stamp()
         if stamp == self._stamp:
+            if stamp is None and not self.writer and not self._entries:
+                self._read_legacy()  # a writer migrates it at its next start
             return
         if stamp is None or self._stamp is None or stamp[0] != self._stamp[0] or stamp[1] < self._offset:
             self._entries, self._lines, self._offset = {}, 0, 0  # new or compacted: from the start
@@ -104,11 +112,24 @@ class TriageBook:
         self._stamp = self.log.stamp()
         if bad:
             self._damaged = True
-            kept = tinystore.quarantine(self.log.path, self.data_dir, move=False)
-            problem = (f"office/{LOG_NAME} is damaged ({bad} unreadable lines or entries, left out; the rest is served); "
-                       f"a copy is in {kept.relative_to(self.data_dir)}")
+            problem = f"office/{LOG_NAME} is damaged ({bad} unreadable lines or entries, left out; the rest is served)"
+            if self.writer:  # a reader changes no file: the writer keeps the copy
+                kept = tinystore.quarantine(self.log.path, self.data_dir, move=False)
+                problem += f"; a copy is in {kept.relative_to(self.data_dir)}"
             if problem not in self.problems:
                 self.problems.append(problem)
+
+    def _read_legacy(self) -> None:
+        legacy = self.folder / LEGACY_NAME
+        if not legacy.exists():
+            return
+        try:
+            entries = tinystore.KeyedFile(legacy, self.data_dir)
+        except OSError:
+            return
+        if entries.problem and entries.problem not in self.problems:
+            self.problems.append(entries.problem)
+        self._entries = {key: freeze(completed(value)) for key, value in entries.items().items() if damage(value) is None}
 
     def entry(self, submission_id: str) -> TriageEntry | None:
         """The stored entry, or None while the record is still 已收到 and untouched."""
@@ -133,6 +154,7 @@ class TriageBook:
         Returns them as stored, for the read side to share."""
         if not entries:
             return {}
+        self._writable()
         # A writer's dict may hold steps of a stored history: the log gets plain JSON.
         plain = {key: thaw(value) for key, value in entries.items()}
         stored = {key: freeze(value) for key, value in plain.items()}
@@ -153,9 +175,18 @@ class TriageBook:
 
     def compact(self) -> None:
         """Rewrite the log with one line per entry (atomic); the same entries."""
+        self._writable()
         with self._lock:
             self._read_new()
             self._compact()
+
+    def _writable(self) -> None:
+        if not self.writer:
+            raise StoreLocked("this triage log was opened read-only, or its store was closed")
+
+    def close(self) -> None:
+        """No more writes through this book (its store let the writer lock go)."""
+        self.writer = False
 
     def _compact(self) -> None:
         self.log.rewrite([{"put": {key: thaw(value)}} for key, value in self._entries.items()])

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from sync_server.cli.main import main
+from sync_server.cli import main
 from sync_server.sealing import envelope, keyring
 from sync_server.sealing.keyring import Keyring
 from tests.conftest import SAMPLE_REGISTRY
@@ -140,7 +140,7 @@ def test_rotate_keeps_old_keys_and_disable_drops_the_holder(sealed_office):
 
 
 def test_no_command_takes_a_secret_as_an_argument():
-    from sync_server.cli.main import _parser
+    from sync_server.cli.command import _parser
 
     seen = []
 

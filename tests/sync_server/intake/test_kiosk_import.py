@@ -125,7 +125,7 @@ def test_local_import_on_a_full_disk_reports_failed_and_exits_non_zero(tmp_path,
     export = tmp_path / "e.json"
     export.write_text(json.dumps({"format": "minqing-outbox-export", "device_id": "k", "submissions": items}))
     monkeypatch.setattr(tinystore, "atomic_write", full)
-    status = main.main(["inbox", "import", str(export), "--data-dir", str(tmp_path / "data"), "--registry", str(registry_file)])
+    status = main(["inbox", "import", str(export), "--data-dir", str(tmp_path / "data"), "--registry", str(registry_file)])
     out = capsys.readouterr().out
     assert status == inbox.IMPORT_INCOMPLETE
     assert out.startswith("0 accepted, 0 duplicate, 0 rejected, 5 failed") and "507" in out

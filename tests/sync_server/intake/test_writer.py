@@ -22,7 +22,7 @@ ANSWER_WITHIN_S = 10
 @pytest.fixture
 def intake(tmp_path, registry_file):
     with Inbox(tmp_path / "data") as inbox:
-        yield Intake(inbox, StationBook(registry_file))
+        yield Intake(inbox, StationBook(registry_file), inbox.data_dir)
 
 
 def _together(intake: Intake, *batches: list) -> list:
@@ -129,7 +129,7 @@ def test_a_client_that_hangs_up_does_not_stop_the_answer_to_the_others(intake):
 def test_the_clock_rule_uses_the_servers_time_of_receipt(tmp_path, registry_file):
     now = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
     with Inbox(tmp_path / "data") as inbox:
-        intake = Intake(inbox, StationBook(registry_file), clock=lambda: now)
+        intake = Intake(inbox, StationBook(registry_file), inbox.data_dir, clock=lambda: now)
         ahead = make_item(created_at=(now + timedelta(hours=25)).isoformat())
         fine = make_item(created_at=(now + timedelta(hours=23)).isoformat())
         [results] = _together(intake, [ahead, fine])

@@ -38,7 +38,7 @@ def keyring(data):
 def _submit(data, registry_file, *items) -> list:
     async def run():
         with Inbox(data) as inbox:
-            return await Intake(inbox, StationBook(registry_file)).submit("d", list(items))
+            return await Intake(inbox, StationBook(registry_file), inbox.data_dir).submit("d", list(items))
 
     return [r.as_json() for r in asyncio.run(run())]
 
@@ -180,7 +180,7 @@ def test_without_keys_the_intake_stores_exactly_as_before(data, registry_file):
 def test_a_key_rotated_while_the_server_runs_is_used_for_the_next_record(data, registry_file, keyring):
     async def run():
         with Inbox(data) as inbox:
-            intake = Intake(inbox, StationBook(registry_file))
+            intake = Intake(inbox, StationBook(registry_file), inbox.data_dir)
             await intake.submit("d", [make_item()])
             new = keyring.rotate(["education-health"])["education-health"]
             await intake.submit("d", [make_item()])

@@ -33,7 +33,7 @@ RECEIVED = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 def _store(data_dir: Path, registry: Path, items: list[dict]) -> dict[str, dict]:
     """Stored records by id, in a fresh installation (its own key), at a fixed time of receipt."""
     with Inbox(data_dir) as inbox:
-        intake = Intake(inbox, StationBook(registry), clock=lambda: RECEIVED)
+        intake = Intake(inbox, StationBook(registry), inbox.data_dir, clock=lambda: RECEIVED)
         results = asyncio.run(intake.submit("d", items))
         assert {r.status for r in results} == {"accepted"}
         return {r["id"]: r for r in inbox.records()}
@@ -173,7 +173,7 @@ def test_an_inbox_with_a_record_from_the_old_shape_and_the_new_one_deduplicates_
     folder.mkdir(parents=True)
     tinystore.write_docs(folder / "segment-000001.json", [_legacy_record(legacy_item)], "submissions")
     with Inbox(tmp_path / "data") as inbox:
-        intake = Intake(inbox, StationBook(registry_file))
+        intake = Intake(inbox, StationBook(registry_file), inbox.data_dir)
         first = asyncio.run(intake.submit("d", [item]))
         again = asyncio.run(intake.submit("d", [legacy_item, item]))
     assert [r.status for r in first] == ["accepted"] and [r.status for r in again] == ["duplicate", "duplicate"]

@@ -247,7 +247,7 @@ def _answers(url: str) -> bool:
     (("--max-concurrent-requests", "-1"), "whole number above 0"),
 ])
 def test_serve_refuses_bad_edge_settings_with_a_sentence(args, message, capsys):
-    from sync_server.cli.main import main
+    from sync_server.cli import main
 
     with pytest.raises(SystemExit) as exit_:
         main(["serve", *args])

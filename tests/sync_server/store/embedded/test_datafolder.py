@@ -1,13 +1,6 @@
-"""An outside review of issue 19: the embedded engine against the seam's own words.
-Each test here FAILS ON PURPOSE until the engine changes.
-
-- "opened read-only (`writer=False`) it takes no lock and refuses writes": a read-only
-  open still creates the data folder and `office/`, and migrates `office/triage.json`
-  (so `minqing inbox report --data-dir TYPO` answers an empty report, exit 0, and leaves
-  a new folder `TYPO/office` behind). The same as at e709443, but now a stated promise.
-- "As the writer ... it holds the one-writer lock until `close`": an open that fails
-  after taking the lock has no store to close, and keeps the lock for the life of the
-  process; the same process's next open is refused as "another minqing process".
+"""The data folder as a store: opened read-only it creates, migrates and copies nothing
+(`minqing inbox report --data-dir TYPO` used to leave `TYPO/office/` behind), and an open
+that fails lets the writer lock go, so the same process may try again.
 """
 
 from __future__ import annotations

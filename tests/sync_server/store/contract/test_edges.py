@@ -1,6 +1,7 @@
-"""An outside review of issue 19: promises of `store/interfaces.py` that the contract
-suite did not check. These PASS today; each one fails against a broken engine that the
-rest of the contract suite lets through (the mutant is named in each test).
+"""The seam's promises at their edges: a write that failed is told to nobody, entries
+refuse changes, the last write wins after a reopen, a reader sees a `put_many` whole, an
+unknown name costs a password check, a disabled account stays disabled. Each was found
+missing by breaking an engine on purpose (the mutant is named in each test).
 """
 
 from __future__ import annotations

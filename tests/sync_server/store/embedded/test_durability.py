@@ -1,8 +1,7 @@
-"""An outside review of issue 19: "durable" in `store/interfaces.py` means a crash of the
-machine keeps what a call acknowledged. No test held the embedded engine to it: with
-every `os.fsync` removed from `tinystore`, the whole store suite still passed (the
-contract's kill test ends the process, and the page cache survives that). These PASS
-today and fail against that mutant: each write path fsyncs the file and its folder.
+""""Durable" in `store/interfaces.py` means a crash of the machine keeps what a call
+acknowledged. A killed process keeps the page cache, so no kill test can tell: here each
+write path is seen to fsync the file and its folder (every `os.fsync` removed from
+`tinystore`, the rest of the store suite still passed).
 """
 
 from __future__ import annotations
