@@ -1,4 +1,7 @@
-"""Shared test worlds: the repository's paths and a built copy of the sample site."""
+"""Shared test worlds: the repository's paths and a built copy of the sample site.
+
+The suite runs on parallel workers (pytest-xdist, see the Makefile's `test`): every
+fixture here is per worker, and so is every folder (`tmp_path`) and port (`free_port`)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ REPO = Path(__file__).resolve().parent.parent
 MKDOCS_YML = REPO / "mkdocs.yml"
 SAMPLE_REGISTRY = REPO / DEFAULT_REGISTRY
 
-
 @pytest.fixture(scope="session")
 def sample_registry():
     return load_registry(SAMPLE_REGISTRY)
@@ -21,14 +23,27 @@ def sample_registry():
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
-    """The sample registry built once per session into its own folder (read-only use)."""
+    """The sample registry built once per session (per worker) into its own folder.
+    Read-only: a test that changes its site copies this folder (see tests/e2e's `world`)."""
     site_dir = tmp_path_factory.mktemp("built") / "site"
     build_site(MKDOCS_YML, SAMPLE_REGISTRY, site_dir)
     return site_dir
 
 
+def _run_order(item) -> int:
+    """0: `slow` in-process tests, 1: other in-process tests, 2: browser tests."""
+    if "/e2e/" in item.nodeid.replace("\\", "/") or item.nodeid.startswith("e2e/"):
+        return 2
+    return 0 if item.get_closest_marker("slow") else 1
+
+
 def pytest_collection_modifyitems(items):
     """Browser tests run last: Playwright's sync API keeps an event loop running in the main
     thread for the rest of the session, and in-process tests that call `asyncio.run`
-    (the intake, kiosk import) would otherwise fail after the first browser test."""
-    items.sort(key=lambda item: "/e2e/" in item.nodeid.replace("\\", "/") or item.nodeid.startswith("e2e/"))
+    (the intake, kiosk import) would otherwise fail after the first browser test.
+
+    Under xdist (`--dist load`) each worker is sent tests in this order, so each worker
+    too runs its browser tests after all its in-process ones. The `slow` fault-injection
+    runs (a minute or more each) go first, so that no worker ends the run with one of them
+    while the other sits idle. The sort is stable: the rest keep their order."""
+    items.sort(key=_run_order)
