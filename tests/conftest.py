@@ -1,4 +1,5 @@
-"""Shared test worlds: the repository's paths and a built copy of the sample site.
+"""Shared test worlds: the repository's paths, a built copy of the sample site, and a
+cheaper password hash for tests that are not about its cost.
 
 The suite runs on parallel workers (pytest-xdist, see the Makefile's `test`): every
 fixture here is per worker, and so is every folder (`tmp_path`) and port (`free_port`)."""
@@ -16,6 +17,12 @@ REPO = Path(__file__).resolve().parent.parent
 MKDOCS_YML = REPO / "mkdocs.yml"
 SAMPLE_REGISTRY = REPO / DEFAULT_REGISTRY
 
+# scrypt at 1 MiB instead of the stated 128 MiB (`accounts.SCRYPT`): about 1/128 of the
+# work. For tests of what accounts and key locks do; the tests of what they cost, and
+# those that need a check to take its real time, keep the stated cost.
+QUICK_SCRYPT = {"n": 2**10, "r": 8, "p": 1}
+
+
 @pytest.fixture(scope="session")
 def sample_registry():
     return load_registry(SAMPLE_REGISTRY)
@@ -28,6 +35,23 @@ def built_site(tmp_path_factory) -> Path:
     site_dir = tmp_path_factory.mktemp("built") / "site"
     build_site(MKDOCS_YML, SAMPLE_REGISTRY, site_dir)
     return site_dir
+
+
+@pytest.fixture
+def quick_scrypt(monkeypatch):
+    """Accounts hashed and keys locked at `QUICK_SCRYPT`, in this process, for one test.
+
+    The cost is stored with each hash and lock, so whatever checks them later (a server
+    subprocess too) checks at that cost; a server in this process also takes it as the
+    current cost, so a log-in does not rehash at the stated one."""
+    from sync_server.sealing import keyring
+    from sync_server.store.embedded import accounts
+
+    monkeypatch.setattr(accounts, "SCRYPT", QUICK_SCRYPT)
+    monkeypatch.setattr(keyring, "SCRYPT", QUICK_SCRYPT)
+    accounts._dummy.cache_clear()  # the unknown-name check costs what a real check costs
+    yield QUICK_SCRYPT
+    accounts._dummy.cache_clear()
 
 
 def _run_order(item) -> int:
