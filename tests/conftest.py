@@ -71,3 +71,18 @@ def pytest_collection_modifyitems(items):
     runs (a minute or more each) go first, so that no worker ends the run with one of them
     while the other sits idle. The sort is stable: the rest keep their order."""
     items.sort(key=_run_order)
+
+
+_browser_tests_began = False
+
+
+def pytest_runtest_setup(item):
+    """Check the order above in every run, serial or on workers: an in-process test sent to
+    a worker after its browser tests (a `--dist` mode that reorders, such as worksteal)
+    fails at once with this message, not later with an unrelated event-loop error."""
+    global _browser_tests_began
+    if _run_order(item) == 2:
+        _browser_tests_began = True
+    elif _browser_tests_began:
+        pytest.fail("an in-process test runs after this process's browser tests: run pytest serially or with "
+                    "--dist load (see pytest_collection_modifyitems in tests/conftest.py)", pytrace=False)
