@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 DEBS   := chromium zbar-tools nginx-light fonts-droid-fallback
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup debs run build test bench clean
+.PHONY: setup debs run build test test-fast bench clean
 
 setup: $(STAMP) debs
 
@@ -34,9 +34,20 @@ build: setup
 run: build
 	$(BIN)/minqing serve
 
+# One pytest worker per core (pytest-xdist). `--dist load` sends each worker its tests in
+# the collected order, which puts the browser tests last in every worker
+# (tests/conftest.py says why). The 15 slowest tests are listed at the end.
+WORKERS ?= auto
+PYTEST  := $(BIN)/pytest -n $(WORKERS) --dist load --durations=15
+
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(PYTEST)
+
+# The inner loop: every test but the browser ones (e2e) and the fault-injection runs (slow).
+test-fast: setup
+	$(BIN)/ruff check .
+	$(PYTEST) -m "not e2e and not slow"
 
 # Every benchmark at its full size (minutes: 6.3 at load 7): build/bench/results.json, with the
 # run's date and commit. BENCH_ARGS=--update-docs also rewrites the performance doc's figures.

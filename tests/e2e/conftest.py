@@ -1,5 +1,7 @@
 """Browser tests: Playwright drives Debian's Chromium against the real server serving
-the real built site. Each test gets its own site folder, inbox and server."""
+the real built site. Each test gets its own site folder, inbox and server; each worker
+shares one browser (pytest-playwright's session-scoped `browser`) and one build of the
+sample site, which every test copies."""
 
 from __future__ import annotations
 
@@ -32,12 +34,16 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def world(tmp_path):
-    """A registry copy, its built site and a running server, torn down after the test."""
+def world(tmp_path, built_site):
+    """A registry copy, its built site and a running server, torn down after the test.
+
+    The site is a copy of the session's build of the same registry (a build is seconds,
+    a copy a tenth of one); `World.rebuild` builds this copy anew after a test changed
+    the registry."""
     registry = tmp_path / "stations.yml"
     shutil.copy(SAMPLE_REGISTRY, registry)
     site = tmp_path / "site"
-    build_site(MKDOCS_YML, registry, site)
+    shutil.copytree(built_site, site)
     server = ServerProcess(tmp_path / "data", site, registry).start()
     world = World(tmp_path, registry, site, server)
     yield world

@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from build_scripts.volunteer import pin_digest
 from sync_server.store.embedded.inbox import Inbox
@@ -41,6 +42,13 @@ def open_panel(page):
     page.click("[data-kiosk-open]")
     enter_pin(page, PIN)
     return page.wait_for_selector("[data-kiosk-panel]")
+
+
+def shows(page, selector: str, text: str) -> None:
+    """The panel's figures are filled from IndexedDB after it opens and again after each
+    sync's result is shown: wait until `selector` shows `text` (15 s), as a volunteer
+    would look, instead of reading it at once."""
+    expect(page.locator(selector)).to_have_text(text, timeout=15000)
 
 
 def fill_citizen(page, feeling: str, suggestion: str, phone: str | None) -> None:
@@ -121,8 +129,8 @@ def test_three_citizens_offline_leave_no_trace_for_the_next(world, context, page
     page.focus("textarea[name=feeling]")
     page.keyboard.press("Control+z")
     assert page.input_value("textarea[name=feeling]") == ""
-    panel = open_panel(page)
-    assert panel.query_selector("[data-kiosk-waiting]").inner_text() == "3"
+    open_panel(page)
+    shows(page, "[data-kiosk-waiting]", "3")
 
 
 def test_the_receipt_clears_after_15_seconds_by_default(world, context, page):
@@ -158,9 +166,9 @@ def test_sync_offline_says_why_and_online_shows_progress_then_success(world, con
     panel.query_selector("[data-kiosk-sync]").click()
     page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步没有完成')")
     assert "无法连接服务器，记录仍在本机" in page.inner_text("[data-kiosk-sync-result]")
-    assert "无法连接服务器" in page.inner_text("[data-kiosk-last-error]")
-    assert page.inner_text("[data-kiosk-waiting]") == "3"
-    assert page.inner_text("[data-kiosk-last-sync]") == "尚未同步"
+    expect(page.locator("[data-kiosk-last-error]")).to_contain_text("无法连接服务器", timeout=15000)
+    shows(page, "[data-kiosk-waiting]", "3")
+    shows(page, "[data-kiosk-last-sync]", "尚未同步")
 
     # Back online, but the automatic upload is held back so the button does the sending.
     hold = {"on": True}
@@ -177,9 +185,9 @@ def test_sync_offline_says_why_and_online_shows_progress_then_success(world, con
     page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步完成')")
     assert "本次送到 3 条" in page.inner_text("[data-kiosk-sync-result]")
     assert any("已发送" in p for p in progress)
-    assert page.inner_text("[data-kiosk-waiting]") == "0"
-    assert page.inner_text("[data-kiosk-last-sync]") != "尚未同步"
-    assert page.inner_text("[data-kiosk-last-error]") == "无"
+    shows(page, "[data-kiosk-waiting]", "0")
+    expect(page.locator("[data-kiosk-last-sync]")).not_to_have_text("尚未同步", timeout=15000)
+    shows(page, "[data-kiosk-last-error]", "无")
     assert sorted(r["feeling"] for r in stored_records(world)) == [f"同步第{n}条" for n in range(3)]
 
 
@@ -201,9 +209,9 @@ def test_a_rejected_record_stays_in_not_sent_and_can_be_exported_and_retried(wor
     page.click("[data-kiosk-sync]")
     page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步完成')")
     assert "有 1 条未能发送" in page.inner_text("[data-kiosk-sync-result]")
-    listed = page.inner_text("[data-kiosk-rejected]")
-    assert "未能发送（1 条）" in listed and "deleted-post" in listed
-    assert page.inner_text("[data-kiosk-waiting]") == "0"  # not counted as waiting, and not as sent
+    expect(page.locator("[data-kiosk-rejected]")).to_contain_text("未能发送（1 条）", timeout=15000)
+    assert "deleted-post" in page.inner_text("[data-kiosk-rejected]")
+    shows(page, "[data-kiosk-waiting]", "0")  # not counted as waiting, and not as sent
     kept = page.evaluate("import('/js/outbox.js').then(m => m.all()).then(rs => rs.map(r => r.state))")
     assert kept == ["rejected"]
 
@@ -226,7 +234,8 @@ def test_a_rejected_record_stays_in_not_sent_and_can_be_exported_and_retried(wor
     page.on("request", lambda r: batches.append(1) if r.url.endswith("/api/submissions/batch") else None)
     page.click("[data-kiosk-retry]")
     page.wait_for_selector("[data-kiosk-sync-result]:has-text('有 1 条未能发送')")
-    assert batches and page.inner_text("[data-kiosk-rejected-count]") == "1"
+    assert batches
+    shows(page, "[data-kiosk-rejected-count]", "1")
     assert stored_records(world) == []
 
 
@@ -395,7 +404,7 @@ def test_a_full_server_disk_is_named_with_its_wait(world, context, page):
     page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步没有完成')")
     result = page.inner_text("[data-kiosk-sync-result]")
     assert "服务器存储空间不足" in result and "10 分钟后重试" in result
-    assert page.inner_text("[data-kiosk-waiting]") == "1"
+    shows(page, "[data-kiosk-waiting]", "1")
 
 
 def test_a_tablet_restart_offline_keeps_kiosk_mode_and_its_waiting_records(world, browser_type, tmp_path):

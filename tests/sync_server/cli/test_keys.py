@@ -8,7 +8,7 @@ import re
 import pytest
 
 from sync_server.cli import main
-from sync_server.sealing import envelope, keyring
+from sync_server.sealing import envelope
 from sync_server.sealing.keyring import Keyring
 from tests.conftest import SAMPLE_REGISTRY
 
@@ -21,9 +21,10 @@ class Ran:
 
 
 @pytest.fixture(autouse=True)
-def _quick_scrypt(monkeypatch):
-    # In-process so the stated scrypt cost (tested in test_keys.py) can be lowered for speed.
-    monkeypatch.setattr(keyring, "SCRYPT", {"n": 2**10, "r": 8, "p": 1})
+def _quick_scrypt(quick_scrypt):
+    # In-process, so the stated scrypt cost (tested in test_keyring.py and test_auth.py)
+    # can be lowered for speed: key locks and account hashes alike.
+    return quick_scrypt
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync_server.sealing.keyring import SCRYPT, Keyring
+from sync_server.sealing.keyring import Keyring
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import Inbox
 from tests.conftest import SAMPLE_REGISTRY
@@ -31,7 +31,7 @@ def data(tmp_path):
 
 @pytest.fixture
 def sealed(data):
-    keyring = Keyring(data, scrypt=SCRYPT)
+    keyring = Keyring(data)  # locked at the quick cost of `_quick_scrypt`
     code = keyring.init(SECTORS)
     recovery = keyring.unlock_recovery(code)
     keyring.enroll(recovery, "amy", PASSWORD, "*")

@@ -294,16 +294,20 @@ def test_a_full_width_phone_from_a_chinese_keyboard_is_stored_in_ascii(client, s
         assert inbox.get(item["id"])["phone"] == "13812345678"
 
 
-@pytest.mark.parametrize(
-    "created_at",
-    [
-        (datetime.now(timezone.utc) + timedelta(days=3)).isoformat(timespec="seconds"),
-        (datetime.now(timezone.utc) + timedelta(days=3650)).isoformat(timespec="seconds"),
-        "1970-01-01T00:03:12.000Z",
-        "2019-12-31T23:59:59+08:00",
-    ],
-)
-def test_a_wrong_device_clock_never_refuses_the_record_it_is_stored_and_flagged(client, settings, created_at):
+# A device clock ahead of now by a span, or a fixed time long past. Spans are added to
+# the clock when the test runs: a test id made of the time at collection would differ
+# between two pytest-xdist workers, which must collect the same tests.
+WRONG_CLOCKS = {
+    "3-days-ahead": timedelta(days=3),
+    "10-years-ahead": timedelta(days=3650),
+    "1970": "1970-01-01T00:03:12.000Z",
+    "2019": "2019-12-31T23:59:59+08:00",
+}
+
+
+@pytest.mark.parametrize("clock", list(WRONG_CLOCKS.values()), ids=list(WRONG_CLOCKS))
+def test_a_wrong_device_clock_never_refuses_the_record_it_is_stored_and_flagged(client, settings, clock):
+    created_at = clock if isinstance(clock, str) else (datetime.now(timezone.utc) + clock).isoformat(timespec="seconds")
     item = make_item(created_at=created_at)
     [result] = post_batch(client, [item]).json()["results"]
     assert result["status"] == "accepted" and result["flags"] == ["clock_skew"]

@@ -84,7 +84,7 @@ def test_the_throttle_forgets_the_oldest_beyond_its_size_but_keeps_the_busiest_a
     assert throttle.wait("anyone", "198.51.100.66") > 0
 
 
-def test_set_password_and_disable_user_end_sessions_in_the_running_server(settings):
+def test_set_password_and_disable_user_end_sessions_in_the_running_server(settings, quick_scrypt):
     accounts = Accounts(settings.data_dir)
     accounts.add("amy", PASSWORD, "staff")
     accounts.add("bob", PASSWORD, "staff")
@@ -102,7 +102,7 @@ def test_set_password_and_disable_user_end_sessions_in_the_running_server(settin
         assert amy.get("/office/records", follow_redirects=False).status_code == 200
 
 
-def test_a_change_to_users_json_is_seen_even_when_its_mtime_is_unchanged(settings):
+def test_a_change_to_users_json_is_seen_even_when_its_mtime_is_unchanged(settings, quick_scrypt):
     Accounts(settings.data_dir).add("amy", PASSWORD, "staff")
     served = Accounts(settings.data_dir)
     assert served.get("amy").disabled is False
@@ -113,12 +113,12 @@ def test_a_change_to_users_json_is_seen_even_when_its_mtime_is_unchanged(setting
     assert served.get("amy").disabled is True
 
 
-def test_a_user_name_with_a_trailing_newline_is_refused(settings):
+def test_a_user_name_with_a_trailing_newline_is_refused(settings, quick_scrypt):
     with pytest.raises(AccountError):
         Accounts(settings.data_dir).add("amy\n", PASSWORD, "staff")
 
 
-def test_sessions_per_user_are_capped_and_the_newest_one_works(settings):
+def test_sessions_per_user_are_capped_and_the_newest_one_works(settings, quick_scrypt):
     # Logging in again and again (a script with a stolen password, or a browser that
     # drops its cookie) must not grow the server's memory for 8 hours: a user keeps at
     # most MAX_SESSIONS_PER_USER, the oldest ending first.
@@ -163,7 +163,7 @@ def test_an_old_hash_still_logs_in_and_is_upgraded_by_that_log_in(settings):
     assert Accounts(settings.data_dir).authenticate("amy", PASSWORD) is not None
 
 
-def test_an_upgrade_never_undoes_a_password_changed_meanwhile(settings):
+def test_an_upgrade_never_undoes_a_password_changed_meanwhile(settings, quick_scrypt):
     # The server upgrades the hash it checked; the command line set a new password after
     # that check. The upgrade must not write the old password back.
     served = Accounts(settings.data_dir)

@@ -16,7 +16,7 @@ from tests.sync_server.conftest import make_item, store_items
 from tests.sync_server.office.test_pages import PASSWORD, login
 
 
-def test_one_triage_line_without_a_status_leaves_the_inbox_listed_and_is_named_in_health(settings, registry_file):
+def test_one_triage_line_without_a_status_leaves_the_inbox_listed_and_is_named_in_health(settings, registry_file, quick_scrypt):
     items = [make_item(feeling=f"第{n}条反映") for n in range(5)]
     store_items(settings.data_dir, registry_file, items)
     TriageBook(settings.data_dir).put(items[0]["id"], {**new_entry(items[0]["created_at"]), "status": "accepted"})
@@ -37,7 +37,7 @@ def test_one_triage_line_without_a_status_leaves_the_inbox_listed_and_is_named_i
 
 
 def test_a_triage_entry_from_an_older_version_without_deadline_or_history_leaves_the_inbox_and_its_page_answering(
-        settings, registry_file):
+        settings, registry_file, quick_scrypt):
     # `triage.damage` keeps an entry with fields missing ("an older version wrote fewer"),
     # so the office must read it as new_entry's defaults, as `.get` does.
     items = [make_item(feeling=f"第{n}条反映") for n in range(3)]

@@ -141,7 +141,7 @@ def test_an_unknown_office_page_is_a_chinese_office_page(office):
     assert "没有这个页面" in response.text and "记录仍保存在您的设备上" not in response.text
 
 
-def test_an_office_server_error_is_a_chinese_office_page(settings):
+def test_an_office_server_error_is_a_chinese_office_page(settings, quick_scrypt):
     from starlette.testclient import TestClient
 
     from sync_server.app import create_app

@@ -16,7 +16,7 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
-def office(settings):
+def office(settings, quick_scrypt):
     accounts = Accounts(settings.data_dir)
     accounts.add("amy", PASSWORD, "staff", "王干事")
     accounts.add("police", PASSWORD, "department", "区公安分局", sectors=["public-order"])

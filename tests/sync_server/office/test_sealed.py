@@ -30,7 +30,7 @@ def _accounts(settings):
 
 
 @pytest.fixture
-def sealed_office(settings):
+def sealed_office(settings, quick_scrypt):
     _accounts(settings)
     keyring = Keyring(settings.data_dir, scrypt=FAST)
     code = keyring.init(SECTORS)
@@ -112,7 +112,7 @@ def test_with_every_sector_sealed_the_start_page_has_no_notice(sealed_office):
     assert "data-sealing-notice" not in sealed_office.get("/office/records").text
 
 
-def test_without_keys_the_start_page_says_encryption_is_off(settings):
+def test_without_keys_the_start_page_says_encryption_is_off(settings, quick_scrypt):
     _accounts(settings)
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         login(client, "amy")
@@ -120,7 +120,7 @@ def test_without_keys_the_start_page_says_encryption_is_off(settings):
         assert "未启用加密" in client.get("/office/reports").text
 
 
-def test_a_sector_without_a_key_is_named_on_the_start_page(settings):
+def test_a_sector_without_a_key_is_named_on_the_start_page(settings, quick_scrypt):
     _accounts(settings)
     Keyring(settings.data_dir, scrypt=FAST).init(["public-order"])
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:

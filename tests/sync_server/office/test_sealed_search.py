@@ -26,7 +26,7 @@ PARK_WORD = "园区保护费P8"  # rulin-industrial-park: public-order
 
 
 @pytest.fixture
-def app_with_keys(settings):
+def app_with_keys(settings, quick_scrypt):
     _accounts(settings)
     keyring = Keyring(settings.data_dir, scrypt=FAST)
     recovery = keyring.unlock_recovery(keyring.init(SECTORS))

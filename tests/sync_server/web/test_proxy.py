@@ -73,7 +73,7 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(settings):
     assert 429 not in others
 
 
-def test_forwarded_proto_sets_the_scheme_only_from_a_trusted_proxy(settings):
+def test_forwarded_proto_sets_the_scheme_only_from_a_trusted_proxy(settings, quick_scrypt):
     Accounts(settings.data_dir).add("amy", PASSWORD, "staff")
     https = {"X-Forwarded-Proto": "https", "Origin": "https://127.0.0.1:8000"}
     for trusted, secure in ((("127.0.0.1",), True), ((), False)):
