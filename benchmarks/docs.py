@@ -12,8 +12,17 @@ quotes figures in two ways, both rewritten by `make bench BENCH_ARGS=--update-do
 `python -m benchmarks.docs` (`make bench-check`) lists every quoted figure that is not
 the results file's: a table row or inline value that differs, a tag or a metric named
 in backquotes that the file lacks; and fails on a smoke run's file or a run with a
-failed step. Figures with a unit written in the doc without a tag are listed as
-unchecked (`--strict` fails on them too).
+failed step. Numbers written in the doc's prose without a tag are listed as unchecked
+(`--strict` fails on them too): a figure is quoted through a tag, a size is written in
+words or in code (`python -m benchmarks.office 1000000`), and only a target, a number
+right after <, > or =, stands on its own.
+
+build/bench/ is not committed, so the doc is also checked against a committed copy of
+the results it quotes: every update writes the run's `run` and `figures` to
+docs/performance-results.json, and `make test` checks the doc against that copy with
+`--strict` (tests/benchmarks/test_docs.py). `python -m benchmarks.docs --update`
+(`make bench-docs`) rewrites the doc and the copy from an existing results.json
+without running the benchmarks again.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from benchmarks.targets import TARGETS, figure, table
 # The doc that quotes the figures, and its section (None: the whole file).
 PERFORMANCE_DOC = REPO / "docs" / "performance.md"
 PERFORMANCE_SECTION: str | None = None
+# The committed copy of the results the doc quotes (the run's facts and its figures).
+QUOTED_RESULTS = REPO / "docs" / "performance-results.json"
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 TAG = re.compile(r"<!-- bench:([a-z0-9_]+) -->([^<\n]*)<!-- /bench -->")
@@ -37,16 +48,25 @@ ROW = re.compile(r"^\| `([a-z0-9_]+)` \| ([^|]*) \|")
 NAMED = re.compile(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`")
 # A metric-like name: a unit among its parts (`office_list_ms_100k`, `page_offline_set_kb`).
 METRIC_LIKE = re.compile(r"_(ms|s|kb|mb|us|b|per_s)(_|$)")
-UNTAGGED = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})*(?:\.\d+)?\s?(?:ms|s|KB|MB|GB|/s|us|µs)(?![\w/])")
+# A number, with its unit if it has one: 692 ms, 1,483 ms, 41.9 KB, 9,516/s, 1.9x, 30%, 100,000.
+UNTAGGED = re.compile(r"(?<![\w.,])\d+(?:,\d{3})*(?:\.\d+)?"
+                      r"(?:\s?(?:ms|s|KB|MB|GB|KiB|MiB|GiB|B|kbps|/s|us|µs|x|%)(?![\w/]))?")
 
 
 def load_results(path: Path = RESULTS) -> dict:
+    """A results file: a run's (run, steps, figures), or the committed copy (run, figures)."""
     if not path.exists():
         raise SystemExit(f"{path}: no results file; `make bench` writes it")
     results = json.loads(path.read_text("utf-8"))
-    if not isinstance(results, dict) or not {"run", "steps", "figures"} <= set(results):
+    if not isinstance(results, dict) or not {"run", "figures"} <= set(results):
         raise SystemExit(f"{path}: not a results file of this runner (run, steps, figures)")
-    return results
+    return {"steps": {}, **results}
+
+
+def quoted_copy(results: dict) -> str:
+    """The committed copy of what the doc quotes: the run's facts and its figures."""
+    return json.dumps({"run": results["run"], "figures": results["figures"]},
+                      indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def run_line(results: dict) -> str:
@@ -74,9 +94,16 @@ def _tag_value(name: str, results: dict) -> str | None:
     return None
 
 
-def update(results: dict, doc: Path | None = None) -> None:
-    """Rewrite the block and every inline tag from `results` (a whole run's)."""
+def update(results: dict, doc: Path | None = None, copy: Path | None = None) -> None:
+    """Rewrite the block and every inline tag from `results` (a whole run's with every
+    step passed), and the committed copy of the results beside the doc."""
     doc = doc or PERFORMANCE_DOC
+    copy = copy or QUOTED_RESULTS
+    if results["run"].get("smoke"):
+        raise ValueError("a smoke run's figures are not the full sizes': the doc quotes whole runs only")
+    failed = [name for name, step in results["steps"].items() if not step.get("ok")]
+    if failed:
+        raise ValueError(f"steps failed in this run ({', '.join(failed)}): the doc quotes whole runs only")
     text = doc.read_text("utf-8")
     if START not in text or END not in text:
         raise ValueError(f"{doc}: put {START} and {END} on lines of their own where the table goes")
@@ -88,6 +115,7 @@ def update(results: dict, doc: Path | None = None) -> None:
         return match.group(0) if value is None else f"<!-- bench:{match.group(1)} -->{value}<!-- /bench -->"
 
     doc.write_text(TAG.sub(fill, text), "utf-8")
+    copy.write_text(quoted_copy(results), "utf-8")
 
 
 def _section(lines: list[str]) -> range:
@@ -159,7 +187,8 @@ def check(results: dict, doc: Path | None = None, strict: bool = False) -> list[
 
 
 def unchecked(doc: Path | None = None) -> list[tuple[int, str]]:
-    """Figures with a unit in the section that no tag ties to the results file (targets excepted)."""
+    """Numbers in the section's prose that no tag ties to the results file: outside the
+    generated block, tags and code spans; targets (after <, > or =) excepted."""
     doc = doc or PERFORMANCE_DOC
     if not doc.exists():
         return []
@@ -178,8 +207,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--doc", type=Path, default=PERFORMANCE_DOC)
     parser.add_argument("--strict", action="store_true", help="fail on figures quoted without a tag too")
+    parser.add_argument("--update", action="store_true",
+                        help="rewrite the doc's figures and docs/performance-results.json from --results "
+                             "(no benchmark runs), then check the doc strictly")
+    parser.add_argument("--copy", type=Path, default=QUOTED_RESULTS,
+                        help="the committed copy of the quoted results that --update writes")
+    parser.add_argument("--committed", action="store_true",
+                        help="check against the committed copy (docs/performance-results.json), as `make test` does")
     args = parser.parse_args(argv)
+    if args.committed:
+        args.results = args.copy
     results = load_results(args.results)
+    if args.update:
+        try:
+            update(results, args.doc, args.copy)
+        except (OSError, ValueError) as error:
+            print(f"{args.doc}: not updated: {error}", file=sys.stderr)
+            return 1
+        print(f"{args.doc} and {args.copy}: rewritten from {args.results}")
+        args.strict = True
     problems = check(results, args.doc, args.strict)
     loose = [] if args.strict else unchecked(args.doc)
     if loose:

@@ -3,7 +3,7 @@ search, a record page, a status change, the reports, start, memory (the server's
 and each triage entry's bytes once loaded), and a tablet's
 upload while three staff browse. The old full scan (join every record, then filter)
 is measured in the same run as the baseline. `python -m benchmarks.office 1000000`
-measures one other size and prints it (docs/performance.md keeps the 1M figures). The smoke
+measures one other size and prints it (not written to results.json, so never quoted). The smoke
 measures 1,000 records once each, under the 100k names (the results file says smoke)."""
 
 from __future__ import annotations

@@ -179,7 +179,7 @@ def _docs(results: dict, update: bool) -> int:
         except (OSError, ValueError) as error:
             print(f"{name}: not updated: {error}", file=sys.stderr)
             return 1
-        print(f"{name}: figures rewritten from this run")
+        print(f"{name} and {docs.QUOTED_RESULTS.relative_to(REPO)}: figures rewritten from this run")
     problems = docs.check(results)
     print(f"{name}: " + ("every quoted figure is this run's" if not problems else
                          f"{len(problems)} quoted figures are not this run's (`make bench-check` lists them; "

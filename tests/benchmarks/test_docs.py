@@ -1,10 +1,14 @@
 """The performance doc quotes only figures of build/bench/results.json: the checker
 finds a stale table row, a stale or unknown inline figure and a metric the file lacks;
-`--update-docs` writes what the checker accepts."""
+`--update-docs` writes what the checker accepts. And since build/ is not committed, the
+doc itself is checked on every `make test` against the committed copy of the results it
+quotes (docs/performance-results.json): a figure edited by hand or a number written
+without a tag fails here."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -46,6 +50,7 @@ def doc(tmp_path, monkeypatch):
     path.write_text(DOC, "utf-8")
     monkeypatch.setattr(docs, "PERFORMANCE_DOC", path)
     monkeypatch.setattr(docs, "PERFORMANCE_SECTION", "## Performance")
+    monkeypatch.setattr(docs, "QUOTED_RESULTS", tmp_path / "quoted.json")
     return path
 
 
@@ -91,6 +96,25 @@ def test_a_smoke_or_failed_run_is_never_quoted(doc):
     results["steps"]["sync"] = {"ok": False, "seconds": 1.0, "error": "TypeError: boom"}
     problems = docs.check(results)
     assert any("smoke run" in p for p in problems) and "step sync failed in this run: TypeError: boom" in problems
+    with pytest.raises(ValueError, match="smoke"):
+        docs.update(results)
+    results["run"]["smoke"] = False
+    with pytest.raises(ValueError, match="sync"):
+        docs.update(results)
+
+
+def test_the_update_writes_the_committed_copy_and_the_doc_checks_against_it(doc, tmp_path):
+    """`python -m benchmarks.docs --update` re-renders from an existing results.json (no
+    benchmark runs) and writes the copy; `--committed` checks against the copy alone."""
+    results_file, copy = tmp_path / "results.json", tmp_path / "quoted.json"
+    results_file.write_text(json.dumps(_results(page_fcp_ms=692.4)), "utf-8")
+    assert docs.main(["--update", "--results", str(results_file), "--doc", str(doc)]) == 1  # the untagged 1,880 ms
+    quoted = json.loads(copy.read_text("utf-8"))
+    assert set(quoted) == {"run", "figures"} and quoted["figures"]["page_fcp_ms"] == 692.4
+    assert "<!-- bench:page_fcp_ms -->692 ms<!-- /bench -->" in doc.read_text("utf-8")
+    doc.write_text(doc.read_text("utf-8").replace("An old figure: 1,880 ms, against", "Against"), "utf-8")
+    assert docs.main(["--committed", "--strict", "--doc", str(doc)]) == 0
+    assert docs.check(docs.load_results(copy), strict=True) == []
 
 
 def test_the_command_fails_on_a_stale_doc_and_names_the_figure(doc, tmp_path, capsys):
@@ -110,3 +134,35 @@ def test_the_performance_doc_has_its_section_and_the_block_update_writes():
     assert docs.START in text and docs.END in text
     if docs.PERFORMANCE_SECTION:
         assert docs.PERFORMANCE_SECTION in text.splitlines()
+
+
+def test_the_performance_doc_quotes_only_the_committed_results():
+    """Every figure docs/performance.md quotes is docs/performance-results.json's, its run
+    line is that run's, and it writes no number without a tag. To quote a new run:
+    `make bench BENCH_ARGS=--update-docs` (or `make bench-docs` after `make bench`)."""
+    quoted = docs.load_results(docs.QUOTED_RESULTS)
+    assert not quoted["run"]["smoke"], "the committed copy is a smoke run's"
+    assert set(quoted["figures"]) == set(TARGETS), "the committed copy lacks figures of a whole run"
+    assert docs.check(quoted, strict=True) == []
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (lambda t: re.sub(r"(<!-- bench:page_fcp_ms -->)[^<]*", r"\g<1>1 ms", t, count=1), "bench:page_fcp_ms says '1 ms'"),
+    (lambda t: re.sub(r"(\| `build_25_s` \| )[^|]*", r"\g<1>0.10 s ", t), "table row `build_25_s`"),
+    (lambda t: t.replace("## How to read the figures\n", "## How to read the figures\n\nA list takes 12 ms.\n"),
+     "12 ms is quoted without a bench tag"),
+    (lambda t: t.replace("## How to read the figures\n", "## How to read the figures\n\nOne run took 3 minutes.\n"),
+     "3 is quoted without a bench tag"),
+    (lambda t: re.sub(r"(Last whole `make bench`: )\S+", r"\g<1>2001-01-01", t), "run line"),
+    (lambda t: re.sub(r"(<!-- bench:commit -->)[^<]*", r"\g<1>0000000000", t), "bench:commit says '0000000000'"),
+])
+def test_a_hand_edit_of_the_performance_doc_fails_the_check(edit, problem, tmp_path):
+    """The test above fails when the doc is edited by hand: a figure, a table row, the
+    run line or the commit changed, or a number added without a tag."""
+    doc = tmp_path / "performance.md"
+    text = docs.PERFORMANCE_DOC.read_text("utf-8")
+    edited = edit(text)
+    assert edited != text, "the edit found nothing to change in docs/performance.md"
+    doc.write_text(edited, "utf-8")
+    problems = docs.check(docs.load_results(docs.QUOTED_RESULTS), doc, strict=True)
+    assert any(problem in p for p in problems), problems
