@@ -12,6 +12,8 @@ import itertools
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -71,3 +73,23 @@ def stored_record(**fields) -> dict:
     }
     record.update(fields)
     return record
+
+
+def read_while_writing(place, look: Callable[[Store], object], write: Callable[[], None]) -> list:
+    """What `look(reader)` saw, again and again, from read-only opens in another thread
+    while `write()` ran in this one: a concurrent reader's view of the writes."""
+    stop, seen = threading.Event(), []
+
+    def read() -> None:
+        while not stop.is_set():
+            with place.open(writer=False) as reader:
+                seen.append(look(reader))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        write()
+    finally:
+        stop.set()
+        thread.join()
+    return seen

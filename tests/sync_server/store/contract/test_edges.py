@@ -7,13 +7,12 @@ missing by breaking an engine on purpose (the mutant is named in each test).
 from __future__ import annotations
 
 import hashlib
-import threading
 
 import pytest
 
 from sync_server.store.accounts import dummy_hash
 from sync_server.triage import new_entry
-from tests.sync_server.store.contract.conftest import stored_record
+from tests.sync_server.store.contract.conftest import read_while_writing, stored_record
 
 PASSWORD = "a long enough password"
 
@@ -82,24 +81,10 @@ def test_a_reader_sees_both_entries_of_a_put_many_or_neither(place):
     # Mutant: `put_many` written as one append per entry (a merge half-applied).
     pairs = 40
     with place.open() as store:
-        stop = threading.Event()
-        halves: list[str] = []
-
-        def read() -> None:
-            while not stop.is_set():
-                with place.open(writer=False) as reader:
-                    seen = set(reader.triage.all())
-                halves.extend(f"{n}" for n in range(pairs) if (f"a{n}" in seen) != (f"b{n}" in seen))
-
-        thread = threading.Thread(target=read)
-        thread.start()
-        try:
-            for n in range(pairs):
-                store.triage.put_many({f"a{n}": _entry("closed", outcome="merged", merged_into=f"b{n}"),
-                                       f"b{n}": _entry("accepted", merged=[f"a{n}"])})
-        finally:
-            stop.set()
-            thread.join()
+        seen = read_while_writing(place, lambda reader: set(reader.triage.all()), lambda: [
+            store.triage.put_many({f"a{n}": _entry("closed", outcome="merged", merged_into=f"b{n}"),
+                                   f"b{n}": _entry("accepted", merged=[f"a{n}"])}) for n in range(pairs)])
+    halves = [n for entries in seen for n in range(pairs) if (f"a{n}" in entries) != (f"b{n}" in entries)]
     assert halves == []
 
 

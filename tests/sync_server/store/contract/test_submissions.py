@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from sync_server.store import StoreLocked, Submissions
-from tests.sync_server.store.contract.conftest import stored_record
+from tests.sync_server.store.contract.conftest import read_while_writing, stored_record
 
 
 def test_an_opened_inbox_is_the_seams_submissions(place):
@@ -40,7 +38,7 @@ def test_records_come_back_in_the_order_they_were_stored(place):
 def test_what_add_acknowledged_survives_the_process_dying_at_once(place):
     ran = place.in_another_process("""
         import os
-        from tests.sync_server.store.contract.conftest import stored_record
+        from tests.sync_server.store.contract.conftest import read_while_writing, stored_record
         store = place.open()
         store.submissions.add([stored_record(feeling="活下来")])
         os._exit(0)  # no close, no flush, no exit handlers: only what add made durable is left
@@ -81,22 +79,8 @@ def test_a_reader_refuses_to_write(place):
 def test_a_reader_beside_the_writer_sees_whole_batches_only(place):
     size = 5
     with place.open() as store:
-        stop = threading.Event()
-        seen: list[int] = []
-
-        def read() -> None:
-            while not stop.is_set():
-                with place.open(writer=False) as reader:
-                    seen.append(sum(1 for _ in reader.submissions.records()))
-
-        reader = threading.Thread(target=read)
-        reader.start()
-        try:
-            for _ in range(20):
-                store.submissions.add([stored_record() for _ in range(size)])
-        finally:
-            stop.set()
-            reader.join()
+        seen = read_while_writing(place, lambda reader: sum(1 for _ in reader.submissions.records()), lambda: [
+            store.submissions.add([stored_record() for _ in range(size)]) for _ in range(20)])
     assert seen and all(n % size == 0 for n in seen), seen
 
 
