@@ -35,6 +35,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.status
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,19 +5,16 @@ from __future__ import annotations
 import pytest
 
 from sync_server.store import Accounts
-from sync_server.store.accounts import AccountError, dummy_hash
+from sync_server.store.accounts import AccountError
 
 PASSWORD = "a long enough password"
 
 
 @pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
+def _quick(quick_scrypt):
     # The stated cost is tested in tests/sync_server/office/test_auth.py; at 128 MiB a hash
     # it would only make this contract slow.
-    monkeypatch.setattr("sync_server.store.accounts.SCRYPT", {"n": 2**10, "r": 8, "p": 1})
-    dummy_hash.cache_clear()  # the unknown-name hash is made at the cost of its first use
-    yield
-    dummy_hash.cache_clear()
+    return quick_scrypt
 
 
 def test_the_accounts_are_the_seams(place):

@@ -21,14 +21,6 @@ def _entry(status: str = "accepted", **fields) -> dict:
     return {**new_entry("2026-12-01T08:00:00+00:00"), "status": status, **fields}
 
 
-@pytest.fixture
-def cheap_hashes(monkeypatch):
-    monkeypatch.setattr("sync_server.store.accounts.SCRYPT", {"n": 2**10, "r": 8, "p": 1})
-    dummy_hash.cache_clear()
-    yield
-    dummy_hash.cache_clear()
-
-
 # -- Submissions -------------------------------------------------------------------------
 
 def test_a_batch_that_failed_to_store_is_not_told_to_the_listener(place):
@@ -90,7 +82,7 @@ def test_a_reader_sees_both_entries_of_a_put_many_or_neither(place):
 
 # -- Accounts ----------------------------------------------------------------------------
 
-def test_an_unknown_name_costs_a_password_check_too(place, cheap_hashes, monkeypatch):
+def test_an_unknown_name_costs_a_password_check_too(place, quick_scrypt, monkeypatch):
     # Mutant: `authenticate` answers an unknown name at once (names found by timing).
     accounts = place.accounts()
     accounts.add("amy", PASSWORD, "staff")
@@ -104,7 +96,7 @@ def test_an_unknown_name_costs_a_password_check_too(place, cheap_hashes, monkeyp
     assert len(calls) - wrong_password == wrong_password >= 1
 
 
-def test_disabling_is_durable_and_seen_by_another_handle(place, cheap_hashes):
+def test_disabling_is_durable_and_seen_by_another_handle(place, quick_scrypt):
     # Mutant: `disable` changes the handle's memory only.
     place.accounts().add("amy", PASSWORD, "staff")
     first = place.accounts().get("amy").generation

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from sync_server.store import open_accounts, open_store
-from sync_server.store.accounts import dummy_hash
 from sync_server.triage import new_entry
 from tests.sync_server.store.contract.conftest import stored_record
 
@@ -56,13 +55,10 @@ def test_a_triage_put_fsyncs_the_log(tmp_path, fsynced):
     assert str(data / "office" / "triage.log") in fsynced, fsynced
 
 
-def test_an_account_change_fsyncs_the_file_and_its_folder(tmp_path, fsynced, monkeypatch):
-    monkeypatch.setattr("sync_server.store.accounts.SCRYPT", {"n": 2**10, "r": 8, "p": 1})
-    dummy_hash.cache_clear()
+def test_an_account_change_fsyncs_the_file_and_its_folder(tmp_path, fsynced, quick_scrypt):
     data = tmp_path / "data"
     accounts = open_accounts(data)
     fsynced.clear()
     accounts.add("amy", "a long enough password", "staff")
     assert _synced(fsynced, data / "office", "users.json"), fsynced
     assert str(data / "office") in fsynced, fsynced
-    dummy_hash.cache_clear()
