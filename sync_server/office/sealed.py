@@ -14,6 +14,8 @@ forbidden characters as `\\uXXXX` escapes, in the office and in files alike.
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 from typing import Any
 
 from sync_server.intake.submission import opened_words_problem
@@ -21,7 +23,7 @@ from sync_server.sealing.envelope import SealError
 from sync_server.sealing.unlock import open_record
 from sync_server.words import visible
 
-__all__ = ["LOCKED", "checked", "opened_rows", "sealed_search_note", "sealing_notice"]
+__all__ = ["LOCKED", "checked", "opened_rows", "published_keys_notice", "sealed_search_note", "sealing_notice"]
 
 # Shown where the words would be when this session cannot open them.
 LOCKED = "（已加密：请重新登录后查看）"
@@ -93,6 +95,26 @@ def sealing_notice(state) -> str | None:
         return "未启用加密：群众的原话和电话以明文保存在服务器上。请系统管理员运行 minqing keys init。"
     names = "、".join(registry.sector(s).name for s in plain)
     return f"以下领域尚未启用加密，其记录以明文保存：{names}。请系统管理员运行 minqing keys rotate。"
+
+
+def published_keys_notice(state) -> str | None:
+    """A sentence for the top of every office page while the site's `keys.json` (what the
+    forms seal to) is not the keyring's current keys: after `keys init` or `keys rotate`
+    without a rebuild, or a site built without the public-key file. Read at each page: a
+    few kilobytes, and a rebuild must end the banner at once."""
+    current = state.intake.sealer.current_kids()
+    site = Path(state.settings.site_dir)
+    if not current or not site.is_dir():  # no keys, or the site is served from elsewhere
+        return None
+    try:
+        keys = json.loads((site / "keys.json").read_bytes())["keys"]
+        published = {entry["sector"]: kid for kid, entry in keys.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        published = {}
+    if published == current:
+        return None
+    return ("网站发布的加密公钥（keys.json）与当前钥匙不一致（例如生成或轮换钥匙后尚未重新生成网站）："
+            "表单会用旧钥匙加密，或把群众的原话以明文暂存在平板上。请系统管理员运行 minqing build 重新生成网站并发布。")
 
 
 def sealed_search_note(progress) -> str | None:

@@ -5,6 +5,8 @@ and the start page says when words are stored unsealed."""
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -15,6 +17,7 @@ from sync_server.sealing import envelope
 from sync_server.sealing.keyring import Keyring
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import Inbox
+from tests.conftest import SAMPLE_REGISTRY
 from tests.sync_server.conftest import make_item, post_batch
 from tests.sync_server.office.test_pages import PASSWORD, login, seed
 
@@ -236,3 +239,43 @@ def test_sealed_words_with_a_lone_surrogate_are_flagged_not_a_500(sealed_office,
     login(sealed_office, "amy")
     page = sealed_office.get(f"/office/records/{item['id']}")
     assert page.status_code == 200 and FLAG in page.text
+
+
+# --- the published keys follow the keyring (issue 20) --------------------------------
+
+KEYS_BANNER = "重新生成网站"
+
+
+def _publish(site, keyring) -> None:
+    from build_scripts.public_keys import load_public_keys, render_keys_json
+    from minqing.registry import load_registry
+
+    (site / "keys.json").write_bytes(render_keys_json(load_registry(SAMPLE_REGISTRY), load_public_keys(keyring.public_path)))
+
+
+def test_the_office_says_so_while_the_published_keys_are_not_the_keyrings_current_ones(settings, quick_scrypt,
+                                                                                         built_site, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(built_site, site)
+    _accounts(settings)
+    keyring = Keyring(settings.data_dir, scrypt=FAST)
+    keyring.enroll(keyring.unlock_recovery(keyring.init(SECTORS)), "amy", PASSWORD, "*")
+    _publish(site, keyring)
+    with TestClient(create_app(replace(settings, site_dir=site)), base_url="http://127.0.0.1:8000") as client:
+        login(client, "amy")
+        assert KEYS_BANNER not in client.get("/office/records").text
+        keyring.rotate(SECTORS)  # by the command line, the server running: no rebuild yet
+        for path in ("/office/records", "/office/reports"):
+            page = client.get(path).text
+            assert KEYS_BANNER in page and "data-keys-notice" in page and "minqing build" in page, path
+        _publish(site, keyring)
+        assert KEYS_BANNER not in client.get("/office/records").text
+        (site / "keys.json").unlink()  # a site published without keys
+        assert KEYS_BANNER in client.get("/office/records").text
+
+
+def test_without_keys_the_office_has_no_published_keys_banner(settings, quick_scrypt):
+    _accounts(settings)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        login(client, "amy")
+        assert "data-keys-notice" not in client.get("/office/records").text
