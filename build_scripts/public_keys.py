@@ -16,7 +16,7 @@ from typing import Any
 from minqing.registry import Registry, RegistryError
 from sync_server.sealing.envelope import SealError, key_id
 
-__all__ = ["KEYS_NAME", "load_public_keys", "render_keys_json"]
+__all__ = ["KEYS_NAME", "load_public_keys", "published_keys_problem", "render_keys_json"]
 
 KEYS_NAME = "keys.json"
 _P256_POINT = 65
@@ -57,3 +57,19 @@ def render_keys_json(registry: Registry, public: dict[str, dict[str, str]]) -> b
     keys = {entry["kid"]: {"sector": sector, "key": entry["key"]} for sector, entry in sorted(public.items())}
     stations = {s.id: public[s.sector]["kid"] for s in registry.stations if s.sector in public}
     return (json.dumps({"v": 1, "keys": keys, "stations": stations}, sort_keys=True, separators=(",", ":")) + "\n").encode()
+
+
+def published_keys_problem(published: dict[str, str], current: dict[str, str], source: Path | None,
+                           keyring_public: Path) -> str | None:
+    """Why a build must not publish `published` (sector -> kid, read from `source`) when
+    the keyring's current keys are `current`, as one sentence; None when they are the
+    same. Keys that exist but are not published leave the forms sending words in clear
+    (kept so on the tablets); old ones keep sealing to a key the office rotated away from."""
+    if not current or published == current:
+        return None
+    if not published:
+        return (f"keys exist ({len(current)} sectors) but this build would publish no public keys"
+                f"{f' from {source}' if source else ''}: pass --public-keys {keyring_public}.")
+    differ = sorted(s for s in set(published) | set(current) if published.get(s) != current.get(s))
+    return (f"the public keys in {source} are not the keyring's current ones (sectors {', '.join(differ)}; "
+            f"keys init or rotate since?): pass --public-keys {keyring_public}.")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from sync_server.cli import keys
 from sync_server.cli.arguments import data_dir_option, days, office_output_options, retention_days_options
 from sync_server.cli.data import backup_arguments
 from sync_server.cli.errors import CommandError
-from sync_server.cli.output import terminal_safe, write_output
+from sync_server.cli.output import json_safe, terminal_safe, write_output
 from sync_server.settings import Settings
 
 __all__ = ["IMPORT_INCOMPLETE", "add_parser"]
@@ -32,11 +31,12 @@ def _cmd_inbox_list(args: argparse.Namespace) -> int:
     records = [{k: v for k, v in r.items() if k not in ("phone", "phone_fingerprint", "sealed")}
                for r in keys.record_opener(args, with_phone=False, required=False)(stored)]
     if args.json:
-        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        print(json_safe(json.dumps(records, ensure_ascii=False, indent=1)))
     else:
         for r in records:
-            text = (r["feeling"] or r["suggestion"]).replace("\n", " ")[:40]
+            text = (r["feeling"] or r["suggestion"]).replace("\n", " ")
+            # Words that break a rule come escaped (longer), and are marked.
+            text = f"[不符合提交规则] {text[:120]}" if r.get("words_problem") else text[:40]
             line = f"{r['receipt']}  {r['received_at'][:16]}  {r['station_id']:<24} {r['rating'] or '-':<12} {text}"
             print(terminal_safe(line))
         print(f"{len(records)} records")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from minqing.registry import load_registry
 from sync_server.cli.errors import CommandError
+from sync_server.office.sealed import checked
 from sync_server.sealing.envelope import SealError
 from sync_server.sealing.keyring import RECOVERY, Keyring, KeysError, Unlocked, access_of
 from sync_server.sealing.on_arrival import seal_existing
@@ -184,6 +185,12 @@ def record_opener(args: argparse.Namespace, with_phone: bool, required: bool):
     when the command exists to output the words (`required`), the command refuses."""
 
     def open_all(records: list[dict]) -> list[dict]:
+        # Words are checked as they come out, opened or plain: see `office.sealed.checked`.
+        return [checked({k: v for k, v in r.items() if k != "_well_formed"}, r.get("feeling") or "",
+                        r.get("suggestion") or "", r.get("phone") if with_phone else None, r.get("_well_formed", True))
+                for r in _opened(records)]
+
+    def _opened(records: list[dict]) -> list[dict]:
         if not any(isinstance(r.get("sealed"), dict) for r in records):
             return records
         by, recovery = getattr(args, "by", None), getattr(args, "recovery", False)
@@ -209,7 +216,8 @@ def record_opener(args: argparse.Namespace, with_phone: bool, required: bool):
             except SealError:
                 opened.append({**record, **locked})
                 continue
-            opened.append({**record, "feeling": words.feeling, "suggestion": words.suggestion, "phone": words.phone})
+            opened.append({**record, "feeling": words.feeling, "suggestion": words.suggestion, "phone": words.phone,
+                           "_well_formed": words.well_formed})
         unlocked.forget()
         return opened
 

@@ -1,10 +1,15 @@
 """One submission: the fields a client sends and their limits.
 
-Pure validation, no storage. The same limits are enforced first in the page
-(`site/docs/js/form.js`); `tests/form_vectors.json`, run through both by
-`tests/sync_server/test_form_vectors.py` and `tests/e2e/test_form.py`, keeps the two in
-step. A field error names the field and carries a Chinese sentence the volunteer sees
-next to the record.
+Pure validation, no storage. The limits and the forbidden characters are
+`sync_server/words.py`'s; the same rules are enforced first in the page
+(`site/docs/js/form.js`); `tests/form_vectors.json`, run through both, plain and sealed,
+by `tests/sync_server/intake/test_form_vectors.py`, `tests/e2e/test_form.py` and
+`tests/e2e/test_seal.py`, keeps them in step. A field error names the field and carries
+a Chinese sentence the volunteer sees next to the record.
+
+Sealed words reach the server unreadable, so the intake checks only the envelope's size
+(bounded by these limits, see `sealing/envelope.py`); the office and the command line
+check the words they open with `opened_words_problem`, the same rules, and flag them.
 
 Every pattern that must match a whole value is anchored with `\\A` and `\\Z` and
 compiled ASCII-only: `$` also matches before a final newline (so `"abc\\n"` would
@@ -19,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sync_server.words import FORBIDDEN, LIMITS
+
 __all__ = [
     "FieldError",
     "LIMITS",
@@ -26,6 +33,7 @@ __all__ = [
     "Submission",
     "clock_skewed",
     "normalize_phone",
+    "opened_words_problem",
     "valid_device_id",
     "valid_kiosk",
     "validate_sealed_submission",
@@ -33,7 +41,6 @@ __all__ = [
 ]
 
 RATINGS = ("satisfied", "fair", "dissatisfied")
-LIMITS = {"text": 2000, "device_id": 64, "station_id": 48}
 # A tablet's clock drifts or resets (a flat battery brings back 1970). Past these bounds
 # the record is still stored, flagged `clock_skew`: the citizen's words never depend on it.
 MAX_CLOCK_SKEW = timedelta(hours=24)
@@ -50,13 +57,6 @@ _UUID = re.compile(r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 _INSTANT = re.compile(
     r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})\Z", re.ASCII
 )
-# What UTF-8 cannot carry (lone surrogates), what Unicode reserves as never-a-character
-# (noncharacters), and control characters other than tab and line breaks: none of them
-# is typed by a person, and each breaks storage, exports or terminals further on.
-_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
-    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
-)
-_UNCARRIABLE = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_NONCHARACTERS}]")
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,8 @@ def normalize_phone(raw: str) -> str | None:
 
 
 def _carriable(value: str, field: str, label: str) -> str:
-    if _UNCARRIABLE.search(value):
-        raise FieldError(field, "invalid_text", f"“{label}”含有无法保存的字符（如残缺的表情符号或控制字符），请删除后再提交。")
+    if FORBIDDEN.search(value):
+        raise FieldError(field, "invalid_text", f"“{label}”含有无法保存的字符（如残缺的表情符号、控制字符或文字方向控制符），请删除后再提交。")
     return value
 
 
@@ -122,6 +122,50 @@ def _created_at(item: dict[str, Any]) -> str:
     return value
 
 
+def _words(item: dict[str, Any]) -> tuple[str, str, str | None, bool]:
+    """The words, the phone and the consent of a submission whose rating is checked:
+    what a sealed record carries sealed, so the same checks run on what the office opens."""
+    feeling = _text(item, "feeling", "您的感受")
+    suggestion = _text(item, "suggestion", "您的建议")
+    if item.get("rating") is None and not feeling and not suggestion:
+        raise FieldError("feeling", "empty", "请至少选择满意度，或写下感受或建议。")
+    consent = item.get("consent", False)
+    if not isinstance(consent, bool):
+        raise FieldError("consent", "type", "同意回访必须是是或否。")
+    phone = item.get("phone")
+    if phone is not None and not isinstance(phone, str):
+        raise FieldError("phone", "type", "电话号码必须是文字。")
+    phone = _carriable(phone or "", "phone", "联系电话").strip() or None
+    if phone is not None:
+        phone = normalize_phone(phone)
+        if phone is None:
+            raise FieldError("phone", "invalid", "电话号码格式不正确：请填 11 位手机号或带区号的固定电话。")
+        if not consent:
+            raise FieldError(*_NO_CONSENT)
+    return feeling, suggestion, phone, consent
+
+
+_NO_CONSENT = ("consent", "required", "留电话需要勾选同意回访；不想留电话可以清空号码。")
+
+
+def opened_words_problem(record: dict[str, Any], feeling: str, suggestion: str, phone: str | None = None,
+                         well_formed: bool = True) -> FieldError | None:
+    """What is wrong with the words opened from a sealed record, by the rules a plain
+    submission meets; None when nothing is. The page checks them before it seals, but
+    any client can seal anything the envelope's size allows: opened words are untrusted.
+    `phone` is checked when it was opened; `well_formed` is False when the words carried
+    lone surrogates, which opening replaced (see `envelope.Opened`)."""
+    if not well_formed:
+        return FieldError("feeling", "invalid_text", "原话含有无法保存的字符（如残缺的表情符号），已替换显示。")
+    item = {"rating": record.get("rating"), "feeling": feeling, "suggestion": suggestion, "phone": phone,
+            "consent": bool(record.get("consent"))}
+    try:
+        _words(item)
+    except FieldError as error:
+        return error
+    return None
+
+
 def clock_skewed(created_at: str, now: datetime) -> bool:
     """True when a validated `created_at` is too far ahead of `now`, or before the service existed."""
     moment = datetime.fromisoformat(created_at)
@@ -147,23 +191,7 @@ def validate_submission(item: Any) -> Submission:
     rating = item.get("rating")
     if rating not in (None, *RATINGS):
         raise FieldError("rating", "invalid", "满意度只能是满意、基本满意或不满意。")
-    feeling = _text(item, "feeling", "您的感受")
-    suggestion = _text(item, "suggestion", "您的建议")
-    if rating is None and not feeling and not suggestion:
-        raise FieldError("feeling", "empty", "请至少选择满意度，或写下感受或建议。")
-    consent = item.get("consent", False)
-    if not isinstance(consent, bool):
-        raise FieldError("consent", "type", "同意回访必须是是或否。")
-    phone = item.get("phone")
-    if phone is not None and not isinstance(phone, str):
-        raise FieldError("phone", "type", "电话号码必须是文字。")
-    phone = _carriable(phone or "", "phone", "联系电话").strip() or None
-    if phone is not None:
-        phone = normalize_phone(phone)
-        if phone is None:
-            raise FieldError("phone", "invalid", "电话号码格式不正确：请填 11 位手机号或带区号的固定电话。")
-        if not consent:
-            raise FieldError("consent", "required", "留电话需要勾选同意回访；不想留电话可以清空号码。")
+    feeling, suggestion, phone, consent = _words(item)
     return Submission(
         id=raw_id.lower(),
         station_id=station_id,
@@ -195,6 +223,8 @@ def validate_sealed_submission(item: Any) -> Submission:
         raise FieldError("id", "invalid", "加密记录的编号必须是小写的 UUID。")
     sealed = item.get("sealed")
     has_phone = isinstance(sealed, dict) and sealed.get("phone") is not None
+    if has_phone and not consent:
+        raise FieldError(*_NO_CONSENT)
     return Submission(**{**submission.__dict__, "feeling": "", "consent": consent and has_phone})
 
 

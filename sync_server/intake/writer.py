@@ -28,7 +28,7 @@ from anyio import to_thread
 
 from sync_server.intake.receipt import receipt_for
 from sync_server.intake.submission import FieldError, clock_skewed, validate_sealed_submission, validate_submission
-from sync_server.sealing.envelope import SealError
+from sync_server.sealing.envelope import SealError, check_envelope
 from sync_server.sealing.on_arrival import IntakeSealer, same_clear_fields, sealed_fingerprints
 from sync_server.stations import StationBook
 from sync_server.store.fingerprint import Fingerprints
@@ -169,12 +169,12 @@ class Intake:
             return Result(sent_id, "rejected", error=error.as_json())
         fields = submission.__dict__
         if sealed:
-            fields = {**fields, "sealed": item["sealed"]}
             try:
-                fingerprints = sealed_fingerprints(self.key, fields)
-            except (KeyError, TypeError):
-                bad = FieldError("sealed", "invalid", "这条加密记录的格式不正确，请刷新页面后重新提交。")
-                return Result(sent_id, "rejected", error=bad.as_json())
+                # The envelope's shape first: what follows reads its fields as strings.
+                fields = {**fields, "sealed": check_envelope(item["sealed"])}
+            except SealError as error:
+                return Result(sent_id, "rejected", error=FieldError("sealed", error.code, error.message).as_json())
+            fingerprints = sealed_fingerprints(self.key, fields)
         else:
             fingerprints = Fingerprints.of(self.key, fields)
         known = staged.get(submission.id)

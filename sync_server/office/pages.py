@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from sync_server.office.auth import COOKIE
 from sync_server.office.records import CHINA
-from sync_server.office.sealed import opened_rows
+from sync_server.office.sealed import opened_rows, published_keys_notice
 from sync_server.web.requests import read_form
 
 __all__ = ["Denied", "full_rows", "guarded", "local_today", "message_page", "off_loop", "readable_sectors", "render",
@@ -42,6 +42,8 @@ def render(request: Request, template: str, context: dict, status: int = 200) ->
     if context.get("account") and "session" not in context:
         current = request.app.state.sessions.current(request)
         context["session"] = current[1] if current else None
+    if context.get("account"):
+        context.setdefault("keys_notice", published_keys_notice(request.app.state))
     response = request.app.state.templates.TemplateResponse(request, f"office/{template}", context, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response

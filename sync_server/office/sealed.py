@@ -4,17 +4,26 @@ session, and the notice that says whether sealing is on.
 Every read of a sealed record's words or phone goes through `unlock.open_record` with
 the session's keys (unlocked at log-in, forgotten at logout and expiry). The opened
 words live only in the page being rendered; nothing opened is written anywhere.
+
+Opened words are untrusted: the page checks them before it seals, but any client can
+seal anything the envelope's size allows. `checked` holds them to the rules of a plain
+submission; words that break one carry a note (`words_problem`) and are shown with their
+forbidden characters as `\\uXXXX` escapes, in the office and in files alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 from typing import Any
 
+from sync_server.intake.submission import opened_words_problem
 from sync_server.sealing.envelope import SealError
 from sync_server.sealing.unlock import open_record
+from sync_server.words import visible
 
-__all__ = ["LOCKED", "opened_rows", "sealed_search_note", "sealing_notice"]
+__all__ = ["LOCKED", "checked", "opened_rows", "published_keys_notice", "sealed_search_note", "sealing_notice"]
 
 # Shown where the words would be when this session cannot open them.
 LOCKED = "（已加密：请重新登录后查看）"
@@ -26,23 +35,53 @@ def _sector_lookup(registry):
     return sectors.get
 
 
+_LABELS = {"feeling": "感受", "suggestion": "建议", "phone": "联系电话"}
+
+
+def _reason(error) -> str:
+    label = _LABELS.get(error.field, error.field)
+    if error.code == "invalid_text":
+        return f"{label}含有控制字符或无法保存的字符（已按 \\uXXXX 形式显示）"
+    if error.code == "empty":
+        return "既没有满意度，也没有感受或建议"
+    if error.field == "phone":
+        return "联系电话格式不正确"
+    return error.message.rstrip("。")
+
+
+def checked(record: dict[str, Any], feeling: str, suggestion: str, phone: str | None = None,
+            well_formed: bool = True) -> dict[str, Any]:
+    """The record with these opened words, held to the rules of a plain submission: when
+    they break one, `words_problem` says which (in Chinese) and the forbidden characters
+    are shown as escapes; otherwise the words exactly."""
+    shown = {**record, "feeling": feeling, "suggestion": suggestion, "phone": phone or None}
+    problem = opened_words_problem(record, feeling, suggestion, phone, well_formed)
+    if problem is None:
+        return shown
+    note = f"此记录的原话不符合提交规则：{_reason(problem)}。它可能不是经本系统的表单提交的，请核实后再处理。"
+    return {**shown, "feeling": visible(feeling), "suggestion": visible(suggestion),
+            "phone": visible(phone) if phone else None, "words_problem": note}
+
+
 def opened(state, account, unlocked, record: dict[str, Any], with_phone: bool = False) -> dict[str, Any]:
     """The record as this session may see it: a sealed record's words (and, when asked,
-    phone) opened in memory, or a sentence saying why not. Plain records pass through."""
+    phone) opened in memory, or a sentence saying why not; checked either way, since a
+    plain record stored before a rule (a data folder from an older version) may break it."""
     if not isinstance(record.get("sealed"), dict):
-        return record
+        return checked(record, record.get("feeling") or "", record.get("suggestion") or "",
+                       record.get("phone") if with_phone else None)
     try:
         words = open_record(account, unlocked, record, _sector_lookup(state.stations.registry), with_phone=with_phone)
     except SealError as error:
         shown = LOCKED if error.code == "locked" else NOT_YOURS if error.code == "not_your_sector" else error.message
         return {**record, "feeling": shown, "suggestion": "", "phone": None, "sealed_locked": True}
-    return {**record, "feeling": words.feeling, "suggestion": words.suggestion, "phone": words.phone or None}
+    return checked(record, words.feeling, words.suggestion, words.phone, words.well_formed)
 
 
 def opened_rows(state, account, unlocked, rows, with_phone: bool = False) -> list:
-    """Rows (office read-side rows, which carry `.record`) with sealed words opened."""
-    return [dataclasses.replace(row, record=opened(state, account, unlocked, row.record, with_phone))
-            if isinstance(row.record.get("sealed"), dict) else row for row in rows]
+    """Rows (office read-side rows, which carry `.record`) with sealed words opened and
+    every row's words checked."""
+    return [dataclasses.replace(row, record=opened(state, account, unlocked, row.record, with_phone)) for row in rows]
 
 
 def sealing_notice(state) -> str | None:
@@ -56,6 +95,26 @@ def sealing_notice(state) -> str | None:
         return "未启用加密：群众的原话和电话以明文保存在服务器上。请系统管理员运行 minqing keys init。"
     names = "、".join(registry.sector(s).name for s in plain)
     return f"以下领域尚未启用加密，其记录以明文保存：{names}。请系统管理员运行 minqing keys rotate。"
+
+
+def published_keys_notice(state) -> str | None:
+    """A sentence for the top of every office page while the site's `keys.json` (what the
+    forms seal to) is not the keyring's current keys: after `keys init` or `keys rotate`
+    without a rebuild, or a site built without the public-key file. Read at each page: a
+    few kilobytes, and a rebuild must end the banner at once."""
+    current = state.intake.sealer.current_kids()
+    site = Path(state.settings.site_dir)
+    if not current or not site.is_dir():  # no keys, or the site is served from elsewhere
+        return None
+    try:
+        keys = json.loads((site / "keys.json").read_bytes())["keys"]
+        published = {entry["sector"]: kid for kid, entry in keys.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        published = {}
+    if published == current:
+        return None
+    return ("网站发布的加密公钥（keys.json）与当前钥匙不一致（例如生成或轮换钥匙后尚未重新生成网站）："
+            "表单会用旧钥匙加密，或把群众的原话以明文暂存在平板上。请系统管理员运行 minqing build 重新生成网站并发布。")
 
 
 def sealed_search_note(progress) -> str | None:

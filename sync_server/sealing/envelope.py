@@ -43,6 +43,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from sync_server.words import MAX_JSON_BYTES_PER_CHARACTER, TEXT_LIMIT
+
 __all__ = [
     "BLOCK",
     "SEALED_FIELDS",
@@ -75,8 +77,11 @@ SUITE = "P256-SHA256-AES256GCM"
 BLOCK = 256
 ENC_BYTES = 65
 TAG_BYTES = 16
-# Two fields of 2,000 characters, each up to 6 bytes once JSON-escaped, fit in 96 blocks.
-MAX_TEXT_BLOCKS = 96
+# The longest valid words, from the same rules the plain path checks (`sync_server/words.py`):
+# both fields at the limit, every character at its most bytes in UTF-8 JSON, then the
+# padding's 0x80. An envelope above it carries words no valid submission has.
+_LONGEST_WORDS = len(b'{"feeling":"","suggestion":""}') + 2 * TEXT_LIMIT * MAX_JSON_BYTES_PER_CHARACTER + 1
+MAX_TEXT_BLOCKS = -(-_LONGEST_WORDS // BLOCK)
 _LABEL = b"minqing-seal-v1"
 _KID = re.compile(r"^[0-9a-f]{16}$")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -94,7 +99,7 @@ class SealError(ValueError):
 
 
 def _bad(english: str) -> SealError:
-    return SealError("bad_envelope", "加密记录的格式不对，无法接收。", english)
+    return SealError("invalid_envelope", "加密记录的格式不对，无法接收。", english)
 
 
 def _tampered(part: str) -> SealError:
@@ -122,6 +127,9 @@ class PublicKey:
 class Opened:
     feeling: str
     suggestion: str
+    # False when the sealed words carried lone surrogates (a client other than the page),
+    # replaced by U+FFFD here: the office flags the words as breaking the rules.
+    well_formed: bool = True
 
 
 def key_id(point: bytes) -> str:
@@ -214,7 +222,9 @@ def check_envelope(sealed: Any) -> dict[str, Any]:
     """What the server can check without a private key: version, suite, key id, sizes."""
     if not isinstance(sealed, dict) or set(sealed) != {"v", "suite", "kid", "text", "phone"}:
         raise _bad("sealed must be an object with exactly v, suite, kid, text, phone")
-    if type(sealed["v"]) is not int or sealed["v"] != VERSION or sealed["suite"] != SUITE:
+    if type(sealed["v"]) is not int or not isinstance(sealed["suite"], str):
+        raise _bad("v must be a number and suite a string")
+    if sealed["v"] != VERSION or sealed["suite"] != SUITE:
         raise SealError("unsupported", "这条加密记录的版本本系统不认识，请刷新页面后重新提交。",
                         f"unsupported envelope version or suite: {sealed['v']!r} {sealed['suite']!r}")
     if not isinstance(sealed["kid"], str) or not _KID.match(sealed["kid"]):
@@ -228,7 +238,9 @@ def check_envelope(sealed: Any) -> dict[str, Any]:
     return sealed
 
 
-def _open(part: str, message: str, clear: Mapping[str, Any], kid: str, private: ec.EllipticCurvePrivateKey) -> dict:
+def _open(part: str, message: str, clear: Mapping[str, Any], kid: str,
+          private: ec.EllipticCurvePrivateKey) -> tuple[dict, bool]:
+    """The part's plaintext object, and whether its strings were well formed."""
     try:
         padded = _SUITE.decrypt(_unb64(message), private, info=_info(part, kid, clear))
     except (InvalidTag, ValueError) as exc:
@@ -242,7 +254,9 @@ def _open(part: str, message: str, clear: Mapping[str, Any], kid: str, private: 
     if not isinstance(body, dict):
         raise _bad(f"the {part} plaintext is not a JSON object")
     # JSON can carry a lone surrogate as an escape; it would break every page showing it.
-    return {k: _LONE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in body.items()}
+    # It is replaced here, and said (`Opened.well_formed`), so the words are still flagged.
+    well_formed = not any(isinstance(v, str) and _LONE.search(v) for v in body.values())
+    return {k: _LONE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in body.items()}, well_formed
 
 
 def _check_key(sealed: Mapping[str, Any], private: ec.EllipticCurvePrivateKey) -> None:
@@ -253,8 +267,8 @@ def _check_key(sealed: Mapping[str, Any], private: ec.EllipticCurvePrivateKey) -
 def open_text(clear: Mapping[str, Any], sealed: Mapping[str, Any], private: ec.EllipticCurvePrivateKey) -> Opened:
     check_envelope(dict(sealed))
     _check_key(sealed, private)
-    body = _open("text", sealed["text"], clear, sealed["kid"], private)
-    return Opened(str(body.get("feeling", "")), str(body.get("suggestion", "")))
+    body, well_formed = _open("text", sealed["text"], clear, sealed["kid"], private)
+    return Opened(str(body.get("feeling", "")), str(body.get("suggestion", "")), well_formed)
 
 
 def open_phone(clear: Mapping[str, Any], sealed: Mapping[str, Any], private: ec.EllipticCurvePrivateKey) -> str | None:
@@ -263,7 +277,7 @@ def open_phone(clear: Mapping[str, Any], sealed: Mapping[str, Any], private: ec.
     if sealed["phone"] is None:
         return None
     _check_key(sealed, private)
-    return str(_open("phone", sealed["phone"], clear, sealed["kid"], private).get("phone", ""))
+    return str(_open("phone", sealed["phone"], clear, sealed["kid"], private)[0].get("phone", ""))
 
 
 # --- records -----------------------------------------------------------------------
@@ -366,7 +380,7 @@ def open_texts(records, kid: str, private: ec.EllipticCurvePrivateKey):
         try:
             if not isinstance(sealed, Mapping) or sealed.get("kid") != kid:
                 raise _bad("not sealed to this key")
-            body = _open("text", sealed["text"], record, kid, private)
-            yield record["id"], Opened(str(body.get("feeling", "")), str(body.get("suggestion", "")))
+            body, well_formed = _open("text", sealed["text"], record, kid, private)
+            yield record["id"], Opened(str(body.get("feeling", "")), str(body.get("suggestion", "")), well_formed)
         except SealError as error:
             yield record["id"], error

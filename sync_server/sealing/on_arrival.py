@@ -74,6 +74,11 @@ class IntakeSealer:
         self._fresh()
         return self._public.get(sector)
 
+    def current_kids(self) -> dict[str, str]:
+        """sector -> the key id the forms should seal to now (the newest of each sector)."""
+        self._fresh()
+        return {sector: key.kid for sector, key in self._public.items()}
+
     def sector_of_kid(self) -> dict[str, str]:
         """Every key id the keyring holds, old ones too, with its sector."""
         self._fresh()

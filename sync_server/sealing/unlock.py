@@ -27,6 +27,7 @@ class OpenRecord:
     feeling: str
     suggestion: str
     phone: str | None
+    well_formed: bool = True  # see `envelope.Opened`
 
 
 @dataclass
@@ -104,4 +105,4 @@ def open_record(account: Account, unlocked: Unlocked | None, record: Mapping[str
                       f"record sealed to a key of {key_sector}, station is in {sector}")
     text = open_text(record, sealed, private)
     phone = open_phone(record, sealed, private) if with_phone and record.get("consent") else None
-    return OpenRecord(text.feeling, text.suggestion, phone)
+    return OpenRecord(text.feeling, text.suggestion, phone, text.well_formed)

@@ -3,10 +3,18 @@ tap that queues once, a page without JavaScript, and nothing from a third-party 
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlparse
 
+import pytest
+
+from build_scripts.publish import build_site
+from sync_server.sealing.keyring import Keyring
 from sync_server.store.embedded.inbox import Inbox
+from sync_server.words import FORBIDDEN
+from tests.conftest import MKDOCS_YML
 from tests.e2e.conftest import open_station, outbox_count, submit, wait_count
+from tests.e2e.test_sealed_submissions import SECTORS
 from tests.sync_server.intake.test_form_vectors import VECTORS as FORM_VECTORS
 from tests.sync_server.intake.test_receipt import VECTORS
 
@@ -207,9 +215,42 @@ def test_a_citizens_page_has_no_volunteer_controls(world, page):
 def test_the_page_applies_the_forms_limits_as_the_server_does(world, page):
     # The same vectors as tests/sync_server/intake/test_form_vectors.py, through form.js's own check.
     open_station(page, world)
-    verdicts = page.evaluate("""(cases) => import('/js/form.js').then((form) => cases.map((c) => {
+    # As ASCII JSON text: a lone surrogate would not survive the trip to the page as a string.
+    verdicts = page.evaluate("""(text) => import('/js/form.js').then((form) => JSON.parse(text).map((c) => {
         const kinds = Object.keys(form.validate(c.values));
         const kind = kinds[0];
         return kind === undefined ? null : kind === "form" ? "empty" : ["feeling", "suggestion"].includes(kind) ? "text" : kind;
-    }))""", FORM_VECTORS)
+    }))""", json.dumps(FORM_VECTORS))
     assert dict(zip([c["name"] for c in FORM_VECTORS], verdicts, strict=True)) == {c["name"]: c["error"] for c in FORM_VECTORS}
+
+
+def test_the_page_forbids_exactly_the_characters_the_server_forbids(world, page):
+    # Every code point, lone surrogates included, through form.js's FORBIDDEN and words.py's.
+    open_station(page, world)
+    page_ranges = page.evaluate("""() => import('/js/form.js').then(({ FORBIDDEN }) => {
+        const ranges = [];
+        for (let code = 0; code <= 0x10ffff; code++) {
+            if (!FORBIDDEN.test(String.fromCodePoint(code))) continue;
+            const last = ranges[ranges.length - 1];
+            if (last && last[1] === code - 1) last[1] = code; else ranges.push([code, code]);
+        }
+        return ranges;
+    })""")
+    server = [code for code in range(0x110000) if FORBIDDEN.match(chr(code))]
+    assert [c for a, b in page_ranges for c in range(a, b + 1)] == server
+
+
+@pytest.mark.parametrize("sealing", [False, True], ids=["plain", "sealed"])
+@pytest.mark.parametrize("words", ["\x1b[2J\x1b[31m假警告", "电话 \u202e8765 4321", "叮\x07", "\x9b31m红字"],
+                         ids=["escape", "rtl-override", "bell", "c1"])
+def test_the_form_refuses_control_characters_before_anything_is_queued(world, page, sealing, words):
+    if sealing:
+        keyring = Keyring(world.root / "data")
+        keyring.init(SECTORS)
+        build_site(MKDOCS_YML, world.registry, world.site, keyring.public_path)
+    open_station(page, world)
+    if sealing:
+        assert page.evaluate("import('/js/form.js').then(m => m.publishedKeys()).then(k => Object.keys(k.keys).length)")
+    submit(page, words)
+    assert "含有无法保存的字符" in page.locator("[data-error-for=feeling]").inner_text()
+    assert outbox_count(page) == 0 and world.stored() == {}

@@ -202,3 +202,67 @@ def test_an_office_account_unlocks_at_log_in_reads_and_finds_sealed_words_and_an
     assert list((sealed.server.data_dir / "quick").glob("*.log"))
     sealed.server.stop()
     _nowhere_in_clear(sealed)
+
+
+# --- the shared form vectors, sealed and plain, from the page (issue 20) --------------
+
+_VECTORS_THROUGH_THE_PAGE = """async (text) => {
+    const form = await import('/js/form.js'), seal = await import('/js/seal.js');
+    const keys = await form.publishedKeys();
+    const station = document.getElementById('feedback').dataset.stationId;
+    const kid = keys.stations[station];
+    const out = [], items = [];
+    for (const c of JSON.parse(text)) {
+        const kind = Object.keys(form.validate(c.values))[0];
+        const v = c.values;
+        const clear = { station_id: station, created_at: new Date().toISOString(), rating: v.rating, consent: v.consent };
+        const plain = { ...clear, id: crypto.randomUUID(), feeling: v.feeling, suggestion: v.suggestion,
+                        phone: v.phone || null };
+        // Sealed with the page's own envelope code, past the page's checks, as any client could.
+        const sealedClear = { ...clear, id: crypto.randomUUID() };
+        const envelope = await seal.sealSubmission(sealedClear, { feeling: v.feeling, suggestion: v.suggestion,
+                                                                  phone: v.phone || null }, { kid, key: keys.keys[kid].key });
+        items.push(plain, { ...sealedClear, sealed: envelope });
+        out.push({ page: kind === undefined ? null : kind === 'form' ? 'empty'
+                         : ['feeling', 'suggestion'].includes(kind) ? 'text' : kind,
+                   plainId: plain.id, sealedId: sealedClear.id });
+    }
+    const results = {};
+    for (let at = 0; at < items.length; at += 8) {  // under the server's body limit
+        const response = await fetch('/api/submissions/batch', { method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ device_id: 'vectors', submissions: items.slice(at, at + 8) }) });
+        for (const result of (await response.json()).results) results[result.id] = result;
+    }
+    return out.map((o) => ({ ...o, plain: results[o.plainId], sealed: results[o.sealedId] }));
+}"""
+
+
+def test_every_form_vector_meets_the_same_verdict_in_the_page_and_on_the_server_sealed_or_plain(sealed, page):
+    from sync_server.intake.submission import opened_words_problem
+    from tests.sync_server.intake.test_form_vectors import VECTORS, verdict
+
+    open_station(page, sealed)
+    # As ASCII JSON text: a lone surrogate would not survive the trip to the page as a string.
+    outcomes = page.evaluate(_VECTORS_THROUGH_THE_PAGE, json.dumps(VECTORS))
+    recovery = sealed.keyring.unlock_recovery(sealed.recovery)
+    with Inbox(sealed.server.data_dir, writer=False) as inbox:
+        stored = {r["id"]: r for r in inbox.records()}
+    for case, outcome in zip(VECTORS, outcomes, strict=True):
+        expected = case["error"]
+        assert outcome["page"] == expected, case["name"]
+        assert verdict(outcome["plain"]["error"]) == expected, case["name"]
+        if outcome["sealed"]["status"] == "rejected":
+            assert verdict(outcome["sealed"]["error"]) == expected, case["name"]
+            continue
+        record = stored[outcome["sealedId"]]
+        private = recovery.private(record["sealed"]["kid"])[1]
+        text = open_text(record, record["sealed"], private)
+        problem = opened_words_problem(record, text.feeling, text.suggestion,
+                                       open_phone(record, record["sealed"], private), text.well_formed)
+        if case["name"] == "a lone surrogate":
+            # The page's sealing makes words well formed (U+FFFD) before it seals: the
+            # fault cannot travel sealed from the page at all.
+            assert problem is None and "\ufffd" in text.feeling
+            continue
+        assert verdict(problem.as_json() if problem else None) == expected, case["name"]

@@ -7,8 +7,18 @@ import { autoSync, newId, syncOutbox } from "./sync.js";
 // and kiosk.js (a volunteer's tablet only). On a weak signal every module in this chain
 // is bytes and, when discovered late, a round trip before a citizen's form is ready.
 
-// The server's limits (sync_server/submission.py), checked here first.
+// The server's rules (sync_server/words.py, applied by sync_server/intake/submission.py),
+// checked here first, whether the record is then sealed or not: the server cannot read
+// sealed words, so what passes here is what the office opens. tests/form_vectors.json
+// and a code-point-by-code-point comparison of FORBIDDEN keep the two the same.
 export const MAX_TEXT = 2000;
+// Lone surrogates, noncharacters, controls other than tab and line breaks (C0, DEL, C1),
+// and the bidi embeddings, overrides and isolates, which reorder what the office reads.
+const NONCHARACTERS = "\ufdd0-\ufdef" +
+  Array.from({ length: 17 }, (_, plane) => String.fromCodePoint(plane * 0x10000 + 0xfffe, plane * 0x10000 + 0xffff)).join("");
+export const FORBIDDEN = new RegExp(
+  `[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff${NONCHARACTERS}]`, "u");
+const unsaveable = (label) => `“${label}”含有无法保存的字符（如残缺的表情符号、控制字符或文字方向控制符），请删除后再提交。`;
 const PHONE = /^(?:1[3-9]\d{9}|0\d{9,11})$/;
 const ANSWER_WAIT_MS = 6000;
 const SEAL_WAIT_MS = 3000;
@@ -26,16 +36,21 @@ export function normalizePhone(raw) {
 
 export function validate(values) {
   const errors = {};
-  for (const [field, label] of [["feeling", "您的感受"], ["suggestion", "您的建议"]]) {
-    if (characters(values[field]) > MAX_TEXT) {
-      errors[field] = `“${label}”最多 ${MAX_TEXT} 个字，现在有 ${characters(values[field])} 个字。`;
+  // Trimmed as the server strips, so the checks see what the record will carry.
+  const feeling = (values.feeling || "").trim(), suggestion = (values.suggestion || "").trim();
+  const phone = (values.phone || "").trim();
+  for (const [field, label, text] of [["feeling", "您的感受", feeling], ["suggestion", "您的建议", suggestion]]) {
+    if (FORBIDDEN.test(text)) errors[field] = unsaveable(label);
+    else if (characters(text) > MAX_TEXT) {
+      errors[field] = `“${label}”最多 ${MAX_TEXT} 个字，现在有 ${characters(text)} 个字。`;
     }
   }
-  if (!values.rating && !values.feeling && !values.suggestion) {
+  if (!values.rating && !feeling && !suggestion) {
     errors.form = "请至少选择满意度，或写下感受或建议。";
   }
-  if (values.phone) {
-    if (!normalizePhone(values.phone)) errors.phone = "电话号码格式不正确：请填 11 位手机号或带区号的固定电话。";
+  if (phone) {
+    if (FORBIDDEN.test(phone)) errors.phone = unsaveable("联系电话");
+    else if (!normalizePhone(phone)) errors.phone = "电话号码格式不正确：请填 11 位手机号或带区号的固定电话。";
     else if (!values.consent) errors.consent = "留电话需要勾选同意回访；不想留电话可以清空号码。";
   }
   return errors;

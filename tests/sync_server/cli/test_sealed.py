@@ -4,8 +4,16 @@ and `keys seal-existing` seals what was stored before the keys."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import os
+import pty
+import termios
+
 import pytest
 
+from sync_server.sealing import envelope
 from sync_server.sealing.keyring import Keyring
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import Inbox
@@ -98,3 +106,81 @@ def test_seal_existing_seals_plain_records_and_a_rerun_changes_nothing(data):
     assert again.returncode == 0 and "sealed 0" in again.stdout
     opened = _inbox(data, "list", "--recovery", "--password-stdin", stdin=code + "\n")
     assert opened.stdout.count(CANARY) == 3
+
+
+# --- opened words are untrusted (issue 20) ------------------------------------------
+# A client other than the page can seal any words the envelope's size allows, escape
+# sequences and bidi overrides included: nothing opened reaches a terminal raw, and a
+# file keeps the exact words unless they break a rule (then they are escaped there too).
+
+HOSTILE = "清屏\x1b[2J\x1b]0;title\x07标题\x9b31m\u202e8765 4321"
+FINE = "第一行\n第二行\t缩进 \u200fمرحبا"
+
+
+@pytest.fixture
+def hostile(data, sealed):
+    key = Keyring(data).public_keys()["education-health"]
+    items = [envelope.seal_record(make_item(feeling=text, suggestion=""), key) for text in (HOSTILE, FINE)]
+    results = store_items(data, SAMPLE_REGISTRY, items)
+    assert [r.status for r in results] == ["accepted", "accepted"]
+    return sealed
+
+
+def _on_a_terminal(data, *args, stdin: str) -> bytes:
+    """Run `minqing inbox ...` with its standard output on a real terminal (a pty)."""
+    import io as _io
+
+    from sync_server.cli import main
+
+    master, slave = pty.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[1] &= ~termios.ONLCR  # the bytes as written, not the terminal's CR before each LF
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    terminal = _io.TextIOWrapper(os.fdopen(slave, "wb"), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stdin", _io.StringIO(stdin))
+        patch.setattr("sys.stdout", terminal)
+        code = main(["inbox", *args, "--registry", str(SAMPLE_REGISTRY), "--data-dir", str(data)])
+        terminal.flush()
+    terminal.close()
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other side is closed and everything was read
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert code == 0
+    return out
+
+
+def test_export_to_a_terminal_shows_control_characters_as_escapes(data, hostile):
+    out = _on_a_terminal(data, "export", "--recovery", "--password-stdin", stdin=hostile + "\n").decode("utf-8")
+    assert "\\u001b[2J" in out and "\\u0007" in out and "\\u009b31m" in out and "\\u202e8765" in out
+    assert not any(c in out for c in "\x1b\x07\x9b\u202e")
+    assert "清屏" in out and "مرحبا" in out and "\n" in out  # the words, and the rows, are all there
+
+
+def test_an_xlsx_is_never_written_to_a_terminal(data, hostile):
+    with pytest.raises(AssertionError):
+        _on_a_terminal(data, "report", "weekly", "--format", "xlsx", "--recovery", "--password-stdin",
+                       stdin=hostile + "\n")
+
+
+def test_a_file_export_keeps_the_exact_words_and_escapes_only_words_that_break_a_rule(data, hostile, tmp_path):
+    out = tmp_path / "out.csv"
+    ran = _inbox(data, "export", "--recovery", "--password-stdin", "--output", str(out), stdin=hostile + "\n")
+    assert ran.returncode == 0, ran.stderr
+    rows = {r[6] for r in csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig")))}
+    assert FINE in rows  # line breaks, tab and right-to-left marks are words
+    assert "清屏\\u001b[2J\\u001b]0;title\\u0007标题\\u009b31m\\u202e8765 4321" in rows
+
+
+def test_list_as_json_escapes_controls_without_losing_a_character(data, hostile):
+    ran = _inbox(data, "list", "--json", "--recovery", "--password-stdin", stdin=hostile + "\n")
+    assert ran.returncode == 0 and not any(c in ran.stdout for c in "\x1b\x07\x9b\u202e")
+    listed = {r["feeling"] for r in json.loads(ran.stdout)}
+    assert FINE in listed and "清屏\\u001b[2J\\u001b]0;title\\u0007标题\\u009b31m\\u202e8765 4321" in listed

@@ -256,12 +256,22 @@ def test_text_that_utf8_or_a_person_cannot_carry_rejects_that_item_only(client, 
     assert good["status"] == "accepted" and good["id"] == honest["id"]
 
 
-def test_bidi_and_unassigned_characters_are_a_citizens_words_and_are_kept(client, settings):
-    item = make_item(feeling="\u202e反向\u202c \u2066隔离\u2069 \U000e0001 \U0003134b")
+def test_unassigned_and_tag_characters_are_a_citizens_words_and_are_kept(client, settings):
+    item = make_item(feeling="\u200f标记\u200e \U000e0001 \U0003134b")
     assert _statuses(_send(client, {"device_id": "t", "submissions": [item]})) == ["accepted"]
     client.close()
     with Inbox(settings.data_dir, writer=False) as inbox:
         assert inbox.get(item["id"])["feeling"] == item["feeling"]
+
+
+@pytest.mark.parametrize("control", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+                                     "\u2069"])
+def test_bidi_embeddings_overrides_and_isolates_are_refused(client, control):
+    # They reorder what the office reads ("电话 \u202e8765 4321" shows as another number)
+    # and nobody types them (issue 20); the marks (U+200E, U+200F) are kept above.
+    item = make_item(feeling=f"反向{control}文字")
+    [result] = json.loads(_send(client, {"device_id": "t", "submissions": [item]}).content)["results"]
+    assert result["status"] == "rejected" and result["error"]["code"] == "invalid_text"
 
 
 def test_a_rejected_id_with_a_lone_surrogate_is_echoed_exactly_as_sent(client):

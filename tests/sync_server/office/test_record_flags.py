@@ -24,11 +24,13 @@ def test_a_time_at_the_end_of_the_calendar_is_shown_as_sent_not_a_500():
 
 
 def test_citizen_text_cannot_reverse_the_text_around_it_on_office_pages(office):  # noqa: F811
-    # A right-to-left override in the words must stay inside them: each citizen text is
-    # isolated (<bdi>), so staff read the page around it in its own order.
-    sly = seed(office, feeling="\u202e" + "好很作工" + " abc")
+    # Right-to-left words (and marks, which the rules keep) must stay inside them: each
+    # citizen text is isolated (<bdi>), so staff read the page around it in its own order.
+    # The overrides themselves are refused since issue 20 (see test_sealed.py for the
+    # words that arrive sealed with them anyway).
+    sly = seed(office, feeling="\u200fمرحبا abc")
     login(office, "amy")
     for path in (f"/office/records/{sly['id']}", "/office/records"):
         text = office.get(path).text
-        at = text.index("\u202e")
+        at = text.index("مرحبا")
         assert text.rfind("<bdi", 0, at) > text.rfind("</bdi>", 0, at), path

@@ -4,13 +4,21 @@ and the start page says when words are stored unsealed."""
 
 from __future__ import annotations
 
+import json
+import shutil
+from dataclasses import replace
+
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.testclient import TestClient
 
 from sync_server.app import create_app
+from sync_server.sealing import envelope
 from sync_server.sealing.keyring import Keyring
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import Inbox
+from tests.conftest import SAMPLE_REGISTRY
+from tests.sync_server.conftest import make_item, post_batch
 from tests.sync_server.office.test_pages import PASSWORD, login, seed
 
 FAST = {"n": 2**10, "r": 8, "p": 1}
@@ -185,3 +193,89 @@ def test_the_meeting_pack_opens_sealed_words_and_phones_for_the_session_that_may
     # Another sector's department never sees the words, and is never handed the pack staff built.
     login(sealed_office, "police")
     assert CANARY not in _pack(sealed_office).content.decode("utf-8-sig")
+
+
+# --- sealed words are untrusted (issue 20) ------------------------------------------
+# The page checks the words before it seals them, but any client can seal anything the
+# envelope's size allows: the office checks what it opens by the plain rules, flags what
+# breaks them, and shows the forbidden characters as escapes.
+
+FLAG = "不符合提交规则"
+
+
+def _sealed_by_hand(client, settings, feeling: str, suggestion: str = "") -> dict:
+    key = Keyring(settings.data_dir).public_keys()["education-health"]
+    item = envelope.seal_record(make_item(feeling=feeling, suggestion=suggestion), key)
+    [result] = post_batch(client, [item]).json()["results"]
+    assert result["status"] == "accepted", result
+    return item
+
+
+def test_sealed_words_that_break_the_rules_are_flagged_on_the_record_and_in_the_list(sealed_office, settings):
+    hostile = _sealed_by_hand(sealed_office, settings, "\x1b[2J\x1b[31m假警告\x07\u202e8765 4321\x00")
+    long = _sealed_by_hand(sealed_office, settings, "长" * 2000, "a" * 9000)
+    fine = _sealed_by_hand(sealed_office, settings, "路灯坏了", "请尽快修")
+    login(sealed_office, "amy")
+    listing = sealed_office.get("/office/records").text
+    assert listing.count("data-words-flag") == 2 and FLAG in listing
+    page = sealed_office.get(f"/office/records/{hostile['id']}").text
+    assert FLAG in page and "控制字符" in page
+    assert "\\u001b[2J" in page and "\\u202e8765" in page and "\\u0000" in page
+    assert not any(c in page for c in "\x1b\x07\x00\u202e")
+    page = sealed_office.get(f"/office/records/{long['id']}").text
+    assert FLAG in page and "最多 2000 个字，现在有 9000 个字" in page
+    assert "a" * 9000 in page  # flagged, never cut: the words are evidence
+    assert FLAG not in sealed_office.get(f"/office/records/{fine['id']}").text
+
+
+def test_sealed_words_with_a_lone_surrogate_are_flagged_not_a_500(sealed_office, settings):
+    item = envelope.seal_record(make_item(), Keyring(settings.data_dir).public_keys()["education-health"])
+    key = Keyring(settings.data_dir).public_keys()["education-health"]
+    recipient = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), key.point)
+    words = json.dumps({"feeling": "半个\ud83d表情", "suggestion": ""}).encode()  # JSON escapes it
+    item["sealed"]["text"] = envelope._b64(envelope._SUITE.encrypt(envelope._pad(words), recipient,
+                                                                   info=envelope._info("text", key.kid, item)))
+    assert post_batch(sealed_office, [item]).json()["results"][0]["status"] == "accepted"
+    login(sealed_office, "amy")
+    page = sealed_office.get(f"/office/records/{item['id']}")
+    assert page.status_code == 200 and FLAG in page.text
+
+
+# --- the published keys follow the keyring (issue 20) --------------------------------
+
+KEYS_BANNER = "重新生成网站"
+
+
+def _publish(site, keyring) -> None:
+    from build_scripts.public_keys import load_public_keys, render_keys_json
+    from minqing.registry import load_registry
+
+    (site / "keys.json").write_bytes(render_keys_json(load_registry(SAMPLE_REGISTRY), load_public_keys(keyring.public_path)))
+
+
+def test_the_office_says_so_while_the_published_keys_are_not_the_keyrings_current_ones(settings, quick_scrypt,
+                                                                                         built_site, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(built_site, site)
+    _accounts(settings)
+    keyring = Keyring(settings.data_dir, scrypt=FAST)
+    keyring.enroll(keyring.unlock_recovery(keyring.init(SECTORS)), "amy", PASSWORD, "*")
+    _publish(site, keyring)
+    with TestClient(create_app(replace(settings, site_dir=site)), base_url="http://127.0.0.1:8000") as client:
+        login(client, "amy")
+        assert KEYS_BANNER not in client.get("/office/records").text
+        keyring.rotate(SECTORS)  # by the command line, the server running: no rebuild yet
+        for path in ("/office/records", "/office/reports"):
+            page = client.get(path).text
+            assert KEYS_BANNER in page and "data-keys-notice" in page and "minqing build" in page, path
+        _publish(site, keyring)
+        assert KEYS_BANNER not in client.get("/office/records").text
+        (site / "keys.json").unlink()  # a site published without keys
+        assert KEYS_BANNER in client.get("/office/records").text
+
+
+def test_without_keys_the_office_has_no_published_keys_banner(settings, quick_scrypt):
+    _accounts(settings)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        login(client, "amy")
+        assert "data-keys-notice" not in client.get("/office/records").text

@@ -77,13 +77,6 @@ def test_ciphertext_length_reveals_only_whole_blocks(key, length, blocks):
     assert len(_raw(sealed["phone"])) == 65 + 256 + 16
 
 
-def test_longest_allowed_words_fit_the_envelope_limit(key):
-    private, public = key
-    # The worst case for size: every character escaped by JSON as \\u0001 (6 bytes).
-    sealed = envelope.check_envelope(envelope.seal(CLEAR, "\u0001" * 2000, "\u0002" * 2000, None, public))
-    assert envelope.open_text(CLEAR, sealed, private).feeling == "\u0001" * 2000
-
-
 def test_dropping_the_phone_leaves_the_text_readable(key):
     private, public = key
     sealed = {**envelope.seal(CLEAR, "感受", "建议", "13912345678", public), "phone": None}
@@ -112,9 +105,7 @@ def _envelope(key, **changes):
     return {**envelope.seal(CLEAR, "感受", "", "13912345678", key[1]), **changes}
 
 
-@pytest.mark.parametrize("changes", [
-    {"v": 2}, {"v": True}, {"v": "1"}, {"suite": "RSA-OAEP"},
-], ids=["v2", "v-true", "v-string", "suite"])
+@pytest.mark.parametrize("changes", [{"v": 2}, {"suite": "RSA-OAEP"}], ids=["v2", "suite"])
 def test_unknown_versions_and_suites_are_refused(key, changes):
     with pytest.raises(SealError) as caught:
         envelope.check_envelope(_envelope(key, **changes))
@@ -124,12 +115,13 @@ def test_unknown_versions_and_suites_are_refused(key, changes):
 @pytest.mark.parametrize("changes", [
     {"kid": "ABCDEF0123456789"}, {"kid": "0123"}, {"kid": 5}, {"text": "不是base64"}, {"text": "AAAA"},
     {"text": "A" * 100_000}, {"text": None}, {"phone": "AAAA"}, {"phone": 7}, {"extra": 1},
+    {"v": True}, {"v": "1"}, {"suite": None}, {"kid": None}, {"text": 5},
 ], ids=["kid-upper", "kid-short", "kid-int", "text-not-b64", "text-short", "text-huge", "text-null",
-        "phone-short", "phone-int", "extra-field"])
+        "phone-short", "phone-int", "extra-field", "v-true", "v-string", "suite-null", "kid-null", "text-int"])
 def test_malformed_envelopes_are_refused(key, changes):
     with pytest.raises(SealError) as caught:
         envelope.check_envelope(_envelope(key, **changes))
-    assert caught.value.code == "bad_envelope"
+    assert caught.value.code == "invalid_envelope"
 
 
 @pytest.mark.parametrize("sealed", [None, [], "x", {"v": 1}], ids=["none", "list", "string", "partial"])
@@ -143,7 +135,7 @@ def test_a_lone_surrogate_in_a_clear_field_is_a_clear_error(key):
     sealed = envelope.seal(CLEAR, "感受", "", None, public)
     with pytest.raises(SealError) as caught:
         envelope.open_text({**CLEAR, "id": "\ud800"}, sealed, private)
-    assert caught.value.code == "bad_envelope"
+    assert caught.value.code == "invalid_envelope"
 
 
 RECORD = {**CLEAR, "consent": True, "feeling": "金丝雀感受", "suggestion": "金丝雀建议", "phone": "13912345678",
@@ -170,9 +162,9 @@ def test_a_browser_sealed_record_is_checked_for_key_sector_and_leftover_words(ke
     for record, kids, sector, code in (
         (sealed, {}, "public-order", "unknown_key"),
         (sealed, known, "transport", "wrong_sector"),
-        ({**sealed, "feeling": "明文"}, known, "public-order", "bad_envelope"),
-        ({**sealed, "consent": False}, known, "public-order", "bad_envelope"),
-        ({**sealed, "sealed": None}, known, "public-order", "bad_envelope"),
+        ({**sealed, "feeling": "明文"}, known, "public-order", "invalid_envelope"),
+        ({**sealed, "consent": False}, known, "public-order", "invalid_envelope"),
+        ({**sealed, "sealed": None}, known, "public-order", "invalid_envelope"),
     ):
         with pytest.raises(SealError) as caught:
             envelope.check_sealed_record(record, kids, sector)
@@ -214,7 +206,7 @@ def test_a_quick_copy_opens_with_the_sectors_quick_key_only(key):
                          (qkey, public.kid, flipped)):
         with pytest.raises(SealError) as caught:
             envelope.quick_open(k, kid, text)
-        assert caught.value.code in ("tampered", "bad_envelope")
+        assert caught.value.code in ("tampered", "invalid_envelope")
 
 
 def test_the_bulk_open_opens_each_record_and_names_the_one_that_does_not(key):
@@ -249,3 +241,34 @@ def test_a_quick_copy_is_as_long_as_its_records_envelopes_say_no_more(key):
     most = "长" * 2000
     line = envelope.quick_seal(qkey, public.kid, [(uuid, most, most), (uuid, short, "")])
     assert envelope.quick_open(qkey, public.kid, line) == [(uuid, most, most), (uuid, short, "")]
+
+
+# --- the size bound: the longest valid words, no more -------------------------------
+
+def _text_of_bytes(key, length: int) -> dict:
+    # Any bytes of the right length pass the size check: only a key can tell them apart.
+    return _envelope(key, text=base64.urlsafe_b64encode(b"\x07" * length).rstrip(b"=").decode())
+
+
+def test_the_longest_valid_words_fit_the_envelope(key):
+    _, public = key
+    # 2,000 characters of 4 UTF-8 bytes in each field: the most bytes valid words can take.
+    longest = envelope.seal(CLEAR, "😀" * 2000, "😀" * 2000, "13912345678", public)
+    assert envelope.check_envelope(longest) is longest
+
+
+def test_an_envelope_a_block_above_the_longest_valid_words_is_refused(key):
+    _, public = key
+    longest = len(_raw(envelope.seal(CLEAR, "😀" * 2000, "😀" * 2000, None, public)["text"]))
+    envelope.check_envelope(_text_of_bytes(key, longest))
+    with pytest.raises(SealError) as caught:
+        envelope.check_envelope(_text_of_bytes(key, longest + envelope.BLOCK))
+    assert caught.value.code == "invalid_envelope"
+
+
+def test_the_bound_follows_the_text_limit_not_a_number_of_its_own():
+    from sync_server.words import MAX_JSON_BYTES_PER_CHARACTER, TEXT_LIMIT
+
+    words = len(json.dumps({"feeling": "", "suggestion": ""}, separators=(",", ":"))) \
+        + 2 * TEXT_LIMIT * MAX_JSON_BYTES_PER_CHARACTER
+    assert envelope.MAX_TEXT_BLOCKS == -(-(words + 1) // envelope.BLOCK)

@@ -1,0 +1,48 @@
+"""The rules a citizen's words follow, in one place: how long they may be and which
+characters they may not carry.
+
+Everything that checks or bounds words reads these: the intake's submission rules
+(`intake/submission.py`), the envelope's size bound (`sealing/envelope.py`), the check of
+words opened in the office and on the command line, and their display. The page's twin
+is `site/docs/js/form.js` (`MAX_TEXT`, `FORBIDDEN`), held to these by
+`tests/form_vectors.json` and a browser test that compares the two character sets code
+point by code point.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["FORBIDDEN", "LIMITS", "MAX_JSON_BYTES_PER_CHARACTER", "TEXT_LIMIT", "visible"]
+
+# Characters of each of "feeling" and "suggestion", counted as code points after the
+# surrounding white space is stripped.
+TEXT_LIMIT = 2000
+LIMITS = {"text": TEXT_LIMIT, "device_id": 64, "station_id": 48}
+
+# The most bytes one allowed character takes in UTF-8 JSON (what a sealed text carries):
+# a character outside the BMP is 4; `"`, `\`, tab and line breaks are escaped to 2; every
+# other character JSON would escape to 6 (`\u001b`) is forbidden below.
+MAX_JSON_BYTES_PER_CHARACTER = 4
+
+# What UTF-8 cannot carry (lone surrogates), what Unicode reserves as never-a-character
+# (noncharacters), control characters other than tab and line breaks (C0, DEL, C1), and
+# the bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069),
+# which reorder what an office worker reads ("Trojan Source"). None of them is typed by
+# a person, and each breaks storage, exports or terminals further on.
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+FORBIDDEN = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069"
+                       f"\\ud800-\\udfff{_NONCHARACTERS}]")
+
+
+def visible(text: str) -> str:
+    """The words with every forbidden character shown as a `\\uXXXX` escape: how words
+    that break the rules are shown in the office and written to files."""
+    return FORBIDDEN.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
