@@ -43,8 +43,14 @@ class Submissions(Protocol):
     - `add(records)` is atomic and durable: a batch is stored whole or not at all, and
       when `add` returns every record of it survives a crash. Ids are the caller's to
       keep unique (the intake checks `fingerprints` first); `add` does not deduplicate.
-    - Ordering: `records()` yields in the order the records were stored, a batch in its
-      own order.
+    - Arrival: `received_at` (ISO 8601) is kept to the whole minute, in UTC
+      (`YYYY-MM-DDTHH:MM:00+00:00`); `add` cuts a finer one down. Records of one upload
+      then share it only as every record of that minute does (see `store.arrival`).
+    - Ordering: `records()` yields in the order the records were stored, except within
+      one minute of `received_at`: each record added lands at a random place among the
+      records of its minute stored just before it, so neither a batch's records nor
+      their order sit together. Nothing is dropped or doubled by it, and the batch is
+      still stored whole or not at all.
     - A concurrent reader sees whole batches only: never half of one.
     - `on_change(records)`, when set, is called after every durable write (add, redact,
       rewrite) with copies of the records written, so a read-side index follows without

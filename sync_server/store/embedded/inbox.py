@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sync_server.store.arrival import arrived, place_in_minute
 from sync_server.store.embedded import segmentsummary, tinystore
 from sync_server.store.embedded.segments import TABLE, read_segment, scan, segment_path
 from sync_server.store.embedded.writerlock import InboxLocked, take_writer_lock
@@ -300,7 +301,8 @@ class Inbox:
                 if number is not None and number == self._highest:
                     closing = (number, current)
                 number, current = self._highest + 1, []
-            updated = current + [dict(r) for r in records]
+            records = [arrived(r) for r in records]  # the minute only, in no batch's order (see `arrival`)
+            updated = place_in_minute(current, records)
             try:
                 tinystore.write_docs(segment_path(self.folder, number), updated, TABLE)
             except BaseException:
@@ -395,5 +397,4 @@ class Inbox:
     def backup(self, dest: str | Path) -> int:
         """`minqing backup`: the whole data folder (see `backup.make_backup`); records copied."""
         from sync_server.store.embedded.backup import make_backup
-
         return make_backup(self.data_dir, Path(dest)).records
