@@ -16,6 +16,7 @@ Words used below:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from sync_server.store.fingerprint import Fingerprints
@@ -60,6 +61,14 @@ class Submissions(Protocol):
       (a segment, a row) atomically: killed midway, running them again finishes the job.
     - `problems`: damaged storage found, one sentence each; what is readable is served.
       `warnings`: things ignored (stray files), not damage.
+    - Damaged storage an engine sets aside (the embedded engine's quarantine) is still
+      data under every rule: `records_with_phones`, `redact_phones` and `rewrite` reach
+      the records that can be read in it (without `on_change`: they are not served), and
+      `rewrite(change, seal_unreadable)` hands what cannot be read as records to
+      `seal_unreadable(bytes)`, whose sealed result replaces it. `forget_unreadable(t)`
+      drops that unreadable part where nothing in it can have arrived after `t`
+      (retention's longest limit). Readable records and the place and size of the damage
+      are kept for a repair.
     """
 
     problems: list[str]
@@ -90,7 +99,10 @@ class Submissions(Protocol):
 
     def redact_phones(self, submission_ids: set[str]) -> int: ...
 
-    def rewrite(self, change: Callable[[Record], Record | None]) -> int: ...
+    def rewrite(self, change: Callable[[Record], Record | None],
+                seal_unreadable: Callable[[bytes], dict[str, Any]] | None = None) -> int: ...
+
+    def forget_unreadable(self, written_before: datetime) -> int: ...
 
 
 @runtime_checkable
