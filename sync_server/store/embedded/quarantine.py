@@ -59,10 +59,10 @@ class Quarantined:
 
 def set_aside(data_dir: Path, segment: Path) -> Path:
     """Move a damaged segment to the quarantine; its summary (ids, receipts, phone
-    digests) goes, so no phone digest outlives the records it describes."""
-    kept = tinystore.quarantine(segment, data_dir, move=True)
+    digests) goes first, so no phone digest outlives the records it describes (killed
+    between the two, the next start finds the segment damaged again and moves it)."""
     (Path(data_dir) / segmentsummary.FOLDER / segment.name).unlink(missing_ok=True)
-    return kept
+    return tinystore.quarantine(segment, data_dir, move=True)
 
 
 def paths(data_dir: Path) -> list[Path]:
