@@ -53,7 +53,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not args.data_dir.is_dir():
         raise CommandError(f"there is no data folder at {args.data_dir}.")
     try:
-        found = check(args.data_dir, repair=args.repair)
+        found = check(args.data_dir, repair=args.repair, seal=_sealer(args) if args.repair else None)
     except StoreLocked as exc:
         raise CommandError(f"{exc}.") from None
     for note in found.notes:
@@ -68,6 +68,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not args.repair:
         print("run `minqing check --repair` (server stopped) to save what can be saved")
     return 0 if args.repair else 1
+
+
+def _sealer(args: argparse.Namespace):
+    """With keys, what `--repair` puts back is sealed like every stored record."""
+    from sync_server.sealing.keyring import Keyring
+    from sync_server.sealing.on_arrival import PlainSealer
+    from sync_server.stations import StationBook
+    from sync_server.store.installation import installation_key
+
+    if not Keyring(args.data_dir).exists():
+        return None
+    return PlainSealer(StationBook(args.registry), installation_key(args.data_dir), args.data_dir)
 
 
 def backup_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +100,9 @@ def add_parser(sub) -> None:
     restore.add_argument("data_dir", type=Path, help="the data folder to create (new or empty)")
     restore.set_defaults(func=_cmd_restore)
     check = sub.add_parser("check", help="what is wrong in the data folder and what can be saved")
-    check.add_argument("--repair", action="store_true", help="save what can be saved (server stopped)")
+    check.add_argument("--repair", action="store_true", help="save what can be saved (server stopped); "
+                       "sealed when there are keys")
+    check.add_argument("--registry", type=Path, default=Settings.registry,
+                       help=f"with --repair and keys: the station registry, for each record's sector (default: {Settings.registry})")
     data_dir_option(check)
     check.set_defaults(func=_cmd_check)

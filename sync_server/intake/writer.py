@@ -31,6 +31,7 @@ from sync_server.intake.submission import FieldError, clock_skewed, validate_sea
 from sync_server.sealing.envelope import SealError, check_envelope
 from sync_server.sealing.on_arrival import IntakeSealer, same_clear_fields, sealed_fingerprints
 from sync_server.stations import StationBook
+from sync_server.store.arrival import arrival_minute
 from sync_server.store.fingerprint import Fingerprints
 from sync_server.store.installation import installation_key
 from sync_server.store.interfaces import Submissions
@@ -240,6 +241,7 @@ def _record(
         **fingerprints.as_record_fields(),
         "receipt": receipt,
         "kiosk": kiosk,
-        "received_at": now.isoformat(timespec="milliseconds"),
+        # The minute only: records of one upload must not share a finer time (see store.arrival).
+        "received_at": arrival_minute(now),
         "flags": list(flags),
     }

@@ -188,6 +188,23 @@ class Keyring:
             unlocked.keys[kid] = (sector, key)
         return unlocked
 
+    def recovery_public_key(self) -> envelope.PublicKey:
+        """The recovery key's own public key: what is sealed to it opens with the recovery
+        key only (bytes a damaged segment left unreadable: no sector can claim them)."""
+        holder = self._load()["holders"][RECOVERY]
+        return envelope.PublicKey(holder["kid"], _unb64(holder["key"]))
+
+    def recovery_private_key(self, code: str) -> ec.EllipticCurvePrivateKey:
+        """The recovery key's own private key, in memory, for what `recovery_public_key` sealed."""
+        holder = self._load()["holders"][RECOVERY]
+        lock = holder["lock"]
+        try:
+            raw = AESGCM(_derive(lock["kdf"], parse_recovery(code))).decrypt(
+                _unb64(lock["nonce"]), _unb64(lock["ct"]), _joined("minqing-holder-v1", RECOVERY, holder["kid"]))
+        except InvalidTag:
+            raise KeysError("the recovery key is wrong") from None
+        return envelope.private_from_bytes(raw)
+
     # --- writing -------------------------------------------------------------------
 
     def _save(self, data: dict[str, Any]) -> None:

@@ -23,12 +23,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from sync_server.sealing.damaged import seal_damaged
 from sync_server.sealing.envelope import PublicKey, check_sealed_record, seal_record
 from sync_server.sealing.keyring import Keyring
 from sync_server.store.fingerprint import Fingerprints
 from sync_server.store.installation import keyed_digest
 
-__all__ = ["CLEAR_FIELDS", "IntakeSealer", "same_clear_fields", "seal_existing", "sealed_fingerprints"]
+__all__ = ["CLEAR_FIELDS", "IntakeSealer", "PlainSealer", "same_clear_fields", "seal_existing", "sealed_fingerprints"]
 
 CLEAR_FIELDS = ("id", "station_id", "created_at", "rating")
 _LABEL = "minqing.sealed-fingerprint.v1"
@@ -101,26 +102,33 @@ class IntakeSealer:
         return {**seal_record(fields, key), "feeling": "", "suggestion": "", "phone": None}
 
 
-def seal_existing(inbox, stations, key: bytes, data_dir) -> tuple[int, int]:
-    """`minqing keys seal-existing`: seal the plain records stored before the keys, for
-    every sector that has a key, segment by segment (see `Inbox.rewrite`); a rerun after
-    a kill skips what is already sealed. Returns (sealed now, left plain: no key). The
-    keys are in `data_dir`, whichever store keeps the records."""
-    sealer = IntakeSealer(data_dir)
-    left = 0
+class PlainSealer:
+    """`change(record)` for `Submissions.rewrite` and for `check --repair`: a plain record
+    of a sector with a key, sealed (fingerprints of the sealed bytes); None for one
+    already sealed; `left` counts those left plain (their sector has no key)."""
 
-    def change(record: dict[str, Any]) -> dict[str, Any] | None:
-        nonlocal left
+    def __init__(self, stations, key: bytes, data_dir) -> None:
+        self.stations, self.key, self.sealer, self.left = stations, key, IntakeSealer(data_dir), 0
+
+    def __call__(self, record: dict[str, Any]) -> dict[str, Any] | None:
         if "sealed" in record:
             return None
-        station = stations.station(record["station_id"])
-        public = sealer.key_for(station.sector) if station is not None else None
+        station = self.stations.station(record["station_id"])
+        public = self.sealer.key_for(station.sector) if station is not None else None
         if public is None:
-            left += 1
+            self.left += 1
             return None
         extra = {k: v for k, v in record.items() if k not in ("fingerprint", "phone_fingerprint")}
         # Retention already took the phone of some: nothing to seal there, the flag stays.
-        sealed = sealer.seal(extra, public)
-        return {**sealed, **sealed_fingerprints(key, sealed).as_record_fields()}
+        sealed = self.sealer.seal(extra, public)
+        return {**sealed, **sealed_fingerprints(self.key, sealed).as_record_fields()}
 
-    return inbox.rewrite(change), left
+
+def seal_existing(inbox, stations, key: bytes, data_dir) -> tuple[int, int]:
+    """`minqing keys seal-existing`: seal the plain records stored before the keys, for
+    every sector that has a key, segment by segment (see `Inbox.rewrite`), quarantined
+    segments too, whose unreadable bytes are sealed to the recovery key; a rerun after a
+    kill skips what is already sealed. Returns (sealed now, left plain: no key). The
+    keys are in `data_dir`, whichever store keeps the records."""
+    change, keyring = PlainSealer(stations, key, data_dir), Keyring(data_dir)
+    return inbox.rewrite(change, lambda raw: seal_damaged(keyring, raw)), change.left

@@ -16,6 +16,7 @@ Words used below:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from sync_server.store.fingerprint import Fingerprints
@@ -43,8 +44,14 @@ class Submissions(Protocol):
     - `add(records)` is atomic and durable: a batch is stored whole or not at all, and
       when `add` returns every record of it survives a crash. Ids are the caller's to
       keep unique (the intake checks `fingerprints` first); `add` does not deduplicate.
-    - Ordering: `records()` yields in the order the records were stored, a batch in its
-      own order.
+    - Arrival: `received_at` (ISO 8601) is kept to the whole minute, in UTC
+      (`YYYY-MM-DDTHH:MM:00+00:00`); `add` cuts a finer one down. Records of one upload
+      then share it only as every record of that minute does (see `store.arrival`).
+    - Ordering: `records()` yields in the order the records were stored, except within
+      one minute of `received_at`: each record added lands at a random place among the
+      records of its minute stored just before it, so neither a batch's records nor
+      their order sit together. Nothing is dropped or doubled by it, and the batch is
+      still stored whole or not at all.
     - A concurrent reader sees whole batches only: never half of one.
     - `on_change(records)`, when set, is called after every durable write (add, redact,
       rewrite) with copies of the records written, so a read-side index follows without
@@ -54,6 +61,14 @@ class Submissions(Protocol):
       (a segment, a row) atomically: killed midway, running them again finishes the job.
     - `problems`: damaged storage found, one sentence each; what is readable is served.
       `warnings`: things ignored (stray files), not damage.
+    - Damaged storage an engine sets aside (the embedded engine's quarantine) is still
+      data under every rule: `records_with_phones`, `redact_phones` and `rewrite` reach
+      the records that can be read in it (without `on_change`: they are not served), and
+      `rewrite(change, seal_unreadable)` hands what cannot be read as records to
+      `seal_unreadable(bytes)`, whose sealed result replaces it. `forget_unreadable(t)`
+      drops that unreadable part where nothing in it can have arrived after `t`
+      (retention's longest limit). Readable records and the place and size of the damage
+      are kept for a repair.
     """
 
     problems: list[str]
@@ -84,7 +99,10 @@ class Submissions(Protocol):
 
     def redact_phones(self, submission_ids: set[str]) -> int: ...
 
-    def rewrite(self, change: Callable[[Record], Record | None]) -> int: ...
+    def rewrite(self, change: Callable[[Record], Record | None],
+                seal_unreadable: Callable[[bytes], dict[str, Any]] | None = None) -> int: ...
+
+    def forget_unreadable(self, written_before: datetime) -> int: ...
 
 
 @runtime_checkable

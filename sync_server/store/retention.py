@@ -5,7 +5,8 @@ A phone goes `days_after_close` days after its record closed (办结, 回访, �
 a record nobody triaged does not keep a phone forever. With the phone go its consent
 and its keyed `phone_fingerprint`, and `phone_removed` joins the record's flags, so
 nothing left in the data folder lets anyone confirm a guessed number. Each segment
-changed is replaced in one atomic write (see `Inbox.redact_phones`).
+changed is replaced in one atomic write (see `Inbox.redact_phones`). Copies set aside as
+damaged follow the same rules (`Submissions.redact_phones`, `forget_unreadable`).
 
 The server runs this once a day by itself; `minqing inbox retention` runs it by hand.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["CLOSED", "RetentionPolicy", "due", "run_retention", "without_phone"]
+__all__ = ["CLOSED", "RetentionPolicy", "due", "phone_removed", "run_retention", "without_phone"]
 
 CLOSED = ("closed", "followed_up", "declined")
 # Ten years: anything longer is a typing mistake, not a policy.
@@ -66,7 +67,17 @@ def due(records, entries: dict[str, dict[str, Any]], policy: RetentionPolicy, no
 def run_retention(inbox, triage, policy: RetentionPolicy, now: datetime | None = None) -> int:
     """Remove the phones due now; returns how many records lost their phone."""
     now = now or datetime.now(timezone.utc)
-    return inbox.redact_phones(due(inbox.records_with_phones(), triage.all(), policy, now))
+    removed = inbox.redact_phones(due(inbox.records_with_phones(), triage.all(), policy, now))
+    # What damage left unreadable cannot be searched for a phone: it goes at the longest limit.
+    inbox.forget_unreadable(now - timedelta(days=policy.max_days))
+    return removed
+
+
+def phone_removed(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `record` without its phone, consent and phone digest, flagged so; a
+    sealed record loses its sealed phone message, its text still opens."""
+    return {**without_phone(record), "phone": None, "consent": False, "phone_fingerprint": None,
+            "flags": [*record.get("flags", []), "phone_removed"]}
 
 
 def without_phone(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -60,3 +60,20 @@ def store_items(data_dir, registry, items, device_id="kiosk-1"):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(import_local, data_dir, registry, Export(device_id, items)).result()
+
+
+def quarantine_a_segment(data_dir, registry, items) -> str:
+    """Store `items` as one segment, break one record in its middle (as a bad disk block
+    would), and open the folder as the writer, which sets the segment aside in the
+    quarantine. Returns the id of the record whose bytes no longer parse."""
+    from sync_server.store.embedded.inbox import Inbox
+    from sync_server.store.embedded.tinystore import read_docs
+
+    store_items(data_dir, registry, items)
+    segment = data_dir / "inbox" / "segment-000001.json"
+    victim = read_docs(segment, "submissions")[len(items) // 2]["id"]
+    raw = segment.read_bytes()
+    segment.write_bytes(raw.replace(f'"{victim}"'.encode(), f'"{victim}\x00'.encode(), 1))
+    with Inbox(data_dir) as inbox:
+        assert inbox.damaged and not (data_dir / "inbox" / "segment-000001.json").exists()
+    return victim

@@ -1,8 +1,8 @@
 """Backups you can restore: `minqing backup DEST`, `--verify`, `--prune`, `minqing restore`.
 
 A backup is a copy of the whole data folder (inbox, triage log, accounts, the
-installation key, any key files), without the writer lock, temporary files and the
-quarantine. It is safe while the server writes: every file is either replaced
+installation key, any key files, the quarantine), without the writer lock and
+temporary files. It is safe while the server writes: every file is either replaced
 atomically (read whole, old or new) or an append-only log (a torn last line is ignored).
 
 Order matters for what a crash leaves behind. The marker `.minqing-backup` is written
@@ -36,10 +36,11 @@ MARKER = ".minqing-backup"
 MANIFEST = "MANIFEST.json"
 FORMAT = "minqing-backup"
 # Never copied: the locks belong to a running process (and `.<file>.lock` beside a file
-# to its writers), temporary files to an interrupted write, and the quarantine holds
-# damaged files already reported. Segment summaries are a cache of the segments (see
-# `segmentsummary`): a restored folder rebuilds them at its first start.
-SKIPPED_TOP = {"writer.lock", "quarantine", MARKER, MANIFEST, "inbox-summaries"}
+# to its writers), temporary files to an interrupted write. Segment summaries are a
+# cache of the segments (see `segmentsummary`): a restored folder rebuilds them at its
+# first start. The quarantine is copied: a damaged segment's records were acknowledged
+# and live nowhere else, and it is sealed and trimmed like the inbox (see `quarantine`).
+SKIPPED_TOP = {"writer.lock", MARKER, MANIFEST, "inbox-summaries"}
 
 
 class BackupIncomplete(RuntimeError):

@@ -2,20 +2,21 @@
 
 Read-only by default. `--repair` (with the server stopped: it takes the writer lock)
 moves damaged segments to the quarantine, puts back the records of damaged or
-truncated segments that can still be read (the longest valid prefix; records already
-in the inbox are skipped, so a second repair adds nothing) and compacts a triage log
-with unreadable or torn lines.
+truncated segments that can still be read (every record that parses, wherever it sits;
+records already in the inbox are skipped, so a second repair adds nothing), sealed when
+keys exist (`seal`), and compacts a triage log with unreadable or torn lines. The
+quarantined files stay: the evidence of the damage (see `quarantine`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sync_server.store.embedded import tinystore
+from sync_server.store.embedded import quarantine, tinystore
 from sync_server.store.embedded.backup import MANIFEST, MARKER, BackupIncomplete, verify
 from sync_server.store.embedded.inbox import Inbox
-from sync_server.store.embedded.segments import TABLE, valid_record
 from sync_server.store.embedded.triagebook import LOG_NAME, TriageBook
 from sync_server.store.installation import KEY_BYTES, KEY_NAME
 
@@ -29,16 +30,21 @@ class Findings:
     repaired: list[str] = field(default_factory=list)
 
 
-def _salvage(path: Path) -> list[dict]:
-    return [doc for doc in tinystore.salvage_docs(path, TABLE) if valid_record(doc)]
+def _unreadable(found: quarantine.Quarantined) -> str:
+    unreadable = found.damage.get("unreadable") or {}
+    if found.unreadable and not found.kept:
+        return f"; {len(found.unreadable)} bytes could not be read (kept as they are)"
+    if "plain" in unreadable or "sealed" in unreadable:
+        how = "sealed to the recovery key" if "sealed" in unreadable else "kept in clear"
+        return f"; {sum(n for _, n in found.damage['ranges'])} bytes could not be read ({how})"
+    if "dropped_at" in unreadable:
+        return f"; its unreadable bytes were dropped at the retention limit on {unreadable['dropped_at'][:10]}"
+    return ""
 
 
-def _quarantined_segments(data_dir: Path) -> list[Path]:
-    folder = data_dir / "quarantine" / "inbox"
-    return sorted(p for p in folder.glob("segment-*.json.*") if p.is_file()) if folder.is_dir() else []
-
-
-def check(data_dir: Path, repair: bool = False) -> Findings:
+def check(data_dir: Path, repair: bool = False, seal: Callable[[dict], dict | None] | None = None) -> Findings:
+    """`seal(record)`, given when keys exist, seals each record `--repair` puts back (None:
+    already sealed); a record it cannot take is left in the quarantine, not put back plain."""
     data_dir = Path(data_dir)
     found = Findings()
     if (data_dir / MARKER).exists() or (data_dir / MANIFEST).exists():
@@ -60,15 +66,16 @@ def check(data_dir: Path, repair: bool = False) -> Findings:
         found.problems += inbox.problems
         in_place = list(inbox.damaged)
     salvage: dict[str, dict] = {}
-    for path in in_place + _quarantined_segments(data_dir):
-        docs = _salvage(path)
-        new = [d for d in docs if d["id"] not in known and d["id"] not in salvage]
+    for path in in_place + quarantine.paths(data_dir):
+        kept = quarantine.read(path)
+        new = [d for d in kept.records if d["id"] not in known and d["id"] not in salvage]
         salvage.update({d["id"]: d for d in new})
         where = path.relative_to(data_dir)
         if path.parent.name == "inbox" and path.parent.parent == data_dir / "quarantine":
-            found.notes.append(f"{where} (quarantined): {len(docs)} records readable, {len(new)} not yet back in the inbox")
+            found.notes.append(f"{where} (quarantined): {len(kept.records)} records readable, {len(new)} not yet back "
+                               f"in the inbox{_unreadable(kept)}")
         else:
-            found.notes.append(f"{where}: {len(docs)} records can be saved")
+            found.notes.append(f"{where}: {len(kept.records)} records can be saved")
 
     book = TriageBook(data_dir)
     found.problems += book.problems
@@ -85,6 +92,8 @@ def check(data_dir: Path, repair: bool = False) -> Findings:
         with Inbox(data_dir) as inbox:  # the writer moves damaged segments to the quarantine
             ordered = sorted(salvage.values(), key=lambda d: str(d.get("received_at", "")))
             fresh = [d for d in ordered if d["id"] not in inbox]
+            if seal is not None:
+                fresh = _sealed(fresh, seal, found)
             inbox.add(fresh)
             if fresh:
                 found.repaired.append(f"put {len(fresh)} saved records back into the inbox")
@@ -92,3 +101,14 @@ def check(data_dir: Path, repair: bool = False) -> Findings:
                 book.compact()
                 found.repaired.append(f"rewrote office/{LOG_NAME} without its unreadable lines")
     return found
+
+
+def _sealed(records: list[dict], seal: Callable[[dict], dict | None], found: Findings) -> list[dict]:
+    """Records to put back, each sealed (or left plain only where its sector has no key)."""
+    out = []
+    for record in records:
+        try:
+            out.append(seal(record) or record)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            found.notes.append(f"record {record['id']} lacks what sealing needs: left in the quarantine")
+    return out

@@ -27,16 +27,16 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sync_server.store.embedded import segmentsummary, tinystore
-from sync_server.store.embedded.segments import TABLE, read_segment, scan, segment_path
+from sync_server.store.arrival import arrived, place_in_minute
+from sync_server.store.embedded import quarantine, segmentsummary, tinystore
+from sync_server.store.embedded.segments import TABLE, SegmentCache, read_segment, scan, segment_path
 from sync_server.store.embedded.writerlock import InboxLocked, take_writer_lock
 from sync_server.store.fingerprint import Fingerprints
-from sync_server.store.retention import without_phone
+from sync_server.store.retention import phone_removed
 
 __all__ = ["SEGMENT_SIZE", "TABLE", "Inbox", "InboxLocked"]
 
@@ -47,9 +47,6 @@ SEGMENT_SIZE = 1000
 # A plain tuple, built at C speed from a segment summary's columns: 100,000 frozen
 # dataclasses would cost a good part of a second at start and tens of megabytes.
 _Entry = tuple[int, str, str, "str | None", bool, bool]
-# Parsed segments kept for record pages and look-ups (about 2 MB each): a record page
-# reads its segment once, the next records of the same segment come from memory.
-CACHED_SEGMENTS = 8
 
 
 class Inbox:
@@ -85,6 +82,7 @@ class Inbox:
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.damaged: list[Path] = []  # where each damaged segment is now (quarantined by a writer)
+        self.quarantine = quarantine.Quarantine(self.data_dir)
         # Told of every record stored or changed (a list of records), after the write is
         # durable: for a read-side index to follow without rescanning. Set it after open.
         self.on_change: Callable[[list[dict[str, Any]]], None] | None = None
@@ -93,8 +91,7 @@ class Inbox:
         self._counts: dict[int, int] = {}
         self._open_number: int | None = None
         self._open_records: list[dict[str, Any]] = []
-        self._cache: OrderedDict[int, dict[str, dict[str, Any]]] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._cache = SegmentCache(self.folder)
         numbers = scan(self.data_dir, writer, self.warnings)
         self._highest = max(numbers, default=0)  # highest segment number seen, damaged ones included
         newest = numbers[-1] if numbers else None
@@ -156,7 +153,7 @@ class Inbox:
         path = segment_path(self.folder, number)
         name = path.relative_to(self.data_dir)
         if writer:
-            kept = tinystore.quarantine(path, self.data_dir, move=True)
+            kept = quarantine.set_aside(self.data_dir, path)
             self.damaged.append(kept)
             self.problems.append(
                 f"{name} is damaged ({exc.reason}) and was moved to {kept.relative_to(self.data_dir)}; "
@@ -186,27 +183,6 @@ class Inbox:
         self._index[record["id"]] = (number, record["receipt"], prints.content, prints.phone, prints.phone_removed,
                                      prints.legacy)
         self._receipts[record["receipt"]] = record["id"]
-
-    def _cached_segment(self, number: int) -> dict[str, dict[str, Any]]:
-        """A closed segment's records by id, parsed once and kept among the last few."""
-        with self._cache_lock:
-            found = self._cache.get(number)
-            if found is not None:
-                self._cache.move_to_end(number)
-                return found
-        try:
-            found = {r["id"]: r for r in read_segment(self.folder, number)}
-        except (tinystore.DamagedFile, FileNotFoundError):
-            return {}  # damaged after open: named by `minqing check`, the rest still served
-        with self._cache_lock:
-            self._cache[number] = found
-            while len(self._cache) > CACHED_SEGMENTS:
-                self._cache.popitem(last=False)
-        return found
-
-    def _forget_segment(self, number: int) -> None:
-        with self._cache_lock:
-            self._cache.pop(number, None)
 
     def __len__(self) -> int:
         return len(self._index)
@@ -238,7 +214,7 @@ class Inbox:
         if number == self._open_number:
             found = next((r for r in self._open_records if r["id"] == submission_id), None)
         else:
-            found = self._cached_segment(number).get(submission_id)
+            found = self._cache.get(number).get(submission_id)
         return dict(found) if found is not None else None
 
     def get_many(self, submission_ids) -> dict[str, dict[str, Any]]:
@@ -254,7 +230,7 @@ class Inbox:
             if number == self._open_number:
                 found.update({r["id"]: dict(r) for r in self._open_records if r["id"] in ids})
             else:
-                segment = self._cached_segment(number)
+                segment = self._cache.get(number)
                 found.update({i: dict(segment[i]) for i in ids if i in segment})
         return found
 
@@ -279,6 +255,7 @@ class Inbox:
         numbers = {entry[0] for entry in list(self._index.values()) if entry[3] is not None or entry[5]}
         for number in sorted(numbers):
             yield from self._segment_records(number)
+        yield from self.quarantine.records_with_phones()  # a copy set aside keeps no phone longer
 
     # -- writing ---------------------------------------------------------------------
 
@@ -300,7 +277,8 @@ class Inbox:
                 if number is not None and number == self._highest:
                     closing = (number, current)
                 number, current = self._highest + 1, []
-            updated = current + [dict(r) for r in records]
+            records = [arrived(r) for r in records]  # the minute only, in no batch's order (see `arrival`)
+            updated = place_in_minute(current, records)
             try:
                 tinystore.write_docs(segment_path(self.folder, number), updated, TABLE)
             except BaseException:
@@ -346,11 +324,9 @@ class Inbox:
                 if not hits:
                     continue
                 for record in hits:
-                    # A sealed record loses its sealed phone message; its text still opens.
-                    record.update(without_phone(record), phone=None, consent=False, phone_fingerprint=None)
-                    record["flags"] = [*record.get("flags", []), "phone_removed"]
+                    record.update(phone_removed(record))
                 tinystore.write_docs(segment_path(self.folder, number), records, TABLE)
-                self._forget_segment(number)
+                self._cache.forget(number)
                 if number != self._open_number:
                     self._summarise(number, records)
                 for record in hits:  # the duplicate check now accepts a resend with any phone
@@ -358,14 +334,24 @@ class Inbox:
                 if number == self._open_number:
                     self._open_records = records
                 changed += hits
+            set_aside = self.quarantine.redact_phones(submission_ids, phone_removed)  # not the index's: not told
         if changed and self.on_change is not None:
             self.on_change([dict(r) for r in changed])
-        return len(changed)
+        return len({r["id"] for r in changed} | set_aside)
 
-    def rewrite(self, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+    def forget_unreadable(self, written_before) -> int:
+        """Retention: drop what damage left unreadable in quarantined segments last written
+        before `written_before` (see `quarantine`); returns how many files changed."""
+        self._writable()
+        with self._write_lock:
+            return self.quarantine.forget_unreadable(written_before)
+
+    def rewrite(self, change: Callable[[dict[str, Any]], dict[str, Any] | None], seal_unreadable=None) -> int:
         """Replace records by `change(record)` (None leaves one as it is), one segment per
         atomic write: killed at any moment, each segment is wholly old or wholly new, so
-        running it again finishes the job (`keys seal-existing`). Returns how many changed."""
+        running it again finishes the job (`keys seal-existing`). Quarantined segments too,
+        and `seal_unreadable(bytes)` seals what damage left unreadable in them. Returns
+        how many changed."""
         self._writable()
         count = 0
         with self._write_lock:
@@ -380,7 +366,7 @@ class Inbox:
                 if not changed:
                     continue
                 tinystore.write_docs(segment_path(self.folder, number), records, TABLE)
-                self._forget_segment(number)  # record pages must not show the old, plain copy
+                self._cache.forget(number)  # record pages must not show the old, plain copy
                 if number != self._open_number:
                     self._summarise(number, records)
                 for record in changed:
@@ -390,10 +376,10 @@ class Inbox:
                 count += len(changed)
                 if self.on_change is not None:
                     self.on_change([dict(r) for r in changed])
+            count += self.quarantine.rewrite(change, seal_unreadable)
         return count
 
     def backup(self, dest: str | Path) -> int:
         """`minqing backup`: the whole data folder (see `backup.make_backup`); records copied."""
         from sync_server.store.embedded.backup import make_backup
-
         return make_backup(self.data_dir, Path(dest)).records

@@ -8,12 +8,14 @@ warning; a temporary file left by a write a crash interrupted is removed by the 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from sync_server.store.embedded import tinystore
 
-__all__ = ["SEGMENT_NAME", "TABLE", "read_segment", "scan", "segment_path", "valid_record"]
+__all__ = ["SEGMENT_NAME", "TABLE", "SegmentCache", "read_segment", "scan", "segment_path", "valid_record"]
 
 TABLE = "submissions"
 SEGMENT_NAME = re.compile(r"segment-(\d{6})\.json")
@@ -54,3 +56,38 @@ def scan(data_dir: Path, writer: bool, warnings: list[str]) -> list[int]:
         else:
             warnings.append(f"ignored {path.relative_to(data_dir)}: not an inbox segment")
     return sorted(numbers)
+
+
+# Parsed segments kept for record pages and look-ups (about 2 MB each): a record page
+# reads its segment once, the next records of the same segment come from memory.
+CACHED_SEGMENTS = 8
+
+
+class SegmentCache:
+    """Closed segments' records by id, parsed once and kept among the last few."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._parsed: OrderedDict[int, dict[str, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, number: int) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            found = self._parsed.get(number)
+            if found is not None:
+                self._parsed.move_to_end(number)
+                return found
+        try:
+            found = {r["id"]: r for r in read_segment(self.folder, number)}
+        except (tinystore.DamagedFile, FileNotFoundError):
+            return {}  # damaged after open: named by `minqing check`, the rest still served
+        with self._lock:
+            self._parsed[number] = found
+            while len(self._parsed) > CACHED_SEGMENTS:
+                self._parsed.popitem(last=False)
+        return found
+
+    def forget(self, number: int) -> None:
+        """After a rewrite: record pages must not show the old copy."""
+        with self._lock:
+            self._parsed.pop(number, None)

@@ -5,6 +5,7 @@ and `keys seal-existing` seals what was stored before the keys."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -14,12 +15,13 @@ import termios
 import pytest
 
 from sync_server.sealing import envelope
+from sync_server.sealing.damaged import open_damaged
 from sync_server.sealing.keyring import Keyring
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import Inbox
 from tests.conftest import SAMPLE_REGISTRY
 from tests.sync_server.cli.test_keys import _capture, _minqing, _quick_scrypt  # noqa: F401 - fixtures
-from tests.sync_server.conftest import make_item, store_items
+from tests.sync_server.conftest import make_item, quarantine_a_segment, store_items
 
 CANARY = "金丝雀命令行Z4"
 PHONE = "13955556666"
@@ -184,3 +186,53 @@ def test_list_as_json_escapes_controls_without_losing_a_character(data, hostile)
     assert ran.returncode == 0 and not any(c in ran.stdout for c in "\x1b\x07\x9b\u202e")
     listed = {r["feeling"] for r in json.loads(ran.stdout)}
     assert FINE in listed and "清屏\\u001b[2J\\u001b]0;title\\u0007标题\\u009b31m\\u202e8765 4321" in listed
+
+
+def _every_byte(data) -> bytes:
+    return b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
+
+
+def _quarantined_file(data):
+    [path] = (data / "quarantine" / "inbox").glob("segment-000001.json.*")
+    return path
+
+
+def test_seal_existing_seals_a_quarantined_segment_and_keeps_what_a_repair_needs(data):
+    items = [make_item(feeling=CANARY, phone=PHONE, consent=True) for _ in range(5)]
+    victim = quarantine_a_segment(data, SAMPLE_REGISTRY, items)
+    before = _quarantined_file(data).read_bytes()
+    code = Keyring(data).init(SECTORS)
+    ran = _minqing(data, "keys", "seal-existing", "--registry", str(SAMPLE_REGISTRY))
+    assert ran.returncode == 0, ran.stderr
+    # Observed before: the quarantined copy kept every word and phone in clear.
+    everything = _every_byte(data)
+    assert CANARY.encode() not in everything and PHONE.encode() not in everything
+    kept = json.loads(_quarantined_file(data).read_text("utf-8"))["quarantined"]
+    assert "plain" not in kept["unreadable"] and len(kept["unreadable"]["sealed"]) == 1
+    # The evidence of the damage: the original's size and checksum, where it was broken,
+    assert (kept["bytes"], kept["sha256"]) == (len(before), hashlib.sha256(before).hexdigest())
+    assert kept["ranges"] and all(0 <= offset < len(before) for offset, _ in kept["ranges"])
+    # and the broken bytes themselves, which only the recovery key opens.
+    broken = open_damaged(Keyring(data), code, kept["unreadable"]["sealed"][0])
+    assert victim.encode() in broken and CANARY.encode() in broken
+    # Every record that could be read is put back by a repair, sealed.
+    repair = _minqing(data, "check", "--repair", "--registry", str(SAMPLE_REGISTRY))
+    assert "put 4 saved records back" in repair.stdout, repair.stdout + repair.stderr
+    assert CANARY.encode() not in _every_byte(data)
+    opened = _inbox(data, "list", "--recovery", "--password-stdin", stdin=code + "\n")
+    assert opened.stdout.count(CANARY) == 4
+
+
+def test_repair_with_keys_puts_back_sealed_records_never_plain(data):
+    quarantine_a_segment(data, SAMPLE_REGISTRY, [make_item(feeling=CANARY, phone=PHONE, consent=True) for _ in range(5)])
+    code = Keyring(data).init(SECTORS)  # keys made after the damage, `seal-existing` not yet run
+    repair = _minqing(data, "check", "--repair", "--registry", str(SAMPLE_REGISTRY))
+    assert "put 4 saved records back" in repair.stdout, repair.stdout + repair.stderr
+    with Inbox(data, writer=False) as inbox:
+        restored = list(inbox.records())
+    # Observed before: the four came back in clear into an inbox that seals.
+    assert len(restored) == 4 and all("sealed" in r and r["feeling"] == "" and r["phone"] is None for r in restored)
+    segments = b"".join(p.read_bytes() for p in (data / "inbox").glob("segment-*.json"))
+    assert CANARY.encode() not in segments and PHONE.encode() not in segments
+    opened = _inbox(data, "list", "--recovery", "--password-stdin", stdin=code + "\n")
+    assert opened.stdout.count(CANARY) == 4

@@ -181,14 +181,15 @@ def test_a_key_rotated_while_the_server_runs_is_used_for_the_next_record(data, r
     async def run():
         with Inbox(data) as inbox:
             intake = Intake(inbox, StationBook(registry_file), inbox.data_dir)
-            await intake.submit("d", [make_item()])
+            before, after = make_item(), make_item()
+            await intake.submit("d", [before])
             new = keyring.rotate(["education-health"])["education-health"]
-            await intake.submit("d", [make_item()])
-            return new
+            await intake.submit("d", [after])
+            return new, before["id"], after["id"]
 
-    new_kid = asyncio.run(run())
-    kids = [r["sealed"]["kid"] for r in _stored(data)]
-    assert kids[1] == new_kid and kids[0] != new_kid
+    new_kid, before, after = asyncio.run(run())
+    kids = {r["id"]: r["sealed"]["kid"] for r in _stored(data)}  # one minute: stored in no order
+    assert kids[after] == new_kid and kids[before] != new_kid
 
 
 def test_retention_drops_the_sealed_phone_and_the_text_still_opens(data, registry_file, keyring):

@@ -4,9 +4,10 @@ afterwards no file in the data folder holds the number."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from starlette.testclient import TestClient
@@ -17,7 +18,7 @@ from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.embedded.triagebook import TriageBook
 from sync_server.store.retention import RetentionPolicy, run_retention
 from sync_server.triage import new_entry
-from tests.sync_server.conftest import make_item, store_items
+from tests.sync_server.conftest import make_item, quarantine_a_segment, store_items
 
 NEVER_TRIAGED, CLOSED, OPEN = "13800000001", "13800000002", "13800000003"
 
@@ -93,3 +94,40 @@ def test_the_command_reports_how_many_phones_it_removed_and_refuses_bad_days(sto
     bad = subprocess.run([sys.executable, "-m", "sync_server.cli", "inbox", "retention", "--max-days", "-1",
                           "--data-dir", str(data)], capture_output=True, text=True)
     assert bad.returncode == 2 and "days must be from 1" in bad.stderr
+
+
+def _quarantined(data) -> dict:
+    [path] = (data / "quarantine" / "inbox").glob("segment-000001.json.*")
+    return json.loads(path.read_text("utf-8"))
+
+
+def test_a_quarantined_segment_loses_its_phones_when_due_and_its_unreadable_bytes_at_the_longest_limit(tmp_path, registry_file):
+    data = tmp_path / "data"
+    items = [make_item(phone=f"1390000000{n}", consent=True, feeling=f"隔离{n}") for n in range(5)]
+    victim = quarantine_a_segment(data, registry_file, items)
+    received = datetime.now(timezone.utc)
+    policy = RetentionPolicy(days_after_close=30, max_days=180)
+    with Inbox(data) as inbox:
+        assert run_retention(inbox, TriageBook(data), policy, received + timedelta(days=179)) == 0
+        # Observed before: retention never looked in the quarantine; every phone stayed.
+        assert run_retention(inbox, TriageBook(data), policy, received + timedelta(days=181)) == 4
+    kept = _quarantined(data)
+    records = list(kept["submissions"].values())
+    assert len(records) == 4 and victim not in {r["id"] for r in records}  # every readable record kept
+    assert all(r["phone"] is None and r["phone_fingerprint"] is None and "phone_removed" in r["flags"] for r in records)
+    # The broken record's bytes could hold a phone nobody can find: they go too, and the
+    # place and size of the damage stay for whoever mends the disk.
+    assert set(kept["quarantined"]["unreadable"]) == {"dropped_at"} and kept["quarantined"]["ranges"]
+    everything = _bytes_of(data)
+    for item in items:
+        assert item["phone"].encode() not in everything
+    assert not list((data / "inbox-summaries").glob("*"))  # no digest of a phone outlives it either
+
+
+def test_unreadable_bytes_stay_while_they_may_hold_a_phone_within_its_time(tmp_path, registry_file):
+    data = tmp_path / "data"
+    quarantine_a_segment(data, registry_file, [make_item(phone="13900000009", consent=True) for _ in range(3)])
+    with Inbox(data) as inbox:
+        run_retention(inbox, TriageBook(data), RetentionPolicy(), datetime.now(timezone.utc) + timedelta(days=179))
+    raw = next((data / "quarantine" / "inbox").glob("segment-*")).read_bytes()
+    assert b"13900000009" in raw  # untouched: the damaged file, byte for byte

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from sync_server.store import Accounts, Store, open_accounts, open_store
+from sync_server.store.arrival import arrival_minute
 
 
 class DataFolderPlace:
@@ -61,7 +62,7 @@ def stored_record(**fields) -> dict:
         "receipt": f"R{n:04d}-TEST",
         "station_id": "hebin-primary",
         "created_at": "2026-12-01T08:00:00+08:00",
-        "received_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "received_at": arrival_minute(datetime.now(timezone.utc)),
         "rating": "fair",
         "feeling": f"第{n}条意见",
         "suggestion": "",

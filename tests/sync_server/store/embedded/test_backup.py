@@ -19,7 +19,7 @@ from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.embedded.triagebook import TriageBook
 from sync_server.store.installation import installation_key
 from sync_server.triage import new_entry
-from tests.sync_server.conftest import make_item, store_items
+from tests.sync_server.conftest import make_item, quarantine_a_segment, store_items
 
 PASSWORD = "correct-horse-battery"
 
@@ -162,3 +162,17 @@ def test_account_and_key_commands_leave_a_backup_untouched(tmp_path, office_data
     assert keys.returncode != 0 and "backup" in keys.stderr
     assert (dest / "office" / "users.json").read_bytes() == before
     assert _minqing("backup", "--verify", str(dest)).returncode == 0
+
+
+def test_a_backup_keeps_the_quarantine_so_a_restored_folder_repairs_the_same_records(tmp_path, registry_file):
+    data = tmp_path / "data"
+    items = [make_item(feeling=f"只在隔离区{n}") for n in range(5)]
+    victim = quarantine_a_segment(data, registry_file, items)
+    assert _minqing("backup", str(tmp_path / "copy"), "--data-dir", str(data)).returncode == 0
+    assert _minqing("restore", str(tmp_path / "copy"), str(tmp_path / "restored")).returncode == 0
+    repair = _minqing("check", "--repair", "--data-dir", str(tmp_path / "restored"))
+    # Observed before: the backup left the quarantine out, and with it four acknowledged
+    # records that were nowhere else.
+    assert "put 4 saved records back" in repair.stdout, repair.stdout + repair.stderr
+    with Inbox(tmp_path / "restored", writer=False) as inbox:
+        assert {r["id"] for r in inbox.records()} == {i["id"] for i in items} - {victim}
