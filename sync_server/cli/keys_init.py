@@ -73,9 +73,10 @@ def _fsync_if_file(stream) -> None:
 def _typed_back(code: str) -> None:
     last = code.rsplit("-", 1)[-1]
     for _ in range(TRIES):
-        try:
-            typed = input(f"To confirm it is written down, type its last group ({len(last)} characters): ")
-        except EOFError:
+        # Asked on standard output, where the key is (input() would ask on standard error).
+        print(f"To confirm it is written down, type its last group ({len(last)} characters): ", end="", flush=True)
+        typed = sys.stdin.readline()
+        if not typed:
             break
         if "".join(typed.split()).upper().translate(str.maketrans("018", "OIB")) == last:
             return

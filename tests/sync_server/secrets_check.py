@@ -25,8 +25,9 @@ __all__ = ["secret_violations"]
 
 
 def secret_violations(data: Path, recovery: str, passwords: Mapping[str, Iterable[str]],
-                      sealed_kids: Iterable[str] = ()) -> list[str]:
-    """One sentence per broken promise; [] when the secret files are whole."""
+                      sealed_kids: Iterable[str] = (), changed: Iterable[str] | None = None) -> list[str]:
+    """One sentence per broken promise; [] when the secret files are whole. `changed`: the
+    accounts whose passwords are tried (all when None); who holds keys is checked for all."""
     problems: list[str] = []
     accounts = Accounts(data)
     keyring = Keyring(data)
@@ -51,11 +52,14 @@ def secret_violations(data: Path, recovery: str, passwords: Mapping[str, Iterabl
         active.add(name)
         if account.role == "viewer":
             continue
+        if name not in holders:
+            problems.append(f"'{name}' logs in but holds no keys")
+            continue
+        if changed is not None and name not in set(changed):
+            continue
         logs_in = [p for p in passwords.get(name, ()) if check_password(p, record["password"])]
         if len(logs_in) != 1:
             problems.append(f"'{name}' logs in with none of its passwords")
-        elif name not in holders:
-            problems.append(f"'{name}' logs in but holds no keys")
         else:
             try:
                 keyring.unlock(name, logs_in[0])

@@ -70,3 +70,42 @@ def test_init_written_to_a_file_is_flushed_before_the_keys_take_effect(tmp_path,
     assert done.returncode == 0, done.stderr
     code = CODE.search(written.read_text()).group(1)
     assert Keyring(data).unlock_recovery(code).keys  # the key in the file opens the keys made
+
+
+def _init_at_a_terminal(data, registry, answers: list[str]) -> tuple[int, str]:
+    """`keys init` at a terminal (a pty), answering each question with the next answer;
+    an answer may use the `{last}` of the key shown."""
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "sync_server.cli", "keys", "init", "--data-dir", str(data),
+                             "--registry", str(registry)], stdin=follower, stdout=follower, stderr=subprocess.DEVNULL)
+    os.close(follower)
+    seen, asked = "", 0
+    try:
+        while proc.poll() is None or select.select([leader], [], [], 0)[0]:
+            if not select.select([leader], [], [], 30)[0]:
+                break
+            try:
+                seen += os.read(leader, 4096).decode()
+            except OSError:  # the command ended and closed the terminal
+                break
+            if seen.count("type its last group") > asked and asked < len(answers):
+                last = CODE.search(seen.replace("\r\n", "\n")).group(1).rsplit("-", 1)[-1]
+                os.write(leader, answers[asked].format(last=last).encode() + b"\n")
+                asked += 1
+    finally:
+        os.close(leader)
+        proc.wait(timeout=60)
+    return proc.returncode, seen
+
+
+def test_init_at_a_terminal_takes_effect_only_when_the_key_is_typed_back(tmp_path, registry_file):
+    data = tmp_path / "data"
+    status, _ = _init_at_a_terminal(data, registry_file, ["AAAA", "BBBB", "CCCC"])
+    assert status != 0 and not Keyring(data).exists()
+    status, seen = _init_at_a_terminal(data, registry_file, ["{last}"])
+    assert status == 0, seen
+    code = CODE.search(seen.replace("\r\n", "\n")).group(1)
+    assert Keyring(data).unlock_recovery(code).keys
