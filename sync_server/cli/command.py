@@ -10,6 +10,7 @@ import sys
 from sync_server.cli import data, inbox, keys, office, serve, site
 from sync_server.cli.arguments import data_dir_option
 from sync_server.cli.errors import CommandError
+from sync_server.cli.passwordcost import take_test_cost
 from sync_server.store import BackupIncomplete
 
 __all__ = ["main"]
@@ -26,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    take_test_cost(args.command)
     try:
         try:
             return args.func(args)

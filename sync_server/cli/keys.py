@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from minqing.registry import load_registry
 from sync_server.cli.errors import CommandError
+from sync_server.cli.keys_init import cmd_init
 from sync_server.office.sealed import checked
 from sync_server.sealing.envelope import SealError
 from sync_server.sealing.keyring import RECOVERY, Keyring, KeysError, Unlocked, access_of
@@ -21,11 +23,12 @@ from sync_server.sealing.on_arrival import seal_existing
 from sync_server.sealing.unlock import open_record
 from sync_server.settings import Settings
 from sync_server.stations import StationBook
-from sync_server.store import StoreLocked, open_accounts, open_store, refuse_backup
+from sync_server.store import SecretsChange, StoreLocked, changing_secrets, open_accounts, open_store, refuse_backup
 from sync_server.store.accounts import Account, AccountError, check_new_password
 from sync_server.store.installation import installation_key
 
-__all__ = ["add_keys_parser", "after_disable", "before_add_user", "before_set_password", "Secrets"]
+__all__ = ["NewPassword", "Secrets", "add_keys_parser", "after_add_user", "after_disable", "before_add_user",
+           "before_set_password", "set_password_keys"]
 
 
 class Secrets:
@@ -47,35 +50,17 @@ class Secrets:
 
 
 def _unlocker(keyring: Keyring, args: argparse.Namespace, secrets: Secrets) -> Unlocked:
+    # The unlocker's own key is kept for the change that gives keys (see `Unlocked`).
     if getattr(args, "recovery", False):
-        return keyring.unlock_recovery(secrets.ask("recovery key: "))
+        return keyring.unlock_recovery(secrets.ask("recovery key: "), keep_own=True)
     by = getattr(args, "by", None)
     if not by:
         raise KeysError("sealed records are on: pass --by STAFF_NAME (an account holding the keys) or --recovery")
-    return keyring.unlock(by, secrets.ask(f"password of {by}: "))
+    return keyring.unlock(by, secrets.ask(f"password of {by}: "), keep_own=True)
 
 
 def _sectors(registry: Path) -> list[str]:
     return [sector.id for sector in load_registry(registry).sectors]
-
-
-def _cmd_init(args: argparse.Namespace) -> int:
-    keyring = Keyring(args.data_dir)
-    code = keyring.init(_sectors(args.registry))
-    print("Sector keys made. Public keys: " + str(keyring.public_path))
-    print()
-    print("RECOVERY KEY - write it on paper now and lock it away; it is shown only this once.")
-    print("It opens every sealed record and gives keys to new or locked-out accounts:")
-    print()
-    print("    " + code)
-    print()
-    accounts = open_accounts(args.data_dir)
-    waiting = [name for name in accounts.names()
-               if (account := accounts.get(name)).role in ("staff", "department") and not account.disabled]
-    for name in sorted(waiting):
-        print(f"'{name}' cannot read sealed records yet: minqing keys grant {name} --recovery")
-    print("Rebuild the site (minqing build) so the forms seal to these keys.")
-    return 0
 
 
 def _cmd_rotate(args: argparse.Namespace) -> int:
@@ -87,18 +72,26 @@ def _cmd_rotate(args: argparse.Namespace) -> int:
 
 
 def _cmd_grant(args: argparse.Namespace) -> int:
-    keyring, accounts = Keyring(args.data_dir), open_accounts(args.data_dir)
     secrets = Secrets(args.password_stdin)
-    account = accounts.get(args.name)
-    if account is None or account.disabled:
-        raise KeysError(f"there is no active user '{args.name}'")
-    by = _unlocker(keyring, args, secrets)
+    _active(open_accounts(args.data_dir), args.name)
+    by = _unlocker(Keyring(args.data_dir), args, secrets)
     password = secrets.ask(f"password of {args.name} (as they log in): ")
-    if accounts.authenticate(args.name, password) is None:
-        raise KeysError(f"that is not the password '{args.name}' logs in with")
-    keyring.enroll(by, args.name, password, access_of(account.role, account.sectors))
-    print(f"grant: {args.name} now holds the keys of {_describe(keyring, args.name)}")
+    # Checked again, and the keys given, under the one lock of the secret files.
+    with changing_secrets(args.data_dir) as change:
+        accounts = open_accounts(args.data_dir, change)
+        account = _active(accounts, args.name)
+        if accounts.authenticate(args.name, password) is None:
+            raise KeysError(f"that is not the password '{args.name}' logs in with")
+        Keyring(args.data_dir, change=change).enroll(by, args.name, password, access_of(account.role, account.sectors))
+    print(f"grant: {args.name} now holds the keys of {_describe(Keyring(args.data_dir), args.name)}")
     return 0
+
+
+def _active(accounts, name: str) -> Account:
+    account = accounts.get(name)
+    if account is None or account.disabled:
+        raise KeysError(f"there is no active user '{name}'")
+    return account
 
 
 def _describe(keyring: Keyring, name: str) -> str:
@@ -155,7 +148,7 @@ def add_keys_parser(sub, data_dir) -> None:
     grant.add_argument("name")
     status = keys_sub.add_parser("status", help="sectors' current keys and who holds what")
     seal_existing = keys_sub.add_parser("seal-existing", help="seal the plain records already stored (server stopped)")
-    for action, command in ((init, _cmd_init), (rotate, _cmd_rotate), (grant, _cmd_grant), (status, _cmd_status),
+    for action, command in ((init, cmd_init), (rotate, _cmd_rotate), (grant, _cmd_grant), (status, _cmd_status),
                             (seal_existing, _cmd_seal_existing)):
         data_dir(action)
         action.add_argument("--registry", type=Path, default=Settings.registry, help=f"station registry (default: {Settings.registry})")
@@ -225,6 +218,8 @@ def record_opener(args: argparse.Namespace, with_phone: bool, required: bool):
 
 
 # --- hooks for `minqing office ...` -------------------------------------------------------
+# Secrets are asked, and checked where that is cheap, before the change; the change itself
+# (`office.py` holds it) makes the account's side and the keys' side together.
 
 def before_add_user(args: argparse.Namespace, secrets: Secrets) -> Unlocked | None:
     """With keys on, an account that reads records needs someone to hand it the keys: ask first,
@@ -235,34 +230,52 @@ def before_add_user(args: argparse.Namespace, secrets: Secrets) -> Unlocked | No
     return _unlocker(keyring, args, secrets)
 
 
-def after_add_user(args: argparse.Namespace, by: Unlocked | None, password: str, sectors: list[str]) -> None:
+def after_add_user(args: argparse.Namespace, by: Unlocked | None, password: str, sectors: list[str],
+                   change: SecretsChange) -> None:
     if by is not None:
-        Keyring(args.data_dir).enroll(by, args.name, password, access_of(args.role, sectors))
+        Keyring(args.data_dir, change=change).enroll(by, args.name, password, access_of(args.role, sectors))
 
 
-def before_set_password(args: argparse.Namespace, secrets: Secrets, new_password_asker) -> str:
-    """Re-lock the account's keys under the new password (the current one, or an unlocker, is
-    asked first); returns the new password for the account file, written after the keys."""
+@dataclass
+class NewPassword:
+    password: str
+    current: str | None = None  # the account's own, to lock its keys again
+    by: Unlocked | None = None  # or someone holding the keys, for a fresh key pair (a forgotten password)
+
+
+def before_set_password(args: argparse.Namespace, secrets: Secrets, new_password_asker) -> NewPassword:
+    """The secrets a new password needs: with keys held, the current password, or an unlocker."""
     keyring = Keyring(args.data_dir)
-    holds = keyring.exists() and args.name in keyring.holders()
-    if not holds:
-        return new_password_asker()
+    if not (keyring.exists() and args.name in keyring.holders()):
+        return NewPassword(new_password_asker())
     if getattr(args, "recovery", False) or getattr(args, "by", None):
-        # A forgotten password: a fresh key pair for the account, from someone who holds the keys.
         by = _unlocker(keyring, args, secrets)
         password = new_password_asker()
         check_new_password(password)
-        account = open_accounts(args.data_dir).get(args.name)
-        keyring.enroll(by, args.name, password, access_of(account.role, account.sectors))
-        return password
+        return NewPassword(password, by=by)
     current = secrets.ask(f"current password of {args.name}: ")
     password = new_password_asker()
     check_new_password(password)
-    keyring.rewrap(args.name, current, password)
-    return password
+    return NewPassword(password, current=current)
 
 
-def after_disable(args: argparse.Namespace) -> None:
-    keyring = Keyring(args.data_dir)
+def set_password_keys(args: argparse.Namespace, asked: NewPassword, change: SecretsChange) -> None:
+    """Within the change: the account's keys locked under the new password."""
+    keyring = Keyring(args.data_dir, change=change)
+    if not (keyring.exists() and args.name in keyring.holders()):
+        return  # holds no keys: the password alone
+    if asked.by is not None:
+        account = open_accounts(args.data_dir, change).get(args.name)
+        if account is None:
+            raise AccountError(f"there is no user '{args.name}'")
+        keyring.enroll(asked.by, args.name, asked.password, access_of(account.role, account.sectors))
+    elif asked.current is not None:
+        keyring.rewrap(args.name, asked.current, asked.password)
+    else:
+        raise KeysError(f"'{args.name}' was given keys while this command ran: run it again")
+
+
+def after_disable(args: argparse.Namespace, change: SecretsChange) -> None:
+    keyring = Keyring(args.data_dir, change=change)
     if keyring.exists():
         keyring.remove(args.name)

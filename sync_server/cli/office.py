@@ -13,28 +13,35 @@ __all__ = ["add_parser"]
 
 def _cmd_office_user(args: argparse.Namespace) -> int:
     from sync_server.sealing.keyring import KeysError
-    from sync_server.store import open_accounts, refuse_backup
+    from sync_server.store import changing_secrets, open_accounts, refuse_backup
     from sync_server.store.accounts import AccountError
 
     refuse_backup(args.data_dir)
-    accounts = open_accounts(args.data_dir)
     secrets = keys.Secrets(getattr(args, "password_stdin", False))
 
     def new_password() -> str:
         return secrets.ask("password: ", confirm=True)
 
+    # Secrets first (never asked while the lock is held), then one change to the secret
+    # files: the account and its keys saved together, or neither (see `changing_secrets`).
     try:
         if args.office_command == "add-user":
             sectors = [s for s in (args.sectors or "").split(",") if s]
             by = keys.before_add_user(args, secrets)
             password = new_password()
-            accounts.add(args.name, password, args.role, args.display or "", sectors, args.department or "")
-            keys.after_add_user(args, by, password, sectors)
+            with changing_secrets(args.data_dir) as change:
+                open_accounts(args.data_dir, change).add(args.name, password, args.role, args.display or "", sectors,
+                                                         args.department or "")
+                keys.after_add_user(args, by, password, sectors, change)
         elif args.office_command == "set-password":
-            accounts.set_password(args.name, keys.before_set_password(args, secrets, new_password))
+            asked = keys.before_set_password(args, secrets, new_password)
+            with changing_secrets(args.data_dir) as change:
+                keys.set_password_keys(args, asked, change)
+                open_accounts(args.data_dir, change).set_password(args.name, asked.password)
         else:
-            accounts.disable(args.name)
-            keys.after_disable(args)
+            with changing_secrets(args.data_dir) as change:
+                open_accounts(args.data_dir, change).disable(args.name)
+                keys.after_disable(args, change)
     except (AccountError, KeysError, ValueError) as exc:
         raise CommandError(f"{exc}.", 2) from None
     print(f"{args.office_command}: {args.name} done")

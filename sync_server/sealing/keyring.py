@@ -17,18 +17,23 @@ account or the recovery key. Who may read what follows the office roles: staff e
 sector, a department its own, a viewer none.
 
 Files: `keyring.json` (everything above, the one source) and `public.json` (the current
-public key of each sector, for the build), both written by `store.atomic_write`
-(0600) in a 0700 folder. Only the command line writes them.
+public key of each sector, for the build), 0600 in a 0700 folder. Only the command line
+writes them, and only as one change to the secret files (`store.changing_secrets`): under
+one lock from the fresh read to the save, so no command saves an older copy over a key
+another made, and through one journal, so both files (and the accounts', when a password
+changes) are saved together or not at all. `init` makes its keys in memory and saves them
+only once the recovery key has reached the operator (`prepare`, then `activate`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,12 +46,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from sync_server.sealing import envelope
-from sync_server.store import atomic_write
+from sync_server.store import SecretsChange, changing_secrets, repair_secrets
 from sync_server.store.accounts import SCRYPT
 
-__all__ = ["RECOVERY", "SCRYPT", "Keyring", "KeysError", "Unlocked", "access_of", "format_recovery", "parse_recovery"]
+__all__ = ["RECOVERY", "SCRYPT", "Keyring", "KeysError", "PendingKeys", "Unlocked", "access_of", "format_recovery",
+           "parse_recovery"]
 
 KEYS_DIR = "keys"
+KEYRING = f"{KEYS_DIR}/keyring.json"
+PUBLIC = f"{KEYS_DIR}/public.json"
 RECOVERY = "@recovery"
 _ALL = "*"
 
@@ -57,10 +65,14 @@ class KeysError(ValueError):
 
 @dataclass
 class Unlocked:
-    """A holder's sector private keys, in memory only: kid -> (sector, private key)."""
+    """A holder's sector private keys, in memory only: kid -> (sector, private key). For a
+    command that gives keys, its own private key too (`own`), so the change can open the
+    grants again from the keyring as it stands under the lock (a rotation may have added
+    keys since it was unlocked); an office session never keeps it."""
 
     holder: str
     keys: dict[str, tuple[str, ec.EllipticCurvePrivateKey]] = field(default_factory=dict)
+    own: ec.EllipticCurvePrivateKey | None = field(default=None, repr=False)
 
     def private(self, kid: str) -> tuple[str, ec.EllipticCurvePrivateKey] | None:
         return self.keys.get(kid)
@@ -71,6 +83,15 @@ class Unlocked:
     def forget(self) -> None:
         # Python cannot wipe memory; dropping the references is what it can do.
         self.keys.clear()
+        self.own = None
+
+
+@dataclass(frozen=True)
+class PendingKeys:
+    """Keys made by `Keyring.prepare`, not yet in effect: `code` is the recovery key."""
+
+    code: str
+    data: dict[str, Any] = field(repr=False)
 
 
 def access_of(role: str, sectors: Iterable[str]) -> str | list[str] | None:
@@ -122,22 +143,38 @@ def _derive(kdf: dict[str, Any], secret: bytes) -> bytes:
 
 
 class Keyring:
-    def __init__(self, data_dir: str | Path, scrypt: dict[str, int] | None = None) -> None:
-        self.dir = Path(data_dir) / KEYS_DIR
-        self.path = self.dir / "keyring.json"
-        self.public_path = self.dir / "public.json"
+    """The keyring of a data folder. With `change`, it reads and writes as part of that
+    change to the secret files (the accounts' side of one command goes in the same one)."""
+
+    def __init__(self, data_dir: str | Path, scrypt: dict[str, int] | None = None,
+                 change: SecretsChange | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.dir = self.data_dir / KEYS_DIR
+        self.path = self.data_dir / KEYRING
+        self.public_path = self.data_dir / PUBLIC
         self.scrypt = scrypt or SCRYPT
+        self.change = change
 
     def exists(self) -> bool:
+        if self.change is not None:
+            return self.change.read(KEYRING) is not None
+        repair_secrets(self.data_dir)
         return self.path.exists()
 
     # --- reading -------------------------------------------------------------------
 
     def _load(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise KeysError("there are no keys yet: run `minqing keys init`") from None
+        if self.change is not None:
+            raw = self.change.read(KEYRING)
+        else:
+            repair_secrets(self.data_dir)  # a change a kill left half made is finished first
+            try:
+                raw = self.path.read_bytes()
+            except FileNotFoundError:
+                raw = None
+        if raw is None:
+            raise KeysError("there are no keys yet: run `minqing keys init`")
+        return json.loads(raw)
 
     def public_keys(self) -> dict[str, envelope.PublicKey]:
         """Each sector's current public key (the newest)."""
@@ -155,13 +192,15 @@ class Keyring:
     def holders(self) -> dict[str, str | list[str]]:
         return {name: h["access"] for name, h in self._load()["holders"].items()} if self.exists() else {}
 
-    def unlock(self, name: str, password: str) -> Unlocked:
-        return self._unlock(name, password.encode("utf-8"))
+    def unlock(self, name: str, password: str, keep_own: bool = False) -> Unlocked:
+        """`keep_own`: keep the holder's own private key too, for a command that gives keys
+        (`enroll`); an office session holds only the sector keys."""
+        return self._unlock(name, password.encode("utf-8"), keep_own)
 
-    def unlock_recovery(self, code: str) -> Unlocked:
-        return self._unlock(RECOVERY, parse_recovery(code))
+    def unlock_recovery(self, code: str, keep_own: bool = False) -> Unlocked:
+        return self._unlock(RECOVERY, parse_recovery(code), keep_own)
 
-    def _unlock(self, name: str, secret: bytes) -> Unlocked:
+    def _unlock(self, name: str, secret: bytes, keep_own: bool = False) -> Unlocked:
         data = self._load()
         holder = data["holders"].get(name)
         wrong = KeysError("the recovery key is wrong" if name == RECOVERY else f"'{name}' holds no keys, or the password is wrong")
@@ -173,8 +212,12 @@ class Keyring:
                 _unb64(lock["nonce"]), _unb64(lock["ct"]), _joined("minqing-holder-v1", name, holder["kid"]))
         except InvalidTag:
             raise wrong from None
-        private = envelope.private_from_bytes(raw)
-        unlocked = Unlocked(name)
+        return self._open_grants(data, name, envelope.private_from_bytes(raw), keep_own)
+
+    @staticmethod
+    def _open_grants(data: dict[str, Any], name: str, private: ec.EllipticCurvePrivateKey, keep_own: bool) -> Unlocked:
+        holder = data["holders"][name]
+        unlocked = Unlocked(name, own=private if keep_own else None)
         kids = {e["kid"]: s for s, entries in data["sectors"].items() for e in entries}
         for kid, message in holder["grants"].items():
             sector = kids[kid]
@@ -196,24 +239,35 @@ class Keyring:
 
     def recovery_private_key(self, code: str) -> ec.EllipticCurvePrivateKey:
         """The recovery key's own private key, in memory, for what `recovery_public_key` sealed."""
-        holder = self._load()["holders"][RECOVERY]
-        lock = holder["lock"]
-        try:
-            raw = AESGCM(_derive(lock["kdf"], parse_recovery(code))).decrypt(
-                _unb64(lock["nonce"]), _unb64(lock["ct"]), _joined("minqing-holder-v1", RECOVERY, holder["kid"]))
-        except InvalidTag:
-            raise KeysError("the recovery key is wrong") from None
-        return envelope.private_from_bytes(raw)
+        own = self.unlock_recovery(code, keep_own=True).own
+        assert own is not None  # keep_own=True always keeps it
+        return own
+
+    def _as_now(self, data: dict[str, Any], by: Unlocked) -> Unlocked:
+        """`by`, with the grants it holds in the keyring as it stands now (under the lock):
+        keys a rotation made after `by` was unlocked are sealed to it too."""
+        holder = data["holders"].get(by.holder)
+        if by.own is None or holder is None or holder["kid"] != envelope.public_key_of(by.own).kid:
+            return by  # changed meanwhile (a new key pair): what it held when unlocked
+        return self._open_grants(data, by.holder, by.own, keep_own=True)
 
     # --- writing -------------------------------------------------------------------
 
-    def _save(self, data: dict[str, Any]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.dir, 0o700)
-        atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
-        # Derived from the keyring; if a crash leaves it stale, the next command rewrites it.
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[dict[str, Any]]:
+        """The keyring as it stands, under the secret files' lock, for one change; saved
+        (with `public.json`) when the block ends without an exception."""
+        with changing_secrets(self.data_dir, self.change) as change:
+            data = Keyring(self.data_dir, self.scrypt, change)._load()
+            yield data
+            self._stage(change, data)
+
+    @staticmethod
+    def _stage(change: SecretsChange, data: dict[str, Any]) -> None:
+        change.write(KEYRING, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+        # Derived from the keyring, and saved in the same change: never stale after a kill.
         public = {s: {"kid": e[-1]["kid"], "key": e[-1]["key"]} for s, e in sorted(data["sectors"].items())}
-        atomic_write(self.public_path, json.dumps({"v": 1, "sectors": public}, indent=1).encode("utf-8"))
+        change.write(PUBLIC, json.dumps({"v": 1, "sectors": public}, indent=1).encode("utf-8"))
 
     def _lock(self, name: str, secret: bytes, kdf: dict[str, Any]) -> tuple[ec.EllipticCurvePrivateKey, dict[str, Any]]:
         private = envelope.generate_private_key()
@@ -242,23 +296,36 @@ class Keyring:
         return access == _ALL or sector in access
 
     def init(self, sectors: Iterable[str], now: datetime | None = None) -> str:
-        """Make a key pair per sector and the recovery key; returns the recovery key, shown once."""
+        """Keys in effect at once; returns the recovery key. For programs that keep the key
+        themselves; the command line shows it first (`prepare`, then `activate`)."""
+        pending = self.prepare(sectors, now)
+        self.activate(pending)
+        return pending.code
+
+    def prepare(self, sectors: Iterable[str], now: datetime | None = None) -> PendingKeys:
+        """A key pair per sector and the recovery key, in memory only: nothing is sealed to
+        them, and nothing is saved, until `activate`."""
         if self.exists():
             raise KeysError("keys already exist: use `minqing keys rotate` for new ones")
         secret = os.urandom(32)
         _, recovery = self._lock(RECOVERY, secret, {"alg": "hkdf-sha256"})
         data = {"v": 1, "sectors": {}, "holders": {RECOVERY: {**recovery, "access": _ALL, "grants": {}}}}
         self._add_sector_keys(data, sectors, now)
-        self._save(data)
-        return format_recovery(secret)
+        return PendingKeys(format_recovery(secret), data)
+
+    def activate(self, pending: PendingKeys) -> None:
+        """Save prepared keys: from now on the server seals to them."""
+        with changing_secrets(self.data_dir, self.change) as change:
+            if change.read(KEYRING) is not None:
+                raise KeysError("keys were made meanwhile by another `keys init`: that recovery key opens nothing, "
+                                "destroy it")
+            self._stage(change, pending.data)
 
     def rotate(self, sectors: Iterable[str], now: datetime | None = None) -> dict[str, str]:
         """A new key pair for each sector (new sectors too), sealed to every holder who may
         read it. Old pairs stay, so records sealed to them still open. Returns sector -> kid."""
-        data = self._load()
-        made = self._add_sector_keys(data, sectors, now)
-        self._save(data)
-        return made
+        with self._changing() as data:
+            return self._add_sector_keys(data, sectors, now)
 
     def _add_sector_keys(self, data, sectors, now) -> dict[str, str]:
         stamp = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
@@ -279,45 +346,42 @@ class Keyring:
         Replaces what the account held before: also the way back from a forgotten password."""
         if name == RECOVERY:
             raise KeysError("the recovery key is made by `keys init` only")
-        data = self._load()
-        if access is None:
-            data["holders"].pop(name, None)
-            self._save(data)
-            return
-        kids = {e["kid"]: s for s, entries in data["sectors"].items() for e in entries}
-        needed = {kid for kid, sector in kids.items() if self._may_read(access, sector)}
-        missing = needed - set(by.keys)
-        if missing:
-            sectors = sorted({kids[k] for k in missing})
-            raise KeysError(f"'{by.holder}' cannot give keys it does not hold (sectors {', '.join(sectors)})")
-        _, holder = self._lock(name, password.encode("utf-8"), self._password_kdf())
-        holder = {**holder, "access": access, "grants": {}}
-        for kid in sorted(needed):
-            sector, private = by.keys[kid]
-            self._grant(name, holder, sector, kid, private)
-        data["holders"][name] = holder
-        self._save(data)
+        with self._changing() as data:
+            if access is None:
+                data["holders"].pop(name, None)
+                return
+            by = self._as_now(data, by)
+            kids = {e["kid"]: s for s, entries in data["sectors"].items() for e in entries}
+            needed = {kid for kid, sector in kids.items() if self._may_read(access, sector)}
+            missing = needed - set(by.keys)
+            if missing:
+                sectors = sorted({kids[k] for k in missing})
+                raise KeysError(f"'{by.holder}' cannot give keys it does not hold (sectors {', '.join(sectors)})")
+            _, holder = self._lock(name, password.encode("utf-8"), self._password_kdf())
+            holder = {**holder, "access": access, "grants": {}}
+            for kid in sorted(needed):
+                sector, private = by.keys[kid]
+                self._grant(name, holder, sector, kid, private)
+            data["holders"][name] = holder
 
     def rewrap(self, name: str, old_password: str, new_password: str) -> None:
         """A new password for an account: its own private key locked again, nothing else changes."""
-        data = self._load()
-        holder = data["holders"].get(name)
-        if holder is None:
-            raise KeysError(f"'{name}' holds no keys")
-        lock = holder["lock"]
-        try:
-            raw = AESGCM(_derive(lock["kdf"], old_password.encode("utf-8"))).decrypt(
-                _unb64(lock["nonce"]), _unb64(lock["ct"]), _joined("minqing-holder-v1", name, holder["kid"]))
-        except InvalidTag:
-            raise KeysError(f"the current password of '{name}' is wrong") from None
-        private = envelope.private_from_bytes(raw)
-        holder.update(self._relock(name, private, envelope.public_key_of(private), new_password.encode("utf-8"),
-                                   self._password_kdf()))
-        self._save(data)
+        with self._changing() as data:
+            holder = data["holders"].get(name)
+            if holder is None:
+                raise KeysError(f"'{name}' holds no keys")
+            lock = holder["lock"]
+            try:
+                raw = AESGCM(_derive(lock["kdf"], old_password.encode("utf-8"))).decrypt(
+                    _unb64(lock["nonce"]), _unb64(lock["ct"]), _joined("minqing-holder-v1", name, holder["kid"]))
+            except InvalidTag:
+                raise KeysError(f"the current password of '{name}' is wrong") from None
+            private = envelope.private_from_bytes(raw)
+            holder.update(self._relock(name, private, envelope.public_key_of(private), new_password.encode("utf-8"),
+                                       self._password_kdf()))
 
     def remove(self, name: str) -> None:
         if name == RECOVERY:
             raise KeysError("the recovery key cannot be removed")
-        data = self._load()
-        if data["holders"].pop(name, None) is not None:
-            self._save(data)
+        with self._changing() as data:
+            data["holders"].pop(name, None)

@@ -8,7 +8,8 @@ in `interfaces.py`; the embedded engine, files in the data folder, is the defaul
 
 Key material (the keyring, the quick-open copies, the installation key) stays in the
 data folder with `sealing/` whatever the engine: a database shared with other systems
-never holds a private key.
+never holds a private key. The keyring and the accounts change together, under one lock
+and one journal (`changing_secrets`, `repair_secrets`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from sync_server.store.embedded.backup import BackupIncomplete, make_backup, pru
 from sync_server.store.embedded.check import check
 from sync_server.store.embedded.datafolder import DataFolder
 from sync_server.store.embedded.inbox import SEGMENT_SIZE
+from sync_server.store.embedded.secretfiles import SecretsChange, changing_secrets, repair_secrets
 from sync_server.store.embedded.tinystore import atomic_write
 from sync_server.store.interfaces import Accounts, Store, StoreLocked, Submissions, TriageLog
 
 __all__ = [
     "Accounts", "BackupIncomplete", "SEGMENT_SIZE", "Store", "StoreLocked", "Submissions", "TriageLog", "atomic_write",
-    "check", "make_backup", "open_accounts", "open_store", "prune", "refuse_backup", "restore", "verify",
+    "SecretsChange", "changing_secrets", "check", "make_backup", "open_accounts", "open_store", "prune", "refuse_backup",
+    "repair_secrets", "restore", "verify",
 ]
 
 
@@ -37,7 +40,9 @@ def open_store(data_dir: str | Path, *, writer: bool = True, segment_size: int =
     return DataFolder(data_dir, writer=writer, segment_size=segment_size, load_triage=load_triage, on_open=on_open)
 
 
-def open_accounts(data_dir: str | Path) -> Accounts:
+def open_accounts(data_dir: str | Path, change: SecretsChange | None = None) -> Accounts:
     """The accounts alone, without the writer lock: account commands run beside a
-    serving server, which sees their changes at its next look (see `interfaces.Accounts`)."""
-    return _AccountsFile(Path(data_dir))
+    serving server, which sees their changes at its next look (see `interfaces.Accounts`).
+    With `change`, its changes are part of that change to the secret files (made together
+    with the keyring's, see `changing_secrets`)."""
+    return _AccountsFile(Path(data_dir), change)

@@ -141,6 +141,9 @@ class Accounts(Protocol):
       for an unknown name as for a wrong password.
     - Each change (`add`, `set_password`, `disable`) is atomic and durable, and a change
       made by another process is seen by the next `get` or `authenticate` here.
+    - One writer: each change holds the secret files' lock from its read to its save, and
+      accounts opened with a `change` (`open_accounts(data_dir, change)`) save with the
+      keyring's side of that change, both or neither (`changing_secrets`).
     - `set_password` and `disable` end the account's sessions (its generation changes).
     - `add` refuses a name that exists (`AccountError`); a disabled account keeps its
       name and its history.

@@ -6,6 +6,10 @@ the server writes only upgraded hashes, and only over the very hash it checked, 
 password changed meanwhile stays changed. Each record carries a session generation:
 `set-password` and `disable-user` raise it, and the server ends every session started
 under an older one.
+
+The file is one of the secret files (`secretfiles.py`): every change holds their one lock
+from the fresh read to the save, and a change made with the keyring's (`change`) is saved
+together with it, whole or not at all. Reading first finishes a change a kill left half made.
 """
 
 from __future__ import annotations
@@ -23,18 +27,42 @@ from sync_server.store.accounts import (
     hash_password,
     outdated,
 )
+from sync_server.store.embedded.secretfiles import SecretsChange, changing_secrets, repair_secrets
 from sync_server.store.embedded.tinystore import KeyedFile
 
 __all__ = ["Accounts"]
 
 
+USERS = "office/users.json"
+
+
 class Accounts:
-    def __init__(self, data_dir: Path) -> None:
-        self.file = KeyedFile(Path(data_dir) / "office" / "users.json")
+    def __init__(self, data_dir: Path, change: SecretsChange | None = None) -> None:
+        self.data_dir, self.change = Path(data_dir), change
+        repair_secrets(self.data_dir)
+        self.file = KeyedFile(self.data_dir / USERS)
+
+    def _records(self, change: SecretsChange | None = None) -> dict[str, dict]:
+        """The records as they stand: as staged by the change (its own earlier writes),
+        else the file's, after finishing a change a kill left half made."""
+        staged = (change or self.change).staged(USERS) if (change or self.change) else None
+        if staged is not None:
+            return KeyedFile.parse(staged)
+        repair_secrets(self.data_dir)
+        return self.file.items()
+
+    def _update(self, name: str, change_record) -> None:
+        """Replace one record with `change_record(what is stored now)`, the read and the
+        save under the secret files' lock (None leaves it)."""
+        with changing_secrets(self.data_dir, self.change) as change:
+            records = self._records(change)
+            new = change_record(records.get(name))
+            if new is not None and new != records.get(name):
+                change.write(USERS, KeyedFile.payload({**records, name: new}))
 
     def add(self, name: str, password: str, role: str, display: str = "", sectors=(), department: str = "") -> None:
         check_new_name(name)
-        if self.file.get(name):
+        if self.get(name):
             raise AccountError(f"the user '{name}' already exists")
         check_new_account(name, role, sectors, password)
         record = {
@@ -47,7 +75,7 @@ class Accounts:
                 raise AccountError(f"the user '{name}' already exists")
             return record
 
-        self.file.update(name, create)
+        self._update(name, create)
 
     def _end_sessions(self, name: str, **changes) -> None:
         def change(record):
@@ -55,7 +83,7 @@ class Accounts:
                 raise AccountError(f"there is no user '{name}'")
             return {**record, **changes, "generation": record.get("generation", 0) + 1}
 
-        self.file.update(name, change)
+        self._update(name, change)
 
     def set_password(self, name: str, password: str) -> None:
         check_new_password(password)
@@ -65,13 +93,13 @@ class Accounts:
         self._end_sessions(name, disabled=True)
 
     def names(self) -> list[str]:
-        return sorted(self.file.items())
+        return sorted(self._records())
 
     def problem(self) -> str | None:
         return self.file.problem
 
     def get(self, name: str) -> Account | None:
-        record = self.file.get(name)
+        record = self._records().get(name)
         if record is None:
             return None
         return Account(name, record["role"], record["display"], tuple(record["sectors"]), record.get("department", ""),
@@ -80,7 +108,7 @@ class Accounts:
     def authenticate(self, name: str, password: str) -> Account | None:
         """The account, if the password is its own and it is not disabled (about a second:
         the server calls it off its event loop)."""
-        record = self.file.get(name)
+        record = self._records().get(name)
         if record is None:
             check_password(password, dummy_hash())
             return None
@@ -94,7 +122,7 @@ class Accounts:
         """Rehash at the current cost, only over the hash `password` was checked against."""
         new = hash_password(password)
         try:
-            self.file.update(name, lambda record: {**record, "password": new}
-                             if record is not None and record["password"] == checked else record)
+            self._update(name, lambda record: {**record, "password": new}
+                         if record is not None and record["password"] == checked else record)
         except OSError:
             pass  # a read-only data folder: the old hash keeps working, upgraded another time

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_server.store.embedded import tinystore
+from sync_server.store.embedded.secretfiles import SECRET_FILES, changing_secrets
 
 __all__ = ["BackupIncomplete", "BackupReport", "make_backup", "prune", "refuse_backup", "refuse_incomplete_backup", "restore",
            "verify"]
@@ -119,10 +120,14 @@ def make_backup(data_dir: Path, dest: Path, now: datetime | None = None) -> Back
     files: dict[str, dict[str, Any]] = {}
     counts = {"records": 0, "triage_entries": 0, "accounts": 0}
     made: set[Path] = set()
+    # The keyring and the accounts change together: read under their one lock, so the copy
+    # never holds one of them from before a change and the other from after it.
+    with changing_secrets(data_dir):
+        held = {data_dir / name: (data_dir / name).read_bytes() for name in SECRET_FILES if (data_dir / name).exists()}
     for source in _sources(data_dir):
         relative = source.relative_to(data_dir)
         try:
-            payload = source.read_bytes()  # one read: the checksum is of what was copied
+            payload = held.get(source) or source.read_bytes()  # one read: the checksum is of what was copied
         except FileNotFoundError:
             continue  # replaced or removed meanwhile (a temporary file); the next one is whole
         target = dest / relative

@@ -14,6 +14,7 @@ from typing import Any
 
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import SEGMENT_SIZE, Inbox
+from sync_server.store.embedded.secretfiles import repair_secrets
 from sync_server.store.embedded.triagebook import TriageBook
 
 __all__ = ["DataFolder"]
@@ -26,6 +27,9 @@ class DataFolder:
         beside the running server); `on_open(records)` sees each segment as it is read."""
         self.data_dir = Path(data_dir)
         self.submissions = Inbox(self.data_dir, writer=writer, segment_size=segment_size, on_open=on_open)
+        # A change to the keys and accounts that a kill left half made is finished at the
+        # start (after the writer lock: the secret files' lock is always taken last).
+        repair_secrets(self.data_dir)
         self._writer = writer
         self._load_triage = load_triage
         self._triage: TriageBook | None = None

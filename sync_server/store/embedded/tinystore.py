@@ -29,7 +29,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -224,8 +224,8 @@ def salvage_docs(path: Path, table: str = TABLE) -> list[dict[str, Any]]:
 class KeyedFile:
     """Documents by key in one TinyDB file, read once and kept in memory.
 
-    Only one process writes a given file (the server, or a command-line tool while the
-    server is stopped); reads notice when another process replaced it and reread it.
+    Writers hold a lock from the fresh read to the write (the accounts, the one user, take
+    the secret files' lock and save `payload`); reads notice a replaced file and reread it.
     A file that does not parse is copied to quarantine and read as empty; `problem` says so.
     """
 
@@ -257,6 +257,17 @@ class KeyedFile:
         self._docs = {doc["_key"]: {k: v for k, v in doc.items() if k != "_key"} for doc in docs}
         self._stamp = stamp
 
+    @staticmethod
+    def payload(docs: dict[str, dict[str, Any]]) -> bytes:
+        """The file's bytes for these documents, for a writer that saves them its own way."""
+        return _dump({TABLE: {str(n): {**value, "_key": key} for n, (key, value) in enumerate(docs.items(), start=1)}})
+
+    @staticmethod
+    def parse(raw: bytes) -> dict[str, dict[str, Any]]:
+        """The documents of `payload`'s bytes."""
+        docs = _documents(Path("(staged)"), _loads(raw).get(TABLE, {}))
+        return {doc["_key"]: {k: v for k, v in doc.items() if k != "_key"} for doc in docs}
+
     def get(self, key: str) -> dict[str, Any] | None:
         self.refresh()
         return self._docs.get(key)
@@ -272,17 +283,6 @@ class KeyedFile:
         """Insert or replace several documents in one atomic write: all or none."""
         with self._writing():
             self._write({key: dict(value) for key, value in values.items()})
-
-    def update(self, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any] | None]) -> None:
-        """Replace one document with `change(what the file holds now)`; None leaves it.
-
-        The read and the write are one step for every process that writes this file, so
-        a change made by another (the command line while the server runs) is never lost.
-        """
-        with self._writing():
-            new = change(self._docs.get(key))
-            if new is not None and new != self._docs.get(key):
-                self._write({key: dict(new)})
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:

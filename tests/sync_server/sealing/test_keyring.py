@@ -200,3 +200,19 @@ def test_without_keys_there_are_no_public_keys(tmp_path):
     assert not keyring.exists() and keyring.public_keys() == {} and keyring.sector_of() == {}
     with pytest.raises(KeysError, match="keys init"):
         keyring.unlock("wang", "staff-password-1")
+
+
+def test_a_giver_unlocked_before_a_rotation_still_gives_the_new_keys(ring):
+    # A command asks for the unlocking secret, then waits for the lock while a rotation
+    # saves new keys: what it gives must be the keyring as it stands, new keys included.
+    keyring, code = ring
+    giver = keyring.unlock_recovery(code, keep_own=True)
+    made = keyring.rotate(["transport"])
+    keyring.enroll(giver, "li", "li-password-1", ["transport"])
+    assert keyring.unlock("li", "li-password-1").private(made["transport"]) is not None
+
+
+def test_an_office_session_keeps_only_sector_keys_not_the_holders_own(ring):
+    keyring, code = ring
+    keyring.enroll(keyring.unlock_recovery(code), "wang", "wang-password-1", "*")
+    assert keyring.unlock("wang", "wang-password-1").own is None
