@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
@@ -41,7 +41,7 @@ from sync_server.settings import Settings
 from sync_server.stations import StationBook
 from sync_server.store import Store, Submissions, TriageLog, open_store
 from sync_server.store.retention import run_retention
-from sync_server.web.errors import ApiError, error_response, where_it_failed
+from sync_server.web.errors import ApiError, client_gone, error_response, where_it_failed
 from sync_server.web.middleware import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles, printable
 from sync_server.web.proxy import ForwardedFor
 from sync_server.web.ratelimit import RateLimiter
@@ -265,7 +265,8 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
             Middleware(GZipMiddleware, minimum_size=500, exclude_content_types=(
                 *DEFAULT_EXCLUDED_CONTENT_TYPES, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
         ],
-        exception_handlers={ApiError: api_error, HTTPException: http_error, 500: server_error},
+        exception_handlers={ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
+                            500: server_error},
     )
     app.state.settings = settings
     app.state.stations = StationBook(settings.registry)
