@@ -29,6 +29,7 @@ from sync_server.intake import api, formpage
 from sync_server.intake.writer import Intake
 from sync_server.office import views as office
 from sync_server.office.auth import LoginThrottle, Sessions
+from sync_server.office.password_checks import PasswordChecks
 from sync_server.office.readside import no_cyclic_gc
 from sync_server.office.readside_index import MemoryReadSide
 from sync_server.office.records import CHINA
@@ -184,8 +185,9 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         app.state.office_threads = anyio.CapacityLimiter(1)
         # One scrypt (128 MiB) at a time: with the office index (about 260 MB at 100,000
         # records) two at once took the peak past 400 MB (547 MB measured when three staff
-        # logged in together); a second log-in waits its half second instead.
-        app.state.password_checks = anyio.CapacityLimiter(1)
+        # logged in together); a second log-in waits its half second instead, in a queue
+        # of its own outside the cap on requests in flight (see `password_checks`).
+        app.state.password_checks = PasswordChecks()
         app.state.retention_runs = 0
         retention = asyncio.create_task(_daily_retention(app, clock))
         expiry = asyncio.create_task(_forget_expired_keys(app))
