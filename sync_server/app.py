@@ -42,7 +42,7 @@ from sync_server.settings import Settings
 from sync_server.stations import StationBook
 from sync_server.store import Store, Submissions, TriageLog, open_store
 from sync_server.store.retention import run_retention
-from sync_server.web.errors import ApiError, client_gone, error_response, where_it_failed
+from sync_server.web.errors import ApiError, client_gone, disk_full, error_response, where_it_failed
 from sync_server.web.middleware import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles, printable
 from sync_server.web.proxy import ForwardedFor
 from sync_server.web.ratelimit import RateLimiter
@@ -230,6 +230,18 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
             return HTMLResponse(missing.read_text("utf-8"), status_code=404)
         return HTMLResponse(f"<p>{exc.status_code}</p>", status_code=exc.status_code)
 
+    async def storage_full(request: Request, exc: OSError) -> Response:
+        # The intake answers its own 507 (the batch stays on the device); this is every
+        # other write: an office action, a log-in that stores something. Any other OSError
+        # is a fault like any other.
+        if not disk_full(exc):
+            raise exc
+        log.error("no space left on the disk: %s %s was not done", printable(request.method),
+                  printable(request.url.path))
+        if request.url.path.startswith("/office/"):
+            return office_page(request, "服务器存储空间已满，这次操作没有保存。请联系管理员清理磁盘后再返回重试。", 507)
+        return error_response(507, "insufficient_storage", "服务器存储空间已满，这次操作没有保存，请稍后再试。")
+
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s: %s", printable(request.method), printable(request.url.path),
                   where_it_failed(exc))
@@ -268,7 +280,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
                 *DEFAULT_EXCLUDED_CONTENT_TYPES, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
         ],
         exception_handlers={ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
-                            500: server_error},
+                            OSError: storage_full, 500: server_error},
     )
     app.state.settings = settings
     app.state.stations = StationBook(settings.registry)

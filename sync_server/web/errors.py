@@ -6,6 +6,7 @@ program can branch on.
 
 from __future__ import annotations
 
+import errno
 import json
 import traceback
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-__all__ = ["CLIENT_GONE", "ApiError", "JSONAnswer", "client_gone", "error_response", "where_it_failed"]
+__all__ = ["CLIENT_GONE", "ApiError", "JSONAnswer", "client_gone", "disk_full", "error_response", "where_it_failed"]
 
 # nginx's "client closed request": the status the access log gives a request whose
 # client went away before it had sent its whole body.
@@ -58,3 +59,8 @@ async def client_gone(request: Request, exc: Exception) -> Response:
     bad luck, not a fault: nothing was stored and there is nobody left to answer. The
     access log's one line (status 499) is all that is said of it, not a traceback."""
     return Response(status_code=CLIENT_GONE)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A write refused for want of room (the disk, or the user's quota): 507, not a fault."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
