@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from sync_server.app import create_app
 from sync_server.web.middleware import ConcurrencyCap, printable, step_aside
-from tests.sync_server.conftest import make_item, post_batch
+from tests.sync_server.conftest import health_here, make_item, post_batch
 
 
 def test_station_page_is_served_gzipped(client):
@@ -93,7 +93,7 @@ def test_no_submission_text_or_phone_reaches_any_log_line(client, caplog):
 
 def test_health_reports_the_record_count(client):
     post_batch(client, [make_item(), make_item()])
-    health = client.get("/api/health").json()
+    health = health_here(client)
     assert {**health, "office_ready": True} == {"ok": True, "records": 2, "office_ready": True, "problems": []}
 
 
@@ -161,7 +161,8 @@ def test_an_unexpected_error_logs_where_it_failed_never_its_message(settings, ca
     from sync_server.app import create_app
 
     caplog.set_level(logging.DEBUG)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    # From this machine: the answer that reads the inbox's count.
+    with TestClient(create_app(settings), raise_server_exceptions=False, client=("127.0.0.1", 50000)) as client:
         class Leaky:
             def __len__(self):
                 raise ValueError("群众的原话 13900003333\nFORGED LINE")
