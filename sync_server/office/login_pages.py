@@ -19,6 +19,8 @@ from sync_server.web.requests import client_address, read_form
 __all__ = ["home", "login", "login_form", "logout"]
 
 LOGIN_COOKIE = "mq_login"
+# Seconds a log-in that found the password checks' queue full is told to wait.
+BUSY_RETRY_S = 5
 
 
 async def login_form(request: Request) -> Response:
@@ -47,13 +49,10 @@ async def login(request: Request) -> Response:
     step_aside(request.scope)
     try:
         async with state.password_checks.slot():
-            return await _check(request, state, form, name, password, address)
+            return await _check(request, form, expected, name, password)
     except PasswordChecksBusy:
         state.login_throttle.withdrawn(name, address)  # its password was never checked
         return _page(request, "正在登录的人较多，请稍等几秒后再试。", expected, 503, BUSY_RETRY_S)
-
-
-BUSY_RETRY_S = 5
 
 
 def _page(request: Request, error: str, token: str, status: int, retry_after: float) -> Response:
@@ -62,13 +61,14 @@ def _page(request: Request, error: str, token: str, status: int, retry_after: fl
     return response
 
 
-async def _check(request: Request, state, form, name: str, password: str, address: str) -> Response:
+async def _check(request: Request, form: dict[str, str], login_token: str, name: str, password: str) -> Response:
     """Both scrypts of one log-in (the password, then the account's keys), in the one
     hashing slot its caller holds: about a second each, off the event loop."""
+    state = request.app.state
     account = await to_thread.run_sync(state.accounts.authenticate, name, password)
     if account is None:
-        return render(request, "login.html", {"error": "用户名或密码不正确。", "token": form.get("token", "")}, 401)
-    state.login_throttle.succeeded(name, address)
+        return render(request, "login.html", {"error": "用户名或密码不正确。", "token": login_token}, 401)
+    state.login_throttle.succeeded(name, client_address(request))
     target = str(form.get("next", ""))
     if not target.startswith("/office/") or target.startswith("//"):
         target = "/office/"
