@@ -238,9 +238,8 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
             raise exc
         log.error("no space left on the disk: %s %s was not done", printable(request.method),
                   printable(request.url.path))
-        if request.url.path.startswith("/office/"):
-            return office_page(request, "服务器存储空间已满，这次操作没有保存。请联系管理员清理磁盘后再返回重试。", 507)
-        return error_response(507, "insufficient_storage", "服务器存储空间已满，这次操作没有保存，请稍后再试。")
+        then = "请联系管理员清理磁盘后再返回重试。" if request.url.path.startswith("/office/") else "请稍后再试。"
+        return await api_error(request, ApiError(507, "insufficient_storage", f"服务器存储空间已满，这次操作没有保存。{then}"))
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s: %s", printable(request.method), printable(request.url.path),
