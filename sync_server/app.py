@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
@@ -29,6 +29,7 @@ from sync_server.intake import api, formpage
 from sync_server.intake.writer import Intake
 from sync_server.office import views as office
 from sync_server.office.auth import LoginThrottle, Sessions
+from sync_server.office.password_checks import PasswordChecks
 from sync_server.office.readside import no_cyclic_gc
 from sync_server.office.readside_index import MemoryReadSide
 from sync_server.office.records import CHINA
@@ -41,7 +42,7 @@ from sync_server.settings import Settings
 from sync_server.stations import StationBook
 from sync_server.store import Store, Submissions, TriageLog, open_store
 from sync_server.store.retention import run_retention
-from sync_server.web.errors import ApiError, error_response, where_it_failed
+from sync_server.web.errors import ApiError, client_gone, disk_full, error_response, where_it_failed
 from sync_server.web.middleware import AccessLog, ConcurrencyCap, SameOrigin, SecurityHeaders, SiteFiles, printable
 from sync_server.web.proxy import ForwardedFor
 from sync_server.web.ratelimit import RateLimiter
@@ -184,8 +185,9 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         app.state.office_threads = anyio.CapacityLimiter(1)
         # One scrypt (128 MiB) at a time: with the office index (about 260 MB at 100,000
         # records) two at once took the peak past 400 MB (547 MB measured when three staff
-        # logged in together); a second log-in waits its half second instead.
-        app.state.password_checks = anyio.CapacityLimiter(1)
+        # logged in together); a second log-in waits its half second instead, in a queue
+        # of its own outside the cap on requests in flight (see `password_checks`).
+        app.state.password_checks = PasswordChecks()
         app.state.retention_runs = 0
         retention = asyncio.create_task(_daily_retention(app, clock))
         expiry = asyncio.create_task(_forget_expired_keys(app))
@@ -228,6 +230,17 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
             return HTMLResponse(missing.read_text("utf-8"), status_code=404)
         return HTMLResponse(f"<p>{exc.status_code}</p>", status_code=exc.status_code)
 
+    async def storage_full(request: Request, exc: OSError) -> Response:
+        # The intake answers its own 507 (the batch stays on the device); this is every
+        # other write: an office action, a log-in that stores something. Any other OSError
+        # is a fault like any other.
+        if not disk_full(exc):
+            raise exc
+        log.error("no space left on the disk: %s %s was not done", printable(request.method),
+                  printable(request.url.path))
+        then = "请联系管理员清理磁盘后再返回重试。" if request.url.path.startswith("/office/") else "请稍后再试。"
+        return await api_error(request, ApiError(507, "insufficient_storage", f"服务器存储空间已满，这次操作没有保存。{then}"))
+
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s: %s", printable(request.method), printable(request.url.path),
                   where_it_failed(exc))
@@ -265,7 +278,8 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
             Middleware(GZipMiddleware, minimum_size=500, exclude_content_types=(
                 *DEFAULT_EXCLUDED_CONTENT_TYPES, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
         ],
-        exception_handlers={ApiError: api_error, HTTPException: http_error, 500: server_error},
+        exception_handlers={ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
+                            OSError: storage_full, 500: server_error},
     )
     app.state.settings = settings
     app.state.stations = StationBook(settings.registry)

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sync_server.intake.formpage import TOKEN_FIELD, form_submission_id, refused_form_page
+from sync_server.intake.health import health
 from sync_server.intake.lookup import public_status
 from sync_server.intake.receipt import normalize
 from sync_server.intake.submission import valid_device_id, valid_kiosk
@@ -148,14 +149,6 @@ async def lookup_receipt(request: Request) -> Response:
     if status is None:
         raise ApiError(404, "not_found", "没有找到这个回执码，请核对后再试。")
     return JSONResponse({"ok": True, "receipt": code, **status})
-
-
-async def health(request: Request) -> Response:
-    # `problems`: damaged files set aside at start, one sentence each (empty when all is well).
-    # `office_ready`: the office index finished loading (uploads are taken before it is).
-    state = request.app.state
-    return JSONResponse({"ok": True, "records": len(state.inbox), "office_ready": state.readside.ready(),
-                         "problems": state.store.problems()})
 
 
 routes = [

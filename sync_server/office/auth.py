@@ -6,13 +6,15 @@ form carries the session's CSRF token, compared in constant time. A session ends
 the account's session generation moves on (`set-password`, `disable-user`).
 
 Failed log-ins slow down the guesser; the user, at an address they have logged in from,
-is held up only by failures from that same address: see `LoginThrottle`.
+is held up only by failures from that same address: see `LoginThrottle`. A try is
+counted before its password is checked, so guesses sent in parallel are counted too.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -124,6 +126,13 @@ class _Failures:
         self._table[key] = (count + 1, now)
         self._trim(now)
 
+    def take_back(self, key: object) -> None:
+        """Undo one `add` (a try counted in advance that was right, or never checked);
+        its time and place in the order stay, so nothing is forgotten sooner for it."""
+        if key in self._table:
+            count, stamp = self._table[key]
+            self._table[key] = (max(0, count - 1), stamp)
+
     def mark(self, key: object, now: float) -> None:
         self._table.pop(key, None)
         self._table[key] = (0, now)
@@ -145,6 +154,11 @@ class _Failures:
 @dataclass
 class LoginThrottle:
     """Growing waits after failed log-ins, per (name, address) pair first.
+
+    Each try is counted as a failure when it is let through (`reserve`), before its
+    password is checked, in the same step as the check of the limit: twenty guesses
+    sent at once get the five free checks, not twenty. A right password takes its try
+    back (`succeeded`), and so does a try whose password was never checked (`withdrawn`).
 
     - A pair gets `free` failures, then waits `base` seconds, doubling with each further
       failure up to `cap`. A guesser at one address slows only itself: the real user at
@@ -172,6 +186,9 @@ class LoginThrottle:
         self._names = _Failures(self.size, self.forget_after)
         # (name, address) pairs that logged in: kept for 30 days.
         self._familiar = _Failures(self.size, 30 * 24 * 3600)
+        # The server calls it from its event loop only; the lock keeps `reserve` one step
+        # for any caller on another thread too.
+        self._lock = threading.Lock()
 
     def _backoff(self, count: int, last: float, free: int, now: float) -> float:
         if count < free:
@@ -192,8 +209,14 @@ class LoginThrottle:
                 waits.append(max(0.0, last + self.name_interval - now))
         return max(waits)
 
-    def locked(self, name: str, address: str) -> bool:
-        return self.wait(name, address) > 0
+    def reserve(self, name: str, address: str) -> float:
+        """Seconds before this name may be tried from this address; when 0, this try is
+        counted as a failure now, before its password is checked."""
+        with self._lock:
+            wait = self.wait(name, address)
+            if wait <= 0:
+                self.failed(name, address)
+            return wait
 
     def failed(self, name: str, address: str) -> None:
         now = self.clock()
@@ -202,6 +225,19 @@ class LoginThrottle:
         if (name, address) not in self._familiar:
             self._names.add(name, now)
 
+    def withdrawn(self, name: str, address: str) -> None:
+        """A reserved try whose password was never checked (no room to check it): not a guess."""
+        with self._lock:
+            self._take_back(name, address)
+
     def succeeded(self, name: str, address: str) -> None:
-        self._pairs.clear((name, address))
-        self._familiar.mark((name, address), self.clock())
+        with self._lock:
+            self._take_back(name, address)
+            self._pairs.clear((name, address))
+            self._familiar.mark((name, address), self.clock())
+
+    def _take_back(self, name: str, address: str) -> None:
+        self._pairs.take_back((name, address))
+        self._addresses.take_back(address)
+        if (name, address) not in self._familiar:
+            self._names.take_back(name)

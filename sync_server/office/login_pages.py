@@ -12,11 +12,15 @@ from starlette.responses import RedirectResponse, Response
 
 from sync_server.office.auth import COOKIE
 from sync_server.office.pages import guarded, render
+from sync_server.office.password_checks import PasswordChecksBusy
+from sync_server.web.middleware import step_aside
 from sync_server.web.requests import client_address, read_form
 
 __all__ = ["home", "login", "login_form", "logout"]
 
 LOGIN_COOKIE = "mq_login"
+# Seconds a log-in that found the password checks' queue full is told to wait.
+BUSY_RETRY_S = 5
 
 
 async def login_form(request: Request) -> Response:
@@ -34,29 +38,48 @@ async def login(request: Request) -> Response:
     sent, expected = form.get("token", ""), request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not secrets.compare_digest(str(sent), expected):
         return render(request, "login.html", {"error": "页面已过期，请重新登录。", "token": expected}, 403)
-    wait = state.login_throttle.wait(name, address)
+    # The try is counted here, in one step with the check of the limit, before its
+    # password is checked: guesses sent in parallel cannot all slip past the count.
+    wait = state.login_throttle.reserve(name, address)
     if wait > 0:
         later = f"{math.ceil(wait)} 秒" if wait < 60 else f"{math.ceil(wait / 60)} 分钟"
-        return render(request, "login.html", {"error": f"登录失败次数过多，请 {later}后再试。", "token": expected}, 429)
-    # scrypt at the key lock's cost (about a second, 128 MiB): off the event loop, and a
-    # few at a time, so a burst of log-ins neither stalls the server nor fills its memory.
-    account = await to_thread.run_sync(state.accounts.authenticate, name, password, limiter=state.password_checks)
+        return _page(request, f"登录失败次数过多，请 {later}后再试。", expected, 429, wait)
+    # The wait for the password hashing is in a bounded queue of its own, outside the
+    # cap on requests in flight: a flood of log-ins never takes the uploads' slots.
+    step_aside(request.scope)
+    try:
+        async with state.password_checks.slot():
+            return await _check(request, form, expected, name, password)
+    except PasswordChecksBusy:
+        state.login_throttle.withdrawn(name, address)  # its password was never checked
+        return _page(request, "正在登录的人较多，请稍等几秒后再试。", expected, 503, BUSY_RETRY_S)
+
+
+def _page(request: Request, error: str, token: str, status: int, retry_after: float) -> Response:
+    response = render(request, "login.html", {"error": error, "token": token}, status)
+    response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return response
+
+
+async def _check(request: Request, form: dict[str, str], login_token: str, name: str, password: str) -> Response:
+    """Both scrypts of one log-in (the password, then the account's keys), in the one
+    hashing slot its caller holds: about a second each, off the event loop."""
+    state = request.app.state
+    account = await to_thread.run_sync(state.accounts.authenticate, name, password)
     if account is None:
-        state.login_throttle.failed(name, address)
-        return render(request, "login.html", {"error": "用户名或密码不正确。", "token": expected}, 401)
-    state.login_throttle.succeeded(name, address)
+        return render(request, "login.html", {"error": "用户名或密码不正确。", "token": login_token}, 401)
+    state.login_throttle.succeeded(name, client_address(request))
     target = str(form.get("next", ""))
     if not target.startswith("/office/") or target.startswith("//"):
         target = "/office/"
     response = RedirectResponse(target, status_code=303)
     token = state.sessions.start(account)
-    # The sector keys this account holds, into this session's memory only (scrypt: about
-    # a second, off the event loop). No keys (none made, a viewer): the session works unsealed.
+    # The sector keys this account holds, into this session's memory only. No keys
+    # (none made, a viewer): the session works unsealed.
     expires = state.sessions._by_token[token].expires
-    await to_thread.run_sync(state.session_keys.unlock, token, account, password, expires,
-                             limiter=state.password_checks)
+    await to_thread.run_sync(state.session_keys.unlock, token, account, password, expires)
     if token not in state.sessions._by_token:
-        # Ended while the keys were being unlocked (or queued to be): nothing would ever end it again.
+        # Ended while the keys were being unlocked: nothing would ever end it again.
         state.session_keys.forget(token)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/office",
                         secure=request.url.scheme == "https", max_age=8 * 3600)

@@ -52,6 +52,10 @@ class ReadSide(Protocol):
 
     def ready(self) -> bool: ...
 
+    def failed(self) -> bool:
+        """Whether loading failed (then `ready` is true, and `wait_ready` raises)."""
+        ...
+
     def wait_ready(self) -> None:
         """Block until the read side can answer (an in-memory one loads at start)."""
         ...

@@ -96,6 +96,10 @@ class MemoryReadSide:
     def ready(self) -> bool:
         return self._loaded.is_set()
 
+    def failed(self) -> bool:
+        """It could not be built: office pages show an error, and health says not ok."""
+        return self._failure is not None
+
     def wait_ready(self) -> None:
         self._loaded.wait()
         if self._failure is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from sync_server.intake.health import health
 from sync_server.office.inbox_page import record_list
 from sync_server.office.login_pages import home, login, login_form, logout
 from sync_server.office.record_pages import record_action, record_page
@@ -25,4 +26,6 @@ routes = [
     Route("/records/{id}/action", record_action, methods=["POST"]),
     Route("/reports", report_index, methods=["GET"]),
     Route("/reports/{kind:str}", report, methods=["GET"]),
+    # The health answer where a logged-in browser sends its session cookie (path /office).
+    Route("/health", health, methods=["GET"]),
 ]

@@ -6,13 +6,19 @@ program can branch on.
 
 from __future__ import annotations
 
+import errno
 import json
 import traceback
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-__all__ = ["ApiError", "JSONAnswer", "error_response", "where_it_failed"]
+__all__ = ["CLIENT_GONE", "ApiError", "JSONAnswer", "client_gone", "disk_full", "error_response", "where_it_failed"]
+
+# nginx's "client closed request": the status the access log gives a request whose
+# client went away before it had sent its whole body.
+CLIENT_GONE = 499
 
 
 class ApiError(Exception):
@@ -46,3 +52,15 @@ def where_it_failed(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     place = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
     return f"{type(exc).__name__}{place}"
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """A client gone mid-body (a phone losing signal during an upload or a form post) is
+    bad luck, not a fault: nothing was stored and there is nobody left to answer. The
+    access log's one line (status 499) is all that is said of it, not a traceback."""
+    return Response(status_code=CLIENT_GONE)
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A write refused for want of room (the disk, or the user's quota): 507, not a fault."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

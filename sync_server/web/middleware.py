@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sync_server.filestamp import file_stamp
 from sync_server.web.errors import error_response
 
-__all__ = ["SiteFiles", "SecurityHeaders", "SameOrigin", "AccessLog", "ConcurrencyCap", "printable"]
+__all__ = ["SiteFiles", "SecurityHeaders", "SameOrigin", "AccessLog", "ConcurrencyCap", "printable", "step_aside"]
 
 _HASHED = re.compile(r"\.[0-9a-f]{8,}\.min\.(?:js|css)\Z")
 log = logging.getLogger("minqing.access")
@@ -173,10 +173,28 @@ BUSY_PAGE = (
 )
 
 
+class _Place:
+    """One request's place under the cap, given back once: by `step_aside`, or at its end."""
+
+    def __init__(self, cap: ConcurrencyCap) -> None:
+        self.cap, self.held = cap, True
+        cap.active += 1
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self.cap.active -= 1
+
+
+_PLACE = "minqing.concurrency_place"
+
+
 class ConcurrencyCap:
     """At most `limit` requests in flight; past it a 503 at once (the JSON shape under
     /api/, a Chinese page elsewhere) instead of a queue that grows until memory runs out.
-    Idle connections are not counted: the header and keep-alive timeouts deal with them."""
+    Idle connections are not counted: the header and keep-alive timeouts deal with them.
+    Nor is a request that stepped aside to wait in a bounded queue of its own (a log-in
+    waiting for the password hashing): see `step_aside`."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit, self.active = app, limit, 0
@@ -193,8 +211,17 @@ class ConcurrencyCap:
                 response = HTMLResponse(BUSY_PAGE, status_code=503, headers=headers)
             await response(scope, receive, send)
             return
-        self.active += 1
+        place = _Place(self)
         try:
-            await self.app(scope, receive, send)
+            await self.app({**scope, _PLACE: place}, receive, send)
         finally:
-            self.active -= 1
+            place.give_back()
+
+
+def step_aside(scope: Scope) -> None:
+    """This request no longer counts under `ConcurrencyCap`: it has read its body and
+    now waits in a queue with a bound of its own, where its waiting must not take the
+    slots that uploads need. Call it only from such a queue."""
+    place = scope.get(_PLACE)
+    if place is not None:
+        place.give_back()

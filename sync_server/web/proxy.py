@@ -5,6 +5,10 @@ to the right of `X-Forwarded-For`, so walking from the right, past the proxies w
 the first other entry is the address our own proxy saw: the client. Anything further
 left was written by the client and can be anything. Requests from any other peer keep
 the socket's address and scheme, whatever headers they carry.
+
+`from_this_machine` says whether a request came from a program on the server's own
+machine (what may read the server's counts), and never for one a proxy brought from
+outside, trusted or not.
 """
 
 from __future__ import annotations
@@ -14,9 +18,14 @@ import ipaddress
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ForwardedFor", "parse_networks"]
+__all__ = ["ForwardedFor", "from_this_machine", "parse_networks"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# The socket's own peer, kept in the scope when a trusted proxy's word replaced it.
+_PEER = "minqing.socket_peer"
+# Headers a proxy adds: a request that carries one came through some proxy, whoever the
+# socket's peer is.
+_PROXY_HEADERS = ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "forwarded", "via")
 
 
 def parse_networks(texts: tuple[str, ...] | list[str]) -> tuple[Network, ...]:
@@ -74,7 +83,28 @@ class ForwardedFor:
             if self._trusted(_address(peer)):
                 headers = Headers(scope=scope)
                 scope = dict(scope, client=(self.client(peer, headers.getlist("x-forwarded-for")), port))
+                scope[_PEER] = peer
                 proto = headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
                 if proto in ("http", "https"):
                     scope["scheme"] = proto
         await self.app(scope, receive, send)
+
+
+def _loopback(text: str | None) -> bool:
+    address = _address(text) if text else None
+    return address is not None and address.is_loopback
+
+
+def from_this_machine(scope: Scope) -> bool:
+    """Whether the client is a program on this machine: a loopback address, straight
+    from the socket with no proxy's headers, or through one of our proxies (itself on
+    this machine) that says its own client was on loopback. A proxy on this machine
+    that is not in `trust_forwarded_for` makes everyone look local but for its headers:
+    so a request carrying any is local only on a trusted proxy's word."""
+    client = scope.get("client")
+    if not client or not _loopback(client[0]):
+        return False
+    headers = Headers(scope=scope)
+    if not any(name in headers for name in _PROXY_HEADERS):
+        return True
+    return _loopback(scope.get(_PEER)) and "x-forwarded-for" in headers

@@ -47,6 +47,13 @@ def client(settings):
         yield test_client
 
 
+def health_here(client) -> dict:
+    """/api/health as a program on the server's own machine reads it, with the record
+    count, the office index's state and the problems (anyone else reads only ok)."""
+    local = TestClient(client.app, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 50000))
+    return local.get("/api/health").json()
+
+
 def post_batch(client, items, device_id="tablet-1", **kwargs):
     return client.post("/api/submissions/batch", json={"device_id": device_id, "submissions": items}, **kwargs)
 

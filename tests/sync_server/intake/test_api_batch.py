@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from sync_server.app import create_app
 from sync_server.store.embedded.inbox import Inbox
 from sync_server.web.ratelimit import Limit
-from tests.sync_server.conftest import make_item, post_batch
+from tests.sync_server.conftest import health_here, make_item, post_batch
 
 
 def _statuses(response) -> list[str]:
@@ -46,13 +46,13 @@ def test_same_id_and_content_again_is_a_duplicate_with_the_same_receipt(client):
     first = post_batch(client, [item]).json()["results"][0]
     again = post_batch(client, [item], device_id="tablet-2").json()["results"][0]
     assert again["status"] == "duplicate" and again["receipt"] == first["receipt"]
-    assert client.get("/api/health").json()["records"] == 1
+    assert health_here(client)["records"] == 1
 
 
 def test_same_id_twice_in_one_batch_is_stored_once(client):
     item = make_item()
     assert _statuses(post_batch(client, [item, item])) == ["accepted", "duplicate"]
-    assert client.get("/api/health").json()["records"] == 1
+    assert health_here(client)["records"] == 1
 
 
 def test_same_id_with_different_content_is_a_conflict_and_leaves_the_record(client, settings):
@@ -190,7 +190,7 @@ def test_body_over_256_kib_is_413(client):
 
 def test_more_than_100_submissions_is_413(client):
     _assert_error(post_batch(client, [make_item(feeling="短") for _ in range(101)]), 413, "too_many")
-    assert client.get("/api/health").json()["records"] == 0
+    assert health_here(client)["records"] == 0
 
 
 def test_exactly_100_submissions_are_accepted(client):
@@ -378,8 +378,8 @@ def test_a_full_disk_answers_507_with_a_sentence_and_the_batch_goes_in_once_spac
     refused = post_batch(client, waiting)
     _assert_error(refused, 507, "insufficient_storage")
     assert "存储空间" in refused.json()["message"] and int(refused.headers["Retry-After"]) > 0
-    assert client.get("/api/health").json()["records"] == 1
+    assert health_here(client)["records"] == 1
     full["on"] = False
     assert _statuses(post_batch(client, waiting)) == ["accepted", "accepted"]
     assert _statuses(post_batch(client, [earlier])) == ["duplicate"]
-    assert client.get("/api/health").json()["records"] == 3
+    assert health_here(client)["records"] == 3

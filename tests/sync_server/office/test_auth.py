@@ -220,3 +220,28 @@ def test_log_ins_arriving_together_check_their_passwords_one_at_a_time(settings,
         with ThreadPoolExecutor(3) as pool:
             assert list(pool.map(log_in, forms)) == [303, 303, 303]
     assert most[0] == 1
+
+
+def test_a_try_is_counted_when_it_is_let_through_before_its_result_is_known():
+    throttle = LoginThrottle(clock=Clock())
+    assert [throttle.reserve("amy", "198.51.100.66") for _ in range(6)] == [0, 0, 0, 0, 0, 1]
+
+
+def test_right_passwords_take_their_tries_back_so_a_busy_office_address_is_never_slowed():
+    throttle = LoginThrottle(clock=Clock())
+    for i in range(100):  # the whole office logging in through one address, morning after morning
+        assert throttle.reserve(f"user{i % 7}", "203.0.113.10") == 0
+        throttle.succeeded(f"user{i % 7}", "203.0.113.10")
+    assert throttle.wait("user0", "203.0.113.10") == 0 and throttle.wait("newcomer", "203.0.113.10") == 0
+    for i in range(100):  # and one name, logging in from many places
+        assert throttle.reserve("amy", f"198.51.100.{i}") == 0
+        throttle.succeeded("amy", f"198.51.100.{i}")
+    assert throttle.wait("amy", "192.0.2.1") == 0
+
+
+def test_a_try_withdrawn_before_its_check_is_not_counted():
+    throttle = LoginThrottle(clock=Clock())
+    for _ in range(50):
+        assert throttle.reserve("amy", "198.51.100.66") == 0
+        throttle.withdrawn("amy", "198.51.100.66")
+    assert [throttle.reserve("amy", "198.51.100.66") for _ in range(6)] == [0, 0, 0, 0, 0, 1]

@@ -12,7 +12,7 @@ from sync_server.app import create_app
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.triagebook import LOG_NAME, TriageBook
 from sync_server.triage import new_entry
-from tests.sync_server.conftest import make_item, store_items
+from tests.sync_server.conftest import health_here, make_item, store_items
 from tests.sync_server.office.test_pages import PASSWORD, login
 
 
@@ -26,7 +26,7 @@ def test_one_triage_line_without_a_status_leaves_the_inbox_listed_and_is_named_i
     Accounts(settings.data_dir).add("amy", PASSWORD, "staff", "王干事")
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         client.app.state.readside.wait_ready()  # the triage log is read beside the running server
-        health = client.get("/api/health").json()
+        health = health_here(client)
         login(client, "amy")
         page = client.get("/office/records").text
         total = int(re.search(r"共 (\d+) 条", page)[1])

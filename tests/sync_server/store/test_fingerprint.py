@@ -20,7 +20,7 @@ from sync_server.stations import StationBook
 from sync_server.store.embedded import tinystore
 from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.fingerprint import PHONE_REMOVED, Fingerprints, legacy_digest, rekeyed
-from tests.sync_server.conftest import make_item, post_batch
+from tests.sync_server.conftest import health_here, make_item, post_batch
 
 CITIZENS_FIELDS = {"id", "station_id", "created_at", "rating", "feeling", "suggestion", "phone", "consent"}
 # Every stored field that is neither the citizen's own nor the receipt. A new one must be
@@ -179,7 +179,7 @@ def old_data_dir(settings):
 def test_an_old_data_folder_loads_and_resends_of_its_records_are_duplicates(settings, old_data_dir):
     plain, redacted = old_data_dir
     with TestClient(create_app(settings)) as client:
-        assert client.get("/api/health").json()["records"] == 2
+        assert health_here(client)["records"] == 2
         answers = post_batch(client, [plain, redacted, dict(plain, feeling="改过的话"), make_item()]).json()["results"]
     assert [a["status"] for a in answers] == ["duplicate", "duplicate", "rejected", "accepted"]
     assert answers[0]["receipt"] == receipt_for(plain["id"]) and answers[2]["error"]["code"] == "conflict"

@@ -12,8 +12,8 @@ from starlette.responses import PlainTextResponse
 from starlette.testclient import TestClient
 
 from sync_server.app import create_app
-from sync_server.web.middleware import ConcurrencyCap, printable
-from tests.sync_server.conftest import make_item, post_batch
+from sync_server.web.middleware import ConcurrencyCap, printable, step_aside
+from tests.sync_server.conftest import health_here, make_item, post_batch
 
 
 def test_station_page_is_served_gzipped(client):
@@ -93,7 +93,7 @@ def test_no_submission_text_or_phone_reaches_any_log_line(client, caplog):
 
 def test_health_reports_the_record_count(client):
     post_batch(client, [make_item(), make_item()])
-    health = client.get("/api/health").json()
+    health = health_here(client)
     assert {**health, "office_ready": True} == {"ok": True, "records": 2, "office_ready": True, "problems": []}
 
 
@@ -161,7 +161,8 @@ def test_an_unexpected_error_logs_where_it_failed_never_its_message(settings, ca
     from sync_server.app import create_app
 
     caplog.set_level(logging.DEBUG)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    # From this machine: the answer that reads the inbox's count.
+    with TestClient(create_app(settings), raise_server_exceptions=False, client=("127.0.0.1", 50000)) as client:
         class Leaky:
             def __len__(self):
                 raise ValueError("群众的原话 13900003333\nFORGED LINE")
@@ -175,3 +176,41 @@ def test_an_unexpected_error_logs_where_it_failed_never_its_message(settings, ca
     assert "ValueError" in caplog.text
     for secret in ("群众的原话", "13900003333", "FORGED LINE"):
         assert secret not in caplog.text
+
+
+def test_a_request_that_stepped_aside_into_a_queue_of_its_own_no_longer_counts_under_the_cap():
+    # A log-in waiting for the password hashing: its bounded queue is its own, and its
+    # waiting must not leave an upload a 503.
+    release, waiting_inside = asyncio.Event(), []
+
+    async def app(scope, receive, send):
+        if scope["path"] == "/office/login":
+            step_aside(scope)
+            step_aside(scope)  # once is all it gives back, however often it is called
+            waiting_inside.append(scope["path"])
+            await release.wait()
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    async def request(cap, path: str) -> int:
+        sent: list = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        await cap({"type": "http", "method": "POST", "path": path, "headers": [], "query_string": b""}, receive, send)
+        return sent[0]["status"]
+
+    async def main():
+        cap = ConcurrencyCap(app, limit=1)
+        waiting = [asyncio.create_task(request(cap, "/office/login")) for _ in range(3)]
+        while len(waiting_inside) + sum(task.done() for task in waiting) < 3:  # each inside, or answered
+            await asyncio.sleep(0)
+        upload = await request(cap, "/api/submissions/batch")
+        release.set()
+        return upload, await asyncio.gather(*waiting), cap.active
+
+    upload, logins, active = asyncio.run(main())
+    assert upload == 200 and logins == [200, 200, 200] and active == 0

@@ -14,7 +14,7 @@ from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.embedded.tinystore import read_docs
 from sync_server.store.embedded.triagebook import LOG_NAME, TriageBook
 from sync_server.triage import new_entry
-from tests.sync_server.conftest import make_item, store_items
+from tests.sync_server.conftest import health_here, make_item, store_items
 
 
 def _minqing(*args: str) -> subprocess.CompletedProcess:
@@ -35,7 +35,7 @@ def test_a_truncated_segment_is_quarantined_named_and_the_rest_served(settings, 
     cut = read_docs(newest, "submissions")[-1]["id"]  # the last on disk: its end is cut off
     newest.write_bytes(newest.read_bytes()[:-5])
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
-        health = client.get("/api/health").json()
+        health = health_here(client)
         assert health["records"] == 1000
         assert len(health["problems"]) == 1 and "inbox/segment-000002.json is damaged" in health["problems"][0]
         later = make_item(feeling="损坏之后")
@@ -60,7 +60,7 @@ def test_a_stray_file_is_ignored_with_a_warning(settings, registry_file, capsys)
     stray.write_text("not even json")
     (settings.data_dir / "inbox" / "segment-1.json").write_text("{}")
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
-        health = client.get("/api/health").json()
+        health = health_here(client)
         assert {**health, "office_ready": True} == {"ok": True, "records": 1010, "office_ready": True, "problems": []}
     err = capsys.readouterr().err
     assert "warning: ignored inbox/segment-000001 (copy).json" in err and "segment-1.json" in err
@@ -74,7 +74,7 @@ def test_a_damaged_triage_file_costs_only_its_bad_lines(settings, registry_file)
         handle.write(b'{"put": {"x": \x00\x00}}\n')
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         client.app.state.readside.wait_ready()  # the triage log is read beside the running server
-        health = client.get("/api/health").json()
+        health = health_here(client)
         assert health["records"] == 1010 and "office/triage.log is damaged" in health["problems"][0]
         assert client.app.state.triage.entry(first[0]["id"])["status"] == "accepted"
 
@@ -84,7 +84,7 @@ def test_a_damaged_legacy_triage_file_is_quarantined_and_the_server_starts(setti
     (settings.data_dir / "office").mkdir()
     (settings.data_dir / "office" / "triage.json").write_text('{"documents": {"1": {"_key": "a", "sta')
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
-        health = client.get("/api/health").json()
+        health = health_here(client)
         assert health["records"] == 1010 and health["problems"][0].startswith("office/triage.json is damaged")
     assert list((settings.data_dir / "quarantine" / "office").glob("triage.json.*"))
 
@@ -94,7 +94,7 @@ def test_a_damaged_accounts_file_is_named_and_the_inbox_still_served(settings, r
     (settings.data_dir / "office").mkdir()
     (settings.data_dir / "office" / "users.json").write_text("{broken")
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
-        health = client.get("/api/health").json()
+        health = health_here(client)
         assert health["records"] == 1010 and health["problems"][0].startswith("office/users.json is damaged")
 
 

@@ -14,6 +14,7 @@ from sync_server.store.embedded import inbox as inbox_module
 from sync_server.store.embedded import segmentsummary, tinystore
 from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.fingerprint import Fingerprints
+from tests.sync_server.conftest import health_here
 
 
 def _record(n: int, **fields) -> dict:
@@ -166,14 +167,14 @@ def test_the_server_takes_uploads_before_the_office_index_is_ready_and_the_index
     monkeypatch.setattr(MemoryReadSide, "load", held_load)
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         assert loading.wait(60)
-        health = client.get("/api/health").json()
+        health = health_here(client)
         assert health["records"] == 1200 and health["office_ready"] is False
         late = [make_item(feeling="索引未就绪时上传")]
         assert post_batch(client, late).json()["ok"]
         release.set()
         readside = client.app.state.readside
         readside.wait_ready()
-        assert client.get("/api/health").json()["office_ready"] is True
+        assert health_here(client)["office_ready"] is True
         assert readside.count() == 1201
         assert {s.id for s in readside._items} == {i["id"] for i in stored + late}
 

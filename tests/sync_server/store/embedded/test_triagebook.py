@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from sync_server.store.embedded import tinystore
 from sync_server.store.embedded.triagebook import LOG_NAME, TriageBook
 from sync_server.triage import new_entry
+from tests.sync_server.conftest import health_here
 
 
 def _entry(**fields):
@@ -168,7 +169,7 @@ def test_the_server_answers_uploads_before_it_has_read_the_triage_log(settings, 
     monkeypatch.setattr(TriageBook, "_read_new", held)
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         assert reading.wait(60)
-        assert client.get("/api/health").json()["office_ready"] is False
+        assert health_here(client)["office_ready"] is False
         assert post_batch(client, [make_item(feeling="日志未读完时上传")]).json()["ok"]
         release.set()
         client.app.state.readside.wait_ready()

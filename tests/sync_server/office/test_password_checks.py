@@ -1,0 +1,66 @@
+"""The password hashing queue: one at a time, a bounded queue behind it, and a busy
+answer (never a hang) for a log-in that finds it full or waits past its patience."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from sync_server.office.password_checks import PasswordChecks, PasswordChecksBusy
+
+
+def test_a_full_queue_answers_busy_at_once_and_takes_the_next_when_there_is_room():
+    async def main():
+        checks = PasswordChecks(at_once=1, waiting=1)
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def hold():
+            async with checks.slot():
+                held.set()
+                await release.wait()
+
+        async def queued():
+            async with checks.slot():
+                return "checked"
+
+        holder = asyncio.create_task(hold())
+        await held.wait()
+        second = asyncio.create_task(queued())
+        while checks._wanting < 2:  # until it has joined the queue
+            await asyncio.sleep(0)
+        with pytest.raises(PasswordChecksBusy):
+            async with checks.slot():
+                pass
+        release.set()
+        await holder
+        assert await second == "checked"
+        async with checks.slot():  # the queue has emptied: room again
+            pass
+
+    asyncio.run(main())
+
+
+def test_a_log_in_that_waits_past_its_patience_is_answered_busy():
+    async def main():
+        checks = PasswordChecks(at_once=1, waiting=5)
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def hold():
+            async with checks.slot():
+                held.set()
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await held.wait()
+        checks.patience = 0.01  # the holder never lets go meanwhile: this can only run out
+        with pytest.raises(PasswordChecksBusy):
+            async with checks.slot():
+                pass
+        release.set()
+        await holder
+        checks.patience = 10
+        async with checks.slot():
+            pass
+
+    asyncio.run(main())
