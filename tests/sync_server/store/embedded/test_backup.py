@@ -107,7 +107,10 @@ def test_a_restored_backup_serves_the_same_office(tmp_path, office_data, built_s
         served = tmp_path / "b"
     import httpx2 as httpx
 
-    with ServerProcess(served, built_site, registry_file) as server, httpx.Client(base_url=server.url) as client:
+    # The log-in checks the password at the stated scrypt cost (about a second, several
+    # on a loaded machine): httpx's 5 s default would fail the test on load alone.
+    with ServerProcess(served, built_site, registry_file) as server, \
+            httpx.Client(base_url=server.url, timeout=30) as client:
         assert server.health()["records"] == 30
         page = client.get("/office/login")
         token = page.text.split('name="token" value="')[1].split('"')[0]
