@@ -198,6 +198,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            words.close()  # the newest minute's quick-open copies (see `sealed_search`)
             app.state.store.close()
 
     async def api_error(request: Request, exc: ApiError) -> Response:
