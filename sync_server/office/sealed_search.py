@@ -281,7 +281,7 @@ class OpenedWords:
         state.done.update(i for i, _ in words)
         state.quick_read = True
         if bad:
-            log.warning("sealed search: %d quick-open batches of key %s did not open; opening those again", bad, kid)
+            log.warning("sealed search: %d quick-open lines of key %s did not open; opening those again", bad, kid)
 
     def _open_records(self, kid: str, state: _Key, private, records: list) -> None:
         if self._keys.get(kid) is not state:

@@ -44,6 +44,16 @@ class QuickCopies:
             raise ValueError(f"not a key id: {kid!r}")
         return self.dir / f"{kid}.v3.log"
 
+    def remove_old_layouts(self) -> None:
+        """Delete every v1 and v2 file (see above), at the server's start: a key no
+        session reads again would keep its grouped lines, and every backup with them."""
+        for path in [*self.dir.glob("*.log")]:
+            if not path.name.endswith(".v3.log"):
+                try:
+                    path.unlink()
+                except OSError:  # a cache: gone already, or the next read tries again
+                    pass
+
     def read(self, kid: str, key: bytes) -> tuple[dict[str, tuple[str, str]], int]:
         """The words kept under this key, by record id, and how many lines did not open."""
         words: dict[str, tuple[str, str]] = {}

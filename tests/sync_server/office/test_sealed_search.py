@@ -342,3 +342,15 @@ def test_quick_copies_tie_the_records_of_one_upload_no_more_than_any_two_of_thei
     assert _neighbours(order, pairs) < 9
     words.close()  # at the stop, the waiting minute is written too
     assert later["id"] in copies.read(public.kid, key)[0]
+
+
+def test_quick_copies_grouped_by_upload_are_gone_once_the_server_has_started(app_with_keys):
+    # Kept one line per upload (v2), a file told each batch's size to whoever copies the
+    # folder, and every backup carried it, until some session read that key again.
+    quick = app_with_keys.data_dir / "quick"
+    quick.mkdir(mode=0o700)
+    for name in ("0123456789abcdef.v2.log", "0123456789abcdef.log"):
+        (quick / name).write_text("AAAA\n")
+    with _client(app_with_keys) as client:
+        assert client.get("/api/health").status_code == 200
+        assert sorted(p.name for p in quick.iterdir()) == []
