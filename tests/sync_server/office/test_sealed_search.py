@@ -19,6 +19,7 @@ from sync_server.sealing import envelope
 from sync_server.sealing.keyring import Keyring, Unlocked
 from sync_server.sealing.quickopen import QuickCopies
 from sync_server.store.embedded.accounts import Accounts
+from tests.sync_server.conftest import make_item, post_batch
 from tests.sync_server.office.test_pages import PASSWORD, login, seed
 from tests.sync_server.office.test_sealed import FAST, SECTORS, _accounts
 
@@ -354,3 +355,39 @@ def test_quick_copies_grouped_by_upload_are_gone_once_the_server_has_started(app
     with _client(app_with_keys) as client:
         assert client.get("/api/health").status_code == 200
         assert sorted(p.name for p in quick.iterdir()) == []
+
+
+@pytest.mark.slow  # ninety uploads over HTTP, each sealed: tens of seconds on a loaded machine
+def test_a_browsers_offline_batch_sits_together_neither_on_the_live_list_nor_in_the_quick_copies(app_with_keys):
+    # The review's probe over HTTP: staff logged in (so each upload is opened as it
+    # arrives), thirty browsers send two reports queued offline in one upload each,
+    # thirty others one each. The live list showed each batch side by side in arrival
+    # order, and the quick copies held one line per upload.
+    with _client(app_with_keys) as client:
+        _as(client, "amy")
+        pairs, receipts = [], {}
+        for n in range(30):
+            two = [make_item(feeling=f"离线第{n}位{k}") for k in "ab"]
+            for upload in (two, [make_item(feeling=f"单独第{n}位")]):
+                for item, result in zip(upload, post_batch(client, upload, device_id=f"d{n}").json()["results"],
+                                        strict=True):
+                    receipts[result["receipt"]] = item["id"]
+            pairs.append((two[0]["id"], two[1]["id"]))
+        assert client.app.state.opened_words.idle.wait(30)
+        listed = []
+        for page in (1, 2, 3, 4):
+            text = client.get("/office/records", params={"page": str(page)}).text
+            listed += [receipts[r] for r in re.findall(r"[0-9A-Z]{5}-[0-9A-Z]{5}", text) if r in receipts]
+        listed = list(dict.fromkeys(listed))
+        assert len(listed) == 90
+        # For a random order of 90 about 0.7 of the 30 pairs are neighbours (9 or more:
+        # odds below one in ten million); in arrival order all 30 are.
+        assert _neighbours(listed, pairs) < 9
+    kid = Keyring(app_with_keys.data_dir).public_keys()["education-health"].kid
+    _, private = Keyring(app_with_keys.data_dir, scrypt=FAST).unlock("amy", PASSWORD).private(kid)
+    key = envelope.quick_key(private)
+    lines = [line for line in QuickCopies(app_with_keys.data_dir).path(kid).read_text().split("\n") if line]
+    entries = [envelope.quick_open(key, kid, line) for line in lines]
+    assert all(len(entry) == 1 for entry in entries), "a line holds more than one record"
+    copied = [entry[0][0] for entry in entries if entry[0][0] in set(receipts.values())]
+    assert len(copied) == 90 and _neighbours(copied, pairs) < 9
