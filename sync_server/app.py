@@ -149,7 +149,9 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         app.state.readside = readside = MemoryReadSide()
         # Search over sealed words notes which records are sealed to which key as the
         # inbox reads them; it opens them only for sessions that unlocked those keys.
-        words = OpenedWords(lambda ids: app.state.inbox.get_many(ids), QuickCopies(settings.data_dir))
+        quick = QuickCopies(settings.data_dir)
+        quick.remove_old_layouts()  # copies grouped by upload (see `quickopen`)
+        words = OpenedWords(lambda ids: app.state.inbox.get_many(ids), quick)
         app.state.opened_words = words
         if store is None:
             with no_cyclic_gc():
@@ -198,6 +200,7 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            words.close()  # the newest minute's quick-open copies (see `sealed_search`)
             app.state.store.close()
 
     async def api_error(request: Request, exc: ApiError) -> Response:

@@ -5,15 +5,24 @@ changes.
 Readers take no lock, so an office query never holds up a citizen's upload: writers
 (the intake's worker thread, an office action) either append in place, which a reader
 walking the list by index tolerates, or swap in a new container.
+
+Within a minute the list keeps no order of arrival: the store keeps only the minute
+(see `store.arrival`), and a record arriving live is put at a random place among the
+records of its minute already listed, as the store puts it in its segment, so the
+records of one upload sit no closer together than any two of their minute. The place,
+once given, is kept while the server runs (pages stay put); after a restart the list
+follows the store's order, which is as random.
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
+import secrets
 import threading
 from collections.abc import Collection, Iterable
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from minqing.registry import Registry
@@ -24,6 +33,19 @@ from sync_server.office.readside_search import SUMMARY_KEY, Summary, WordSearch,
 from sync_server.office.records import Filters, Row
 
 __all__ = ["MemoryReadSide"]
+
+_RECEIVED = attrgetter("received_at")
+
+
+def _placed(ordered: list[Summary], fresh: list[Summary]) -> list[Summary]:
+    """`ordered` (by receive time) with each fresh summary put at a uniformly random place
+    among those of its receive time: one after another, so the order of each minute is a
+    uniformly random one, whatever the order the fresh came in."""
+    for summary in fresh:
+        low = bisect.bisect_left(ordered, summary.received_at, key=_RECEIVED)
+        high = bisect.bisect_right(ordered, summary.received_at, lo=low, key=_RECEIVED)
+        ordered.insert(low + secrets.randbelow(high - low + 1), summary)
+    return ordered
 
 
 class MemoryReadSide:
@@ -70,11 +92,9 @@ class MemoryReadSide:
             with self._write:
                 known = {s.id for s in summaries}
                 late = [s for s in self._items if s.id not in known]
-                for n, summary in enumerate(late):
-                    summary.order = len(summaries) + n
-                summaries += late
                 stored = list(summaries)
-                summaries.sort(key=SUMMARY_KEY)
+                summaries.sort(key=SUMMARY_KEY)  # in the store's order within a minute
+                summaries = _placed(summaries, late)  # arrived meanwhile: not after the rest
                 # The chunks made while feeding stay while their records kept their places.
                 kept = chunks_still_in_place(fed, stored, summaries)
                 del stored
@@ -108,34 +128,55 @@ class MemoryReadSide:
     # -- keeping up ----------------------------------------------------------------
 
     def records_added(self, records: Iterable[dict[str, Any]]) -> None:
-        # This runs in the intake's writer thread, on the upload's path: the usual case
-        # (newer records) appends in place, which a reader iterating the list, or
-        # looking ids up, tolerates; only an out-of-order import copies the list.
+        # This runs in the intake's writer thread, on the upload's path: the first upload
+        # of a minute appends in place, which a reader iterating the list, or looking ids
+        # up, tolerates; a later one of the same minute (or an import) copies the list
+        # and the minute's summaries (see `_insert`).
         with self._write:
             by_id = self._by_id
-            fresh = [Summary(r, len(by_id) + n) for n, r in enumerate(records) if r["id"] not in by_id]
+            fresh = [Summary(r, 0) for r in records if r["id"] not in by_id]
             if not fresh:
                 return
-            fresh.sort(key=SUMMARY_KEY)
             items = self._items
-            if not items or items[-1].key() <= fresh[0].key():
-                for n, summary in enumerate(fresh):
-                    summary.rank = len(items) + n
-                items.extend(fresh)  # before the ids: a reader finding an id finds its place
-                by_id.update((s.id, s) for s in fresh)
-                _, _, facts, by_station = self._snapshot
-                for summary in fresh:
-                    by_station.setdefault(summary.station_id, []).append(summary.rank)
-                triage = self._triage
-                known = [(s.rank, None, triage[s.id]) for s in fresh if s.id in triage]
-                if known:
-                    self._snapshot = (items, by_id, facts.changed(known), by_station)
-            else:  # an older receive time (an import): place each where it belongs
-                # New summaries, so the ranks a reader holds stay true for its old list.
-                items = [copy.copy(s) for s in items]
-                for summary in fresh:
-                    bisect.insort(items, summary, key=SUMMARY_KEY)
-                self._renumber(items, {s.id: s for s in items})
+            oldest = min(s.received_at for s in fresh)
+            if items and items[-1].received_at >= oldest:
+                # Among records listed already (its minute's, or an import's older ones).
+                self._insert(items, fresh, bisect.bisect_left(items, oldest, key=_RECEIVED))
+                return
+            fresh = _placed([], fresh)  # a new minute: the upload's own order is not kept
+            for n, summary in enumerate(fresh):
+                summary.rank = summary.order = len(items) + n
+            items.extend(fresh)  # before the ids: a reader finding an id finds its place
+            by_id.update((s.id, s) for s in fresh)
+            _, _, facts, by_station = self._snapshot
+            for summary in fresh:
+                by_station.setdefault(summary.station_id, []).append(summary.rank)
+            triage = self._triage
+            known = [(s.rank, None, triage[s.id]) for s in fresh if s.id in triage]
+            if known:
+                self._snapshot = (items, by_id, facts.changed(known), by_station)
+
+    def _insert(self, items: list[Summary], fresh: list[Summary], start: int) -> None:
+        """Under the write lock: put `fresh` among the listed records from `start` on (see
+        the module's doc), in new containers. The records before `start` keep their
+        summaries, ranks, facts and search chunks; those after are copied, so the ranks a
+        reader holds stay true for its old list. The cost is the tail, not the list: a
+        minute's records, unless an import brings older ones."""
+        tail = _placed([copy.copy(s) for s in items[start:]], fresh)
+        for n, summary in enumerate(tail):
+            summary.rank = summary.order = start + n
+        moved = items[:start] + tail
+        by_id = dict(self._by_id)
+        by_id.update((s.id, s) for s in tail)
+        _, _, facts, by_station = self._snapshot
+        stations = {station: ranks[:bisect.bisect_left(ranks, start)] for station, ranks in by_station.items()}
+        for summary in tail:
+            stations.setdefault(summary.station_id, []).append(summary.rank)
+        if any(s.id in self._triage for s in tail):  # facts name ranks that moved
+            facts = Facts.build(self._triage, by_id)
+        self._words.moved(items, moved, start)
+        self._snapshot = (moved, by_id, facts, stations)
+        self._items, self._by_id = moved, by_id
 
     def _renumber(self, items: list[Summary], by_id: dict[str, Summary]) -> None:
         """Make `items` the ordered list: each summary's `rank` is its index, so a page of

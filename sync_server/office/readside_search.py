@@ -174,6 +174,14 @@ class WordSearch:
             self._chunks, self._chunks_of = chunks, items
             return chunks
 
+    def moved(self, before: list[Summary], after: list[Summary], start: int) -> None:
+        """`after` replaces `before`, the same records up to `start`: the whole chunks
+        before it are kept."""
+        with self._lock:
+            if self._chunks_of is before:
+                self._chunks = [chunk for chunk in self._chunks[: start // CHUNK] if chunk[1] == CHUNK]
+                self._chunks_of = after
+
     def ranks(self, items: list[Summary], q: str) -> list[int]:
         """Ranks (places in `items`) of the records whose text or receipt holds q, in
         order: one regex pass per chunk of records returns each matching record's place

@@ -13,7 +13,13 @@ quick-open copies (`quickopen.py`) are sealed.
 
 Opening runs in one background thread per process, batch by batch: quick-open copies
 first (microseconds a record), then the envelopes not yet copied (one HPKE open each),
-whose words are then copied for the next time. Lists answer meanwhile from clear fields
+whose words are then copied for the next time. Copied a minute at a time: the words of
+records received in the newest minute wait in memory until a record of a later minute
+arrives (or the server stops, `close`), and are then written with the rest of their
+minute in random order, one line a record. Written as each upload was opened, the
+file's order would be the order of arrival, each upload's records side by side, which
+the store itself does not keep (see `store.arrival`). A stop without `close` (a kill)
+costs the newest minute's copies: those records are opened from their envelopes again. Lists answer meanwhile from clear fields
 and open their own page's rows; `progress` says how far the search has got.
 """
 
@@ -29,6 +35,7 @@ from typing import Any
 from sync_server.sealing.envelope import Opened, SealError, open_texts, quick_key
 from sync_server.sealing.keyring import Unlocked
 from sync_server.sealing.quickopen import QuickCopies
+from sync_server.store.arrival import minute_of
 
 __all__ = ["OpenedWords", "Progress"]
 
@@ -77,6 +84,9 @@ class _Key:
     done: set[str] = field(default_factory=set)  # opened, or found unreadable
     unreadable: int = 0
     quick_read: bool = False
+    quick: bytes | None = None  # the key of its quick-open copies, once opening began
+    # Opened words not yet copied, with their record's arrival minute (see the module's doc).
+    waiting: list[tuple[str | None, tuple[str, str, str]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,8 @@ class OpenedWords:
         self._sessions: dict[str, Unlocked] = {}
         self._queue: list[str] = []
         self._worker: threading.Thread | None = None
+        self._newest: str = ""  # the latest arrival minute of any record noted
+        self._writing = threading.Lock()  # the worker and `close` append to the same files
         self.idle = threading.Event()
         self.idle.set()
 
@@ -129,6 +141,9 @@ class OpenedWords:
         if not isinstance(sealed, Mapping) or not isinstance(sealed.get("kid"), str):
             return None
         kid = sealed["kid"]
+        minute = minute_of(record.get("received_at"))
+        if minute is not None and minute > self._newest:
+            self._newest = minute
         if record["id"] not in self._sealed:  # a record changed later (retention) is noted again
             self._sealed[record["id"]] = kid
             self._count[kid] = self._count.get(kid, 0) + 1
@@ -228,11 +243,11 @@ class OpenedWords:
             state, private = self._keys.get(kid), self._private(kid)
             if state is not None and private is not None:
                 keys[kid] = (state, private, quick_key(private))
+                state.quick = keys[kid][2]
                 if not state.quick_read:
                     self._read_quick(kid, state, keys[kid][2])
         with self._lock:
             missing = [i for i, kid in self._sealed.items() if kid in keys and i not in keys[kid][0].done]
-        unsaved: dict[str, list[tuple[str, str, str]]] = {}
         for start in range(0, len(missing), BATCH):
             # A key whose last session ended meanwhile is let go here, private key and
             # all, not after the rest of the pass.
@@ -245,17 +260,14 @@ class OpenedWords:
                 by_kid.setdefault(self._sealed.get(record["id"], ""), []).append(record)
             for kid, records in by_kid.items():
                 if kid in keys:
-                    unsaved.setdefault(kid, []).extend(self._open_records(kid, *keys[kid][:2], records))
+                    self._open_records(kid, *keys[kid][:2], records)
             for submission_id in batch:  # the unreadable too: not tried again and again
                 kid = self._sealed.get(submission_id)
                 if kid in keys:
                     keys[kid][0].done.add(submission_id)
-            # A quick-open batch per BATCH records of a key: few lines, few fsyncs.
-            for kid in [k for k, entries in unsaved.items() if len(entries) >= BATCH and k in keys]:
-                self._save(kid, keys[kid][2], unsaved.pop(kid))
-        for kid, entries in unsaved.items():
-            if kid in keys:
-                self._save(kid, keys[kid][2], entries)
+            # Copied every BATCH records (few fsyncs), what a finished minute holds.
+            self._save(keys, everything=False)
+        self._save(keys, everything=False)
 
     def _read_quick(self, kid: str, state: _Key, key: bytes) -> None:
         if self._quick is None:
@@ -269,25 +281,44 @@ class OpenedWords:
         state.done.update(i for i, _ in words)
         state.quick_read = True
         if bad:
-            log.warning("sealed search: %d quick-open batches of key %s did not open; opening those again", bad, kid)
+            log.warning("sealed search: %d quick-open lines of key %s did not open; opening those again", bad, kid)
 
-    def _open_records(self, kid: str, state: _Key, private, records: list) -> list[tuple[str, str, str]]:
+    def _open_records(self, kid: str, state: _Key, private, records: list) -> None:
         if self._keys.get(kid) is not state:
-            return []  # every session holding this key ended meanwhile
+            return  # every session holding this key ended meanwhile
         opened: list[tuple[str, str, str]] = []
+        minutes = {r["id"]: minute_of(r.get("received_at")) for r in records}
         for submission_id, result in open_texts(records, kid, private):
             if isinstance(result, Opened):
                 opened.append((submission_id, result.feeling, result.suggestion))
+                with self._lock:
+                    state.waiting.append((minutes.get(submission_id), opened[-1]))
             elif isinstance(result, SealError):
                 state.unreadable += 1
                 log.warning("sealed search: a record sealed to key %s does not open (altered?)", kid)
         state.chunks.append(_Chunk.of([(i, _fold(f, s)) for i, f, s in opened]))
-        return opened
 
-    def _save(self, kid: str, key: bytes, entries: list[tuple[str, str, str]]) -> None:
-        if self._quick is None or self._keys.get(kid) is None:
+    def _save(self, keys: Mapping[str, Any] | None = None, everything: bool = False) -> None:
+        """Copy the waiting words of these keys (all held keys if None): those of minutes
+        before the newest, or all of them (`everything`, at the stop)."""
+        with self._lock:
+            due: list[tuple[str, bytes, list[tuple[str, str, str]]]] = []
+            for kid, state in self._keys.items():
+                if (keys is not None and kid not in keys) or state.quick is None or not state.waiting:
+                    continue
+                ready = [e for m, e in state.waiting if everything or m is None or m < self._newest]
+                if ready:
+                    state.waiting = [(m, e) for m, e in state.waiting if not (everything or m is None or m < self._newest)]
+                    due.append((kid, state.quick, ready))
+        if self._quick is None:
             return
-        try:
-            self._quick.append(kid, key, entries)
-        except OSError as exc:  # a full disk costs time next log-in, nothing else
-            log.warning("sealed search: quick-open copies not written: %s", exc.strerror)
+        with self._writing:
+            for kid, key, entries in due:
+                try:
+                    self._quick.append(kid, key, entries)  # in random order (see `QuickCopies`)
+                except OSError as exc:  # a full disk costs time next log-in, nothing else
+                    log.warning("sealed search: quick-open copies not written: %s", exc.strerror)
+
+    def close(self) -> None:
+        """At the server's stop: copy the newest minute's words too (see the module's doc)."""
+        self._save(everything=True)

@@ -18,7 +18,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["arrival_minute", "arrived", "place_in_minute"]
+__all__ = ["arrival_minute", "arrived", "minute_of", "place_in_minute"]
 
 
 def arrival_minute(moment: datetime) -> str:
@@ -26,7 +26,7 @@ def arrival_minute(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(second=0, microsecond=0).isoformat(timespec="seconds")
 
 
-def _minute(received_at: Any) -> str | None:
+def minute_of(received_at: Any) -> str | None:
     if not isinstance(received_at, str):
         return None
     try:
@@ -40,7 +40,7 @@ def arrived(record: dict[str, Any]) -> dict[str, Any]:
     """A copy of `record` with its `received_at` cut to the minute (one that is not a
     time, as damage may leave, is kept as it is)."""
     out = dict(record)
-    minute = _minute(out.get("received_at"))
+    minute = minute_of(out.get("received_at"))
     if minute is not None:
         out["received_at"] = minute
     return out
@@ -55,7 +55,7 @@ def place_in_minute(stored: list[dict[str, Any]], new: list[dict[str, Any]]) -> 
     out = list(stored)
     minute, start = None, len(out)
     for record in new:
-        mine = _minute(record.get("received_at"))
+        mine = minute_of(record.get("received_at"))
         if mine is None:  # no time to hide among: stored after the rest
             out.append(record)
             minute = None
@@ -69,4 +69,4 @@ def place_in_minute(stored: list[dict[str, Any]], new: list[dict[str, Any]]) -> 
 
 
 def _same_minute(received_at: Any, minute: Any) -> bool:
-    return received_at == minute or _minute(received_at) == minute
+    return received_at == minute or minute_of(received_at) == minute

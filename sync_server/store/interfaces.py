@@ -55,7 +55,10 @@ class Submissions(Protocol):
     - A concurrent reader sees whole batches only: never half of one.
     - `on_change(records)`, when set, is called after every durable write (add, redact,
       rewrite) with copies of the records written, so a read-side index follows without
-      rescanning. It runs on the writing thread.
+      rescanning. It runs on the writing thread. For `add` they come in the batch's
+      order and one call per batch: whatever a follower keeps must not keep that
+      grouping or order within a minute (the office's list places each at random among
+      its minute's, its quick-open copies wait for the minute's end).
     - Lookups by id or receipt answer from memory in the writer: no disk read.
     - `redact_phones` and `rewrite` change stored records in place, each unit of storage
       (a segment, a row) atomically: killed midway, running them again finishes the job.

@@ -301,3 +301,59 @@ def test_rows_show_each_records_words_exactly_as_stored_wherever_the_index_keeps
         expected_ids = [r.id for r in rows if Filters(q=q).matches(r)]
         assert expected_ids, q
         assert [r.id for r in fed.page(Filters(q=q), None, registry, TODAY).rows] == expected_ids[:25], q
+
+
+def _one_minute_uploads(registry, minute="2026-11-24T02:00:00+00:00"):
+    """Thirty browsers each send two reports queued offline, thirty others one, all
+    received in one minute (stored as the minute): the uploads, and the pairs' ids."""
+    stations = [s.id for s in registry.stations]
+    uploads, pairs = [], []
+    for n in range(30):
+        two = [{"id": f"p{n:02d}{k}", "station_id": stations[0], "received_at": minute, "created_at": minute,
+                "rating": "fair", "feeling": f"第{n}对{k}", "suggestion": "", "phone": None, "consent": False,
+                "receipt": f"P{n:02d}{k}-X", "flags": []} for k in "ab"]
+        one = {**two[0], "id": f"s{n:02d}", "receipt": f"S{n:02d}-X", "feeling": f"单独{n}"}
+        uploads += [two, [one]]
+        pairs.append((two[0]["id"], two[1]["id"]))
+    return uploads, pairs
+
+
+def _listed(side, registry) -> list[str]:
+    pages = side.page(Filters(), None, registry, TODAY).pages
+    return [r.id for page in range(1, pages + 1) for r in side.page(Filters(page=page), None, registry, TODAY).rows]
+
+
+def _neighbours(order, pairs) -> int:
+    place = {i: n for n, i in enumerate(order)}
+    return sum(abs(place[a] - place[b]) == 1 for a, b in pairs)
+
+
+def test_a_minutes_records_arriving_live_are_listed_in_no_order_of_their_uploads(registry):
+    # The live list sorted a minute's records by arrival: each upload's records side by
+    # side, in the order they came (after a restart, the store's random order).
+    records, _ = _world(registry, count=20)
+    side = MemoryReadSide(records)
+    uploads, pairs = _one_minute_uploads(registry, minute="2026-12-31T02:00:00+00:00")
+    for upload in uploads:
+        side.records_added(upload)
+    listed = _listed(side, registry)
+    assert len(listed) == 110 and listed[90:] == [r["id"] for r in records[::-1]]
+    # For a random order of 90 about 0.7 of the 30 pairs are neighbours (9 or more: odds
+    # below one in ten million); upload by upload, all 30 are.
+    assert _neighbours(listed, pairs) < 9
+    # Paging stays put: a record already listed keeps its place among the others.
+    side.records_added([{**uploads[0][0], "id": "late", "receipt": "LATE-X"}])
+    again = _listed(side, registry)
+    assert [i for i in again if i != "late"] == listed and len(again) == 111
+
+
+def test_a_minutes_records_arriving_while_the_index_is_built_are_listed_in_no_order_of_their_uploads(registry):
+    records, _ = _world(registry, count=20)
+    side = MemoryReadSide()
+    side.feed(records)
+    uploads, pairs = _one_minute_uploads(registry, minute="2026-12-31T02:00:00+00:00")
+    for upload in uploads:
+        side.records_added(upload)
+    side.finish({})
+    listed = _listed(side, registry)
+    assert len(listed) == 110 and _neighbours(listed, pairs) < 9

@@ -17,7 +17,9 @@ from sync_server.office.sealed import sealed_search_note
 from sync_server.office.sealed_search import OpenedWords
 from sync_server.sealing import envelope
 from sync_server.sealing.keyring import Keyring, Unlocked
+from sync_server.sealing.quickopen import QuickCopies
 from sync_server.store.embedded.accounts import Accounts
+from tests.sync_server.conftest import make_item, post_batch
 from tests.sync_server.office.test_pages import PASSWORD, login, seed
 from tests.sync_server.office.test_sealed import FAST, SECTORS, _accounts
 
@@ -154,13 +156,15 @@ def test_a_quick_copy_cut_short_by_a_crash_is_opened_again_from_the_envelopes(ap
         school, _ = _seed_both(client)
         _as(client, "amy")
     school_kid = Keyring(app_with_keys.data_dir).public_keys()["education-health"].kid
-    path = app_with_keys.data_dir / "quick" / f"{school_kid}.v2.log"
+    path = QuickCopies(app_with_keys.data_dir).path(school_kid)
+    whole = path.read_bytes().count(b"\n")  # one line a record
     path.write_bytes(path.read_bytes()[:-40])  # the kill came mid-write
     with _client(app_with_keys) as client:
         _as(client, "amy")
         assert school["receipt"] in client.get("/office/records?q=" + SCHOOL_WORD).text
     lines = path.read_bytes().split(b"\n")
-    assert lines[-1] == b"" and len(lines) == 3  # the cut line, then a fresh, whole one
+    # The whole lines, the cut one, then its record's fresh, whole one.
+    assert lines[-1] == b"" and len(lines) == whole + 2
 
 
 def test_the_list_says_how_far_the_search_has_got_while_it_opens(tmp_path):
@@ -290,3 +294,100 @@ def test_records_sealed_to_a_key_made_after_log_in_are_named_not_silently_missed
         _as(client, "edu")
         page = client.get("/office/records?q=" + SCHOOL_WORD).text
         assert "共 1 条" in page and "新建的钥匙" not in page
+
+
+def _neighbours(order: list[str], pairs: list[tuple[str, str]]) -> int:
+    place = {i: n for n, i in enumerate(order)}
+    return sum(abs(place[a] - place[b]) == 1 for a, b in pairs)
+
+
+def test_quick_copies_tie_the_records_of_one_upload_no_more_than_any_two_of_their_minute(tmp_path):
+    # Thirty browsers each send two reports queued offline, thirty others one, all in one
+    # minute; each upload is opened as it arrives (a session holds the key). The copies
+    # were one line per upload, in arrival order: the line told the batch, its length
+    # the batch size. Now one line per record, and a minute's records written together
+    # in no order of theirs, once a later minute has begun (or at the stop).
+    private = envelope.generate_private_key()
+    public = envelope.public_key_of(private)
+    records: dict[str, dict] = {}
+
+    def sealed(n: int, minute: str) -> dict:
+        record = {"id": f"r{n:03d}", "station_id": "hebin-primary", "created_at": "2026-11-28T08:00:00Z",
+                  "rating": "fair", "received_at": minute}
+        records[record["id"]] = {**record, "sealed": envelope.seal(record, f"第{n}条", "", None, public)}
+        return records[record["id"]]
+
+    copies = QuickCopies(tmp_path)
+    words = OpenedWords(lambda ids: {i: records[i] for i in ids}, copies)
+    words.session_unlocked("token", Unlocked("amy", {public.kid: ("education-health", private)}))
+    minute = "2026-11-28T08:01:00+00:00"
+    pairs, number = [], iter(range(1000))
+    for _ in range(30):
+        two = [sealed(next(number), minute), sealed(next(number), minute)]
+        pairs.append((two[0]["id"], two[1]["id"]))
+        for upload in (two, [sealed(next(number), minute)]):
+            words.records_added(upload)
+            assert words.idle.wait(30)
+    later = sealed(next(number), "2026-11-28T08:02:00+00:00")
+    words.records_added([later])  # the minute is over: its copies are written
+    assert words.idle.wait(30)
+    key = envelope.quick_key(private)
+    lines = [line for line in copies.path(public.kid).read_text().split("\n") if line]
+    entries = [envelope.quick_open(key, public.kid, line) for line in lines]
+    assert all(len(entry) == 1 for entry in entries), "a line holds more than one record"
+    assert len({len(line) for line in lines}) == 1
+    order = [entry[0][0] for entry in entries]
+    assert sorted(order) == sorted(i for i in records if i != later["id"])  # the newest minute waits
+    # For a random order of 90 about 0.7 of the 30 pairs are neighbours (9 or more: odds
+    # below one in ten million); in arrival order all 30 are.
+    assert _neighbours(order, pairs) < 9
+    words.close()  # at the stop, the waiting minute is written too
+    assert later["id"] in copies.read(public.kid, key)[0]
+
+
+def test_quick_copies_grouped_by_upload_are_gone_once_the_server_has_started(app_with_keys):
+    # Kept one line per upload (v2), a file told each batch's size to whoever copies the
+    # folder, and every backup carried it, until some session read that key again.
+    quick = app_with_keys.data_dir / "quick"
+    quick.mkdir(mode=0o700)
+    for name in ("0123456789abcdef.v2.log", "0123456789abcdef.log"):
+        (quick / name).write_text("AAAA\n")
+    with _client(app_with_keys) as client:
+        assert client.get("/api/health").status_code == 200
+        assert sorted(p.name for p in quick.iterdir()) == []
+
+
+@pytest.mark.slow  # ninety uploads over HTTP, each sealed: tens of seconds on a loaded machine
+def test_a_browsers_offline_batch_sits_together_neither_on_the_live_list_nor_in_the_quick_copies(app_with_keys):
+    # The review's probe over HTTP: staff logged in (so each upload is opened as it
+    # arrives), thirty browsers send two reports queued offline in one upload each,
+    # thirty others one each. The live list showed each batch side by side in arrival
+    # order, and the quick copies held one line per upload.
+    with _client(app_with_keys) as client:
+        _as(client, "amy")
+        pairs, receipts = [], {}
+        for n in range(30):
+            two = [make_item(feeling=f"离线第{n}位{k}") for k in "ab"]
+            for upload in (two, [make_item(feeling=f"单独第{n}位")]):
+                for item, result in zip(upload, post_batch(client, upload, device_id=f"d{n}").json()["results"],
+                                        strict=True):
+                    receipts[result["receipt"]] = item["id"]
+            pairs.append((two[0]["id"], two[1]["id"]))
+        assert client.app.state.opened_words.idle.wait(30)
+        listed = []
+        for page in (1, 2, 3, 4):
+            text = client.get("/office/records", params={"page": str(page)}).text
+            listed += [receipts[r] for r in re.findall(r"[0-9A-Z]{5}-[0-9A-Z]{5}", text) if r in receipts]
+        listed = list(dict.fromkeys(listed))
+        assert len(listed) == 90
+        # For a random order of 90 about 0.7 of the 30 pairs are neighbours (9 or more:
+        # odds below one in ten million); in arrival order all 30 are.
+        assert _neighbours(listed, pairs) < 9
+    kid = Keyring(app_with_keys.data_dir).public_keys()["education-health"].kid
+    _, private = Keyring(app_with_keys.data_dir, scrypt=FAST).unlock("amy", PASSWORD).private(kid)
+    key = envelope.quick_key(private)
+    lines = [line for line in QuickCopies(app_with_keys.data_dir).path(kid).read_text().split("\n") if line]
+    entries = [envelope.quick_open(key, kid, line) for line in lines]
+    assert all(len(entry) == 1 for entry in entries), "a line holds more than one record"
+    copied = [entry[0][0] for entry in entries if entry[0][0] in set(receipts.values())]
+    assert len(copied) == 90 and _neighbours(copied, pairs) < 9

@@ -18,3 +18,32 @@ def test_an_unpadded_v1_quick_copy_is_removed_not_kept_beside_the_new_one(tmp_pa
     copies.append(kid, key, [("r1", "话", "")])
     assert copies.read(kid, key) == ({"r1": ("话", "")}, 0)
     assert not legacy.exists()
+
+
+def _key():
+    private = envelope.generate_private_key()
+    return envelope.public_key_of(private).kid, envelope.quick_key(private)
+
+
+def test_each_record_is_a_line_of_its_own_so_no_line_tells_how_many_came_together(tmp_path):
+    # One line per save told the batch size by its length (464, 891, 1318 characters
+    # for one, two, three records) without any key.
+    kid, key = _key()
+    copies = QuickCopies(tmp_path)
+    copies.append(kid, key, [("r1", "话", ""), ("r2", "话", ""), ("r3", "话", "")])
+    copies.append(kid, key, [("r4", "话", "")])
+    lines = [line for line in copies.path(kid).read_text().split("\n") if line]
+    assert len(lines) == 4 and len({len(line) for line in lines}) == 1
+    assert [len(envelope.quick_open(key, kid, line)) for line in lines] == [1, 1, 1, 1]
+
+
+def test_a_file_of_the_grouped_layout_is_removed_at_the_next_read(tmp_path):
+    # v2 files kept one line per upload: their grouping stays in every backup unless the
+    # file goes. Its records are opened again from their envelopes.
+    kid, key = _key()
+    copies = QuickCopies(tmp_path)
+    copies.dir.mkdir(mode=0o700)
+    grouped = copies.dir / f"{kid}.v2.log"
+    grouped.write_text(envelope.quick_seal(key, kid, [("r1", "话", ""), ("r2", "话", "")]) + "\n")
+    assert copies.read(kid, key) == ({}, 0)
+    assert not grouped.exists()
