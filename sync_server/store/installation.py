@@ -24,7 +24,7 @@ import hmac
 import os
 from pathlib import Path
 
-__all__ = ["KEY_NAME", "installation_key", "keyed_digest"]
+__all__ = ["KEY_NAME", "installation_key", "keyed_digest", "secret_file"]
 
 KEY_NAME = "installation.key"
 KEY_BYTES = 32
@@ -32,7 +32,12 @@ KEY_BYTES = 32
 
 def installation_key(data_dir: str | Path) -> bytes:
     """The data folder's key, created on first use (O_EXCL, so two starts agree on one)."""
-    path = Path(data_dir) / KEY_NAME
+    return secret_file(Path(data_dir) / KEY_NAME)
+
+
+def secret_file(path: Path) -> bytes:
+    """32 random bytes kept at `path` (mode 0600), created on first use with O_EXCL, so
+    two starts agree on one; a file too short to be one is refused, never replaced."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
