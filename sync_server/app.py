@@ -29,6 +29,7 @@ from sync_server.intake import api, formpage
 from sync_server.intake.writer import Intake
 from sync_server.office import views as office
 from sync_server.office.auth import LoginThrottle, Sessions
+from sync_server.office.device_cookies import DeviceCookies
 from sync_server.office.password_checks import PasswordChecks
 from sync_server.office.readside import no_cyclic_gc
 from sync_server.office.readside_index import MemoryReadSide
@@ -190,6 +191,9 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         # logged in together); a second log-in waits its half second instead, in a queue
         # of its own outside the cap on requests in flight (see `password_checks`).
         app.state.password_checks = PasswordChecks()
+        # Signed with a key kept in the data folder: a trusted browser stays trusted
+        # across restarts (`device_cookies`).
+        app.state.device_cookies = DeviceCookies.of(settings.data_dir)
         app.state.retention_runs = 0
         retention = asyncio.create_task(_daily_retention(app, clock))
         expiry = asyncio.create_task(_forget_expired_keys(app))

@@ -6,8 +6,10 @@ form carries the session's CSRF token, compared in constant time. A session ends
 the account's session generation moves on (`set-password`, `disable-user`).
 
 Failed log-ins slow down the guesser; the user, at an address they have logged in from,
-is held up only by failures from that same address: see `LoginThrottle`. A try is
-counted before its password is checked, so guesses sent in parallel are counted too.
+is held up only by failures from that same address, and in a browser that has logged in
+as them (a device cookie, `device_cookies`) only by that browser's own failures: see
+`LoginThrottle`. A try is counted before its password is checked, so guesses sent in
+parallel are counted too.
 """
 
 from __future__ import annotations
@@ -158,7 +160,9 @@ class LoginThrottle:
     Each try is counted as a failure when it is let through (`reserve`), before its
     password is checked, in the same step as the check of the limit: twenty guesses
     sent at once get the five free checks, not twenty. A right password takes its try
-    back (`succeeded`), and so does a try whose password was never checked (`withdrawn`).
+    back (`succeeded`). A try that found no room to check its password (`found_busy`)
+    stays counted against its address and its name, so a flood is not free, but not
+    against the pair, whose free tries are checks of a password.
 
     - A pair gets `free` failures, then waits `base` seconds, doubling with each further
       failure up to `cap`. A guesser at one address slows only itself: the real user at
@@ -167,6 +171,11 @@ class LoginThrottle:
     - A name failing from many addresses (at least `free_name` failures in all) is slowed
       to one try per `name_interval` seconds, but only from addresses that have never
       logged in as that name: the user's usual places are not held up by strangers.
+    - A try from a trusted device (a browser with a valid device cookie for the name)
+      is counted only against that device, `free` failures and then the same waits:
+      no stranger's count holds it up, and its tries add to no other count. This memory
+      of places lives in the server only; the device's lives in the browser, so it
+      outlives a restart and follows the user to a new address.
     Every table is bounded; counts are forgotten after `forget_after` quiet seconds.
     """
 
@@ -184,6 +193,8 @@ class LoginThrottle:
         self._pairs = _Failures(self.size, self.forget_after)
         self._addresses = _Failures(self.size, self.forget_after)
         self._names = _Failures(self.size, self.forget_after)
+        # (name, device) pairs: only a browser the server signed a cookie for makes one.
+        self._devices = _Failures(self.size, self.forget_after)
         # (name, address) pairs that logged in: kept for 30 days.
         self._familiar = _Failures(self.size, 30 * 24 * 3600)
         # The server calls it from its event loop only; the lock keeps `reserve` one step
@@ -209,10 +220,17 @@ class LoginThrottle:
                 waits.append(max(0.0, last + self.name_interval - now))
         return max(waits)
 
-    def reserve(self, name: str, address: str) -> float:
-        """Seconds before this name may be tried from this address; when 0, this try is
-        counted as a failure now, before its password is checked."""
+    def reserve(self, name: str, address: str, device: str | None = None) -> float:
+        """Seconds before this name may be tried from this address (or this trusted
+        device); when 0, this try is counted as a failure now, before its password is
+        checked."""
         with self._lock:
+            if device is not None:
+                now = self.clock()
+                wait = self._backoff(*self._devices.get((name, device)), self.free, now)
+                if wait <= 0:
+                    self._devices.add((name, device), now)
+                return wait
             wait = self.wait(name, address)
             if wait <= 0:
                 self.failed(name, address)
@@ -225,15 +243,24 @@ class LoginThrottle:
         if (name, address) not in self._familiar:
             self._names.add(name, now)
 
-    def withdrawn(self, name: str, address: str) -> None:
-        """A reserved try whose password was never checked (no room to check it): not a guess."""
+    def found_busy(self, name: str, address: str, device: str | None = None) -> None:
+        """A reserved try that found no room to check its password: it stays counted
+        against its address and name (a flood that is never checked is not free), but
+        the pair's free tries are for checks of a password, and a trusted device's
+        busy answer is not its failure."""
         with self._lock:
-            self._take_back(name, address)
+            if device is not None:
+                self._devices.take_back((name, device))
+            else:
+                self._pairs.take_back((name, address))
 
-    def succeeded(self, name: str, address: str) -> None:
+    def succeeded(self, name: str, address: str, device: str | None = None) -> None:
         with self._lock:
-            self._take_back(name, address)
-            self._pairs.clear((name, address))
+            if device is not None:
+                self._devices.clear((name, device))
+            else:
+                self._take_back(name, address)
+                self._pairs.clear((name, address))
             self._familiar.mark((name, address), self.clock())
 
     def _take_back(self, name: str, address: str) -> None:

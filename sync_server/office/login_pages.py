@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sync_server.office.auth import COOKIE
+from sync_server.office.device_cookies import DEVICE_SECONDS, cookie_name
 from sync_server.office.pages import guarded, render
 from sync_server.office.password_checks import PasswordChecksBusy
 from sync_server.web.middleware import step_aside
@@ -38,9 +39,13 @@ async def login(request: Request) -> Response:
     sent, expected = form.get("token", ""), request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not secrets.compare_digest(str(sent), expected):
         return render(request, "login.html", {"error": "页面已过期，请重新登录。", "token": expected}, 403)
+    # A browser that logged in as this name before (its device cookie) is throttled by
+    # its own failures only and has its own place in the queue: strangers' guesses at
+    # the name, or a flood of log-ins, cannot lock its user out.
+    device = _trusted_device(request, name)
     # The try is counted here, in one step with the check of the limit, before its
     # password is checked: guesses sent in parallel cannot all slip past the count.
-    wait = state.login_throttle.reserve(name, address)
+    wait = state.login_throttle.reserve(name, address, device)
     if wait > 0:
         later = f"{math.ceil(wait)} 秒" if wait < 60 else f"{math.ceil(wait / 60)} 分钟"
         return _page(request, f"登录失败次数过多，请 {later}后再试。", expected, 429, wait)
@@ -48,11 +53,24 @@ async def login(request: Request) -> Response:
     # cap on requests in flight: a flood of log-ins never takes the uploads' slots.
     step_aside(request.scope)
     try:
-        async with state.password_checks.slot():
-            return await _check(request, form, expected, name, password)
+        async with state.password_checks.slot(trusted=device is not None):
+            return await _check(request, form, expected, name, password, device)
     except PasswordChecksBusy:
-        state.login_throttle.withdrawn(name, address)  # its password was never checked
+        # Still counted against the address and the name: a flood is not free.
+        state.login_throttle.found_busy(name, address, device)
         return _page(request, "正在登录的人较多，请稍等几秒后再试。", expected, 503, BUSY_RETRY_S)
+
+
+def _trusted_device(request: Request, name: str) -> str | None:
+    """The device this browser's cookie for `name` names, if the server signed it for
+    the account as it is now (not disabled, no password set since)."""
+    value = request.cookies.get(cookie_name(name))
+    if not value:
+        return None
+    account = request.app.state.accounts.get(name)
+    if account is None or account.disabled:
+        return None
+    return request.app.state.device_cookies.device(value, name, account.generation)
 
 
 def _page(request: Request, error: str, token: str, status: int, retry_after: float) -> Response:
@@ -61,14 +79,15 @@ def _page(request: Request, error: str, token: str, status: int, retry_after: fl
     return response
 
 
-async def _check(request: Request, form: dict[str, str], login_token: str, name: str, password: str) -> Response:
+async def _check(request: Request, form: dict[str, str], login_token: str, name: str, password: str,
+                 device: str | None) -> Response:
     """Both scrypts of one log-in (the password, then the account's keys), in the one
     hashing slot its caller holds: about a second each, off the event loop."""
     state = request.app.state
     account = await to_thread.run_sync(state.accounts.authenticate, name, password)
     if account is None:
         return render(request, "login.html", {"error": "用户名或密码不正确。", "token": login_token}, 401)
-    state.login_throttle.succeeded(name, client_address(request))
+    state.login_throttle.succeeded(name, client_address(request), device)
     target = str(form.get("next", ""))
     if not target.startswith("/office/") or target.startswith("//"):
         target = "/office/"
@@ -84,6 +103,11 @@ async def _check(request: Request, form: dict[str, str], login_token: str, name:
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/office",
                         secure=request.url.scheme == "https", max_age=8 * 3600)
     response.delete_cookie(LOGIN_COOKIE, path="/office")
+    # A new device cookie at each log-in (a new device, a new expiry): it holds no secret
+    # and gives no access, only this browser's standing at the next log-in as this name.
+    response.set_cookie(cookie_name(account.name), state.device_cookies.issue(account.name, account.generation),
+                        httponly=True, samesite="strict", path="/office",
+                        secure=request.url.scheme == "https", max_age=DEVICE_SECONDS)
     return response
 
 

@@ -19,12 +19,13 @@ hold the phones themselves: prune them (`minqing backup --prune`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 from pathlib import Path
 
-__all__ = ["KEY_NAME", "installation_key", "keyed_digest"]
+__all__ = ["KEY_NAME", "installation_key", "keyed_digest", "secret_file"]
 
 KEY_NAME = "installation.key"
 KEY_BYTES = 32
@@ -32,22 +33,44 @@ KEY_BYTES = 32
 
 def installation_key(data_dir: str | Path) -> bytes:
     """The data folder's key, created on first use (O_EXCL, so two starts agree on one)."""
-    path = Path(data_dir) / KEY_NAME
+    return secret_file(Path(data_dir) / KEY_NAME)
+
+
+def secret_file(path: Path) -> bytes:
+    """32 random bytes kept at `path` (mode 0600), created on first use. The bytes are
+    written and flushed to a temporary file first, then linked into place (which fails
+    if the file exists, so two starts agree on one): a crash or a full disk leaves the
+    whole key or none, never a short one. A file too short to be one is refused."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_bytes()
-        if len(key) < KEY_BYTES:
-            raise RuntimeError(f"{path} is damaged (shorter than {KEY_BYTES} bytes): restore it from a backup") from None
-        return key
-    key = os.urandom(KEY_BYTES)
-    try:
-        os.write(fd, key)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    if not path.exists():
+        _create(path)
+    key = path.read_bytes()
+    if len(key) < KEY_BYTES:
+        raise RuntimeError(f"{path} is damaged (shorter than {KEY_BYTES} bytes): restore it from a backup")
     return key
+
+
+def _create(path: Path) -> None:
+    # A dot name ending in .tmp: backups skip it, and a leftover holds no key in use.
+    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        try:
+            view = memoryview(os.urandom(KEY_BYTES))
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        with contextlib.suppress(FileExistsError):  # another start made it first: theirs stands
+            os.link(temporary, path)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def keyed_digest(key: bytes, *parts: str) -> str:

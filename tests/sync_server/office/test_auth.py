@@ -239,9 +239,34 @@ def test_right_passwords_take_their_tries_back_so_a_busy_office_address_is_never
     assert throttle.wait("amy", "192.0.2.1") == 0
 
 
-def test_a_try_withdrawn_before_its_check_is_not_counted():
+def test_a_try_that_found_no_room_counts_against_its_address_and_name_but_keeps_the_pairs_free_checks():
     throttle = LoginThrottle(clock=Clock())
-    for _ in range(50):
+    for _ in range(4):  # a few busy answers: the pair's five checks are all still there
         assert throttle.reserve("amy", "198.51.100.66") == 0
-        throttle.withdrawn("amy", "198.51.100.66")
+        throttle.found_busy("amy", "198.51.100.66")
     assert [throttle.reserve("amy", "198.51.100.66") for _ in range(6)] == [0, 0, 0, 0, 0, 1]
+    for i in range(20):  # made-up names from one address: a flood is not free
+        assert throttle.reserve(f"nobody{i}", "198.51.100.99") == 0
+        throttle.found_busy(f"nobody{i}", "198.51.100.99")
+    assert throttle.wait("nobody-new", "198.51.100.99") > 0
+    for i in range(20):  # one name from many addresses
+        assert throttle.reserve("cat", f"203.0.113.{i}") == 0
+        throttle.found_busy("cat", f"203.0.113.{i}")
+    assert throttle.wait("cat", "203.0.113.200") > 0
+
+
+def test_a_trusted_device_counts_only_its_own_failures_and_is_held_by_no_other_count():
+    throttle = LoginThrottle(clock=Clock())
+    for i in range(40):  # the name from many addresses, and the device's address sprayed too
+        throttle.failed("amy", f"198.51.100.{i}")
+        throttle.failed(f"user{i}", "192.0.2.7")
+    assert throttle.wait("amy", "192.0.2.7") > 0
+    assert [throttle.reserve("amy", "192.0.2.7", device="laptop") for _ in range(6)] == [0, 0, 0, 0, 0, 1]
+    assert throttle.reserve("amy", "192.0.2.7", device="phone") == 0
+    throttle.succeeded("amy", "192.0.2.7", device="phone")
+    assert throttle.reserve("amy", "192.0.2.7", device="phone") == 0
+    # A device's tries add nothing to the name's or the address's counts.
+    quiet = LoginThrottle(clock=Clock())
+    for _ in range(50):
+        quiet.reserve("amy", "192.0.2.7", device="laptop")
+    assert quiet.wait("amy", "192.0.2.7") == 0 and quiet.wait("bob", "192.0.2.7") == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ from starlette.testclient import TestClient
 
 from sync_server.app import create_app
 from sync_server.office.auth import LoginThrottle
+from sync_server.office.device_cookies import DEVICE_SECONDS, DeviceCookies, cookie_name
 from sync_server.office.password_checks import PasswordChecks
 from sync_server.store.embedded.accounts import Accounts
 from tests.sync_server.conftest import make_item, post_batch
@@ -52,7 +54,7 @@ class HeldChecks:
     `bodies` has seen `hold_until` log-ins): the checks of a flood overlap for certain."""
 
     def __init__(self, monkeypatch, bodies: BodiesRead, hold_until: int) -> None:
-        self.calls, self.bodies, self.hold_until = 0, bodies, hold_until
+        self.calls, self.bodies, self.hold_until, self.names = 0, bodies, hold_until, []
         self.guard, self.released = threading.Lock(), threading.Event()
         self.entered = threading.Event()
         real = Accounts.authenticate
@@ -60,6 +62,7 @@ class HeldChecks:
         def held(accounts, name, password):
             with self.guard:
                 self.calls += 1
+                self.names.append(name)
             self.entered.set()
             self.bodies.wait_for(self.hold_until)
             self.released.wait(PATIENCE_S)
@@ -79,9 +82,10 @@ def login_form(client) -> tuple[str, str]:
     return token, cookie
 
 
-def post_login(client, form, name: str, password: str, forwarded_for: str | None = None) -> int:
+def post_login(client, form, name: str, password: str, forwarded_for: str | None = None, device: str = "") -> int:
+    """One browser's log-in: its form's token and cookie, and `device`, a device cookie it keeps ("name=value")."""
     token, cookie = form
-    headers = {"Cookie": cookie} | ({"X-Forwarded-For": forwarded_for} if forwarded_for else {})
+    headers = {"Cookie": "; ".join(filter(None, (cookie, device)))} | ({"X-Forwarded-For": forwarded_for} if forwarded_for else {})
     return client.post("/office/login", data={"name": name, "password": password, "token": token},
                        headers=headers, follow_redirects=False).status_code
 
@@ -139,28 +143,154 @@ def test_a_flood_of_log_ins_does_not_make_a_concurrent_upload_busy(settings, qui
     assert set(statuses) <= {401, 503}
 
 
-def test_a_log_in_with_no_room_to_check_its_password_is_told_to_retry_and_its_try_is_not_counted(
+def test_a_log_in_with_no_room_to_check_its_password_is_told_to_retry_and_counts_against_its_address_and_name(
         settings, quick_scrypt, monkeypatch):
+    # A try that found the queue full used to be withdrawn: a flood cost nothing. Now it
+    # counts against its address and its name (not against the pair, whose five free
+    # tries promise five password checks).
     Accounts(settings.data_dir).add("amy", PASSWORD, "staff")
-    app = create_app(settings)
+    app = create_app(replace(settings, trust_forwarded_for=("127.0.0.1",)))
     bodies = BodiesRead(app)
     checks = HeldChecks(monkeypatch, bodies, hold_until=1)
-    with TestClient(bodies, base_url="http://127.0.0.1:8000") as client:
+    with TestClient(bodies, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 40000)) as client:
+        app.state.login_throttle = LoginThrottle(clock=lambda: 1_000_000.0)
         app.state.password_checks = PasswordChecks(waiting=0)  # the one being checked, nobody behind it
         form = login_form(client)
         with ThreadPoolExecutor(1) as pool:
-            holder = pool.submit(post_login, client, form, "bob", "wrong-password-1")
+            holder = pool.submit(post_login, client, form, "bob", "wrong-password-1", "192.0.2.1")
             try:
                 assert checks.entered.wait(PATIENCE_S)
                 token, cookie = form
                 busy = [client.post("/office/login", data={"name": "amy", "password": "wrong-password-1",
-                                                           "token": token}, headers={"Cookie": cookie})
+                                                           "token": token},
+                                    headers={"Cookie": cookie, "X-Forwarded-For": "198.51.100.66"})
                         for _ in range(8)]
+                # made-up names from one address, then one name from many: each busy answer counted
+                sprayed = [post_login(client, form, f"nobody{i}", "guess", "198.51.100.99") for i in range(20)]
+                spread = [post_login(client, form, "cat", "guess", f"203.0.113.{i}") for i in range(20)]
+                assert post_login(client, form, "nobody-new", "guess", "198.51.100.99") == 429
+                assert post_login(client, form, "cat", "guess", "203.0.113.200") == 429
             finally:
                 checks.release()
             assert holder.result() == 401
-        assert {answer.status_code for answer in busy} == {503}
+        assert {answer.status_code for answer in busy} == {503} and set(sprayed) == set(spread) == {503}
         assert int(busy[0].headers["Retry-After"]) > 0 and "请稍等" in busy[0].text
-        # Never checked, so never counted: amy's five free tries from here are all still there.
-        assert [post_login(client, form, "amy", "wrong-password-1") for _ in range(6)] == [401] * 5 + [429]
+        # Never checked: amy's five free checks from that address are all still there.
+        assert [post_login(client, form, "amy", "wrong-password-1", "198.51.100.66") for _ in range(6)] == \
+            [401] * 5 + [429]
         assert checks.calls == 1 + 5
+
+
+def device_cookie_of(client, name: str, forwarded_for: str | None = None) -> str:
+    """Log in once as `name` and keep what the browser keeps: its device cookie ("name=value")."""
+    token, cookie = login_form(client)
+    headers = {"Cookie": cookie} | ({"X-Forwarded-For": forwarded_for} if forwarded_for else {})
+    answer = client.post("/office/login", data={"name": name, "password": PASSWORD, "token": token},
+                         headers=headers, follow_redirects=False)
+    client.cookies.clear()
+    assert answer.status_code == 303
+    sent = [value for value in answer.headers.get_list("set-cookie") if value.startswith(cookie_name(name) + "=")]
+    assert len(sent) == 1, answer.headers.get_list("set-cookie")
+    attributes = sent[0].lower()
+    assert "httponly" in attributes and "samesite=strict" in attributes and "path=/office" in attributes
+    assert f"max-age={DEVICE_SECONDS}" in attributes
+    return sent[0].split(";")[0]
+
+
+def test_a_user_on_a_trusted_device_logs_in_while_a_flood_of_untrusted_log_ins_fills_the_queue(
+        settings, quick_scrypt, monkeypatch):
+    Accounts(settings.data_dir).add("amy", PASSWORD, "staff")
+    app = create_app(settings)
+    bodies = BodiesRead(app)
+    with TestClient(bodies, base_url="http://127.0.0.1:8000") as client:
+        device = device_cookie_of(client, "amy")  # an earlier day's log-in, before the flood
+        checks = HeldChecks(monkeypatch, bodies, hold_until=1)
+        app.state.password_checks = PasswordChecks(waiting=1)
+        form = login_form(client)
+        with ThreadPoolExecutor(3) as pool:
+            flood = [pool.submit(post_login, client, form, "bob", "wrong-password-1")]
+            try:
+                assert checks.entered.wait(PATIENCE_S)
+                flood.append(pool.submit(post_login, client, form, "carl", "wrong-password-1"))
+                assert bodies.wait_for(1 + 2)  # carl waits in the queue: it is full
+                # Without its device cookie, amy's browser meets the full queue like anyone.
+                assert post_login(client, form, "amy", PASSWORD) == 503
+                trusted = pool.submit(post_login, client, form, "amy", PASSWORD, None, device)
+                assert bodies.wait_for(1 + 4)  # amy's trusted log-in is in, waiting or answered
+            finally:
+                checks.release()
+            assert trusted.result() == 303
+            assert [f.result() for f in flood] == [401, 401]
+    assert checks.names == ["bob", "amy", "carl"]  # ahead of the untrusted one that was waiting
+
+
+def test_a_user_on_a_trusted_device_logs_in_while_strangers_lock_out_the_name_even_after_a_restart(
+        settings, quick_scrypt):
+    Accounts(settings.data_dir).add("amy", PASSWORD, "staff")
+    behind_proxy = replace(settings, trust_forwarded_for=("127.0.0.1",))
+    with TestClient(create_app(behind_proxy), base_url="http://127.0.0.1:8000", client=("127.0.0.1", 40000)) as client:
+        device = device_cookie_of(client, "amy", "203.0.113.10")  # at the office, before the restart
+    app = create_app(behind_proxy)  # the restart: nothing in memory of amy's places
+    with TestClient(app, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 40000)) as client:
+        app.state.login_throttle = LoginThrottle(clock=lambda: 1_000_000.0)
+        form = login_form(client)
+        assert [post_login(client, form, "amy", "wrong-guess-1", f"198.51.100.{i}") for i in range(20)] == [401] * 20
+        # Without the device cookie, the name's lock holds, at the office's address too.
+        assert post_login(client, form, "amy", PASSWORD, "203.0.113.10") == 429
+        assert post_login(client, form, "amy", PASSWORD, "192.0.2.7") == 429
+        # Her browser, from an address it never used: let through.
+        assert post_login(client, form, "amy", PASSWORD, "192.0.2.7", device) == 303
+
+
+def _expired(data_dir, value):
+    return DeviceCookies.of(data_dir, clock=lambda: time.time() - DEVICE_SECONDS - 60).issue("amy", 0)
+
+
+def _other_users(data_dir, value):
+    return DeviceCookies.of(data_dir).issue("bob", 0)
+
+
+def _altered(data_dir, value):
+    name, device, expires, signature = value.split(":")
+    return ":".join((name, device[::-1], expires, signature))
+
+
+def _forged(data_dir, value):
+    return f"amy:{'A' * 22}:{int(time.time()) + 3600}:{'0' * 64}"
+
+
+def _old_password(data_dir, value):
+    Accounts(data_dir).set_password("amy", PASSWORD)  # the same password, set again: a new generation
+    return value
+
+
+BAD_COOKIES = {"expired": _expired, "another user's": _other_users, "altered": _altered, "forged": _forged,
+               "from before set-password": _old_password}
+
+
+@pytest.mark.parametrize("bad", BAD_COOKIES.values(), ids=BAD_COOKIES)
+def test_a_bad_device_cookie_gives_no_privilege(settings, quick_scrypt, bad):
+    Accounts(settings.data_dir).add("amy", PASSWORD, "staff")
+    Accounts(settings.data_dir).add("bob", PASSWORD, "staff")
+    app = create_app(replace(settings, trust_forwarded_for=("127.0.0.1",)))
+    with TestClient(app, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 40000)) as client:
+        good = device_cookie_of(client, "amy", "203.0.113.10")
+        app.state.login_throttle = LoginThrottle(clock=lambda: 1_000_000.0)
+        form = login_form(client)
+        assert [post_login(client, form, "amy", "wrong-guess-1", f"198.51.100.{i}") for i in range(20)] == [401] * 20
+        bad_value = bad(settings.data_dir, good.split("=", 1)[1])
+        assert post_login(client, form, "amy", PASSWORD, "192.0.2.7", f"{cookie_name('amy')}={bad_value}") == 429
+        if bad is not _old_password:  # the control: her genuine cookie is let through
+            assert post_login(client, form, "amy", PASSWORD, "192.0.2.8", good) == 303
+
+
+def test_a_trusted_device_is_slowed_by_its_own_failures_and_no_other_devices(settings, quick_scrypt):
+    Accounts(settings.data_dir).add("amy", PASSWORD, "staff")
+    app = create_app(settings)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        laptop, phone = device_cookie_of(client, "amy"), device_cookie_of(client, "amy")
+        app.state.login_throttle = LoginThrottle(clock=lambda: 1_000_000.0)
+        form = login_form(client)
+        assert [post_login(client, form, "amy", "wrong-guess-1", None, laptop) for _ in range(6)] == [401] * 5 + [429]
+        assert post_login(client, form, "amy", PASSWORD, None, laptop) == 429
+        assert post_login(client, form, "amy", PASSWORD, None, phone) == 303

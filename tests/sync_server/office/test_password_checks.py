@@ -27,7 +27,7 @@ def test_a_full_queue_answers_busy_at_once_and_takes_the_next_when_there_is_room
         holder = asyncio.create_task(hold())
         await held.wait()
         second = asyncio.create_task(queued())
-        while checks._wanting < 2:  # until it has joined the queue
+        while checks.wanting < 2:  # until it has joined the queue
             await asyncio.sleep(0)
         with pytest.raises(PasswordChecksBusy):
             async with checks.slot():
@@ -62,5 +62,38 @@ def test_a_log_in_that_waits_past_its_patience_is_answered_busy():
         checks.patience = 10
         async with checks.slot():
             pass
+
+    asyncio.run(main())
+
+
+def test_a_trusted_log_in_finds_room_in_its_own_queue_and_goes_before_untrusted_ones_waiting():
+    async def main():
+        checks = PasswordChecks(at_once=1, waiting=1, trusted_waiting=1)
+        held, release, order = asyncio.Event(), asyncio.Event(), []
+
+        async def hold():
+            async with checks.slot():
+                held.set()
+                await release.wait()
+
+        async def queued(who: str, trusted: bool):
+            async with checks.slot(trusted=trusted):
+                order.append(who)
+
+        holder = asyncio.create_task(hold())
+        await held.wait()
+        untrusted = asyncio.create_task(queued("untrusted", False))
+        while checks.wanting < 2:
+            await asyncio.sleep(0)
+        with pytest.raises(PasswordChecksBusy):  # the untrusted queue is full
+            async with checks.slot():
+                pass
+        trusted = asyncio.create_task(queued("trusted", True))
+        while checks.wanting < 3:
+            await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(holder, untrusted, trusted)
+        assert order == ["trusted", "untrusted"]
+        assert checks.wanting == 0
 
     asyncio.run(main())
