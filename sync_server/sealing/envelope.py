@@ -222,8 +222,11 @@ def check_envelope(sealed: Any) -> dict[str, Any]:
     """What the server can check without a private key: version, suite, key id, sizes."""
     if not isinstance(sealed, dict) or set(sealed) != {"v", "suite", "kid", "text", "phone"}:
         raise _bad("sealed must be an object with exactly v, suite, kid, text, phone")
-    if type(sealed["v"]) is not int or not isinstance(sealed["suite"], str):
-        raise _bad("v must be a number and suite a string")
+    # Every field's type before its value: a malformed envelope is `invalid_envelope`
+    # whichever of its fields a client got wrong first.
+    if type(sealed["v"]) is not int or not all(isinstance(sealed[f], str) for f in ("suite", "kid", "text")) \
+            or not isinstance(sealed["phone"], (str, type(None))):
+        raise _bad("v must be a number, suite, kid and text strings, and phone a string or null")
     if sealed["v"] != VERSION or sealed["suite"] != SUITE:
         raise SealError("unsupported", "这条加密记录的版本本系统不认识，请刷新页面后重新提交。",
                         f"unsupported envelope version or suite: {sealed['v']!r} {sealed['suite']!r}")

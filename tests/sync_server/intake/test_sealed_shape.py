@@ -68,6 +68,8 @@ def _results(client, items) -> list[dict]:
     {"v": None}, {"v": "1"}, {"v": 1.0}, {"v": True}, {"suite": 5}, {"suite": None}, {"phone": 5},
     {"phone": {}}, {"phone": ""}, {"kid": ""}, {"text": ""}, {"kid": "0" * 17}, {"text": "A" * 81},
     {"extra": 1}, {"kid": _DROP}, {"phone": _DROP},
+    # A wrong type beside an unknown suite: the type decides (the fuzz found `unsupported`).
+    {"kid": None, "suite": ""}, {"text": 5, "v": 2},
 ], ids=lambda c: "-".join(f"{k}={'dropped' if v is _DROP else type(v).__name__}" for k, v in c.items()))
 def test_a_malformed_envelope_is_refused_as_invalid_for_that_record_only(world, changes):
     client, key, errors = world
@@ -90,7 +92,9 @@ def test_a_sealed_value_that_is_not_an_envelope_is_refused_as_invalid(world, sea
 
 
 @pytest.mark.timeout(120)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Derandomized: the same examples on every run, so a failure is the code's, not the seed's.
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_shape_of_envelope_is_refused_with_a_4xx_code_never_a_server_error(world, data):
     client, key, errors = world
