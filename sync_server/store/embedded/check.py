@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sync_server.store.embedded import quarantine, tinystore
+from sync_server.store.embedded import leftovers, quarantine, tinystore
 from sync_server.store.embedded.backup import MANIFEST, MARKER, BackupIncomplete, verify
 from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.embedded.triagebook import LOG_NAME, TriageBook
@@ -58,6 +58,7 @@ def check(data_dir: Path, repair: bool = False, seal: Callable[[dict], dict | No
     if key.exists() and len(key.read_bytes()) < KEY_BYTES:
         found.problems.append(f"{KEY_NAME} is damaged (shorter than {KEY_BYTES} bytes): restore it from a backup")
 
+    found.problems += [leftovers.describe(data_dir, path) for path in leftovers.find(data_dir)]
     # The inbox: opened as a reader first, so a plain check changes nothing.
     with Inbox(data_dir, writer=False) as inbox:
         known = set(inbox._index)
@@ -90,6 +91,8 @@ def check(data_dir: Path, repair: bool = False, seal: Callable[[dict], dict | No
 
     if repair:
         with Inbox(data_dir) as inbox:  # the writer moves damaged segments to the quarantine
+            if inbox.leftovers_removed:
+                found.repaired.append(f"removed {len(inbox.leftovers_removed)} temporary files killed writes left")
             ordered = sorted(salvage.values(), key=lambda d: str(d.get("received_at", "")))
             fresh = [d for d in ordered if d["id"] not in inbox]
             if seal is not None:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_server.store.arrival import arrived, place_in_minute
-from sync_server.store.embedded import quarantine, segmentsummary, tinystore
+from sync_server.store.embedded import leftovers, quarantine, segmentsummary, tinystore
 from sync_server.store.embedded.segments import TABLE, SegmentCache, read_segment, scan, segment_path
 from sync_server.store.embedded.writerlock import InboxLocked, take_writer_lock
 from sync_server.store.fingerprint import Fingerprints
@@ -92,7 +92,8 @@ class Inbox:
         self._open_number: int | None = None
         self._open_records: list[dict[str, Any]] = []
         self._cache = SegmentCache(self.folder)
-        numbers = scan(self.data_dir, writer, self.warnings)
+        self.leftovers_removed = leftovers.sweep(self.data_dir) if writer else []
+        numbers = scan(self.data_dir, self.warnings)
         self._highest = max(numbers, default=0)  # highest segment number seen, damaged ones included
         newest = numbers[-1] if numbers else None
         for number in numbers:

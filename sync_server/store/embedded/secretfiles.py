@@ -40,7 +40,8 @@ from pathlib import Path
 
 from sync_server.store.embedded.tinystore import DamagedFile, atomic_write, fsync_dir, private_dir
 
-__all__ = ["JOURNAL", "LOCK_NAME", "SECRET_FILES", "SecretsChange", "changing_secrets", "repair_secrets"]
+__all__ = ["JOURNAL", "LOCK_NAME", "SECRET_FILES", "SecretsChange", "changing_secrets", "holding_secrets_lock",
+           "repair_secrets"]
 
 SECRET_FILES = ("keys/keyring.json", "keys/public.json", "office/users.json")
 
@@ -168,6 +169,29 @@ def changing_secrets(data_dir: str | Path, change: SecretsChange | None = None) 
         change._commit()
     finally:
         _held_here().discard(key)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def holding_secrets_lock(data_dir: Path) -> Iterator[bool]:
+    """The secrets lock if nobody holds it (True), without waiting; False when a change
+    holds it or the folder is read-only."""
+    if str(Path(data_dir).resolve()) in _held_here():
+        yield False
+        return
+    try:
+        fd = os.open(Path(data_dir) / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
         os.close(fd)
 
 
