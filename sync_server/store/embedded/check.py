@@ -31,6 +31,14 @@ class Findings:
 
 
 def _unreadable(found: quarantine.Quarantined) -> str:
+    whole = found.damage.get("sealed_records") or []
+    if whole:
+        return (f"; {len(whole)} records sealed whole to the recovery key (no sector could take them: "
+                f"{', '.join(map(str, whole))})" + _bytes(found))
+    return _bytes(found)
+
+
+def _bytes(found: quarantine.Quarantined) -> str:
     unreadable = found.damage.get("unreadable") or {}
     if found.unreadable and not found.kept:
         return f"; {len(found.unreadable)} bytes could not be read (kept as they are)"
@@ -107,7 +115,9 @@ def check(data_dir: Path, repair: bool = False, seal: Callable[[dict], dict | No
 
 
 def _sealed(records: list[dict], seal: Callable[[dict], dict | None], found: Findings) -> list[dict]:
-    """Records to put back, each sealed (or left plain only where its sector has no key)."""
+    """Records to put back, each sealed (or left plain only where its sector has no key);
+    one sealing cannot take (an unknown station: `seal` raises) stays in the quarantine,
+    which `keys seal-existing` seals to the recovery key."""
     out = []
     for record in records:
         try:

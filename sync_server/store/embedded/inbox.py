@@ -360,7 +360,10 @@ class Inbox:
                 records = self._segment_records(number)
                 changed = []
                 for n, record in enumerate(records):
-                    new = change(record)
+                    try:
+                        new = change(record)
+                    except ValueError:
+                        continue  # `change` cannot take it (an unknown station): left as it is, and counted there
                     if new is not None:
                         records[n] = new
                         changed.append(new)

@@ -172,7 +172,7 @@ class Quarantine:
         joins the unreadable bytes and is sealed with them rather than left in clear."""
         count = 0
         for found in self._each():
-            kept, pending, changed = [], b"", 0
+            kept, pending, changed, whole = [], b"", 0, []
             for record in found.records:
                 try:
                     new = change(record)
@@ -180,10 +180,13 @@ class Quarantine:
                     if seal_unreadable is None:
                         raise
                     pending, changed = pending + json.dumps(record).encode("utf-8"), changed + 1
+                    whole.append(record.get("id"))
                     continue
                 kept.append(record if new is None else new)
                 changed += new is not None
             found.records, unreadable = kept, _current(found)
+            if whole:  # their ids stay readable: the office's `check` still says they exist, and where
+                found.damage["sealed_records"] = [*found.damage.get("sealed_records", []), *whole]
             if seal_unreadable is not None and ("plain" in unreadable or pending):
                 clear = base64.b64decode(unreadable.pop("plain", "")) + pending
                 unreadable["sealed"] = [*unreadable.get("sealed", []), seal_unreadable(clear)]
