@@ -66,8 +66,9 @@ class Submissions(Protocol):
       the records that can be read in it (without `on_change`: they are not served), and
       `rewrite(change, seal_unreadable)` hands what cannot be read as records to
       `seal_unreadable(bytes)`, whose sealed result replaces it. `forget_unreadable(t)`
-      drops that unreadable part where nothing in it can have arrived after `t`
-      (retention's longest limit). Readable records and the place and size of the damage
+      drops that unreadable part where it may hold a record received before `t`
+      (retention's longest limit; the damage hides the exact times, so the earliest the
+      engine can know stands in, erring towards dropping sooner). Readable records and the place and size of the damage
       are kept for a repair.
     """
 
@@ -105,7 +106,7 @@ class Submissions(Protocol):
         (set-aside copies: sealed whole by `seal_unreadable`)."""
         ...
 
-    def forget_unreadable(self, written_before: datetime) -> int: ...
+    def forget_unreadable(self, received_before: datetime) -> int: ...
 
 
 @runtime_checkable

@@ -340,12 +340,13 @@ class Inbox:
             self.on_change([dict(r) for r in changed])
         return len({r["id"] for r in changed} | set_aside)
 
-    def forget_unreadable(self, written_before) -> int:
-        """Retention: drop what damage left unreadable in quarantined segments last written
-        before `written_before` (see `quarantine`); returns how many files changed."""
+    def forget_unreadable(self, received_before) -> int:
+        """Retention: drop what damage left unreadable in quarantined segments that may
+        hold a record received before `received_before` (see `quarantine`); returns how
+        many files changed."""
         self._writable()
         with self._write_lock:
-            return self.quarantine.forget_unreadable(written_before)
+            return self.quarantine.forget_unreadable(received_before)
 
     def rewrite(self, change: Callable[[dict[str, Any]], dict[str, Any] | None], seal_unreadable=None) -> int:
         """Replace records by `change(record)` (None leaves one as it is), one segment per
