@@ -17,6 +17,7 @@ from pathlib import Path
 from sync_server.store.embedded import leftovers, quarantine, tinystore
 from sync_server.store.embedded.backup import MANIFEST, MARKER, BackupIncomplete, verify
 from sync_server.store.embedded.inbox import Inbox
+from sync_server.store.embedded.secretfiles import journal_problem
 from sync_server.store.embedded.triagebook import LOG_NAME, TriageBook
 from sync_server.store.installation import KEY_BYTES, KEY_NAME
 
@@ -67,6 +68,8 @@ def check(data_dir: Path, repair: bool = False, seal: Callable[[dict], dict | No
         found.problems.append(f"{KEY_NAME} is damaged (shorter than {KEY_BYTES} bytes): restore it from a backup")
 
     found.problems += [leftovers.describe(data_dir, path) for path in leftovers.find(data_dir)]
+    if journal := journal_problem(data_dir):
+        found.problems.append(journal)
     # The inbox: opened as a reader first, so a plain check changes nothing.
     with Inbox(data_dir, writer=False) as inbox:
         known = set(inbox._index)
