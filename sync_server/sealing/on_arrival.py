@@ -107,6 +107,8 @@ class UnknownStation(ValueError):
     """A plain record whose station the registry does not know (damage changed its id,
     or the station was removed): no sector, so no sector key may hold its words."""
 
+    leave_record = True  # for `Submissions.rewrite`: leave it as it is (see `PlainSealer`)
+
 
 class PlainSealer:
     """`change(record)` for `Submissions.rewrite` and for `check --repair`: a plain record

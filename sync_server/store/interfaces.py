@@ -102,8 +102,9 @@ class Submissions(Protocol):
 
     def rewrite(self, change: Callable[[Record], Record | None],
                 seal_unreadable: Callable[[bytes], dict[str, Any]] | None = None) -> int:
-        """`change` on every record; a record it raises ValueError for is left as it is
-        (set-aside copies: sealed whole by `seal_unreadable`)."""
+        """`change` on every record; a record it raises a ValueError with a true
+        `leave_record` for is left as it is (in set-aside copies, one `change` cannot
+        take is sealed whole by `seal_unreadable`)."""
         ...
 
     def forget_unreadable(self, received_before: datetime) -> int: ...

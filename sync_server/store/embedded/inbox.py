@@ -363,8 +363,10 @@ class Inbox:
                 for n, record in enumerate(records):
                     try:
                         new = change(record)
-                    except ValueError:
-                        continue  # `change` cannot take it (an unknown station): left as it is, and counted there
+                    except ValueError as exc:
+                        if not getattr(exc, "leave_record", False):
+                            raise
+                        continue  # `change` says to leave it (an unknown station): as it is, counted there
                     if new is not None:
                         records[n] = new
                         changed.append(new)

@@ -276,3 +276,14 @@ def test_repair_with_keys_never_puts_back_a_record_of_an_unknown_station_plain(d
     segments = b"".join(p.read_bytes() for p in (data / "inbox").glob("segment-*.json"))
     # Observed before: the record came back into the inbox in clear.
     assert CANARY.encode() not in segments and PHONE.encode() not in segments
+
+
+def test_seal_existing_names_an_inbox_record_whose_station_left_the_registry(data):
+    store_items(data, SAMPLE_REGISTRY, [make_item(feeling=CANARY), make_item()])
+    segment = data / "inbox" / "segment-000001.json"
+    segment.write_bytes(re.sub(rb'("station_id": ?")[^"]+', rb"\1no-such-station", segment.read_bytes(), count=1))
+    Keyring(data).init(SECTORS)
+    ran = _minqing(data, "keys", "seal-existing", "--registry", str(SAMPLE_REGISTRY))
+    # The inbox's record stays where the office finds it; the operator is told why it is plain.
+    assert ran.returncode == 0 and "1 left plain: their station is not in the registry" in ran.stdout, ran.stdout
+    assert "sealed 1 stored records" in ran.stdout
