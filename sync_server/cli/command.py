@@ -11,7 +11,7 @@ from sync_server.cli import data, inbox, keys, office, serve, site
 from sync_server.cli.arguments import data_dir_option
 from sync_server.cli.errors import CommandError
 from sync_server.cli.passwordcost import take_test_cost
-from sync_server.store import BackupIncomplete
+from sync_server.store import BackupIncomplete, JournalDamaged
 
 __all__ = ["main"]
 
@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return args.func(args)
         except BackupIncomplete as exc:  # any command opening an interrupted backup as its data folder
+            raise CommandError(f"{exc}.") from None
+        except JournalDamaged as exc:  # any command that changes the keys or accounts
             raise CommandError(f"{exc}.") from None
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)

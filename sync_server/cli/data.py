@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from sync_server.cli.arguments import data_dir_option, days
@@ -32,6 +33,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
         raise CommandError(f"{exc}.") from None
     print(f"backed up {report.records} records, {report.triage_entries} triage entries and {report.accounts} accounts "
           f"({report.files} files) to {args.dest}")
+    for problem in report.problems:
+        print(f"warning: copied as it is: {problem}", file=sys.stderr)
     return 0
 
 

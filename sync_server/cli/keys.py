@@ -116,8 +116,11 @@ def _cmd_seal_existing(args: argparse.Namespace) -> int:
     if not Keyring(args.data_dir).exists():
         raise KeysError("there are no keys yet: run `minqing keys init`")
     with open_store(args.data_dir, load_triage=False) as store:
-        sealed, left = seal_existing(store.submissions, StationBook(args.registry), installation_key(args.data_dir), args.data_dir)
+        sealed, left, unknown = seal_existing(store.submissions, StationBook(args.registry),
+                                              installation_key(args.data_dir), args.data_dir)
     print(f"sealed {sealed} stored records; {left} left plain (their sector has no key).")
+    if unknown:
+        print(f"{unknown} left plain: their station is not in the registry; put it back in the registry and run again.")
     print("Old backups still hold the plain records: replace them with a new backup, then destroy them.")
     return 0
 

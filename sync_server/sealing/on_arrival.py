@@ -29,7 +29,8 @@ from sync_server.sealing.keyring import Keyring
 from sync_server.store.fingerprint import Fingerprints
 from sync_server.store.installation import keyed_digest
 
-__all__ = ["CLEAR_FIELDS", "IntakeSealer", "PlainSealer", "same_clear_fields", "seal_existing", "sealed_fingerprints"]
+__all__ = ["CLEAR_FIELDS", "IntakeSealer", "PlainSealer", "UnknownStation", "same_clear_fields", "seal_existing",
+           "sealed_fingerprints"]
 
 CLEAR_FIELDS = ("id", "station_id", "created_at", "rating")
 _LABEL = "minqing.sealed-fingerprint.v1"
@@ -102,19 +103,35 @@ class IntakeSealer:
         return {**seal_record(fields, key), "feeling": "", "suggestion": "", "phone": None}
 
 
+class UnknownStation(ValueError):
+    """A plain record whose station the registry does not know (damage changed its id,
+    or the station was removed): no sector, so no sector key may hold its words."""
+
+    leave_record = True  # for `Submissions.rewrite`: leave it as it is (see `PlainSealer`)
+
+
 class PlainSealer:
     """`change(record)` for `Submissions.rewrite` and for `check --repair`: a plain record
     of a sector with a key, sealed (fingerprints of the sealed bytes); None for one
-    already sealed; `left` counts those left plain (their sector has no key)."""
+    already sealed; `left` counts those left plain (their sector has no key).
+
+    A record of an unknown station raises `UnknownStation`: it may not stay plain once
+    there are keys, and no sector's key may hold it. The quarantine then seals it whole
+    to the recovery key with the unreadable bytes, `check --repair` leaves it there; one
+    in the inbox (its station removed from the registry) is left as it is and counted in
+    `unknown_ids`, for the operator to put the station back and run again."""
 
     def __init__(self, stations, key: bytes, data_dir) -> None:
-        self.stations, self.key, self.sealer, self.left = stations, key, IntakeSealer(data_dir), 0
+        self.stations, self.key, self.sealer, self.left, self.unknown_ids = stations, key, IntakeSealer(data_dir), 0, set()
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any] | None:
         if "sealed" in record:
             return None
         station = self.stations.station(record["station_id"])
-        public = self.sealer.key_for(station.sector) if station is not None else None
+        if station is None:
+            self.unknown_ids.add(record.get("id"))
+            raise UnknownStation(f"record {record.get('id')}: no station {record['station_id']!r} in the registry")
+        public = self.sealer.key_for(station.sector)
         if public is None:
             self.left += 1
             return None
@@ -128,7 +145,9 @@ def seal_existing(inbox, stations, key: bytes, data_dir) -> tuple[int, int]:
     """`minqing keys seal-existing`: seal the plain records stored before the keys, for
     every sector that has a key, segment by segment (see `Inbox.rewrite`), quarantined
     segments too, whose unreadable bytes are sealed to the recovery key; a rerun after a
-    kill skips what is already sealed. Returns (sealed now, left plain: no key). The
-    keys are in `data_dir`, whichever store keeps the records."""
+    kill skips what is already sealed. Returns (sealed now, left plain: no key, left
+    plain in the inbox: station unknown). The keys are in `data_dir`, whichever store
+    keeps the records."""
     change, keyring = PlainSealer(stations, key, data_dir), Keyring(data_dir)
-    return inbox.rewrite(change, lambda raw: seal_damaged(keyring, raw)), change.left
+    sealed = inbox.rewrite(change, lambda raw: seal_damaged(keyring, raw))
+    return sealed, change.left, sum(1 for i in change.unknown_ids if i in inbox)

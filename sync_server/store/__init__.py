@@ -21,12 +21,12 @@ from sync_server.store.embedded.backup import BackupIncomplete, make_backup, pru
 from sync_server.store.embedded.check import check
 from sync_server.store.embedded.datafolder import DataFolder
 from sync_server.store.embedded.inbox import SEGMENT_SIZE
-from sync_server.store.embedded.secretfiles import SecretsChange, changing_secrets, repair_secrets
+from sync_server.store.embedded.secretfiles import JournalDamaged, SecretsChange, changing_secrets, repair_secrets
 from sync_server.store.embedded.tinystore import atomic_write
 from sync_server.store.interfaces import Accounts, Store, StoreLocked, Submissions, TriageLog
 
 __all__ = [
-    "Accounts", "BackupIncomplete", "SEGMENT_SIZE", "Store", "StoreLocked", "Submissions", "TriageLog", "atomic_write",
+    "Accounts", "BackupIncomplete", "JournalDamaged", "SEGMENT_SIZE", "Store", "StoreLocked", "Submissions", "TriageLog", "atomic_write",
     "SecretsChange", "changing_secrets", "check", "make_backup", "open_accounts", "open_store", "prune", "refuse_backup",
     "repair_secrets", "restore", "verify",
 ]

@@ -69,8 +69,9 @@ class Submissions(Protocol):
       the records that can be read in it (without `on_change`: they are not served), and
       `rewrite(change, seal_unreadable)` hands what cannot be read as records to
       `seal_unreadable(bytes)`, whose sealed result replaces it. `forget_unreadable(t)`
-      drops that unreadable part where nothing in it can have arrived after `t`
-      (retention's longest limit). Readable records and the place and size of the damage
+      drops that unreadable part where it may hold a record received before `t`
+      (retention's longest limit; the damage hides the exact times, so the earliest the
+      engine can know stands in, erring towards dropping sooner). Readable records and the place and size of the damage
       are kept for a repair.
     """
 
@@ -103,9 +104,13 @@ class Submissions(Protocol):
     def redact_phones(self, submission_ids: set[str]) -> int: ...
 
     def rewrite(self, change: Callable[[Record], Record | None],
-                seal_unreadable: Callable[[bytes], dict[str, Any]] | None = None) -> int: ...
+                seal_unreadable: Callable[[bytes], dict[str, Any]] | None = None) -> int:
+        """`change` on every record; a record it raises a ValueError with a true
+        `leave_record` for is left as it is (in set-aside copies, one `change` cannot
+        take is sealed whole by `seal_unreadable`)."""
+        ...
 
-    def forget_unreadable(self, written_before: datetime) -> int: ...
+    def forget_unreadable(self, received_before: datetime) -> int: ...
 
 
 @runtime_checkable

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_server.store.embedded import tinystore
-from sync_server.store.embedded.secretfiles import SECRET_FILES, changing_secrets
+from sync_server.store.embedded.secretfiles import JOURNAL, SECRET_FILES, changing_secrets, journal_problem
 
 __all__ = ["BackupIncomplete", "BackupReport", "make_backup", "prune", "refuse_backup", "refuse_incomplete_backup", "restore",
            "verify"]
@@ -55,6 +55,7 @@ class BackupReport:
     records: int
     triage_entries: int
     accounts: int
+    problems: tuple[str, ...] = ()  # copied as they are (a damaged journal): for the operator
 
 
 def _sources(data_dir: Path) -> list[Path]:
@@ -122,8 +123,10 @@ def make_backup(data_dir: Path, dest: Path, now: datetime | None = None) -> Back
     made: set[Path] = set()
     # The keyring and the accounts change together: read under their one lock, so the copy
     # never holds one of them from before a change and the other from after it.
-    with changing_secrets(data_dir):
-        held = {data_dir / name: (data_dir / name).read_bytes() for name in SECRET_FILES if (data_dir / name).exists()}
+    # A damaged journal is copied as it is, with them: the evidence, and nothing lost.
+    with changing_secrets(data_dir, reading=True):
+        held = {data_dir / name: (data_dir / name).read_bytes() for name in (*SECRET_FILES, JOURNAL)
+                if (data_dir / name).exists()}
     for source in _sources(data_dir):
         relative = source.relative_to(data_dir)
         try:
@@ -145,7 +148,8 @@ def make_backup(data_dir: Path, dest: Path, now: datetime | None = None) -> Back
         "counts": {**counts, "files": len(files)}, "files": files,
     }
     tinystore.atomic_write(dest / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
-    return BackupReport(len(files), sum(f["bytes"] for f in files.values()), **counts)
+    problems = tuple(p for p in [journal_problem(data_dir)] if p)
+    return BackupReport(len(files), sum(f["bytes"] for f in files.values()), **counts, problems=problems)
 
 
 def _manifest(backup: Path) -> dict[str, Any]:

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sync_server.store.embedded import quarantine, tinystore
+from sync_server.store.embedded import leftovers, quarantine, tinystore
 from sync_server.store.embedded.backup import MANIFEST, MARKER, BackupIncomplete, verify
 from sync_server.store.embedded.inbox import Inbox
+from sync_server.store.embedded.secretfiles import journal_problem
 from sync_server.store.embedded.triagebook import LOG_NAME, TriageBook
 from sync_server.store.installation import KEY_BYTES, KEY_NAME
 
@@ -31,6 +32,14 @@ class Findings:
 
 
 def _unreadable(found: quarantine.Quarantined) -> str:
+    whole = found.damage.get("sealed_records") or []
+    if whole:
+        return (f"; {len(whole)} records sealed whole to the recovery key (no sector could take them: "
+                f"{', '.join(map(str, whole))})" + _bytes(found))
+    return _bytes(found)
+
+
+def _bytes(found: quarantine.Quarantined) -> str:
     unreadable = found.damage.get("unreadable") or {}
     if found.unreadable and not found.kept:
         return f"; {len(found.unreadable)} bytes could not be read (kept as they are)"
@@ -58,6 +67,9 @@ def check(data_dir: Path, repair: bool = False, seal: Callable[[dict], dict | No
     if key.exists() and len(key.read_bytes()) < KEY_BYTES:
         found.problems.append(f"{KEY_NAME} is damaged (shorter than {KEY_BYTES} bytes): restore it from a backup")
 
+    found.problems += [leftovers.describe(data_dir, path) for path in leftovers.find(data_dir)]
+    if journal := journal_problem(data_dir):
+        found.problems.append(journal)
     # The inbox: opened as a reader first, so a plain check changes nothing.
     with Inbox(data_dir, writer=False) as inbox:
         known = set(inbox._index)
@@ -90,6 +102,8 @@ def check(data_dir: Path, repair: bool = False, seal: Callable[[dict], dict | No
 
     if repair:
         with Inbox(data_dir) as inbox:  # the writer moves damaged segments to the quarantine
+            if inbox.leftovers_removed:
+                found.repaired.append(f"removed {len(inbox.leftovers_removed)} temporary files killed writes left")
             ordered = sorted(salvage.values(), key=lambda d: str(d.get("received_at", "")))
             fresh = [d for d in ordered if d["id"] not in inbox]
             if seal is not None:
@@ -104,7 +118,9 @@ def check(data_dir: Path, repair: bool = False, seal: Callable[[dict], dict | No
 
 
 def _sealed(records: list[dict], seal: Callable[[dict], dict | None], found: Findings) -> list[dict]:
-    """Records to put back, each sealed (or left plain only where its sector has no key)."""
+    """Records to put back, each sealed (or left plain only where its sector has no key);
+    one sealing cannot take (an unknown station: `seal` raises) stays in the quarantine,
+    which `keys seal-existing` seals to the recovery key."""
     out = []
     for record in records:
         try:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import SEGMENT_SIZE, Inbox
-from sync_server.store.embedded.secretfiles import repair_secrets
+from sync_server.store.embedded.secretfiles import journal_problem, repair_secrets
 from sync_server.store.embedded.triagebook import TriageBook
 
 __all__ = ["DataFolder"]
@@ -53,6 +53,8 @@ class DataFolder:
         found = [*self.submissions.problems, *self.triage.problems]
         if self.accounts.problem():
             found.append(self.accounts.problem())
+        if journal := journal_problem(self.data_dir):
+            found.append(journal)
         return found
 
     def close(self) -> None:

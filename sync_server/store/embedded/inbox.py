@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_server.store.arrival import arrived, place_in_minute
-from sync_server.store.embedded import quarantine, segmentsummary, tinystore
+from sync_server.store.embedded import leftovers, quarantine, segmentsummary, tinystore
 from sync_server.store.embedded.segments import TABLE, SegmentCache, read_segment, scan, segment_path
 from sync_server.store.embedded.writerlock import InboxLocked, take_writer_lock
 from sync_server.store.fingerprint import Fingerprints
@@ -92,7 +92,8 @@ class Inbox:
         self._open_number: int | None = None
         self._open_records: list[dict[str, Any]] = []
         self._cache = SegmentCache(self.folder)
-        numbers = scan(self.data_dir, writer, self.warnings)
+        self.leftovers_removed = leftovers.sweep(self.data_dir) if writer else []
+        numbers = scan(self.data_dir, self.warnings)
         self._highest = max(numbers, default=0)  # highest segment number seen, damaged ones included
         newest = numbers[-1] if numbers else None
         for number in numbers:
@@ -339,12 +340,13 @@ class Inbox:
             self.on_change([dict(r) for r in changed])
         return len({r["id"] for r in changed} | set_aside)
 
-    def forget_unreadable(self, written_before) -> int:
-        """Retention: drop what damage left unreadable in quarantined segments last written
-        before `written_before` (see `quarantine`); returns how many files changed."""
+    def forget_unreadable(self, received_before) -> int:
+        """Retention: drop what damage left unreadable in quarantined segments that may
+        hold a record received before `received_before` (see `quarantine`); returns how
+        many files changed."""
         self._writable()
         with self._write_lock:
-            return self.quarantine.forget_unreadable(written_before)
+            return self.quarantine.forget_unreadable(received_before)
 
     def rewrite(self, change: Callable[[dict[str, Any]], dict[str, Any] | None], seal_unreadable=None) -> int:
         """Replace records by `change(record)` (None leaves one as it is), one segment per
@@ -359,7 +361,12 @@ class Inbox:
                 records = self._segment_records(number)
                 changed = []
                 for n, record in enumerate(records):
-                    new = change(record)
+                    try:
+                        new = change(record)
+                    except ValueError as exc:
+                        if not getattr(exc, "leave_record", False):
+                            raise
+                        continue  # `change` says to leave it (an unknown station): as it is, counted there
                     if new is not None:
                         records[n] = new
                         changed.append(new)

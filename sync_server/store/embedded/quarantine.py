@@ -10,15 +10,18 @@ phones like any other, so the rules reach it too:
   read from are sealed to the recovery key (the only holder that may read every sector:
   nobody can tell whose words they hold);
 - retention removes the phones of its readable records when they are due, and drops the
-  unreadable bytes once `phone_days_max` has passed since the file was last written
-  (nothing in it arrived later; those records were never in the inbox, so nobody closed
-  them: the longest limit is theirs);
+  unreadable bytes once `phone_days_max` has passed since the earliest arrival they may
+  hold (those records were never in the office's list, so nobody closed them: the
+  longest limit is theirs). The damage hides their own times, so the earliest of what is
+  known stands in, erring towards dropping sooner (`earliest_received_at`): every
+  arrival time still legible anywhere in the file, the latest arrival in the segment
+  before it (this one opened after it), and the file's last write;
 - backups copy the quarantine (its records are acknowledged ones, nowhere else).
 
 A file changed by a rule is rewritten once, atomically, into a *kept* file: a TinyDB
 file of its readable records (so `check --repair` reads them like a segment) with a
 `quarantined` part naming the original (its name, size, SHA-256, when it was last
-written), where its unreadable bytes were (offsets and lengths), and those bytes: in
+written, the earliest arrival its bytes may hold), where its unreadable bytes were (offsets and lengths), and those bytes: in
 clear (base64) before there are keys, sealed, or dropped at the retention limit. Until
 a rule needs it, the damaged file stays byte for byte as it was.
 """
@@ -44,6 +47,8 @@ FORMAT = "minqing.quarantined-segment"
 FOLDER = ("quarantine", "inbox")
 _RECORD_KEY = re.compile(r'"\d+"\s*:\s*(?=\{)')
 _BAD_BYTES = re.compile("[\udc80-\udcff]")  # invalid UTF-8, kept by surrogateescape
+# An arrival time still legible, in a readable record or among the unreadable bytes.
+_RECEIVED = re.compile(rb'"received_at"\s*:\s*"(\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)?)"')
 # What lies between records when nothing is damaged: no word of anyone's.
 _STRUCTURE = re.compile(r'[\s,{}]*(\{\s*"' + TABLE + r'"\s*:\s*\{)?[\s,{}]*')
 
@@ -99,6 +104,45 @@ def salvage(raw: bytes) -> tuple[list[dict[str, Any]], list[tuple[int, bytes]]]:
     return records, gaps
 
 
+def _when(text: str | bytes | None) -> datetime | None:
+    try:
+        found = datetime.fromisoformat(text.decode("ascii") if isinstance(text, bytes) else str(text))
+    except (TypeError, ValueError, UnicodeDecodeError):
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=timezone.utc)
+
+
+def _latest_before(path: Path) -> datetime | None:
+    """The latest arrival legible in the segment before this one (in the inbox or set
+    aside): this segment was opened after it, so nothing in it arrived earlier."""
+    data_dir, number = path.parents[2], path.name.split(".", 1)[0].removeprefix("segment-")
+    if not number.isdigit() or int(number) < 2:
+        return None
+    name = f"segment-{int(number) - 1:06d}.json"
+    times = []
+    for before in [data_dir / "inbox" / name, *path.parent.glob(name + ".*")]:
+        try:
+            times += [t for t in map(_when, _RECEIVED.findall(before.read_bytes())) if t]
+        except OSError:
+            continue
+    return max(times, default=None)
+
+
+def _earliest(path: Path, raw: bytes, written: datetime) -> datetime:
+    """The earliest arrival the file's unreadable bytes may hold, as far as can be known."""
+    known = [t for t in map(_when, _RECEIVED.findall(raw)) if t]
+    return min([*known, written] + [t for t in [_latest_before(path)] if t])
+
+
+def earliest_received(found: Quarantined) -> datetime:
+    """For retention; a file kept by an older version: its readable records or last write."""
+    noted = _when(found.damage.get("earliest_received_at"))
+    if noted is not None:
+        return noted
+    times = [t for t in (_when(r.get("received_at")) for r in found.records) if t]
+    return min([*times, _when(found.damage["written_at"]) or datetime.now(timezone.utc)])
+
+
 def read(path: Path) -> Quarantined:
     raw = path.read_bytes()
     try:
@@ -110,9 +154,11 @@ def read(path: Path) -> Quarantined:
         plain = (damage.get("unreadable") or {}).get("plain")
         return Quarantined(path, tinystore.read_docs(path, TABLE), damage, base64.b64decode(plain) if plain else None, True)
     records, gaps = salvage(raw)
-    written = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+    written = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(microsecond=0)
+    earliest = _earliest(path, raw, written).isoformat(timespec="seconds")
     damage = {"format": FORMAT, "version": 1, "segment": path.name.rsplit(".", 1)[0], "bytes": len(raw),
-              "sha256": hashlib.sha256(raw).hexdigest(), "written_at": written,
+              "sha256": hashlib.sha256(raw).hexdigest(), "written_at": written.isoformat(timespec="seconds"),
+              "earliest_received_at": earliest,
               "ranges": [[offset, len(piece)] for offset, piece in gaps], "unreadable": None}
     return Quarantined(path, records, damage, b"".join(piece for _, piece in gaps) or None, False)
 
@@ -172,7 +218,7 @@ class Quarantine:
         joins the unreadable bytes and is sealed with them rather than left in clear."""
         count = 0
         for found in self._each():
-            kept, pending, changed = [], b"", 0
+            kept, pending, changed, whole = [], b"", 0, []
             for record in found.records:
                 try:
                     new = change(record)
@@ -180,10 +226,13 @@ class Quarantine:
                     if seal_unreadable is None:
                         raise
                     pending, changed = pending + json.dumps(record).encode("utf-8"), changed + 1
+                    whole.append(record.get("id"))
                     continue
                 kept.append(record if new is None else new)
                 changed += new is not None
             found.records, unreadable = kept, _current(found)
+            if whole:  # their ids stay readable: the office's `check` still says they exist, and where
+                found.damage["sealed_records"] = [*found.damage.get("sealed_records", []), *whole]
             if seal_unreadable is not None and ("plain" in unreadable or pending):
                 clear = base64.b64decode(unreadable.pop("plain", "")) + pending
                 unreadable["sealed"] = [*unreadable.get("sealed", []), seal_unreadable(clear)]
@@ -193,13 +242,13 @@ class Quarantine:
                 count += changed
         return count
 
-    def forget_unreadable(self, written_before: datetime) -> int:
-        """Drop the unreadable bytes of every file last written before `written_before`."""
+    def forget_unreadable(self, received_before: datetime) -> int:
+        """Drop the unreadable bytes of every file that may hold a record received
+        before `received_before` (see `earliest_received`)."""
         dropped = 0
         for found in self._each():
             unreadable = _current(found)
-            if datetime.fromisoformat(found.damage["written_at"]) < written_before and ("plain" in unreadable or
-                                                                                      "sealed" in unreadable):
+            if earliest_received(found) < received_before and ("plain" in unreadable or "sealed" in unreadable):
                 _save(found, {"dropped_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
                 dropped += 1
         return dropped

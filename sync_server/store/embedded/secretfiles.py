@@ -40,7 +40,8 @@ from pathlib import Path
 
 from sync_server.store.embedded.tinystore import DamagedFile, atomic_write, fsync_dir, private_dir
 
-__all__ = ["JOURNAL", "LOCK_NAME", "SECRET_FILES", "SecretsChange", "changing_secrets", "repair_secrets"]
+__all__ = ["JOURNAL", "LOCK_NAME", "SECRET_FILES", "JournalDamaged", "SecretsChange", "changing_secrets",
+           "holding_secrets_lock", "journal_problem", "repair_secrets"]
 
 SECRET_FILES = ("keys/keyring.json", "keys/public.json", "office/users.json")
 
@@ -48,6 +49,28 @@ SECRET_FILES = ("keys/keyring.json", "keys/public.json", "office/users.json")
 LOCK_NAME = ".secrets.lock"
 JOURNAL = "secrets.journal"
 _FORMAT = "minqing-secrets-journal"
+
+
+class JournalDamaged(DamagedFile):
+    """The journal of a change does not read: one sentence, with what to do.
+
+    It was written whole and renamed, so only the disk damaged it, and which files the
+    change had reached is unknown: no guess is made about keys. Moving it aside loses no
+    key anything was sealed to (the server seals to a key only once `keyring.json` holds
+    it); at worst one account's password and the lock on its keys stay out of step."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "a change to the keys and accounts was cut short and its journal does not read")
+        self.args = (f"{path.name} is damaged (a change to the keys and accounts was cut short and its journal does "
+                     f"not read), so nothing may change the keys or accounts: make a backup now (`minqing backup` "
+                     f"keeps the journal as it is), then move {path.name} out of the data folder; the keys and "
+                     f"accounts stay as the change left them, and an account whose new password does not open "
+                     f"its keys is given them again (`minqing keys grant`)",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 # The data folders this thread holds the lock of: taking it again without the change
 # in hand would wait for itself for ever.
 _held = threading.local()
@@ -119,6 +142,14 @@ def _roll_forward(data_dir: Path) -> bool:
         raw = journal.read_bytes()
     except FileNotFoundError:
         return False
+    _apply(data_dir, _parse(raw, journal))
+    journal.unlink()
+    fsync_dir(data_dir)
+    return True
+
+
+def _parse(raw: bytes, journal: Path) -> dict[str, bytes]:
+    """The files a journal holds; `JournalDamaged` when it does not read."""
     try:
         record = json.loads(raw)
         encoded = record["files"]
@@ -129,14 +160,8 @@ def _roll_forward(data_dir: Path) -> bool:
         if any(Path(rel).is_absolute() or ".." in Path(rel).parts for rel in files):
             raise ValueError
     except (ValueError, TypeError, KeyError, AttributeError):
-        # Written whole and renamed, so only the disk could have damaged it: which files
-        # it had reached is unknown, and no guess is made about keys.
-        raise DamagedFile(journal, "the journal of a change to the keys and accounts does not read; "
-                                   "restore the keys and office folders from a backup") from None
-    _apply(data_dir, files)
-    journal.unlink()
-    fsync_dir(data_dir)
-    return True
+        raise JournalDamaged(journal) from None
+    return files
 
 
 def _held_here() -> set[str]:
@@ -145,11 +170,26 @@ def _held_here() -> set[str]:
     return _held.dirs
 
 
+def journal_problem(data_dir: str | Path) -> str | None:
+    """The sentence for a damaged journal, or None (none, or one that reads)."""
+    journal = Path(data_dir) / JOURNAL
+    try:
+        _parse(journal.read_bytes(), journal)
+    except OSError:
+        return None  # none (the usual case), or unreadable as bytes: the next change says so
+    except JournalDamaged as exc:
+        return str(exc)
+    return None
+
+
 @contextlib.contextmanager
-def changing_secrets(data_dir: str | Path, change: SecretsChange | None = None) -> Iterator[SecretsChange]:
+def changing_secrets(data_dir: str | Path, change: SecretsChange | None = None, *,
+                     reading: bool = False) -> Iterator[SecretsChange]:
     """One change to the secret files: the lock, a change half made by a kill finished
     first, and what was staged written when the block ends without an exception (an
-    exception writes nothing). Given the `change` of an enclosing block, it is that one."""
+    exception writes nothing). Given the `change` of an enclosing block, it is that one.
+    `reading`: only to read the files whole (a backup), so a damaged journal is left as
+    it is rather than refused."""
     if change is not None:
         yield change
         return
@@ -162,12 +202,39 @@ def changing_secrets(data_dir: str | Path, change: SecretsChange | None = None) 
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         _held_here().add(key)
-        _roll_forward(data_dir)
+        try:
+            _roll_forward(data_dir)
+        except JournalDamaged:
+            if not reading:
+                raise
         change = SecretsChange(data_dir)
         yield change
         change._commit()
     finally:
         _held_here().discard(key)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def holding_secrets_lock(data_dir: Path) -> Iterator[bool]:
+    """The secrets lock if nobody holds it (True), without waiting; False when a change
+    holds it or the folder is read-only."""
+    if str(Path(data_dir).resolve()) in _held_here():
+        yield False
+        return
+    try:
+        fd = os.open(Path(data_dir) / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
         os.close(fd)
 
 

@@ -2,7 +2,8 @@
 
 `DATA_DIR/inbox/segment-NNNNNN.json`, each a TinyDB file of submissions (see
 `tinystore`). A file in `inbox/` with any other name is not ours: it is ignored, with a
-warning; a temporary file left by a write a crash interrupted is removed by the writer.
+warning; a temporary file left by a write a crash interrupted is skipped here and
+removed by the writer with every other such leftover (`leftovers`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def read_segment(folder: Path, number: int) -> list[dict[str, Any]]:
     return records
 
 
-def scan(data_dir: Path, writer: bool, warnings: list[str]) -> list[int]:
+def scan(data_dir: Path, warnings: list[str]) -> list[int]:
     """The segments' numbers, in order; stray files are named in `warnings`."""
     folder = data_dir / FOLDER
     if not folder.is_dir():
@@ -47,9 +48,7 @@ def scan(data_dir: Path, writer: bool, warnings: list[str]) -> list[int]:
     numbers = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") and path.name.endswith(".tmp"):
-            if writer:  # leftovers of a write a crash interrupted; the rename never happened
-                path.unlink(missing_ok=True)
-            continue
+            continue  # a killed write's leftover: `leftovers.sweep` removes it
         found = SEGMENT_NAME.fullmatch(path.name)
         if found and path.is_file():
             numbers.append(int(found.group(1)))

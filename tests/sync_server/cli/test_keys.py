@@ -153,3 +153,24 @@ def test_no_command_takes_a_secret_as_an_argument():
                     walk(child)
     walk(_parser())
     assert not [o for o in seen if re.search(r"password(?!-stdin)|secret|recovery-key|--key\b", o)]
+
+
+DAMAGED_JOURNAL = b'{"format": "minqing-secrets-journal", "v": 1, "files": {"keys/keyring.json": "@@"}, "sha256": "x"}'
+
+
+def test_a_damaged_journal_is_one_sentence_everywhere_and_a_backup_still_carries_it(sealed_office, tmp_path):
+    data, _, _ = sealed_office
+    (data / "secrets.journal").write_bytes(DAMAGED_JOURNAL)
+    # Observed before: `keys rotate` and `backup` ended in a raw traceback; check said "no problems found".
+    for args in (("keys", "rotate", "--registry", str(SAMPLE_REGISTRY)),
+                 ("office", "disable-user", "wang")):
+        ran = _minqing(data, *args, stdin="staff-password-2\n")
+        assert ran.returncode != 0 and ran.stderr.count("\n") == 1 and "secrets.journal" in ran.stderr, ran.stderr
+        assert "minqing backup" in ran.stderr  # what to do first: nothing is lost
+    backup = _minqing(data, "backup", str(tmp_path / "bak"))
+    assert backup.returncode == 0, backup.stderr
+    assert (tmp_path / "bak" / "secrets.journal").read_bytes() == DAMAGED_JOURNAL  # as it is: the evidence
+    assert "secrets.journal" in backup.stdout + backup.stderr
+    assert _minqing(tmp_path / "bak", "backup", "--verify", str(tmp_path / "bak")).returncode == 0
+    checked = _minqing(data, "check")
+    assert checked.returncode == 1 and "problem: " in checked.stdout and "secrets.journal" in checked.stdout

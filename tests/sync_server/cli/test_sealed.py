@@ -10,6 +10,7 @@ import io
 import json
 import os
 import pty
+import re
 import termios
 
 import pytest
@@ -236,3 +237,53 @@ def test_repair_with_keys_puts_back_sealed_records_never_plain(data):
     assert CANARY.encode() not in segments and PHONE.encode() not in segments
     opened = _inbox(data, "list", "--recovery", "--password-stdin", stdin=code + "\n")
     assert opened.stdout.count(CANARY) == 4
+
+
+def _unknown_station(data) -> str:
+    """The damage also changed one readable record's station id (review finding 3)."""
+    path = _quarantined_file(data)
+    path.write_bytes(re.sub(rb'("station_id": ?")[^"]+', rb"\1no-such-station", path.read_bytes(), count=1))
+    return "no-such-station"
+
+
+def test_seal_existing_seals_a_record_of_an_unknown_station_to_the_recovery_key(data):
+    quarantine_a_segment(data, SAMPLE_REGISTRY, [make_item(feeling=CANARY, phone=PHONE, consent=True) for _ in range(5)])
+    _unknown_station(data)
+    code = Keyring(data).init(SECTORS)
+    ran = _minqing(data, "keys", "seal-existing", "--registry", str(SAMPLE_REGISTRY))
+    assert ran.returncode == 0, ran.stderr
+    # Observed before: "1 left plain (their sector has no key)", its words and phone in clear.
+    everything = _every_byte(data)
+    assert CANARY.encode() not in everything and PHONE.encode() not in everything
+    kept = json.loads(_quarantined_file(data).read_text("utf-8"))["quarantined"]
+    [whole] = kept["sealed_records"]
+    assert b"no-such-station" in open_damaged(Keyring(data), code, kept["unreadable"]["sealed"][0])
+    # The office's command line still says it exists, and where.
+    checked = _minqing(data, "check", "--registry", str(SAMPLE_REGISTRY))
+    assert whole in checked.stdout and "recovery key" in checked.stdout
+    repair = _minqing(data, "check", "--repair", "--registry", str(SAMPLE_REGISTRY))
+    assert "put 3 saved records back" in repair.stdout, repair.stdout + repair.stderr
+    assert CANARY.encode() not in _every_byte(data)
+
+
+def test_repair_with_keys_never_puts_back_a_record_of_an_unknown_station_plain(data):
+    quarantine_a_segment(data, SAMPLE_REGISTRY, [make_item(feeling=CANARY, phone=PHONE, consent=True) for _ in range(5)])
+    _unknown_station(data)
+    Keyring(data).init(SECTORS)  # `seal-existing` not yet run
+    repair = _minqing(data, "check", "--repair", "--registry", str(SAMPLE_REGISTRY))
+    assert "put 3 saved records back" in repair.stdout, repair.stdout + repair.stderr
+    assert "left in the quarantine" in repair.stdout
+    segments = b"".join(p.read_bytes() for p in (data / "inbox").glob("segment-*.json"))
+    # Observed before: the record came back into the inbox in clear.
+    assert CANARY.encode() not in segments and PHONE.encode() not in segments
+
+
+def test_seal_existing_names_an_inbox_record_whose_station_left_the_registry(data):
+    store_items(data, SAMPLE_REGISTRY, [make_item(feeling=CANARY), make_item()])
+    segment = data / "inbox" / "segment-000001.json"
+    segment.write_bytes(re.sub(rb'("station_id": ?")[^"]+', rb"\1no-such-station", segment.read_bytes(), count=1))
+    Keyring(data).init(SECTORS)
+    ran = _minqing(data, "keys", "seal-existing", "--registry", str(SAMPLE_REGISTRY))
+    # The inbox's record stays where the office finds it; the operator is told why it is plain.
+    assert ran.returncode == 0 and "1 left plain: their station is not in the registry" in ran.stdout, ran.stdout
+    assert "sealed 1 stored records" in ran.stdout

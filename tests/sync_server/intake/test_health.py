@@ -99,3 +99,13 @@ def test_an_office_index_that_could_not_be_built_is_not_ok(served):
     assert health(served, "203.0.113.9").status_code == 503
     here = health(served, "127.0.0.1").json()
     assert here["ok"] is False and any("office" in problem for problem in here["problems"])
+
+
+def test_a_damaged_secrets_journal_is_named_to_the_local_machine_and_not_ok_to_anyone(settings):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "secrets.journal").write_bytes(b"{not a journal")
+    with TestClient(create_app(settings), base_url=BASE) as client:
+        # Observed before: the server started, and the local health said problems: [].
+        assert health(client.app, "203.0.113.9").json() == {"ok": False}
+        here = health(client.app, "127.0.0.1").json()
+        assert here["ok"] is False and any("secrets.journal" in p for p in here["problems"])

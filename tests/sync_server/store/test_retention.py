@@ -131,3 +131,52 @@ def test_unreadable_bytes_stay_while_they_may_hold_a_phone_within_its_time(tmp_p
         run_retention(inbox, TriageBook(data), RetentionPolicy(), datetime.now(timezone.utc) + timedelta(days=179))
     raw = next((data / "quarantine" / "inbox").glob("segment-*")).read_bytes()
     assert b"13900000009" in raw  # untouched: the damaged file, byte for byte
+
+
+def _aged_record(n: int, received: datetime) -> dict:
+    sid = f"00000000-0000-4000-8000-{n:012d}"
+    return {"id": sid, "fingerprint": f"f{n}", "receipt": f"R{n:07d}", "station_id": "hebin-primary", "feeling": f"旧{n}",
+            "phone": f"1391111{n:04d}", "consent": True, "phone_fingerprint": f"p{n}", "flags": [],
+            "received_at": received.isoformat(timespec="minutes").replace("+00:00", ":00+00:00")}
+
+
+def _segment(data, number: int, records: list[dict]) -> bytes:
+    from sync_server.store.embedded.tinystore import write_docs
+    path = data / "inbox" / f"segment-{number:06d}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_docs(path, records, "submissions")
+    return path.read_bytes()
+
+
+def test_unreadable_bytes_go_by_the_earliest_arrival_they_may_hold_not_the_files_last_write(tmp_path):
+    # A segment open for months: its first phones arrived long before its last write.
+    data, now = tmp_path / "data", datetime.now(timezone.utc)
+    records = [_aged_record(n, now - timedelta(days=200 - n)) for n in range(3)]
+    raw = _segment(data, 1, records)
+    phone = records[1]["phone"].encode()
+    cut = raw.index(phone) - 30
+    (data / "inbox" / "segment-000001.json").write_bytes(raw[:cut] + b"\xff\xfe" + raw[cut + 2:])
+    with Inbox(data) as inbox:
+        assert inbox.damaged  # set aside: the file's last write is now
+        run_retention(inbox, TriageBook(data), RetentionPolicy(max_days=180), now)
+    # Observed before: the unreadable bytes (and the phone in them) stayed 180 days more.
+    assert set(_quarantined(data)["quarantined"]["unreadable"]) == {"dropped_at"}
+    assert phone not in _bytes_of(data)
+
+
+def test_a_record_whose_arrival_time_the_damage_hid_goes_by_the_segment_before(tmp_path):
+    # Segment 2's first record lost its time to the damage; it arrived after segment 1's
+    # last record, which is therefore the earliest it may hold.
+    data, now = tmp_path / "data", datetime.now(timezone.utc)
+    _segment(data, 1, [_aged_record(n, now - timedelta(days=200)) for n in range(2)])
+    hidden = _aged_record(2, now - timedelta(days=190))
+    raw = _segment(data, 2, [hidden, *[_aged_record(n, now - timedelta(days=10)) for n in (3, 4)]])
+    start = raw.index(hidden["received_at"].encode())
+    (data / "inbox" / "segment-000002.json").write_bytes(raw[:start] + b"\xff" * 10 + raw[start + 10:])
+    with Inbox(data) as inbox:
+        assert inbox.damaged
+        run_retention(inbox, TriageBook(data), RetentionPolicy(max_days=180), now)
+    # Observed before: dropped only 180 days after the file's last write (now).
+    assert hidden["phone"].encode() not in _bytes_of(data)
+    [path] = (data / "quarantine" / "inbox").glob("segment-000002.json.*")
+    assert set(json.loads(path.read_text("utf-8"))["quarantined"]["unreadable"]) == {"dropped_at"}

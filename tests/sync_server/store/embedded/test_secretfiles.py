@@ -103,3 +103,10 @@ def test_a_damaged_journal_stops_changes_and_readers_read_the_files_as_they_are(
     assert repair_secrets(office) is False and _opens_with(office, OLD)
     with pytest.raises(DamagedFile), changing_secrets(office):
         pass
+
+
+def test_a_damaged_journal_is_named_among_the_data_folders_problems(office):
+    (office / JOURNAL).write_bytes(b"{not a journal")
+    # Observed before: the server started with problems: [] (local health said nothing).
+    with open_store(office) as store:
+        assert any(JOURNAL in problem and "minqing backup" in problem for problem in store.problems())
