@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 
 import pytest
 
+from sync_server.cli import keys as keys_cli
 from sync_server.cli import main
 from sync_server.sealing import envelope
 from sync_server.sealing.keyring import Keyring
@@ -153,3 +155,36 @@ def test_no_command_takes_a_secret_as_an_argument():
                     walk(child)
     walk(_parser())
     assert not [o for o in seen if re.search(r"password(?!-stdin)|secret|recovery-key|--key\b", o)]
+
+
+@pytest.mark.parametrize("replaced_by", [("keys", "grant", "wang", "--recovery"), ("office", "set-password", "wang", "--recovery")])
+def test_add_user_by_a_staff_whose_key_pair_was_replaced_while_it_waited_gives_the_current_keys(sealed_office, monkeypatch,
+                                                                                                 replaced_by):
+    # The review's race, in order: `add-user --by wang` has unlocked wang; before it takes
+    # the lock, a grant (or a password set through the recovery key) gives wang a fresh key
+    # pair, and a rotation seals its new keys to that pair only.
+    data, code, _ = sealed_office
+    _keys(data, "grant", "wang", "--recovery", "--password-stdin", stdin=f"{code}\nstaff-password-1\n")
+    asked = keys_cli.before_add_user
+
+    def meanwhile(argv: list[str], stdin: str) -> None:
+        outer = sys.stdin  # the running command still reads the new user's password from it
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        try:
+            assert main([*argv, "--data-dir", str(data)]) == 0
+        finally:
+            monkeypatch.setattr("sys.stdin", outer)
+
+    def unlocked_then_replaced_and_rotated(args, secrets):
+        by = asked(args, secrets)
+        extra = ["--registry", str(SAMPLE_REGISTRY)] if replaced_by[0] == "keys" else []
+        meanwhile([*replaced_by, "--password-stdin", *extra], f"{code}\nstaff-password-1\n")
+        meanwhile(["keys", "rotate", "--registry", str(SAMPLE_REGISTRY)], "")
+        return by
+
+    monkeypatch.setattr(keys_cli, "before_add_user", unlocked_then_replaced_and_rotated)
+    added = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport", "--by", "wang",
+                     "--password-stdin", stdin="staff-password-1\nli-password-1\n")
+    assert added.returncode == 0, added.stderr
+    assert _reads(data, "li", "li-password-1", "transport")  # sealed to the key the rotation made
+    assert len(Keyring(data).unlock("li", "li-password-1").keys) == 2
