@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import sys
@@ -56,10 +57,12 @@ def sealed_office(tmp_path):
     data = tmp_path / "data"
     assert _minqing(data, "office", "add-user", "wang", "--role", "staff", "--password-stdin",
                     stdin="staff-password-1\n").returncode == 0
-    init = _keys(data, "init")
+    written = tmp_path / "recovery.txt"
+    with open(written, "w") as out, contextlib.redirect_stdout(out):  # `keys init > recovery.txt`
+        init = _keys(data, "init")
     assert init.returncode == 0, init.stderr
-    code = re.search(r"^    ([A-Z2-7]{4}(?:-[A-Z2-7]{1,4})+)$", init.stdout, re.M).group(1)
-    return data, code, init.stdout
+    code = re.search(r"^    ([A-Z2-7]{4}(?:-[A-Z2-7]{1,4})+)$", written.read_text(), re.M).group(1)
+    return data, code, written.read_text()
 
 
 def _reads(data, name, password, sector="transport") -> bool:
