@@ -39,7 +39,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     pending = keyring.prepare([sector.id for sector in load_registry(args.registry).sectors])
     stdout_fd = _fd_of(sys.stdout)
     to_file = stdout_fd is not None and stat.S_ISREG(os.fstat(stdout_fd).st_mode)
-    terminal = None if to_file else _terminal()
+    terminal = None if to_file else _terminal(stdout_fd)
     if not to_file and terminal is None:
         raise CommandError(f"standard output is {_kind(stdout_fd)}, which cannot show that the recovery key reached you: "
                            "run `minqing keys init > recovery.txt` (copy it to paper, then delete the file) or at a "
@@ -67,21 +67,23 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def _fd_of(stream) -> int | None:
     try:
-        return stream.fileno()
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        return None  # not a file descriptor (a test's capture): it proves nothing
+        fd = stream.fileno()
+        os.fstat(fd)
+    except (AttributeError, ValueError, OSError):
+        return None  # closed (`>&-`), or not a file descriptor (a test's capture): it proves nothing
+    return fd
 
 
 def _kind(fd: int | None) -> str:
     if fd is None:
-        return "not a file"
+        return "closed or not a file"
     mode = os.fstat(fd).st_mode
     return "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file or a terminal"
 
 
-def _terminal() -> tuple[io.TextIOBase, io.TextIOBase] | None:
+def _terminal(stdout_fd: int | None) -> tuple[io.TextIOBase, io.TextIOBase] | None:
     """Where to ask for the typed-back group and read it: (ask, answer), or None."""
-    if sys.stdout.isatty() and sys.stdin.isatty():
+    if stdout_fd is not None and os.isatty(stdout_fd) and sys.stdin is not None and sys.stdin.isatty():
         return sys.stdout, sys.stdin
     try:
         # The controlling terminal, whatever standard input and output are; none under
