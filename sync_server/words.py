@@ -33,7 +33,7 @@ MAX_JSON_BYTES_PER_CHARACTER = 4
 # order mark (U+FEFF, invisible, and stripped by the page's trim but not the server's).
 # None of them is typed by a person, and each breaks storage, exports or terminals
 # further on. The marks (LRM, RLM, ALM) and tag characters stay: Uyghur text and flag
-# emoji need them, and the office shows every text isolated (`dir="auto"`).
+# emoji need them, and the office shows every text isolated (`<bdi>`, `dir="auto"`).
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from datetime import date
 
 import pytest
@@ -166,4 +167,6 @@ def test_every_report_cell_is_isolated_so_direction_marks_reorder_nothing_outsid
     marked = "\u200f100\u200f-\u200f900"
     report = Report("周报", "本周", [Table("摘要", ["回执码", "摘要"], [["AB12", marked]])])
     html = to_html(report)
-    assert f"<bdi>{marked}</bdi>" in html and "<bdi>AB12</bdi>" in html
+    # A cell is a paragraph of its own; dir="auto" gives it the direction of its own text.
+    cells = re.findall(r"<td[^>]*>", html)
+    assert f'<td dir="auto">{marked}</td>' in html and len(cells) == 2 and all('dir="auto"' in c for c in cells)
