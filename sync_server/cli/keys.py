@@ -145,7 +145,7 @@ def _run(command, changes_keys: bool = True):
 def add_keys_parser(sub, data_dir) -> None:
     keys = sub.add_parser("keys", help="sealed records: sector keys, who holds them, the recovery key")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
-    init = keys_sub.add_parser("init", help="make one key pair per sector and print the recovery key once")
+    init = keys_sub.add_parser("init", help="make one key pair per sector and print the recovery key once (at a terminal, or > FILE)")
     rotate = keys_sub.add_parser("rotate", help="new key pairs for every sector; old ones kept for old records")
     grant = keys_sub.add_parser("grant", help="give an existing account the keys of its sectors")
     grant.add_argument("name")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sync_server.words import FORBIDDEN, LIMITS
+from sync_server.words import FORBIDDEN, LIMITS, line_breaks_as_lf
 
 __all__ = [
     "FieldError",
@@ -101,7 +101,7 @@ def _text(item: dict[str, Any], field: str, label: str) -> str:
         return ""
     if not isinstance(value, str):
         raise FieldError(field, "type", f"“{label}”必须是文字。")
-    value = _carriable(value, field, label).strip()
+    value = line_breaks_as_lf(_carriable(value, field, label)).strip()
     if len(value) > LIMITS["text"]:
         raise FieldError(field, "too_long", f"“{label}”最多 {LIMITS['text']} 个字，现在有 {len(value)} 个字。")
     return value

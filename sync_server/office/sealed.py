@@ -21,7 +21,7 @@ from typing import Any
 from sync_server.intake.submission import opened_words_problem
 from sync_server.sealing.envelope import SealError
 from sync_server.sealing.unlock import open_record
-from sync_server.words import visible
+from sync_server.words import line_breaks_as_lf, visible
 
 __all__ = ["LOCKED", "checked", "opened_rows", "published_keys_notice", "sealed_search_note", "sealing_notice"]
 
@@ -53,8 +53,10 @@ def checked(record: dict[str, Any], feeling: str, suggestion: str, phone: str | 
             well_formed: bool = True) -> dict[str, Any]:
     """The record with these opened words, held to the rules of a plain submission: when
     they break one, `words_problem` says which (in Chinese) and the forbidden characters
-    are shown as escapes; otherwise the words exactly."""
-    shown = {**record, "feeling": feeling, "suggestion": suggestion, "phone": phone or None}
+    are shown as escapes; otherwise the words exactly, with each line break as LF (a lone
+    CR piped to a terminal would overwrite the line)."""
+    shown = {**record, "feeling": line_breaks_as_lf(feeling), "suggestion": line_breaks_as_lf(suggestion),
+             "phone": phone or None}
     problem = opened_words_problem(record, feeling, suggestion, phone, well_formed)
     if problem is None:
         return shown

@@ -66,13 +66,15 @@ class KeysError(ValueError):
 @dataclass
 class Unlocked:
     """A holder's sector private keys, in memory only: kid -> (sector, private key). For a
-    command that gives keys, its own private key too (`own`), so the change can open the
-    grants again from the keyring as it stands under the lock (a rotation may have added
-    keys since it was unlocked); an office session never keeps it."""
+    command that gives keys, its own private key and the secret that unlocked it too
+    (`own`, `secret`), so the change can open the grants again from the keyring as it
+    stands under the lock: a rotation may have added keys since, sealed to a key pair that
+    a grant or a password set meanwhile gave the holder. An office session keeps neither."""
 
     holder: str
     keys: dict[str, tuple[str, ec.EllipticCurvePrivateKey]] = field(default_factory=dict)
     own: ec.EllipticCurvePrivateKey | None = field(default=None, repr=False)
+    secret: bytes | None = field(default=None, repr=False)
 
     def private(self, kid: str) -> tuple[str, ec.EllipticCurvePrivateKey] | None:
         return self.keys.get(kid)
@@ -83,7 +85,7 @@ class Unlocked:
     def forget(self) -> None:
         # Python cannot wipe memory; dropping the references is what it can do.
         self.keys.clear()
-        self.own = None
+        self.own = self.secret = None
 
 
 @dataclass(frozen=True)
@@ -193,8 +195,8 @@ class Keyring:
         return {name: h["access"] for name, h in self._load()["holders"].items()} if self.exists() else {}
 
     def unlock(self, name: str, password: str, keep_own: bool = False) -> Unlocked:
-        """`keep_own`: keep the holder's own private key too, for a command that gives keys
-        (`enroll`); an office session holds only the sector keys."""
+        """`keep_own`: keep the holder's own private key and this secret too, for a command
+        that gives keys (`enroll`); an office session holds only the sector keys."""
         return self._unlock(name, password.encode("utf-8"), keep_own)
 
     def unlock_recovery(self, code: str, keep_own: bool = False) -> Unlocked:
@@ -203,23 +205,28 @@ class Keyring:
     def _unlock(self, name: str, secret: bytes, keep_own: bool = False) -> Unlocked:
         data = self._load()
         holder = data["holders"].get(name)
-        wrong = KeysError("the recovery key is wrong" if name == RECOVERY else f"'{name}' holds no keys, or the password is wrong")
-        if holder is None:
-            raise wrong
+        own = None if holder is None else self._open_lock(name, holder, secret)
+        if own is None:
+            raise KeysError("the recovery key is wrong" if name == RECOVERY else f"'{name}' holds no keys, or the password is wrong")
+        return self._open_grants(data, name, own, secret if keep_own else None)
+
+    @staticmethod
+    def _open_lock(name: str, holder: dict[str, Any], secret: bytes) -> ec.EllipticCurvePrivateKey | None:
+        """The holder's own private key, or None when `secret` does not open its lock."""
         lock = holder["lock"]
         try:
             raw = AESGCM(_derive(lock["kdf"], secret)).decrypt(
                 _unb64(lock["nonce"]), _unb64(lock["ct"]), _joined("minqing-holder-v1", name, holder["kid"]))
         except InvalidTag:
-            raise wrong from None
-        return self._open_grants(data, name, envelope.private_from_bytes(raw), keep_own)
+            return None
+        return envelope.private_from_bytes(raw)
 
     @staticmethod
-    def _open_grants(data: dict[str, Any], name: str, private: ec.EllipticCurvePrivateKey, keep_own: bool) -> Unlocked:
-        holder = data["holders"][name]
-        unlocked = Unlocked(name, own=private if keep_own else None)
+    def _open_grants(data: dict[str, Any], name: str, private: ec.EllipticCurvePrivateKey, kept: bytes | None) -> Unlocked:
+        """`kept`: the unlocking secret, for a command that gives keys (with the own key then)."""
+        unlocked = Unlocked(name, own=private if kept is not None else None, secret=kept)
         kids = {e["kid"]: s for s, entries in data["sectors"].items() for e in entries}
-        for kid, message in holder["grants"].items():
+        for kid, message in data["holders"][name]["grants"].items():
             sector = kids[kid]
             try:
                 raw = envelope.open_bytes(private, _joined("minqing-grant-v1", name, sector, kid), _unb64(message))
@@ -245,11 +252,20 @@ class Keyring:
 
     def _as_now(self, data: dict[str, Any], by: Unlocked) -> Unlocked:
         """`by`, with the grants it holds in the keyring as it stands now (under the lock):
-        keys a rotation made after `by` was unlocked are sealed to it too."""
+        keys a rotation made after `by` was unlocked are sealed to it too, and to the key
+        pair a grant or a password set may have given it meanwhile."""
         holder = data["holders"].get(by.holder)
-        if by.own is None or holder is None or holder["kid"] != envelope.public_key_of(by.own).kid:
-            return by  # changed meanwhile (a new key pair): what it held when unlocked
-        return self._open_grants(data, by.holder, by.own, keep_own=True)
+        if by.own is None or by.secret is None:
+            return by  # unlocked for reading only: what it held when unlocked
+        if holder is None:
+            raise KeysError(f"'{by.holder}' lost its keys while this command ran")
+        own = by.own
+        if holder["kid"] != envelope.public_key_of(own).kid:
+            # A new key pair meanwhile: open it with the secret held (scrypt once, under the lock).
+            own = self._open_lock(by.holder, holder, by.secret)
+            if own is None:
+                raise KeysError(f"the password of '{by.holder}' was changed while this command ran: run it again")
+        return self._open_grants(data, by.holder, own, by.secret)
 
     # --- writing -------------------------------------------------------------------
 
@@ -370,13 +386,9 @@ class Keyring:
             holder = data["holders"].get(name)
             if holder is None:
                 raise KeysError(f"'{name}' holds no keys")
-            lock = holder["lock"]
-            try:
-                raw = AESGCM(_derive(lock["kdf"], old_password.encode("utf-8"))).decrypt(
-                    _unb64(lock["nonce"]), _unb64(lock["ct"]), _joined("minqing-holder-v1", name, holder["kid"]))
-            except InvalidTag:
-                raise KeysError(f"the current password of '{name}' is wrong") from None
-            private = envelope.private_from_bytes(raw)
+            private = self._open_lock(name, holder, old_password.encode("utf-8"))
+            if private is None:
+                raise KeysError(f"the current password of '{name}' is wrong")
             holder.update(self._relock(name, private, envelope.public_key_of(private), new_password.encode("utf-8"),
                                        self._password_kdf()))
 

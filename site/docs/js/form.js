@@ -13,11 +13,13 @@ import { autoSync, newId, syncOutbox } from "./sync.js";
 // and a code-point-by-code-point comparison of FORBIDDEN keep the two the same.
 export const MAX_TEXT = 2000;
 // Lone surrogates, noncharacters, controls other than tab and line breaks (C0, DEL, C1),
-// and the bidi embeddings, overrides and isolates, which reorder what the office reads.
+// the bidi embeddings, overrides and isolates, which reorder what the office reads, the
+// line and paragraph separators and the byte order mark. The marks (LRM, RLM, ALM) and
+// tag characters stay: Uyghur and flag emoji need them.
 const NONCHARACTERS = "\ufdd0-\ufdef" +
   Array.from({ length: 17 }, (_, plane) => String.fromCodePoint(plane * 0x10000 + 0xfffe, plane * 0x10000 + 0xffff)).join("");
 export const FORBIDDEN = new RegExp(
-  `[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff${NONCHARACTERS}]`, "u");
+  `[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029\\ufeff\\ud800-\\udfff${NONCHARACTERS}]`, "u");
 const unsaveable = (label) => `“${label}”含有无法保存的字符（如残缺的表情符号、控制字符或文字方向控制符），请删除后再提交。`;
 const PHONE = /^(?:1[3-9]\d{9}|0\d{9,11})$/;
 const ANSWER_WAIT_MS = 6000;
@@ -26,6 +28,9 @@ const later = (ms) => new Promise((resolve) => setTimeout(() => resolve(null), m
 
 // Characters as the server counts them (code points): an emoji is one, not two UTF-16 units.
 const characters = (text) => [...text].length;
+// What a record carries of a field: CRLF (a form post's) and a lone CR as one LF each, and
+// trimmed, as the server does.
+const carried = (text) => (text || "").replace(/\r\n?/g, "\n").trim();
 
 export function normalizePhone(raw) {
   // NFKC, as the server: a Chinese keyboard's full-width digits and brackets become ASCII.
@@ -36,11 +41,11 @@ export function normalizePhone(raw) {
 
 export function validate(values) {
   const errors = {};
-  // Trimmed as the server strips, so the checks see what the record will carry.
-  const feeling = (values.feeling || "").trim(), suggestion = (values.suggestion || "").trim();
-  const phone = (values.phone || "").trim();
+  // Checked before trimming, as the server does (trim() drops a U+FEFF, strip() does not),
+  // then trimmed with LF line breaks, so the length is what the record will carry.
+  const feeling = carried(values.feeling), suggestion = carried(values.suggestion), phone = carried(values.phone);
   for (const [field, label, text] of [["feeling", "您的感受", feeling], ["suggestion", "您的建议", suggestion]]) {
-    if (FORBIDDEN.test(text)) errors[field] = unsaveable(label);
+    if (FORBIDDEN.test(values[field] || "")) errors[field] = unsaveable(label);
     else if (characters(text) > MAX_TEXT) {
       errors[field] = `“${label}”最多 ${MAX_TEXT} 个字，现在有 ${characters(text)} 个字。`;
     }
@@ -49,7 +54,7 @@ export function validate(values) {
     errors.form = "请至少选择满意度，或写下感受或建议。";
   }
   if (phone) {
-    if (FORBIDDEN.test(phone)) errors.phone = unsaveable("联系电话");
+    if (FORBIDDEN.test(values.phone || "")) errors.phone = unsaveable("联系电话");
     else if (!normalizePhone(phone)) errors.phone = "电话号码格式不正确：请填 11 位手机号或带区号的固定电话。";
     else if (!values.consent) errors.consent = "留电话需要勾选同意回访；不想留电话可以清空号码。";
   }
@@ -57,12 +62,13 @@ export function validate(values) {
 }
 
 function readForm(form) {
+  // As typed: `validate` checks the characters before trimming, as the server does.
   const data = new FormData(form);
   return {
     rating: data.get("rating") || null,
-    feeling: (data.get("feeling") || "").trim(),
-    suggestion: (data.get("suggestion") || "").trim(),
-    phone: (data.get("phone") || "").trim(),
+    feeling: data.get("feeling") || "",
+    suggestion: data.get("suggestion") || "",
+    phone: data.get("phone") || "",
     consent: data.get("consent") === "yes",
   };
 }
@@ -178,8 +184,9 @@ function timeout(ms) {
 
 async function submit(form, kioskLoading, sync) {
   const kiosk = await kioskLoading;
-  const values = readForm(form);
-  if (!showErrors(form, validate(values))) return;
+  const typed = readForm(form);
+  if (!showErrors(form, validate(typed))) return;
+  const values = { ...typed, feeling: carried(typed.feeling), suggestion: carried(typed.suggestion), phone: carried(typed.phone) };
   const record = {
     id: newId(),
     station_id: form.dataset.stationId,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import sys
 
 import pytest
 
+from sync_server.cli import keys as keys_cli
 from sync_server.cli import main
 from sync_server.sealing import envelope
 from sync_server.sealing.keyring import Keyring
@@ -54,10 +57,12 @@ def sealed_office(tmp_path):
     data = tmp_path / "data"
     assert _minqing(data, "office", "add-user", "wang", "--role", "staff", "--password-stdin",
                     stdin="staff-password-1\n").returncode == 0
-    init = _keys(data, "init")
+    written = tmp_path / "recovery.txt"
+    with open(written, "w") as out, contextlib.redirect_stdout(out):  # `keys init > recovery.txt`
+        init = _keys(data, "init")
     assert init.returncode == 0, init.stderr
-    code = re.search(r"^    ([A-Z2-7]{4}(?:-[A-Z2-7]{1,4})+)$", init.stdout, re.M).group(1)
-    return data, code, init.stdout
+    code = re.search(r"^    ([A-Z2-7]{4}(?:-[A-Z2-7]{1,4})+)$", written.read_text(), re.M).group(1)
+    return data, code, written.read_text()
 
 
 def _reads(data, name, password, sector="transport") -> bool:
@@ -174,3 +179,36 @@ def test_a_damaged_journal_is_one_sentence_everywhere_and_a_backup_still_carries
     assert _minqing(tmp_path / "bak", "backup", "--verify", str(tmp_path / "bak")).returncode == 0
     checked = _minqing(data, "check")
     assert checked.returncode == 1 and "problem: " in checked.stdout and "secrets.journal" in checked.stdout
+
+
+@pytest.mark.parametrize("replaced_by", [("keys", "grant", "wang", "--recovery"), ("office", "set-password", "wang", "--recovery")])
+def test_add_user_by_a_staff_whose_key_pair_was_replaced_while_it_waited_gives_the_current_keys(sealed_office, monkeypatch,
+                                                                                                 replaced_by):
+    # The review's race, in order: `add-user --by wang` has unlocked wang; before it takes
+    # the lock, a grant (or a password set through the recovery key) gives wang a fresh key
+    # pair, and a rotation seals its new keys to that pair only.
+    data, code, _ = sealed_office
+    _keys(data, "grant", "wang", "--recovery", "--password-stdin", stdin=f"{code}\nstaff-password-1\n")
+    asked = keys_cli.before_add_user
+
+    def meanwhile(argv: list[str], stdin: str) -> None:
+        outer = sys.stdin  # the running command still reads the new user's password from it
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        try:
+            assert main([*argv, "--data-dir", str(data)]) == 0
+        finally:
+            monkeypatch.setattr("sys.stdin", outer)
+
+    def unlocked_then_replaced_and_rotated(args, secrets):
+        by = asked(args, secrets)
+        extra = ["--registry", str(SAMPLE_REGISTRY)] if replaced_by[0] == "keys" else []
+        meanwhile([*replaced_by, "--password-stdin", *extra], f"{code}\nstaff-password-1\n")
+        meanwhile(["keys", "rotate", "--registry", str(SAMPLE_REGISTRY)], "")
+        return by
+
+    monkeypatch.setattr(keys_cli, "before_add_user", unlocked_then_replaced_and_rotated)
+    added = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport", "--by", "wang",
+                     "--password-stdin", stdin="staff-password-1\nli-password-1\n")
+    assert added.returncode == 0, added.stderr
+    assert _reads(data, "li", "li-password-1", "transport")  # sealed to the key the rotation made
+    assert len(Keyring(data).unlock("li", "li-password-1").keys) == 2

@@ -159,6 +159,8 @@ def _carriable(text: str) -> bool:
             return False
         if (point < 0x20 and char not in "\t\n\r") or 0x7F <= point <= 0x9F:
             return False
+        if 0x202A <= point <= 0x202E or 0x2066 <= point <= 0x2069 or char in "\u2028\u2029\ufeff":
+            return False  # bidi overrides and isolates; line separators and the byte order mark
     return True
 
 

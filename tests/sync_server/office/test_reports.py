@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from datetime import date
 
 import pytest
@@ -158,3 +159,14 @@ def test_the_pack_counts_overdue_by_department_and_lists_the_most_overdue(sample
     assert report.figures["本周合并的重复反映"] == 1 and report.figures["本周办结"] == 0
     assert _table(report, "本周办结事项").rows == []
     assert "共 25 项超期" in to_html(report) and "共 25 项超期" in to_csv(report).decode("utf-8-sig")
+
+
+def test_every_report_cell_is_isolated_so_direction_marks_reorder_nothing_outside_it():
+    # '\u200f100\u200f-\u200f900' reads "900-100" by itself; isolated, its marks cannot move
+    # the cells, the ellipsis or the figures around it.
+    marked = "\u200f100\u200f-\u200f900"
+    report = Report("周报", "本周", [Table("摘要", ["回执码", "摘要"], [["AB12", marked]])])
+    html = to_html(report)
+    # A cell is a paragraph of its own; dir="auto" gives it the direction of its own text.
+    cells = re.findall(r"<td[^>]*>", html)
+    assert f'<td dir="auto">{marked}</td>' in html and len(cells) == 2 and all('dir="auto"' in c for c in cells)

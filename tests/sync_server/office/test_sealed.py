@@ -279,3 +279,13 @@ def test_without_keys_the_office_has_no_published_keys_banner(settings, quick_sc
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         login(client, "amy")
         assert "data-keys-notice" not in client.get("/office/records").text
+
+
+def test_opened_words_with_a_lone_carriage_return_are_shown_with_line_breaks():
+    # Sealed by a client that kept a lone CR (or plain from before the rule): within the
+    # rules once the break is read as one, but never handed on raw to an export or a page.
+    from sync_server.office.sealed import checked
+
+    shown = checked(make_item(), "第一行\r第二行", "建议\r\n一条")
+    assert (shown["feeling"], shown["suggestion"]) == ("第一行\n第二行", "建议\n一条")
+    assert "words_problem" not in shown

@@ -216,3 +216,34 @@ def test_an_office_session_keeps_only_sector_keys_not_the_holders_own(ring):
     keyring, code = ring
     keyring.enroll(keyring.unlock_recovery(code), "wang", "wang-password-1", "*")
     assert keyring.unlock("wang", "wang-password-1").own is None
+
+
+@pytest.mark.parametrize("replaced_by", ["recovery", "another staff"])
+def test_a_giver_whose_key_pair_was_replaced_meanwhile_still_gives_the_current_keys(ring, replaced_by):
+    # `office add-user --by wang` unlocks wang, then waits for the lock while `keys grant`
+    # or `office set-password --recovery` gives wang a fresh key pair (same password) and
+    # a rotation adds keys sealed to that new pair only. Under the lock the giver is opened
+    # again from the keyring as it stands, with the password it was unlocked with.
+    keyring, code = ring
+    recovery = keyring.unlock_recovery(code, keep_own=True)
+    keyring.enroll(recovery, "wang", "wang-password-1", "*")
+    keyring.enroll(recovery, "zhou", "zhou-password-1", "*")
+    giver = keyring.unlock("wang", "wang-password-1", keep_own=True)
+    replacer = recovery if replaced_by == "recovery" else keyring.unlock("zhou", "zhou-password-1", keep_own=True)
+    keyring.enroll(replacer, "wang", "wang-password-1", "*")
+    made = keyring.rotate(SECTORS)
+    keyring.enroll(giver, "li", "li-password-1", ["transport"])
+    li = keyring.unlock("li", "li-password-1")
+    assert li.private(made["transport"]) is not None
+    assert li.sectors() == {"transport"} and len(li.keys) == 2
+
+
+def test_a_giver_whose_password_was_changed_meanwhile_is_told_to_run_again(ring):
+    keyring, code = ring
+    keyring.enroll(keyring.unlock_recovery(code), "wang", "wang-password-1", "*")
+    giver = keyring.unlock("wang", "wang-password-1", keep_own=True)
+    keyring.enroll(keyring.unlock_recovery(code), "wang", "wang-password-2", "*")
+    keyring.rotate(SECTORS)
+    with pytest.raises(KeysError, match="changed while this command ran"):
+        keyring.enroll(giver, "li", "li-password-1", ["transport"])
+    assert "li" not in keyring.holders()

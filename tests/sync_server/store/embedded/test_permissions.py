@@ -71,7 +71,10 @@ def test_keys_init_and_a_repair_that_quarantines_keep_everything_private_under_u
     # `keys init` may be the first command on a new data folder; `check --repair` on a
     # damaged segment creates the quarantine: both make folders of their own.
     data = tmp_path / "data"
-    _minqing("keys", "init", "--registry", str(registry_file), "--data-dir", str(data))
+    with open(tmp_path / "recovery.txt", "w") as recovery:  # a pipe is refused: `keys init > recovery.txt`
+        subprocess.run([sys.executable, "-m", "sync_server.cli", "keys", "init", "--registry", str(registry_file),
+                        "--data-dir", str(data)], stdout=recovery, check=True, start_new_session=True,
+                       preexec_fn=lambda: os.umask(0))
     export = tmp_path / "export.json"
     export.write_text(json.dumps({"format": "minqing-outbox-export", "version": 1, "device_id": "kiosk-1",
                                   "submissions": [make_item(phone="13800001111", consent=True)]}, ensure_ascii=False))
