@@ -120,7 +120,9 @@ def test_server_dying_mid_batch_loses_and_doubles_nothing(world, context, page):
         route.abort("connectionreset")
 
     page.route("**/api/submissions/batch", store_then_die)
-    with page.expect_event("requestfailed", lambda r: r.url.endswith("/api/submissions/batch"), timeout=15000):
+    # The cut request's failure, not an offline retry's that failed before the route saw it.
+    with page.expect_event("requestfailed", lambda r: r.url.endswith("/api/submissions/batch") and "at" in cut,
+                           timeout=15000):
         _online(context, page)
     # The upload run that was cut has finished: whatever it would delete, it has.
     run = wait_sync_run(page, cut["at"])

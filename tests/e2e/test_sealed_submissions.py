@@ -197,10 +197,10 @@ def test_an_office_account_unlocks_at_log_in_reads_and_finds_sealed_words_and_an
     assert response.status == 404 and CANARY not in edu.content()
     edu.goto(f"{sealed.server.url}/office/records?q=原话K7&sector=public-order&station={STATION}")
     assert "共 0 条" in edu.content() and CANARY not in edu.content()
-    # What the office opened stayed in memory: the quick-open copies, the log and a
-    # backup hold no word of it.
-    assert list((sealed.server.data_dir / "quick").glob("*.log"))
+    # What the office opened stayed in memory: the quick-open copies (written once their
+    # minute is over, or at the stop), the log and a backup hold no word of it.
     sealed.server.stop()
+    assert list((sealed.server.data_dir / "quick").glob("*.log"))
     _nowhere_in_clear(sealed)
 
 
