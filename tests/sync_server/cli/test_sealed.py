@@ -198,17 +198,23 @@ def _quarantined_file(data):
     return path
 
 
+def _sealed_and_kept(data) -> dict:
+    """Run `keys seal-existing`; no word or phone is left in clear anywhere in the data
+    folder; answer what the quarantined file keeps."""
+    ran = _minqing(data, "keys", "seal-existing", "--registry", str(SAMPLE_REGISTRY))
+    assert ran.returncode == 0, ran.stderr
+    everything = _every_byte(data)
+    assert CANARY.encode() not in everything and PHONE.encode() not in everything
+    return json.loads(_quarantined_file(data).read_text("utf-8"))["quarantined"]
+
+
 def test_seal_existing_seals_a_quarantined_segment_and_keeps_what_a_repair_needs(data):
     items = [make_item(feeling=CANARY, phone=PHONE, consent=True) for _ in range(5)]
     victim = quarantine_a_segment(data, SAMPLE_REGISTRY, items)
     before = _quarantined_file(data).read_bytes()
     code = Keyring(data).init(SECTORS)
-    ran = _minqing(data, "keys", "seal-existing", "--registry", str(SAMPLE_REGISTRY))
-    assert ran.returncode == 0, ran.stderr
     # Observed before: the quarantined copy kept every word and phone in clear.
-    everything = _every_byte(data)
-    assert CANARY.encode() not in everything and PHONE.encode() not in everything
-    kept = json.loads(_quarantined_file(data).read_text("utf-8"))["quarantined"]
+    kept = _sealed_and_kept(data)
     assert "plain" not in kept["unreadable"] and len(kept["unreadable"]["sealed"]) == 1
     # The evidence of the damage: the original's size and checksum, where it was broken,
     assert (kept["bytes"], kept["sha256"]) == (len(before), hashlib.sha256(before).hexdigest())
@@ -250,12 +256,8 @@ def test_seal_existing_seals_a_record_of_an_unknown_station_to_the_recovery_key(
     quarantine_a_segment(data, SAMPLE_REGISTRY, [make_item(feeling=CANARY, phone=PHONE, consent=True) for _ in range(5)])
     _unknown_station(data)
     code = Keyring(data).init(SECTORS)
-    ran = _minqing(data, "keys", "seal-existing", "--registry", str(SAMPLE_REGISTRY))
-    assert ran.returncode == 0, ran.stderr
     # Observed before: "1 left plain (their sector has no key)", its words and phone in clear.
-    everything = _every_byte(data)
-    assert CANARY.encode() not in everything and PHONE.encode() not in everything
-    kept = json.loads(_quarantined_file(data).read_text("utf-8"))["quarantined"]
+    kept = _sealed_and_kept(data)
     [whole] = kept["sealed_records"]
     assert b"no-such-station" in open_damaged(Keyring(data), code, kept["unreadable"]["sealed"][0])
     # The office's command line still says it exists, and where.
