@@ -59,6 +59,7 @@ class DataFolder:
         return self._letters
 
     def problems(self) -> list[str]:
+        len(self.letters)  # read, so its damage is known (the letters are read at first use)
         found = [*self.submissions.problems, *self.triage.problems, *self.letters.problems]
         if self.accounts.problem():
             found.append(self.accounts.problem())

@@ -54,3 +54,21 @@ def test_compaction_keeps_letters_in_issue_order_and_the_marks(tmp_path):
     assert [letter["id"] for letter in reopened.all()] == ["letter-2026-1", "supervision-2026-1"]
     assert reopened.get("letter-2026-1")["voided"] is True
     assert reopened.next_number("letter", 2026) == 2
+
+
+def test_check_names_a_damaged_letters_log_and_repair_keeps_every_number_taken(tmp_path):
+    from sync_server.store.embedded.check import check
+
+    book = LetterBook(tmp_path)
+    for name in "abc":
+        book.issue("letter", 2026, {"matters": [name]}, _label)
+    log = tmp_path / "office" / LOG_NAME
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(lines[0] + b"{not json}\n" + lines[2])
+    found = check(tmp_path)
+    assert any("letters.log is damaged" in p for p in found.problems) and "2 letters readable" in found.notes
+    repaired = check(tmp_path, repair=True)
+    assert any("letters.log" in r for r in repaired.repaired)
+    again = LetterBook(tmp_path)
+    assert again.problems == [] and again.next_number("letter", 2026) == 4
+    assert list((tmp_path / "quarantine" / "office").glob("letters.log.*"))  # the evidence kept
