@@ -8,7 +8,7 @@ from typing import Any
 
 from sync_server.letters.numbering import chinese_date
 
-__all__ = ["MATTER_LIMIT", "MESSAGES", "LetterError", "answer_fields", "default_body", "default_title", "letter_fields", "void_fields",
+__all__ = ["MATTER_LIMIT", "MESSAGES", "OPEN_STATUSES", "LetterError", "answer_fields", "default_body", "default_title", "letter_fields", "void_fields",
            "matter_row"]
 
 MATTER_LIMIT = 200
