@@ -68,7 +68,7 @@ def _page(doc) -> None:
 
 
 def _head(doc, issuer: str, number: str, title: str, addressee: str) -> None:
-    head = _paragraph(doc, issuer, size=26, font=TITLE_FONT, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED, after=6)
+    head = _paragraph(doc, issuer, size=22, font=TITLE_FONT, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED, after=6)
     _red_rule(head)
     _paragraph(doc, number, align=WD_ALIGN_PARAGRAPH.RIGHT, after=14)
     _paragraph(doc, title, size=22, font=TITLE_FONT, align=WD_ALIGN_PARAGRAPH.CENTER, after=14)

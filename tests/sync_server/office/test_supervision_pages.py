@@ -51,7 +51,7 @@ def test_a_matter_is_supervised_once_and_only_when_dispatched(world):  # noqa: F
 def test_a_department_cannot_supervise(world):  # noqa: F811
     login(world, "police")
     assert _supervise(world, world.park[0]["id"]).status_code == 403
-    assert TriageBook(world.data).entry(world.park[0]["id"])["supervision"] is None
+    assert TriageBook(world.data).entry(world.park[0]["id"]).get("supervision") is None
 
 
 def test_a_sheet_a_kill_left_unnamed_is_taken_again(world):  # noqa: F811
