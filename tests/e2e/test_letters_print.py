@@ -5,7 +5,6 @@ annex on a page of its own, and a PDF of A4 pages. One server for the module."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
