@@ -19,6 +19,7 @@ SERVER = REPO / "sync_server"
 LAYERS = [
     # Leaves that import nothing of the server: the lifecycle's rules, when a file changed, the words' rules.
     {"triage", "filestamp", "words"},
+    {"letters"},  # 工作建议函 and 督办单: numbers, words, tracking, the Word file (pure)
     {"web"},  # HTTP plumbing
     {"store"},  # every record, entry and account the server keeps, behind one seam
     {"stations"},  # the registry as the server reads it (reloaded when its file changes)
