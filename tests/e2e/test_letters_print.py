@@ -87,3 +87,34 @@ def test_the_supervision_sheet_prints_within_the_a4_type_area(page, letters_serv
     _printed(page, letters_server.url + "/office/letters/supervision-2026-1/print", tmp_path / "sheet.png")
     assert page.locator(".sheet h1").inner_text() == "督 办 单"
     assert "请于本周内查明情况并书面报告。" in page.locator(".sheet dl").inner_text()
+
+
+PAGES = ["/office/letters", "/office/letters?kind=supervision", "/office/letters/letter-2026-1",
+         "/office/letters/letter-2026-1/print", "/office/letters/supervision-2026-1",
+         "/office/letters/supervision-2026-1/print", "/office/letters/new"]
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_letters_pages_have_no_serious_accessibility_violation(browser, letters_server, width):
+    from tests.e2e.test_accessibility import _serious
+
+    # bypass_csp: axe is injected as an inline script, which the office's policy forbids.
+    context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        page.goto(letters_server.url + "/office/login")
+        page.fill("input[name=name]", "amy")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("h1:has-text('收件箱')")
+        found = {}
+        for path in PAGES:
+            page.goto(letters_server.url + path)
+            assert page.locator("html").get_attribute("lang") == "zh-CN"
+            found[path] = _serious(page)
+            if width == 360 and not path.endswith("/print"):  # the office's pages never scroll sideways on a phone
+                found[path] += [f"scrolls sideways: {w}" for w in [page.evaluate("document.documentElement.scrollWidth")]
+                                if w > width]
+        assert found == {path: [] for path in PAGES}
+    finally:
+        context.close()
