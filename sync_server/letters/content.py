@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sync_server.letters.numbering import chinese_date
+from sync_server.words import FORBIDDEN, line_breaks_as_lf, visible
 
 __all__ = ["MATTER_LIMIT", "MESSAGES", "OPEN_STATUSES", "LetterError", "answer_fields", "default_body", "default_title", "letter_fields", "void_fields",
            "matter_row"]
@@ -34,6 +35,7 @@ MESSAGES = {
     "bad_answer_date": "答复日期应为发函之后、今天或之前的日期，格式为 年-月-日。",
     "voided": "这份函已作废，不能再登记答复。",
     "missing_reason": "请填写作废的理由。",
+    "bad_characters": "请删去文字中的控制字符、方向控制符等看不见的字符后再提交。",
 }
 
 
@@ -50,7 +52,9 @@ def matter_row(row, summary: str) -> dict[str, Any]:
     letter is a document sent: its table does not change with the matter later)."""
     return {
         "id": row.id, "receipt": row.record["receipt"], "sector": row.sector_name, "post": row.station_name,
-        "summary": summary, "deadline": row.triage.get("deadline") or "", "status": row.status_label,
+        # Words stored before today's rules may hold characters a Word file cannot carry:
+        # shown as escapes, as everywhere in the office.
+        "summary": visible(summary), "deadline": row.triage.get("deadline") or "", "status": row.status_label,
     }
 
 
@@ -68,6 +72,8 @@ def _one_line(text: str, limit: int, name: str) -> str:
     text = (text or "").strip()
     if not text:
         raise LetterError(f"missing_{name}")
+    if FORBIDDEN.search(text.replace("\r", "").replace("\n", "")):
+        raise LetterError("bad_characters")
     if any(ch in text for ch in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"):
         raise LetterError(f"{name}_one_line")
     if len(text) > limit:
@@ -77,9 +83,12 @@ def _one_line(text: str, limit: int, name: str) -> str:
 
 def _text(text: str, limit: int, name: str) -> str:
     # Line breaks stored as LF, whatever the browser sent.
-    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = line_breaks_as_lf(text or "").strip()
     if not text:
         raise LetterError(f"missing_{name}")
+    # Characters nobody types, which break the Word file, exports and terminals.
+    if FORBIDDEN.search(text):
+        raise LetterError("bad_characters")
     if len(text) > limit:
         raise LetterError(f"too_long_{name}")
     return text

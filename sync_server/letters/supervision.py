@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from sync_server.words import FORBIDDEN, line_breaks_as_lf
+
 __all__ = ["DEFAULT_REQUIREMENTS", "MESSAGES", "SUPERVISABLE", "SupervisionError", "check_supervisable", "pending_sheet",
            "sheet_fields", "supervised_entry"]
 
@@ -25,6 +27,7 @@ MESSAGES = {
     "already_supervised": "这条事项已经督办，请查看它的督办单。",
     "no_department": "这条事项还没有承办单位，请先交办给一个部门。",
     "too_long_requirements": f"督办要求最多 {REQUIREMENTS_LIMIT} 个字。",
+    "bad_characters": "请删去督办要求中的控制字符、方向控制符等看不见的字符后再提交。",
 }
 
 
@@ -47,9 +50,11 @@ def sheet_fields(*, matter: dict[str, Any], department, requirements: str, sent_
     answer date is the matter's deadline when it has one."""
     if department is None:
         raise SupervisionError("no_department")
-    text = (requirements or "").replace("\r\n", "\n").replace("\r", "\n").strip() or DEFAULT_REQUIREMENTS
+    text = line_breaks_as_lf(requirements or "").strip() or DEFAULT_REQUIREMENTS
     if len(text) > REQUIREMENTS_LIMIT:
         raise SupervisionError("too_long_requirements")
+    if FORBIDDEN.search(text):  # nobody types them, and a Word file cannot carry them
+        raise SupervisionError("bad_characters")
     return {
         "department": department.id, "department_name": department.name, "issuer": issuer,
         "title": f"督办单：{matter['receipt']}", "requirements": text, "matters": [matter["id"]], "rows": [matter],

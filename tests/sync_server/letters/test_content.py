@@ -34,6 +34,9 @@ def test_a_matter_row_is_the_matter_as_it_stood_when_the_letter_was_made():
     ({"title": "长" * 101}, "too_long_title"),
     ({"body": ""}, "missing_body"),
     ({"body": "长" * 5001}, "too_long_body"),
+    ({"title": "关于\u202e函"}, "bad_characters"),
+    ({"body": "正文\x00"}, "bad_characters"),
+    ({"body": "正文\ud800"}, "bad_characters"),
 ])
 def test_a_letter_that_cannot_be_sent_is_refused_with_a_sentence(changes, code):
     with pytest.raises(LetterError) as refused:
@@ -66,3 +69,7 @@ def test_a_withdrawn_letter_takes_no_answer_and_says_why_it_was_withdrawn():
     with pytest.raises(LetterError) as refused:
         answer_fields(letter, "已整改", "2026-12-09", date(2026, 12, 10), "dept", "x", NOW)
     assert refused.value.code == "voided"
+
+
+def test_a_summary_stored_before_todays_rules_shows_its_invisible_characters_as_escapes():
+    assert matter_row(row(1), "摊贩\x0b占道\u202e")["summary"] == "摊贩\\u000b占道\\u202e"

@@ -49,3 +49,12 @@ def test_the_supervision_sheet_names_the_matter_department_deadline_and_requirem
     assert "督办事项：第1件事：校门口摊贩占道（回执码 R001-ABCD，教育卫生，河滨小学民情哨）" in lines
     assert {"承办单位：区公安分局", "办理期限：2026-12-20", "督办要求：请于期限内办结并书面报告。"} <= set(lines)
     assert lines[-1] == "2026年12月8日"
+
+
+def test_a_letter_whose_summary_held_control_characters_still_makes_a_word_file(letter):
+    from sync_server.letters.content import matter_row
+    from tests.sync_server.letters.conftest import row
+
+    rows = [matter_row(row(1), "旧数据\x0b\x1f摊贩")]
+    doc, _ = _read(letter_docx({**letter, "rows": rows}))
+    assert doc.tables[0].rows[1].cells[4].text == "旧数据\\u000b\\u001f摊贩"

@@ -34,7 +34,8 @@ def test_a_sheet_names_the_matter_its_department_and_is_due_by_the_matters_deadl
 
 
 def test_a_matter_without_a_department_or_with_overlong_requirements_takes_no_sheet():
-    for changes, code in (({"department": None}, "no_department"), ({"requirements": "要" * 2001}, "too_long_requirements")):
+    for changes, code in (({"department": None}, "no_department"), ({"requirements": "要" * 2001}, "too_long_requirements"),
+                          ({"requirements": "请\u2066办理"}, "bad_characters")):
         with pytest.raises(SupervisionError) as refused:
             _sheet(**changes)
         assert refused.value.code == code
