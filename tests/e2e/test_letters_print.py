@@ -11,7 +11,10 @@ import pytest
 from minqing.server_process import ServerProcess
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.letterbook import LetterBook
+from sync_server.store.embedded.triagebook import TriageBook
+from sync_server.triage import new_entry
 from tests.conftest import SAMPLE_REGISTRY
+from tests.sync_server.conftest import make_item, store_items
 
 PASSWORD = "correct-horse-battery"
 # A4 is 210 mm wide; GB/T 9704 leaves 28 mm left and 26 mm right: 156 mm at 96 px per inch.
@@ -39,6 +42,11 @@ def letters_server(tmp_path_factory, built_site):
     shutil.copy(SAMPLE_REGISTRY, registry)
     shutil.copytree(built_site, site)
     Accounts(data).add("amy", PASSWORD, "staff", "王干事")
+    items = [make_item(station_id="rulin-industrial-park", feeling=f"园区门口晚上有人聚集，第{n}条") for n in range(2)]
+    store_items(data, registry, items)
+    assigned = {**new_entry("2026-12-01T00:00:00+00:00"), "status": "assigned", "deadline": "2026-12-31",
+                "track": "immediate", "department": "police", "lead": "区公安分局", "summary": "园区门口夜间聚集滋事"}
+    TriageBook(data).put_many({item["id"]: assigned for item in items})
     book = LetterBook(data)
     book.issue("letter", 2026, _letter("letter", _rows(12)), lambda n: f"金扫黑办函〔2026〕{n}号")
     book.issue("supervision", 2026, _letter("supervision", _rows(1), requirements="请于本周内查明情况并书面报告。" * 4),
@@ -87,6 +95,21 @@ def test_the_supervision_sheet_prints_within_the_a4_type_area(page, letters_serv
     _printed(page, letters_server.url + "/office/letters/supervision-2026-1/print", tmp_path / "sheet.png")
     assert page.locator(".sheet h1").inner_text() == "督 办 单"
     assert "请于本周内查明情况并书面报告。" in page.locator(".sheet dl").inner_text()
+
+
+def test_staff_make_a_letter_in_the_browser_from_a_sectors_open_matters(page, letters_server):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(letters_server.url + "/office/letters/new")
+    page.select_option("select[name=sector]", "public-order")
+    page.fill("textarea[name=body]", "第一段。\n\n特此函告。")
+    page.click("button:has-text('预览')")
+    page.wait_for_selector("h1:has-text('预览工作建议函')")
+    assert "金扫黑办函〔" in page.locator(".confirm").inner_text()
+    page.click("button:has-text('确认发出')")
+    page.wait_for_selector("text=已发出。")
+    assert page.locator(".text").first.inner_text() == "第一段。\n\n特此函告。"  # line breaks survive the preview's round trip
+    assert page.locator("tbody tr").count() == 2 and "园区门口夜间聚集滋事" in page.locator("tbody").inner_text()
+    assert page.locator("[data-state]").first.get_attribute("data-state") == "sent"
 
 
 PAGES = ["/office/letters", "/office/letters?kind=supervision", "/office/letters/letter-2026-1",
