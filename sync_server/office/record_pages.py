@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from sync_server.intake.receipt import normalize
 from sync_server.office.pages import full_rows, guarded, local_today, off_loop, render, row_or_404, unlocked_keys, visible_row
 from sync_server.office.sealed import opened
+from sync_server.office.supervision_pages import supervise_matter
 from sync_server.triage import (
     ACTIONS,
     CONFIRM,
@@ -93,6 +94,8 @@ async def record_action(request: Request, account, session, form) -> Response:
     fields = {k: str(v) for k, v in form.items() if k != "csrf"}
     if account.role != "staff" and action not in DEPARTMENT_ACTIONS:
         return _back(row.id, "not_your_action")
+    if action == "supervise":  # it numbers a 督办单 too: `supervision_pages` takes it whole
+        return await supervise_matter(request, account, session, form)
     async with state.office_writes:  # one action at a time: each reads the entry it changes
         row = row_or_404(request, account, row.id)
         now = now_utc()

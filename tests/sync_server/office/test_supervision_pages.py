@@ -67,3 +67,12 @@ def test_a_sheet_a_kill_left_unnamed_is_taken_again(world):  # noqa: F811
     assert _supervise(world, matter).headers["location"].startswith(f"/office/letters/{left['id']}")
     assert TriageBook(world.data).entry(matter)["supervision"] == "督1"
     assert len(LetterBook(world.data, writer=False).all()) == 1
+
+
+def test_the_record_pages_action_form_supervises_too(world):  # noqa: F811
+    login(world, "amy")
+    matter = world.park[1]["id"]
+    response = world.post(f"/office/records/{matter}/action", follow_redirects=False,
+                          data={"csrf": csrf(world, "/office/records"), "action": "supervise", "note": "请加快办理。"})
+    assert response.headers["location"] == f"/office/letters/supervision-{YEAR}-1?done=supervised"
+    assert LetterBook(world.data, writer=False).get(f"supervision-{YEAR}-1")["requirements"] == "请加快办理。"

@@ -72,3 +72,13 @@ def test_check_names_a_damaged_letters_log_and_repair_keeps_every_number_taken(t
     again = LetterBook(tmp_path)
     assert again.problems == [] and again.next_number("letter", 2026) == 4
     assert list((tmp_path / "quarantine" / "office").glob("letters.log.*"))  # the evidence kept
+
+
+def test_the_stores_problems_name_a_damaged_letters_log(tmp_path):
+    from sync_server.store import open_store
+
+    LetterBook(tmp_path).issue("letter", 2026, {"matters": ["a"]}, _label)
+    with open(tmp_path / "office" / LOG_NAME, "ab") as handle:
+        handle.write(b"{broken}\n")
+    with open_store(tmp_path, writer=False) as store:
+        assert any("letters.log is damaged" in problem for problem in store.problems())
