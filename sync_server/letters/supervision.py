@@ -3,7 +3,7 @@
 The 督办单 is a letter of kind "supervision" in the store's `Letters` (numbered per year,
 never reused), naming the matter, its lead department, its deadline and the office's
 requirements. The matter's triage entry then holds the sheet's number (`supervision`)
-and a history step. Two writes, the sheet first: a kill between them leaves a sheet
+and a history step (`triage.apply`'s 督办, which keeps what it changed for 撤回). Two writes, the sheet first: a kill between them leaves a sheet
 whose matter does not name it yet, and the next 督办 of that matter takes that sheet
 (`pending_sheet`) instead of a new number, so no number is lost or given twice."""
 
@@ -16,7 +16,7 @@ from typing import Any
 from sync_server.words import FORBIDDEN, line_breaks_as_lf
 
 __all__ = ["DEFAULT_REQUIREMENTS", "MESSAGES", "SUPERVISABLE", "SupervisionError", "check_supervisable", "pending_sheet",
-           "sheet_fields", "supervised_entry"]
+           "sheet_fields"]
 
 SUPERVISABLE = ("assigned", "in_progress", "review")
 REQUIREMENTS_LIMIT = 2000
@@ -69,15 +69,3 @@ def pending_sheet(letters: Iterable[Mapping[str, Any]], submission_id: str) -> d
         if letter["kind"] == "supervision" and not letter.get("voided") and letter["matters"] == [submission_id]:
             return dict(letter)
     return None
-
-
-def supervised_entry(entry: Mapping[str, Any], sheet: Mapping[str, Any], by: str, by_display: str,
-                     now: datetime) -> dict[str, Any]:
-    """The entry under supervision: its sheet's number, and the step in its history (which
-    keeps what it changed, so 撤回 can put it back)."""
-    check_supervisable(entry)
-    at = now.isoformat(timespec="seconds")
-    step = {"at": at, "by": by, "by_display": by_display, "action": "supervise", "from": entry["status"],
-            "to": entry["status"], "note": sheet["requirements"], "supervision": sheet["number"], "letter": sheet["id"],
-            "before": {"supervision": entry.get("supervision")}}
-    return {**entry, "supervision": sheet["number"], "updated_at": at, "history": [*entry["history"], step]}

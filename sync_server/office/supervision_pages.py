@@ -11,11 +11,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sync_server.letters.numbering import labeller
-from sync_server.letters.supervision import SupervisionError, check_supervisable, pending_sheet, sheet_fields, supervised_entry
+from sync_server.letters.supervision import SupervisionError, check_supervisable, pending_sheet, sheet_fields
 from sync_server.letters.tracking import answer_due
 from sync_server.office.letter_matters import matter_rows
 from sync_server.office.pages import guarded, local_today, message_page, off_loop, row_or_404
 from sync_server.office.records import CHINA
+from sync_server.triage import TriageError, apply
 
 __all__ = ["supervise", "supervise_matter"]
 
@@ -47,12 +48,21 @@ async def supervise_matter(request: Request, account, session, form) -> Response
                                       by_display=account.display, now=now)
                 sheet = await to_thread.run_sync(letters.issue, "supervision", today.year, fields,
                                                   labeller(rules.supervision_number, today.year))
-            entry = supervised_entry(row.triage, sheet, account.name, account.display, now)
-        except SupervisionError as error:
+            entry = _supervised(row.triage, sheet, account, registry, now)
+        except (SupervisionError, TriageError) as error:
             return message_page(request, account, str(error), 400)
         stored = await to_thread.run_sync(state.triage.put_many, {row.id: entry})
         await to_thread.run_sync(state.readside.triage_changed, stored)
     return RedirectResponse(f"/office/letters/{sheet['id']}?done=supervised", status_code=303)
+
+
+def _supervised(entry, sheet: dict, account, registry, now) -> dict:
+    """The entry under supervision: the lifecycle's 督办 step (by display name, with what it
+    changed, so 撤回 can put it back), which also names the sheet to open from the history."""
+    new = apply(entry, "supervise", {"supervision": sheet["number"], "note": sheet["requirements"]}, account.name, now,
+                account=account, registry=registry)
+    new["history"][-1] = {**new["history"][-1], "supervision": sheet["number"], "letter": sheet["id"]}
+    return new
 
 
 @guarded(roles=("staff",))

@@ -13,7 +13,6 @@ from sync_server.letters.supervision import (
     check_supervisable,
     pending_sheet,
     sheet_fields,
-    supervised_entry,
 )
 from tests.sync_server.letters.conftest import POLICE, row
 
@@ -41,16 +40,6 @@ def test_a_matter_without_a_department_or_with_overlong_requirements_takes_no_sh
         assert refused.value.code == code
 
 
-def test_supervising_names_the_sheet_on_the_matter_with_a_step_that_can_be_undone():
-    entry = row(1).triage
-    supervised = supervised_entry(entry, _sheet(), "amy", "王干事", NOW)
-    assert supervised["supervision"] == "督〔2026〕4号" and supervised["status"] == entry["status"]
-    step = supervised["history"][-1]
-    assert (step["action"], step["supervision"], step["letter"], step["by_display"]) == (
-        "supervise", "督〔2026〕4号", "supervision-2026-4", "王干事")
-    assert step["before"] == {"supervision": None}
-
-
 @pytest.mark.parametrize("status", ["received", "accepted", "closed", "returned"])
 def test_only_a_dispatched_matter_can_be_supervised(status):
     with pytest.raises(SupervisionError) as refused:
@@ -59,9 +48,8 @@ def test_only_a_dispatched_matter_can_be_supervised(status):
 
 
 def test_a_matter_is_supervised_once():
-    supervised = supervised_entry(row(1).triage, _sheet(), "amy", "王干事", NOW)
     with pytest.raises(SupervisionError) as refused:
-        supervised_entry(supervised, _sheet(), "amy", "王干事", NOW)
+        check_supervisable(row(1, supervision="督〔2026〕4号").triage)
     assert refused.value.code == "already_supervised"
 
 

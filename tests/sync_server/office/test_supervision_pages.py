@@ -76,3 +76,17 @@ def test_the_record_pages_action_form_supervises_too(world):  # noqa: F811
                           data={"csrf": csrf(world, "/office/records"), "action": "supervise", "note": "请加快办理。"})
     assert response.headers["location"] == f"/office/letters/supervision-{YEAR}-1?done=supervised"
     assert LetterBook(world.data, writer=False).get(f"supervision-{YEAR}-1")["requirements"] == "请加快办理。"
+
+
+def test_undoing_a_supervision_unnames_the_sheet_and_the_next_one_takes_it_again(world):  # noqa: F811
+    login(world, "amy")
+    matter = world.park[0]["id"]
+    _supervise(world, matter)
+    assert TriageBook(world.data).entry(matter)["history"][-1]["before"] == {"supervision": None}
+    undone = world.post(f"/office/records/{matter}/action", follow_redirects=False,
+                        data={"csrf": csrf(world, "/office/records"), "action": "undo"})
+    assert undone.status_code == 303 and "error" not in undone.headers["location"]
+    assert TriageBook(world.data).entry(matter)["supervision"] is None
+    _supervise(world, matter)
+    assert TriageBook(world.data).entry(matter)["supervision"] == f"金扫黑办督〔{YEAR}〕1号"
+    assert len(LetterBook(world.data, writer=False).all()) == 1
