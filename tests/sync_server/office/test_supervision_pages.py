@@ -90,3 +90,16 @@ def test_undoing_a_supervision_unnames_the_sheet_and_the_next_one_takes_it_again
     _supervise(world, matter)
     assert TriageBook(world.data).entry(matter)["supervision"] == f"金扫黑办督〔{YEAR}〕1号"
     assert len(LetterBook(world.data, writer=False).all()) == 1
+
+
+def test_the_department_sees_how_often_its_matter_was_urged(world):  # noqa: F811
+    login(world, "amy")
+    matter = world.park[0]["id"]
+    for note in ("请尽快签收。", "明日例会通报。"):
+        urged = world.post(f"/office/records/{matter}/action", follow_redirects=False,
+                           data={"csrf": csrf(world, "/office/records"), "action": "urge", "note": note})
+        assert "error" not in urged.headers["location"]
+    login(world, "police")
+    page = world.get(f"/office/records/{matter}").text
+    assert 'data-urges="2"' in page and "已催办 2 次" in page and "明日例会通报。" in page
+    assert "督办（生成编号督办单）" not in page  # 督办 is the office's
