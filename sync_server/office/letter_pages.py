@@ -8,6 +8,7 @@ Staff make letters; a department account sees the letters addressed to its depar
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from anyio import to_thread
@@ -126,12 +127,17 @@ async def letter_create(request: Request, account, session, form) -> Response:
     if form.get("confirm") != "yes":
         # The receipts the preview lists are the ones sent: a sector's list may grow meanwhile.
         values["receipts"] = "\n".join(m["receipt"] for m in matters)
+        # One draft, one letter: a second click or a resent form opens the letter already sent.
+        values["draft"] = secrets.token_urlsafe(12)
         number = labeller(rules.letter_number, today.year)(letters.next_number("letter", today.year))
         return render(request, "letter_preview.html", {
             "account": account, "session": session, "letter": {**fields, "number": number}, "values": values,
             "sent_on_text": chinese_date(today), "columns": MATTER_COLUMNS,
         })
+    draft = str(form.get("draft", ""))[:32]
     async with state.office_writes:
-        issued = await to_thread.run_sync(letters.issue, "letter", today.year, fields,
-                                          labeller(rules.letter_number, today.year))
+        issued = next((v for v in await off_loop(request, letters.all) if draft and v.get("draft") == draft), None)
+        if issued is None:
+            issued = await to_thread.run_sync(letters.issue, "letter", today.year, {**fields, "draft": draft},
+                                              labeller(rules.letter_number, today.year))
     return RedirectResponse(f"/office/letters/{issued['id']}?done=sent", status_code=303)

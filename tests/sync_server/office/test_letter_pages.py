@@ -192,3 +192,13 @@ def test_the_print_page_is_the_letter_alone_with_its_head_table_and_foot(world):
     order = [page.index(s) for s in ('class="issuer"', f"金扫黑办函〔{YEAR}〕1号", 'class="title"', "区公安分局：",
                                      'class="sign"', "<table>")]
     assert order == sorted(order) and "@page { size: A4" in whole and "<header>" not in whole
+
+
+def test_a_letter_sent_twice_from_one_preview_is_sent_once(world):
+    login(world, "amy")
+    preview = world.post("/office/letters/new", data={"csrf": csrf(world, "/office/letters/new"), "sector": "public-order"})
+    fields = _hidden(preview.text, "/office/letters/new")
+    first = world.post("/office/letters/new", data=fields, follow_redirects=False)
+    again = world.post("/office/letters/new", data=fields, follow_redirects=False)
+    assert first.headers["location"] == again.headers["location"] == f"/office/letters/letter-{YEAR}-1?done=sent"
+    assert len(LetterBook(world.data, writer=False).all()) == 1
