@@ -146,6 +146,9 @@ def test_the_department_reads_and_answers_its_own_letters_only(world):
     assert f"letter-{YEAR}-1" in listing and f"letter-{YEAR}-2" not in listing
     assert world.get(f"/office/letters/letter-{YEAR}-2").status_code == 404
     assert world.get(f"/office/letters/letter-{YEAR}-2/docx").status_code == 404
+    other = world.post(f"/office/letters/letter-{YEAR}-2/answer", data={"csrf": csrf(world, "/office/letters"),
+                                                                        "answer": "冒充答复", "on": "2026-12-08"})
+    assert other.status_code == 404 and LetterBook(world.data, writer=False).get(f"letter-{YEAR}-2")["answer"] is None
     today = datetime.now(CHINA).date().isoformat()
     answered = world.post(f"/office/letters/letter-{YEAR}-1/answer",
                           data={"csrf": csrf(world, "/office/letters"), "answer": "已组织夜间巡逻，问题已整改。", "on": today},
