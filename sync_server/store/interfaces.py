@@ -185,8 +185,9 @@ class Letters(Protocol):
       to the letters since (voided, answered): a number is given once, ever, also across
       a crash. A crash before `issue` returns takes no number and leaves no letter; once
       it returns, both survive. The stored letter is `fields` plus `id` (unique, from the
-      kind, year and number), `kind`, `year`, `n` and `number` (`label(n)`, the 文号 as
-      printed, kept as it was issued whatever the registry's form later becomes).
+      kind, year and number), `kind`, `year`, `n`, `number` (`label(n)`, the 文号 as
+      printed, kept as it was issued whatever the registry's form later becomes) and
+      `seq` (the order of issue across kinds).
     - `update(letter_id, changes)` is atomic and durable; `id`, `kind`, `year`, `n` and
       `number` never change (ValueError), an unknown id is a KeyError. Nothing is ever
       deleted: a letter withdrawn is marked, and its number stays taken.
