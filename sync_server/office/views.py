@@ -1,6 +1,7 @@
 """The office pages under /office/, and which module answers each: log-in
 (`login_pages`), the inbox list (`inbox_page`), a record's page with its lifecycle
-actions (`record_pages`), and the meeting reports (`report_pages`). What every page
+actions (`record_pages`), 督办 (`supervision_pages`), the 工作建议函 and 督办单
+(`letter_pages`, `letter_view_pages`), and the meeting reports (`report_pages`). What every page
 shares, and the rules it keeps, is in `pages`."""
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from starlette.routing import Route
 
 from sync_server.intake.health import health
 from sync_server.office.inbox_page import record_list
+from sync_server.office.letter_pages import letter_create, letter_edit, letter_form, letter_list
+from sync_server.office.letter_view_pages import letter_answer, letter_docx_download, letter_page, letter_print, letter_void
 from sync_server.office.login_pages import home, login, login_form, logout
 from sync_server.office.record_pages import record_action, record_page
 from sync_server.office.report_pages import report, report_index
+from sync_server.office.supervision_pages import supervise
 
 __all__ = ["routes"]
 
@@ -24,6 +28,16 @@ routes = [
     Route("/records", record_list, methods=["GET"]),
     Route("/records/{id}", record_page, methods=["GET"]),
     Route("/records/{id}/action", record_action, methods=["POST"]),
+    Route("/records/{id}/supervise", supervise, methods=["POST"]),
+    Route("/letters", letter_list, methods=["GET"]),
+    Route("/letters/new", letter_form, methods=["GET"]),
+    Route("/letters/new", letter_create, methods=["POST"]),
+    Route("/letters/new/edit", letter_edit, methods=["POST"]),
+    Route("/letters/{id}", letter_page, methods=["GET"]),
+    Route("/letters/{id}/print", letter_print, methods=["GET"]),
+    Route("/letters/{id}/docx", letter_docx_download, methods=["GET"]),
+    Route("/letters/{id}/answer", letter_answer, methods=["POST"]),
+    Route("/letters/{id}/void", letter_void, methods=["POST"]),
     Route("/reports", report_index, methods=["GET"]),
     Route("/reports/{kind:str}", report, methods=["GET"]),
     # The health answer where a logged-in browser sends its session cookie (path /office).

@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from sync_server.store.fingerprint import Fingerprints
 
-__all__ = ["Accounts", "Store", "StoreLocked", "Submissions", "TriageLog"]
+__all__ = ["Accounts", "Letters", "Store", "StoreLocked", "Submissions", "TriageLog"]
 
 Record = dict[str, Any]
 
@@ -175,8 +175,49 @@ class Accounts(Protocol):
 
 
 @runtime_checkable
+class Letters(Protocol):
+    """The office's numbered letters: 工作建议函 (kind "letter") and 督办单 (kind
+    "supervision"), each a dict the office fills, with its tracking (answered, voided).
+
+    - `issue(kind, year, fields, label)` is atomic and durable: it takes the next number
+      of `kind` in `year` and stores the letter with it, both or neither. The next number
+      is one more than the highest ever taken for that kind and year, whatever happened
+      to the letters since (voided, answered): a number is given once, ever, also across
+      a crash. A crash before `issue` returns takes no number and leaves no letter; once
+      it returns, both survive. The stored letter is `fields` plus `id` (unique, from the
+      kind, year and number), `kind`, `year`, `n`, `number` (`label(n)`, the 文号 as
+      printed, kept as it was issued whatever the registry's form later becomes) and
+      `seq` (the order of issue across kinds).
+    - `update(letter_id, changes)` is atomic and durable; `id`, `kind`, `year`, `n` and
+      `number` never change (ValueError), an unknown id is a KeyError. Nothing is ever
+      deleted: a letter withdrawn is marked, and its number stays taken.
+    - `all()` lists the letters in the order they were issued; `get(id)` one, or None.
+      Letters are handed out as plain dicts (copies: changing one changes nothing stored).
+    - `next_number(kind, year)`: the number `issue` would take now (for a preview; a
+      concurrent `issue` may take it first).
+    - A concurrent reader sees whole writes only, and catches up on its next call.
+    - `problems`: damaged parts left out, one sentence each; the rest is served, and the
+      numbers they may have taken stay taken where the engine can still see them.
+    """
+
+    problems: list[str]
+
+    def __len__(self) -> int: ...
+
+    def issue(self, kind: str, year: int, fields: Mapping[str, Any], label: Callable[[int], str]) -> dict[str, Any]: ...
+
+    def update(self, letter_id: str, changes: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def get(self, letter_id: str) -> dict[str, Any] | None: ...
+
+    def all(self) -> list[dict[str, Any]]: ...
+
+    def next_number(self, kind: str, year: int) -> int: ...
+
+
+@runtime_checkable
 class Store(Protocol):
-    """One opened store: the three collections, and what concerns them together.
+    """One opened store: its collections, and what concerns them together.
 
     Opened as the writer (the server, `inbox import`, retention by hand) it holds the
     one-writer lock until `close`; opened read-only (`writer=False`) it takes no lock and
@@ -186,6 +227,7 @@ class Store(Protocol):
     submissions: Submissions
     triage: TriageLog
     accounts: Accounts
+    letters: Letters
 
     def problems(self) -> list[str]:
         """Damage found in any collection, one sentence each (also in /api/health)."""

@@ -4,7 +4,7 @@ Read-only by default. `--repair` (with the server stopped: it takes the writer l
 moves damaged segments to the quarantine, puts back the records of damaged or
 truncated segments that can still be read (every record that parses, wherever it sits;
 records already in the inbox are skipped, so a second repair adds nothing), sealed when
-keys exist (`seal`), and compacts a triage log with unreadable or torn lines. The
+keys exist (`seal`), and compacts a triage log or a letters log with unreadable lines. The
 quarantined files stay: the evidence of the damage (see `quarantine`).
 """
 
@@ -17,6 +17,8 @@ from pathlib import Path
 from sync_server.store.embedded import leftovers, quarantine, tinystore
 from sync_server.store.embedded.backup import MANIFEST, MARKER, BackupIncomplete, verify
 from sync_server.store.embedded.inbox import Inbox
+from sync_server.store.embedded.letterbook import LOG_NAME as LETTERS_LOG
+from sync_server.store.embedded.letterbook import LetterBook
 from sync_server.store.embedded.secretfiles import journal_problem
 from sync_server.store.embedded.triagebook import LOG_NAME, TriageBook
 from sync_server.store.installation import KEY_BYTES, KEY_NAME
@@ -96,6 +98,9 @@ def check(data_dir: Path, repair: bool = False, seal: Callable[[dict], dict | No
     if torn:
         found.notes.append(f"office/{LOG_NAME} ends with a torn line (a write a crash interrupted): ignored")
     found.notes.append(f"{len(book)} triage entries readable")
+    letters = LetterBook(data_dir, writer=False)
+    found.notes.append(f"{len(letters)} letters readable")  # read first: its problems are found reading
+    found.problems += letters.problems
     users = tinystore.KeyedFile(data_dir / "office" / "users.json", data_dir)
     if users.problem:
         found.problems.append(users.problem)
@@ -114,6 +119,9 @@ def check(data_dir: Path, repair: bool = False, seal: Callable[[dict], dict | No
             if book.problems or torn:
                 book.compact()
                 found.repaired.append(f"rewrote office/{LOG_NAME} without its unreadable lines")
+            if letters.problems:
+                LetterBook(data_dir).compact()  # a copy of the damaged log goes to the quarantine first
+                found.repaired.append(f"rewrote office/{LETTERS_LOG} without its unreadable lines")
     return found
 
 

@@ -1,7 +1,8 @@
 """The embedded store: the data folder, files only, one writer process at a time.
 
-`DataFolder` puts the inbox segments (`inbox.py`), the triage log (`triagebook.py`)
-and the accounts file (`accounts.py`) behind the seam's `Store`; each keeps its own
+`DataFolder` puts the inbox segments (`inbox.py`), the triage log (`triagebook.py`),
+the accounts file (`accounts.py`) and the letters log (`letterbook.py`) behind the
+seam's `Store`; each keeps its own
 promises, stated in its module. The one-writer lock is the inbox's: opened as the
 writer, the folder refuses a second writer with `StoreLocked` (`InboxLocked`).
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import SEGMENT_SIZE, Inbox
+from sync_server.store.embedded.letterbook import LetterBook
 from sync_server.store.embedded.secretfiles import journal_problem, repair_secrets
 from sync_server.store.embedded.triagebook import TriageBook
 
@@ -34,6 +36,7 @@ class DataFolder:
         self._load_triage = load_triage
         self._triage: TriageBook | None = None
         self._accounts: Accounts | None = None
+        self._letters: LetterBook | None = None
 
     # Opened at first use: a kiosk import or `keys seal-existing` touches only the inbox,
     # and must not create or migrate the office's files on the way.
@@ -49,8 +52,15 @@ class DataFolder:
             self._accounts = Accounts(self.data_dir)
         return self._accounts
 
+    @property
+    def letters(self) -> LetterBook:
+        if self._letters is None:
+            self._letters = LetterBook(self.data_dir, writer=self._writer)
+        return self._letters
+
     def problems(self) -> list[str]:
-        found = [*self.submissions.problems, *self.triage.problems]
+        len(self.letters)  # read, so its damage is known (the letters are read at first use)
+        found = [*self.submissions.problems, *self.triage.problems, *self.letters.problems]
         if self.accounts.problem():
             found.append(self.accounts.problem())
         if journal := journal_problem(self.data_dir):
@@ -61,6 +71,8 @@ class DataFolder:
         self._writer = False
         if self._triage is not None:
             self._triage.close()
+        if self._letters is not None:
+            self._letters.close()
         self.submissions.close()
 
     def __enter__(self) -> DataFolder:

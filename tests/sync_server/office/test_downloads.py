@@ -55,7 +55,7 @@ def test_neutralise_prefixes_formula_triggers_and_keeps_numbers():
 def _meeting_item(client, **fields):
     record = seed(client, **fields)
     act(client, record["id"], "accept")
-    act(client, record["id"], "assign", lead="+1", deadline="2020-01-01", track="immediate",
+    act(client, record["id"], "assign", department="police", deadline="2020-01-01", track="immediate",
         summary='=HYPERLINK("http://evil.example","点我")')
     return record
 
@@ -68,7 +68,7 @@ def test_weekly_xlsx_never_holds_a_formula_and_counts_are_numbers(office):
     cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row if cell.value is not None]
     assert not [c for c in cells if c.data_type == "f"]
     texts = {c.value for c in cells if isinstance(c.value, str)}
-    assert "'+1" in texts and "'=HYPERLINK(\"http://evil.example\",\"点我\")" in texts
+    assert "'=HYPERLINK(\"http://evil.example\",\"点我\")" in texts
     figures = {row[0].value: row[1].value for row in book["概要"].iter_rows(min_row=2)}
     assert figures["超期"] == 1 and isinstance(figures["本周新收"], int)
 
@@ -84,12 +84,13 @@ def test_monthly_xlsx_shares_are_numbers_formatted_as_percent(office):
     assert figures["期限内办结占比"].value == 0 and figures["期限内办结占比"].number_format == "0%"
 
 
-def test_weekly_csv_neutralises_a_lead_typed_as_a_formula(office):
+def test_weekly_csv_neutralises_a_field_typed_as_a_formula(office):
     login(office, "amy")
     _meeting_item(office)
     response = office.get("/office/reports/weekly", params={"date": _today().isoformat(), "format": "csv"})
     cells = [c for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) for c in row]
-    assert "'+1" in cells and "+1" not in cells
+    hostile = '=HYPERLINK("http://evil.example","点我")'
+    assert "'" + hostile in cells and hostile not in cells
 
 
 def test_inbox_export_neutralises_citizen_text(office, settings):
@@ -110,8 +111,9 @@ def test_xlsx_text_cells_are_strings_even_with_a_leading_tab():
     report = Report("周例会材料", "2026-11-23", [Table("事项", ["概要", "条数"], [[text, 7] for text in HOSTILE])])
     sheet = load_workbook(io.BytesIO(to_xlsx(report))).worksheets[1]
     cells = list(sheet.iter_rows(min_row=2))
-    # XML turns a CR into a line feed; the prefix is what matters.
-    assert [row[0].value for row in cells] == ["'" + text.replace("\r", "\n") for text in HOSTILE]
+    # openpyxl's own XML writer turns a CR into a line feed, its lxml one (lxml comes with
+    # python-docx) keeps it as &#13;: either way the prefix is what matters.
+    assert [row[0].value.replace("\r", "\n") for row in cells] == ["'" + text.replace("\r", "\n") for text in HOSTILE]
     assert {row[0].data_type for row in cells} == {"s"} and {row[1].value for row in cells} == {7}
 
 
