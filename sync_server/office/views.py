@@ -1,5 +1,5 @@
 """The office pages under /office/, and which module answers each: log-in
-(`login_pages`), the inbox list (`inbox_page`), a record's page with its lifecycle
+(`login_pages`), the inbox list (`inbox_page`) and its 明细 export (`export_page`), a record's page with its lifecycle
 actions (`record_pages`), and the meeting reports (`report_pages`). What every page
 shares, and the rules it keeps, is in `pages`."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from sync_server.intake.health import health
+from sync_server.office.export_page import record_export
 from sync_server.office.inbox_page import record_list
 from sync_server.office.login_pages import home, login, login_form, logout
 from sync_server.office.record_pages import record_action, record_page
@@ -22,6 +23,7 @@ routes = [
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
     Route("/records", record_list, methods=["GET"]),
+    Route("/records.xlsx", record_export, methods=["GET"]),
     Route("/records/{id}", record_page, methods=["GET"]),
     Route("/records/{id}/action", record_action, methods=["POST"]),
     Route("/reports", report_index, methods=["GET"]),
