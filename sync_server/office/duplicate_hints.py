@@ -5,8 +5,8 @@ WINDOW_DAYS days before or after the record (the caller narrows to those, and to
 the account may read). Its words are compared with the record's this way:
 
 1. normalise: NFKC (full-width letters, digits and punctuation become their half-width
-   forms), case folded, then every punctuation mark, symbol, space and control character
-   removed, so "校门口　拥堵！" and "校门口拥堵" are the same words;
+   forms), case folded, then everything that is no letter or digit (punctuation,
+   symbols, spaces, controls) removed, so "校门口　拥堵！" and "校门口拥堵" are the same words;
 2. cut into character bigrams (each pair of neighbouring characters; Chinese has no
    spaces, and pairs catch most of a phrase without a dictionary), kept as a set;
 3. the Dice coefficient of the two sets, 2·|A∩B| / (|A| + |B|), between 0 and 1.
@@ -17,6 +17,7 @@ the same sector at equal scores, LIMIT at most. Pure: rows and words in, hints o
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ EXPLANATION = (f"系统把本条与同一民情哨或同一领域、前后 {WIND
                "先统一全角半角和大小写、去掉标点和空格，再按相邻两个字的组合计算重合程度（Dice 系数），"
                f"达到 {THRESHOLD:.0%} 的列为可能重复。")
 
-_DROPPED = ("P", "S", "Z", "C")  # punctuation, symbols, separators, controls
+_NOT_WORDS = re.compile(r"[\W_]+")  # one regex pass at C speed: no letter or digit
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,7 @@ class Hint:
 
 
 def normalise(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if not unicodedata.category(ch).startswith(_DROPPED))
+    return _NOT_WORDS.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def bigrams(text: str) -> frozenset[str]:
