@@ -117,3 +117,15 @@ def test_sealed_words_are_exported_only_where_this_session_opens_them(sealed_off
     login(sealed_office, "nokeys")
     rows = _export(sealed_office, phone="1")[2]
     assert len(rows) == 1 and "已加密" in rows[0]["感受"] and CANARY not in str(rows) and CANARY_PHONE not in str(rows)
+
+
+def test_citizen_text_never_becomes_a_formula_in_the_export(office):
+    from tests.sync_server.office.test_downloads import HOSTILE
+
+    for text in HOSTILE:
+        seed(office, feeling=text, suggestion="<b>&amp;</b>")
+    login(office, "amy")
+    sheet, _, rows = _export(office)
+    assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    assert {"'" + text for text in HOSTILE[:4]} <= {r["感受"] for r in rows}
+    assert {r["建议"] for r in rows} == {"<b>&amp;</b>"}
