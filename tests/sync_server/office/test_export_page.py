@@ -33,11 +33,13 @@ def test_the_export_has_one_row_per_listed_record_and_the_office_layout(office):
     seed(office, feeling="夜市噪音扰民", station_id="xicheng-night-market")
     login(office, "amy")
     act(office, first["id"], "accept")
-    act(office, first["id"], "assign", lead="区住建局", deadline="2020-01-01", track="immediate")
+    # Both ways of naming the lead: free text before departments were real, an id after.
+    act(office, first["id"], "assign", lead="区住房和城乡建设局", department="housing", deadline="2020-01-01",
+        track="immediate")
     sheet, header, rows = _export(office)
     assert header == COLUMNS and len(rows) == 2
     assigned = next(r for r in rows if r["回执码"] == first["receipt"])
-    assert assigned["感受"] == "路口积水严重" and assigned["状态"] == "已交办" and assigned["牵头部门"] == "区住建局"
+    assert assigned["感受"] == "路口积水严重" and assigned["状态"] == "已交办" and assigned["牵头部门"] == "区住房和城乡建设局"
     assert assigned["办理方式"] == "立行立改" and assigned["办理期限"] == "2020-01-01" and assigned["是否超期"] == "是"
     assert assigned["民情哨"] and assigned["镇街"] == "西城街道" and assigned["领域"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:N{len(rows) + 1}"
