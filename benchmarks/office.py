@@ -41,6 +41,7 @@ METRICS = (
       for kind in ("weekly", "monthly") for fmt in ("html", "csv", "xlsx")),
     "baseline_office_report_ms_100k", "office_server_start_s_100k", "office_ready_s_100k", "office_memory_mb_100k",
     "office_triage_bytes_per_entry_100k", "upload_p95_ms_idle_100k", "upload_p95_ms_3_staff_100k",
+    "duplicate_hints_100k", "office_export_ms_100k",
 )
 READY_DEADLINE_S = 3600  # an index that never finishes fails the step instead of holding the run
 LISTS = {
@@ -178,6 +179,38 @@ def _baseline(data_dir: Path, repeat: int) -> dict[str, float]:
     return {"list": list_ms, "report": report_ms}
 
 
+def _duplicate_hints(data_dir: Path, repeat: int) -> float:
+    """可能重复 for one record in the middle of the inbox (a window of days on both sides,
+    the most candidates), as its page computes them: the read side loaded from the
+    folder, the suggestions over every record of its sector in the window. Median ms."""
+    from types import SimpleNamespace
+
+    from sync_server.office.duplicate_lookup import hints_for
+    from sync_server.office.readside_index import MemoryReadSide
+    from sync_server.store.accounts import Account
+
+    registry = load_registry(SAMPLE_REGISTRY)
+    with Inbox(data_dir, writer=False) as inbox:
+        readside = MemoryReadSide(inbox.records(), TriageBook(data_dir).all())
+    state = SimpleNamespace(readside=readside, stations=SimpleNamespace(registry=registry),
+                            opened_words=SimpleNamespace(words_of=lambda unlocked, sees, ids: {}))
+    staff = Account(name="amy", role="staff", display="王干事", sectors=(), department="", disabled=False)
+    today = datetime.now(CHINA).date()
+    middle = readside.rows(Filters(), None, registry, today)[readside.count() // 2]
+    found: list = []
+    took = _timed(lambda: found.append(hints_for(state, staff, None, middle)), repeat)
+    print(f"  duplicate hints: {len(found[-1])} suggested for {middle.record['receipt']}", file=sys.stderr)
+    return took
+
+
+def _export(staff: Staff, repeat: int) -> float:
+    """The 明细 export of the whole list (every record, the office layout), median ms."""
+    sizes: list[int] = []
+    took = _timed(lambda: sizes.append(len(_ok(staff.get_bytes("/office/records.xlsx")))), repeat)
+    print(f"  export: {sizes[-1] / 1e6:.1f} MB", file=sys.stderr)
+    return took
+
+
 def _reports(staff: Staff, csrf: str, label: str, today, repeat: int) -> dict[str, float]:
     """Each report cold (the first download after a status change, which any staff
     action makes) and cached (the same download again, as when several people open the
@@ -215,6 +248,8 @@ def measure(count: int, repeat: int = 7, baseline: bool = True, reports_only: bo
         print(f"  generated {count} records in {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
         if count <= 100_000:  # tracemalloc makes the load several times slower
             results[f"office_triage_bytes_per_entry_{label}"] = _triage_bytes_per_entry(data)
+        if not reports_only:
+            results[f"duplicate_hints_{label}"] = _duplicate_hints(data, repeat)
         if baseline and not reports_only:
             started = time.perf_counter()
             old = _baseline(data, 1 if count > 100_000 else 2)
@@ -241,6 +276,8 @@ def measure(count: int, repeat: int = 7, baseline: bool = True, reports_only: bo
                 print("  list medians (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in lists.items()), file=sys.stderr)
                 results[f"office_list_ms_{label}"] = max(lists.values())
                 results[f"office_search_ms_{label}"] = lists["search"]
+            if not reports_only:
+                results[f"office_export_ms_{label}"] = _export(staff, 1 if count > 100_000 else 3)
             ids = re.findall(r'href="/office/records/([0-9a-f-]{36})"', _ok(staff.get("/office/records?status=received")))
             results[f"office_record_ms_{label}"] = _timed(lambda: _ok(staff.get(f"/office/records/{ids[0]}")), repeat)
             csrf = re.search(r'name="csrf" value="([^"]+)"', _ok(staff.get(f"/office/records/{ids[0]}"))).group(1)

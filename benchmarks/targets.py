@@ -44,6 +44,8 @@ TARGETS = {
                                                          lambda r, m=f"office_report_cached_ms_{kind}_{fmt}_100k": r[m] < 1000)
        for kind in ("weekly", "monthly") for fmt in ("html", "csv", "xlsx")},
     "baseline_office_report_ms_100k": ("ms", "baseline", None),
+    "duplicate_hints_100k": ("ms", "< 200 (one record)", lambda r: r["duplicate_hints_100k"] < 200),
+    "office_export_ms_100k": ("ms", "measured (every record)", None),
     "office_server_start_s_100k": ("s", "< 3", lambda r: r["office_server_start_s_100k"] < 3),
     "office_ready_s_100k": ("s", "", None),
     "office_memory_mb_100k": ("MB", "< 400", lambda r: r["office_memory_mb_100k"] < 400),

@@ -78,7 +78,7 @@ def _cmd_inbox_export(args: argparse.Namespace) -> int:
     from sync_server.office.commands import export_records
 
     opener = keys.record_opener(args, args.with_phone, required=True)
-    write_output(export_records(args.data_dir, args.registry, args.with_phone, opener), args.output)
+    write_output(export_records(args.data_dir, args.registry, args.with_phone, opener, args.format), args.output)
     return 0
 
 
@@ -124,7 +124,9 @@ def add_parser(sub) -> None:
     office_output_options(report)
     keys.reader_options(report)
     report.set_defaults(func=keys.catching(_cmd_inbox_report))
-    export = inbox_sub.add_parser("export", help="every record as CSV (UTF-8 with BOM), phone numbers left out")
+    export = inbox_sub.add_parser("export", help="every record as CSV (UTF-8 with BOM) or the office's 明细 XLSX, "
+                                  "phone numbers left out")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     office_output_options(export)
     keys.reader_options(export)
     export.set_defaults(func=keys.catching(_cmd_inbox_export))

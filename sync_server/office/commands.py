@@ -13,9 +13,11 @@ from pathlib import Path
 
 from minqing.registry import load_registry
 from sync_server.office.readside_index import MemoryReadSide
+from sync_server.office.record_export import export_sheet
 from sync_server.office.records import CHINA, join, parse_day, parse_month
 from sync_server.office.reports import monthly, to_csv, to_document, to_xlsx, weekly
 from sync_server.office.spreadsheet import csv_bytes
+from sync_server.office.workbook import workbook_bytes
 from sync_server.store import open_store
 from sync_server.store.retention import RetentionPolicy, run_retention
 from sync_server.triage import OUTCOMES, SATISFACTION
@@ -75,8 +77,14 @@ def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str
     return to_document(report).encode("utf-8")
 
 
-def export_records(data_dir: Path, registry: Path, with_phone: bool, opener=None) -> bytes:
-    """Every record as CSV (UTF-8 with BOM). Phone numbers only when asked for."""
+def export_records(data_dir: Path, registry: Path, with_phone: bool, opener=None, fmt: str = "csv") -> bytes:
+    """Every record as CSV (UTF-8 with BOM), or as the office's 明细 XLSX (the same sheet
+    the list's 导出明细 gives). Phone numbers only when asked for."""
+    if fmt == "xlsx":
+        rows = _rows(data_dir, registry, opener)
+        towns = {station.id: station.town for station in load_registry(registry).stations}
+        title = f"民情明细 {datetime.now(CHINA).date().isoformat()}"
+        return workbook_bytes([export_sheet(rows, towns, with_phone, title)])
     columns = ["回执码", "收到时间", "群众提交时间", "领域", "民情哨", "满意度", "感受", "建议", "状态", "结果", "牵头部门",
                "办理期限", "公开答复"]
     lines = [columns + (["联系电话"] if with_phone else [])]

@@ -77,6 +77,13 @@ class ReadSide(Protocol):
         `sectors` still apply to them."""
         ...
 
+    def rows(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
+             also_matching: Collection[str] = ()) -> list[Row]:
+        """Every row `page` pages through for these arguments (its page number aside),
+        newest first: what the 明细 export writes. A database answers it with the page's
+        query without LIMIT and OFFSET."""
+        ...
+
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None: ...
 
     def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,

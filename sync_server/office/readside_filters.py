@@ -21,7 +21,7 @@ from sync_server.office.readside_search import UNSEARCHABLE, Summary
 from sync_server.office.records import PAGE_SIZE, Filters, Row, list_status
 from sync_server.triage import is_overdue, new_entry
 
-__all__ = ["Facts", "Snapshot", "as_row", "page", "station_facts", "visible_stations"]
+__all__ = ["Facts", "Snapshot", "as_row", "every_row", "page", "station_facts", "visible_stations"]
 
 
 def _open_deadline(entry: dict[str, Any]) -> date | None:
@@ -148,8 +148,31 @@ def page(snapshot: Snapshot, triage: dict[str, dict[str, Any]], search: Callable
          also_matching: Collection[str] = ()) -> Page:
     """`ReadSide.page` over one snapshot and the triage entries read with it; `search`
     gives the ranks whose words hold a query (see `WordSearch.ranks`)."""
-    items, by_id, facts, by_station = snapshot
+    items = snapshot[0]
     facts_of = station_facts(registry)
+    ranks = _matching_ranks(snapshot, search, filters, sectors, facts_of, today, also_matching)
+    total = len(ranks)
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = min(filters.page, pages)
+    shown = [items[r] for r in ranks[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]
+    return Page([as_row(s, triage.get(s.id), facts_of, today) for s in shown], total, pages, number)
+
+
+def every_row(snapshot: Snapshot, triage: dict[str, dict[str, Any]], search: Callable[[list[Summary], str], list[int]],
+              filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
+              also_matching: Collection[str] = ()) -> list[Row]:
+    """`ReadSide.rows`: what `page` pages through, every row of it, newest first."""
+    items = snapshot[0]
+    facts_of = station_facts(registry)
+    ranks = _matching_ranks(snapshot, search, filters, sectors, facts_of, today, also_matching)
+    return [as_row(s, triage.get(s.id), facts_of, today) for s in map(items.__getitem__, ranks)]
+
+
+def _matching_ranks(snapshot: Snapshot, search: Callable[[list[Summary], str], list[int]], filters: Filters,
+                    sectors: frozenset[str] | None, facts_of: dict, today: date,
+                    also_matching: Collection[str]) -> list[int] | range:
+    """The ranks of the records `filters` matches within `sectors`, newest first."""
+    items, by_id, facts, by_station = snapshot
     stations = visible_stations(facts_of, sectors, filters.sector)
     if filters.station:
         stations = {filters.station} if stations is None or filters.station in stations else set()
@@ -198,8 +221,4 @@ def page(snapshot: Snapshot, triage: dict[str, dict[str, Any]], search: Callable
         ranks = list(filterfalse(handled.__contains__, ranks))  # at C speed
     if stations is not None:
         ranks = _at_stations(ranks, [by_station.get(station, ()) for station in stations], low, high)
-    total = len(ranks)
-    pages = max(1, -(-total // PAGE_SIZE))
-    number = min(filters.page, pages)
-    shown = [items[r] for r in ranks[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]
-    return Page([as_row(s, triage.get(s.id), facts_of, today) for s in shown], total, pages, number)
+    return ranks

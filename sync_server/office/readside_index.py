@@ -214,6 +214,11 @@ class MemoryReadSide:
         return readside_filters.page(self._snapshot, self._triage, self._words.ranks, filters, sectors, registry, today,
                                      also_matching)
 
+    def rows(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
+             also_matching: Collection[str] = ()) -> list[Row]:
+        return readside_filters.every_row(self._snapshot, self._triage, self._words.ranks, filters, sectors, registry,
+                                          today, also_matching)
+
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None:
         summary = self._by_id.get(submission_id)
         if summary is None:

@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from sync_server.intake.receipt import normalize
+from sync_server.office.duplicate_hints import EXPLANATION as HINTS_EXPLANATION
+from sync_server.office.duplicate_lookup import hints_for
 from sync_server.office.pages import full_rows, guarded, local_today, off_loop, render, row_or_404, unlocked_keys, visible_row
 from sync_server.office.sealed import opened
 from sync_server.office.supervision_pages import supervise_matter
@@ -66,8 +68,10 @@ async def record_page(request: Request, account, session) -> Response:
     named = {step["merged_id"] for step in row.triage["history"] if step.get("merged_id")}
     named -= {r.id for r in merged} | ({target.id} if target else set())
     others = [r for r in (visible_row(request, account, i) for i in named) if r is not None]
+    hints = await off_loop(request, hints_for, state, account, unlocked_keys(request), row)
     code = request.query_params.get("error", "")
     return render(request, "record.html", {
+        "hints": hints, "hints_explanation": HINTS_EXPLANATION,
         "account": account, "session": session, "row": row, "merged": merged, "hidden_merged": hidden_merged,
         "target": target, "allowed": allowed_actions(row.triage, account.role, account, now_utc(),
                                                      state.stations.registry.dispatch.undo_minutes),

@@ -6,14 +6,13 @@ overdue ones, never every triaged record), a `Report` of titled tables out. The 
 `Report` renders as printable HTML through Jinja templates (`office/report_body.html`,
 its SVG bar charts a macro in `office/charts.html`: no chart library, nothing loaded
 from elsewhere), as CSV (UTF-8 with BOM, so Excel and WPS open the Chinese correctly)
-and as XLSX (openpyxl's write-only sheets). Phone numbers appear only when asked for by
+and as XLSX (laid out by `workbook`). Phone numbers appear only when asked for by
 someone allowed to see them, and only where the citizen consented.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -22,7 +21,8 @@ from datetime import date, timedelta
 
 from sync_server.office.readside import ReportRows
 from sync_server.office.records import Row, local_date
-from sync_server.office.spreadsheet import Percent, csv_bytes, xlsx_sheet_rows
+from sync_server.office.spreadsheet import Percent, csv_bytes
+from sync_server.office.workbook import Sheet, workbook_bytes
 from sync_server.triage import ACTIONS, EVENTS, OUTCOMES, STATUSES, SUMMARY_LIMIT
 
 __all__ = ["COLUMN_CLASSES", "OVERDUE_LISTED", "Report", "Table", "monthly", "needs_words", "summary_of", "to_csv", "to_document",
@@ -243,17 +243,13 @@ def to_csv(report: Report) -> bytes:
 
 
 def to_xlsx(report: Report) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    summary = book.create_sheet("概要")
-    xlsx_sheet_rows(summary, [[report.title, report.period], *([k, v] for k, v in report.figures.items())])
+    """One sheet for the figures, one per table, each laid out as every office XLSX is."""
+    heading = f"{report.title} {report.period}"
+    sheets = [Sheet("概要", heading, [report.title, report.period], [[k, v] for k, v in report.figures.items()])]
     for number, table in enumerate(report.tables, 1):
-        sheet = book.create_sheet(f"{number}.{table.title[:24]}".replace("：", "-"))
-        xlsx_sheet_rows(sheet, [table.columns, *table.rows, *([[], [table.note]] if table.note else [])])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        sheets.append(Sheet(f"{number}.{table.title[:24]}".replace("：", "-"), f"{heading} {table.title}",
+                            table.columns, table.rows, [table.note] if table.note else ()))
+    return workbook_bytes(sheets)
 
 
 @functools.cache

@@ -197,6 +197,27 @@ class OpenedWords:
                     found.update(chunk.find(q))
         return found
 
+    def words_of(self, unlocked: Unlocked | None, sees_sector: Callable[[str], bool],
+                 ids: Iterable[str]) -> dict[str, str]:
+        """The opened words (folded: lower case, feeling and suggestion on two lines) of
+        those of `ids` opened so far with the keys this session holds for sectors its
+        account sees: what the 可能重复 suggestions compare, never more than a search
+        could find."""
+        wanted = set(ids)
+        found: dict[str, str] = {}
+        if not wanted:
+            return found
+        for kid in self._readable(unlocked, sees_sector):
+            state = self._keys.get(kid)
+            if state is None:
+                continue
+            for chunk in list(state.chunks):
+                for index, rid in enumerate(chunk.ids):
+                    if rid in wanted:
+                        end = chunk.starts[index + 1] - 1 if index + 1 < len(chunk.starts) else len(chunk.text)
+                        found[rid] = chunk.text[chunk.starts[index] : end]
+        return found
+
     def progress(self, unlocked: Unlocked | None, sees_sector: Callable[[str], bool],
                  sector_of_kid: Mapping[str, str] | None = None) -> Progress:
         opened = total = 0

@@ -1,7 +1,8 @@
 """The office pages under /office/, and which module answers each: log-in
-(`login_pages`), the inbox list (`inbox_page`), a record's page with its lifecycle
-actions (`record_pages`), 督办 (`supervision_pages`), the 工作建议函 and 督办单
-(`letter_pages`, `letter_view_pages`), and the meeting reports (`report_pages`). What every page
+(`login_pages`), the inbox list (`inbox_page`) and its 明细 export (`export_page`), a
+record's page with its lifecycle actions (`record_pages`), 督办 (`supervision_pages`), the
+工作建议函 and 督办单 (`letter_pages`, `letter_view_pages`), and the meeting reports
+(`report_pages`). What every page
 shares, and the rules it keeps, is in `pages`."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from sync_server.intake.health import health
+from sync_server.office.export_page import record_export
 from sync_server.office.inbox_page import record_list
 from sync_server.office.letter_pages import letter_create, letter_edit, letter_form, letter_list
 from sync_server.office.letter_view_pages import letter_answer, letter_docx_download, letter_page, letter_print, letter_void
@@ -26,6 +28,7 @@ routes = [
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
     Route("/records", record_list, methods=["GET"]),
+    Route("/records.xlsx", record_export, methods=["GET"]),
     Route("/records/{id}", record_page, methods=["GET"]),
     Route("/records/{id}/action", record_action, methods=["POST"]),
     Route("/records/{id}/supervise", supervise, methods=["POST"]),

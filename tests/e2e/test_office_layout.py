@@ -86,6 +86,22 @@ def test_on_a_360px_phone_record_actions_are_stacked(world, phone):
         assert form.bounding_box()["x"] + form.bounding_box()["width"] <= 360
 
 
+def test_on_a_360px_phone_a_duplicate_is_merged_from_its_suggestion_through_the_confirm_page(world, phone):
+    receipts = _seed(world, 2)
+    _login(phone, world)
+    phone.locator(f"td.nowrap a:has-text('{receipts[1]}')").click()
+    phone.wait_for_selector("h2:has-text('可能重复')")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360  # the hints table scrolls in its box
+    hint = phone.locator("table[data-hints] tbody tr")
+    assert hint.count() == 1 and receipts[0] in hint.inner_text()
+    hint.locator("button:has-text('合并到此条')").click()
+    phone.wait_for_selector("h1:has-text('确认')")
+    assert receipts[0] in phone.locator(".confirm").inner_text()
+    phone.locator(".confirm button[type=submit]").click()
+    phone.wait_for_selector("h2:has-text('办理')")
+    assert "本条已合并到" in phone.locator("main").inner_text()
+
+
 def _axe(page) -> list[str]:
     page.add_script_tag(content=AXE)
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
@@ -118,8 +134,9 @@ def test_every_office_page_has_no_serious_or_critical_axe_violation(world, brows
         page.click(f"text={receipts[0]}")
         page.wait_for_selector("h2:has-text('办理')")
         found["record"] = _axe(page)
-        page.locator("form:has(input[name=action][value=merge]) input[name=into]").fill(receipts[1])
-        page.locator("form:has(input[name=action][value=merge]) button[type=submit]").click()
+        assert page.locator("table[data-hints] a").count() == 1  # the other seeded record: 可能重复 checked too
+        page.locator(".actions form:has(input[name=action][value=merge]) input[name=into]").fill(receipts[1])
+        page.locator(".actions form:has(input[name=action][value=merge]) button[type=submit]").click()
         page.wait_for_selector("h1:has-text('确认')")
         found["confirm"] = _axe(page)
     finally:

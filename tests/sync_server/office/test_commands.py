@@ -84,6 +84,26 @@ def test_the_export_lists_a_merged_duplicate_as_merged_not_closed(tmp_path, regi
     assert status == {"重复的那条": "已合并", "在办的那条": "已交办"}
 
 
+def test_the_command_lines_xlsx_files_have_the_office_layout(tmp_path, registry_file):
+    from openpyxl import load_workbook
+
+    _import(tmp_path, registry_file, [make_item(feeling="命令行导出", phone="13800001111", consent=True)])
+    data = str(tmp_path / "data")
+    plain, phones, report = tmp_path / "e.xlsx", tmp_path / "p.xlsx", tmp_path / "w.xlsx"
+    for args, out in ((["inbox", "export", "--format", "xlsx"], plain),
+                      (["inbox", "export", "--format", "xlsx", "--with-phone"], phones),
+                      (["inbox", "report", "weekly", "--format", "xlsx"], report)):
+        result = _minqing(*args, "--output", str(out), "--data-dir", data, "--registry", str(registry_file))
+        assert result.returncode == 0, result.stderr
+    for path in (plain, phones, report):
+        for sheet in load_workbook(path):
+            assert sheet.freeze_panes == "A2" and sheet[1][0].font.b and sheet.page_setup.orientation == "landscape"
+    rows = [[c.value for c in row] for row in load_workbook(plain)["明细"].iter_rows()]
+    assert rows[0][0] == "回执码" and rows[1][rows[0].index("感受")] == "命令行导出" and "13800001111" not in str(rows)
+    rows = [[c.value for c in row] for row in load_workbook(phones)["明细"].iter_rows()]
+    assert rows[1][-1] == "13800001111"
+
+
 def test_retention_removes_phones_of_records_closed_long_ago_and_keeps_the_rest(tmp_path, registry_file):
     old, recent, open_ = (make_item(phone=f"1380000{n:04d}", consent=True) for n in range(3))
     _import(tmp_path, registry_file, [old, recent, open_])

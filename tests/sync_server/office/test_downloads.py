@@ -192,3 +192,18 @@ def test_control_characters_in_staff_or_old_citizen_text_do_not_break_the_xlsx()
     book.save(saved)
     row = [c.value for c in openpyxl.load_workbook(saved).active[1]]
     assert row == ["概要\\x01", "'=\\x1b[31m", 3]
+
+
+@pytest.mark.parametrize("kind, param", [("weekly", "date"), ("monthly", "month")])
+def test_every_sheet_of_a_report_xlsx_has_the_office_layout(office, kind, param):
+    login(office, "amy")
+    _meeting_item(office)
+    value = _today().isoformat() if kind == "weekly" else _today().strftime("%Y-%m")
+    book = load_workbook(io.BytesIO(office.get(f"/office/reports/{kind}", params={param: value, "format": "xlsx"}).content))
+    assert len(book.worksheets) > 1
+    for sheet in book:
+        assert sheet.freeze_panes == "A2" and all(cell.font.b for cell in sheet[1] if cell.value is not None)
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:")
+        assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
+        assert ("周例会材料" if kind == "weekly" else "月例会报告") in sheet.oddHeader.center.text
+        assert sheet.column_dimensions["A"].width > 0

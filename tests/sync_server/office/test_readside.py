@@ -68,6 +68,16 @@ def test_every_filter_answers_what_the_full_scan_answered(registry, filters, sec
     assert found.pages == pages and found.total == len([r for r in rows if filters.matches(r)])
 
 
+@pytest.mark.parametrize("filters, sectors", list(product(FILTERS, [None, frozenset({"public-order"})])))
+def test_every_row_of_a_filter_is_what_the_full_scan_matched_whatever_the_page(registry, filters, sectors):
+    records, triage = _world(registry)
+    side = MemoryReadSide(records, triage)
+    rows = [r for r in join(records, triage, registry, TODAY) if sectors is None or r.sector_id in sectors]
+    found = side.rows(filters, sectors, registry, TODAY)
+    assert [r.id for r in found] == [r.id for r in rows if filters.matches(r)]
+    assert all(r.triage == (triage.get(r.id) or r.triage) for r in found)
+
+
 def test_records_and_triage_changes_show_up_as_they_arrive(registry):
     records, triage = _world(registry, count=50)
     side = MemoryReadSide(records[:40], {})

@@ -97,6 +97,19 @@ def test_a_department_finds_its_sectors_sealed_words_and_never_another_sectors(a
         assert state.opened_words.search(unlocked, lambda sector: False, SCHOOL_WORD) == set()
 
 
+def test_the_words_of_given_records_are_only_those_this_session_may_open(app_with_keys):
+    with _client(app_with_keys) as client:
+        school, park = _seed_both(client)
+        _as(client, "amy")
+        edu = _as(client, "edu")
+        state = client.app.state
+        unlocked, account = state.session_keys.get(edu), state.accounts.get("edu")
+        words = state.opened_words.words_of(unlocked, account.sees_sector, [school["id"], park["id"]])
+        assert words == {school["id"]: f"晚上{SCHOOL_WORD}的事\n请查一查".lower()}
+        assert state.opened_words.words_of(None, account.sees_sector, [school["id"]]) == {}
+        assert state.opened_words.words_of(unlocked, account.sees_sector, []) == {}
+
+
 def test_an_account_without_keys_finds_no_sealed_words(app_with_keys):
     with _client(app_with_keys) as client:
         school, _ = _seed_both(client)
