@@ -14,11 +14,9 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-__all__ = ["FORMULA_TRIGGERS", "Percent", "content_disposition", "csv_bytes", "neutralise", "xlsx_escapes",
-           "xlsx_sheet_rows", "xlsx_text"]
+__all__ = ["Percent", "content_disposition", "csv_bytes", "neutralise", "xlsx_sheet_rows", "xlsx_text"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_TRIGGERS = frozenset(_TRIGGERS)  # a text cell starting with one gets a leading "'"
 # What an XLSX cell cannot hold: every character outside XML 1.0's Char production.
 # openpyxl refuses only the control characters and writes the rest (U+FFFE, U+FFFF, a
 # lone surrogate) into a sheet that Excel and WPS then refuse to open whole. Such
@@ -71,13 +69,8 @@ def xlsx_sheet_rows(sheet, rows: Iterable[Iterable[object]]) -> None:
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 values.append(value)
             else:
-                values.append(xlsx_text(value))
+                values.append(xlsx_text(value) or None)
         sheet.append(values)
-
-
-def xlsx_escapes(text: str) -> str:
-    """`text` with what XML cannot hold written as visible escapes (see _NOT_IN_XLSX)."""
-    return _NOT_IN_XLSX.sub(_visible, text) if _NOT_IN_XLSX.search(text) else text
 
 
 def xlsx_text(value: object) -> str:

@@ -79,3 +79,9 @@ def test_several_sheets_each_get_the_same_layout():
                   Sheet("1.按领域", "周例会材料", ["领域", "件数"], [["社会治安", 2]])])
     for sheet in book:
         assert sheet.freeze_panes == "A2" and sheet[1][0].font.b and sheet.page_setup.orientation == "landscape"
+
+
+def test_characters_xml_cannot_hold_are_written_as_escapes_in_the_header_the_data_and_the_notes():
+    sheet = _read([Sheet("明细", "民情明细", ["感受\x01"], [["黑车\ufffe"], [""]], notes=["说明\x0b"])])["明细"]
+    assert [sheet["A1"].value, sheet["A2"].value, sheet["A5"].value] == ["感受\\x01", "黑车\\ufffe", "说明\\x0b"]
+    assert sheet["A3"].value is None
