@@ -30,7 +30,8 @@ from datetime import date, datetime, time, timedelta
 
 from sync_server.office.records import CHINA, Row
 
-__all__ = ["NO_DEPARTMENT", "NO_TOWN", "Figures", "Period", "Tally", "Verdicts", "figures", "office_verdicts"]
+__all__ = ["NO_DEPARTMENT", "NO_TOWN", "Figures", "Period", "Tally", "Verdicts", "figures", "office_verdicts",
+           "period_figures"]
 
 NO_DEPARTMENT = ""  # the key of matters with no lead department (old free text no department matched)
 NO_TOWN = "（未知乡镇）"
@@ -177,6 +178,18 @@ def figures(rows: Iterable[Row], registry, period: Period, now: datetime,
     return result
 
 
+def period_figures(readside, registry, period: Period, today: date, now: datetime,
+                   verdicts: Iterable[Verdicts] = ()) -> tuple[Figures, Figures]:
+    """The period's figures and the previous period's, from one `ReadSide.report_sets` over
+    both: every record seen in the report rows is read once for each. Its rows changed
+    since the previous period's start, and those overdue today, are every matter that can
+    count: one untouched since is in the same state now, so overdue now if it was then."""
+    before = period.previous()
+    sets = readside.report_sets(None, before.first, period.last, registry, today)
+    rows = sets.changed + sets.overdue
+    return figures(rows, registry, period, now, verdicts), figures(rows, registry, before, now, verdicts)
+
+
 def _states(entry, steps, by_name: dict[str, str]) -> list[tuple]:
     """(department, deadline, sign_due, status) after each step, index k for the state
     before step k (the last is the entry now), read back through each step's `before`."""
@@ -195,8 +208,8 @@ def _states(entry, steps, by_name: dict[str, str]) -> list[tuple]:
     return states
 
 
-def _count(row: Row, town: str, by_name: dict[str, str], period: Period, start: datetime, cut: datetime,
-           result: Figures, sources: Iterable[Verdicts]) -> None:  # noqa: C901 - one branch per kind of step, read as a table
+def _count(row: Row, town: str, by_name: dict[str, str], period: Period, start: datetime, cut: datetime,  # noqa: C901 - one branch per kind of step, read as a table
+           result: Figures, sources: Iterable[Verdicts]) -> None:
     entry = row.triage
     steps = entry.get("history") or ()
     if not steps:

@@ -42,7 +42,7 @@ class Table:
     columns: list[str]
     rows: list[list] = field(default_factory=list)
     chart: bool = False  # a bar chart of the last column by the first
-    note: str = ""  # one sentence under the table (what is left out, where to find it)
+    note: str = ""  # sentences under the table (what is left out, definitions), one a line
 
 
 @dataclass
@@ -233,8 +233,7 @@ def _lines(report: Report) -> list[list]:
     lines += [[name, value] for name, value in report.figures.items()]
     for table in report.tables:
         lines += [[], [table.title], table.columns, *table.rows]
-        if table.note:
-            lines.append([table.note])
+        lines += [[line] for line in table.note.splitlines()]
     return lines
 
 
@@ -250,7 +249,8 @@ def to_xlsx(report: Report) -> bytes:
     xlsx_sheet_rows(summary, [[report.title, report.period], *([k, v] for k, v in report.figures.items())])
     for number, table in enumerate(report.tables, 1):
         sheet = book.create_sheet(f"{number}.{table.title[:24]}".replace("：", "-"))
-        xlsx_sheet_rows(sheet, [table.columns, *table.rows, *([[], [table.note]] if table.note else [])])
+        notes = [[line] for line in table.note.splitlines()]
+        xlsx_sheet_rows(sheet, [table.columns, *table.rows, *([[], *notes] if notes else [])])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -1,6 +1,7 @@
 """The office pages under /office/, and which module answers each: log-in
 (`login_pages`), the inbox list (`inbox_page`), a record's page with its lifecycle
-actions (`record_pages`), and the meeting reports (`report_pages`). What every page
+actions (`record_pages`), the meeting reports (`report_pages`) and the departments' 考核
+(`ratings_page`). What every page
 shares, and the rules it keeps, is in `pages`."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from starlette.routing import Route
 from sync_server.intake.health import health
 from sync_server.office.inbox_page import record_list
 from sync_server.office.login_pages import home, login, login_form, logout
+from sync_server.office.ratings_page import ratings
 from sync_server.office.record_pages import record_action, record_page
 from sync_server.office.report_pages import report, report_index
 
@@ -26,6 +28,7 @@ routes = [
     Route("/records/{id}/action", record_action, methods=["POST"]),
     Route("/reports", report_index, methods=["GET"]),
     Route("/reports/{kind:str}", report, methods=["GET"]),
+    Route("/ratings", ratings, methods=["GET"]),
     # The health answer where a logged-in browser sends its session cookie (path /office).
     Route("/health", health, methods=["GET"]),
 ]

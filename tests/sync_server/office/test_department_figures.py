@@ -251,3 +251,27 @@ def test_another_source_of_verdicts_counts_for_the_department_holding_the_matter
 def test_the_previous_period_is_the_whole_month_or_week_before(kind, first, last):
     period = Period.month(2026, 11, date(2026, 11, 25)) if kind == "month" else Period.week(date(2026, 11, 25), date(2026, 11, 25))
     assert (period.previous().first, period.previous().last, period.previous().as_of) == (first, last, last)
+
+
+def test_the_read_sides_report_rows_hold_every_matter_that_counts(sample_registry):
+    from sync_server.office.department_figures import period_figures
+    from sync_server.office.readside_index import MemoryReadSide
+
+    def record(rid, received):
+        return {"id": rid, "station_id": "hebin-primary", "received_at": received, "created_at": received, "rating": None,
+                "feeling": "", "suggestion": "", "phone": None, "consent": False, "receipt": f"R{rid}", "flags": []}
+
+    # Untouched since September and overdue since October: overdue in both months.
+    stale = {**new_entry(at(1, month=9)), "status": "assigned", "department": "police", "deadline": "2026-10-05",
+             "updated_at": at(2, month=9), "history": [dispatch(at(2, month=9), "police", sign_due=at(3, month=9))]}
+    # Closed in October: counts for October only.
+    closed = {**new_entry(at(1, month=10)), "status": "closed", "department": "police", "deadline": "2026-10-20",
+              "updated_at": at(10, month=10), "closed_at": at(10, month=10),
+              "history": [dispatch(at(2, month=10), "police", sign_due=at(3, month=10)),
+                          step(at(10, month=10), "close", "assigned", "closed")]}
+    readside = MemoryReadSide([record("S", at(1, month=9)), record("C", at(1, month=10))], {"S": stale, "C": closed})
+    today = date(2026, 11, 20)
+    now, before = period_figures(readside, sample_registry, Period.month(2026, 11, today), today, LATER)
+    assert (now.departments["police"].overdue_now, now.departments["police"].closed) == (1, 0)
+    assert (before.departments["police"].overdue_ever, before.departments["police"].closed) == (1, 1)
+    assert now.towns["西城街道"].overdue_now == 1
