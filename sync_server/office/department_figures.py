@@ -25,13 +25,13 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
+from sync_server.office.department_tally import Figures, Period, Tally
 from sync_server.office.records import CHINA, Row
 
-__all__ = ["NO_DEPARTMENT", "NO_TOWN", "Figures", "Period", "Tally", "Verdicts", "figures", "office_verdicts",
-           "period_figures"]
+__all__ = ["NO_DEPARTMENT", "NO_TOWN", "Figures", "Period", "Tally", "Verdicts", "figures", "figures_of",
+           "office_verdicts", "period_figures"]
 
 NO_DEPARTMENT = ""  # the key of matters with no lead department (old free text no department matched)
 NO_TOWN = "（未知乡镇）"
@@ -40,84 +40,6 @@ HANDOVERS = ("assign", "reassign")
 RESPONSES = ("sign", "start", "send_back")  # `start` is how older data signed
 CLOSINGS = ("close", "approve")  # a merge is no closing: a duplicate merged away is no matter solved
 _DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: str  # "month" or "week"
-    first: date
-    last: date
-    as_of: date  # the last day counted
-
-    @classmethod
-    def month(cls, year: int, month: int, today: date) -> Period:
-        first = date(year, month, 1)
-        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - _DAY
-        return cls("month", first, last, min(last, today))
-
-    @classmethod
-    def week(cls, day: date, today: date) -> Period:
-        first = day - timedelta(days=day.weekday())
-        last = first + timedelta(days=6)
-        return cls("week", first, last, min(last, today))
-
-    def previous(self) -> Period:
-        """The period before, counted to its own end (it is over)."""
-        if self.kind == "week":
-            return Period("week", self.first - 7 * _DAY, self.first - _DAY, self.first - _DAY)
-        last = self.first - _DAY
-        return Period("month", last.replace(day=1), last, last)
-
-
-@dataclass(slots=True)
-class Tally:
-    """Counts of one department or town in one period; rates are None without a base."""
-
-    dispatched: int = 0  # 交办数: handovers (交办, 改派) to it in the period
-    sign_judged: int = 0  # of those, answered (签收 or 退回) or past their sign_due by the cut-off
-    signed_on_time: int = 0  # answered by sign_due
-    handled: int = 0  # handovers in the period not moved away (改派, 合并) by the cut-off
-    handled_closed: int = 0  # of those, closed by the department that held it, by the cut-off
-    closed: int = 0  # closings (办结, 审核办结) in the period
-    closed_with_deadline: int = 0
-    closed_on_time: int = 0  # on or before the deadline in force at closing
-    returned: int = 0  # 退回 in the period
-    extension_asked: int = 0
-    extension_granted: int = 0
-    overdue_now: int = 0  # matters overdue at the cut-off
-    overdue_ever: int = 0  # matters overdue on some day of the period
-    verdicts: int = 0  # follow-up verdicts in the period
-    satisfied: int = 0  # 满意 or 基本满意
-
-    @property
-    def sign_rate(self) -> float | None:
-        return _rate(self.signed_on_time, self.sign_judged)
-
-    @property
-    def close_rate(self) -> float | None:
-        return _rate(self.handled_closed, self.handled)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return _rate(self.closed_on_time, self.closed_with_deadline)
-
-    @property
-    def satisfaction(self) -> float | None:
-        return _rate(self.satisfied, self.verdicts)
-
-    def active(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
-@dataclass
-class Figures:
-    period: Period
-    departments: dict[str, Tally] = field(default_factory=dict)  # department id -> tally
-    towns: dict[str, Tally] = field(default_factory=dict)
 
 
 # A source of verdicts on a matter: (when, satisfied?) pairs, each counted for the
@@ -162,32 +84,101 @@ def figures(rows: Iterable[Row], registry, period: Period, now: datetime,
     """The period's tallies by department id and by town. `rows` may hold any superset of
     the matters that count (a report's rows: changed since the period's start, and the
     overdue ones); each record counts once."""
+    return figures_of(rows, registry, [period], now, verdicts)[0]
+
+
+def figures_of(rows: Iterable[Row], registry, periods: list[Period], now: datetime,
+               verdicts: Iterable[Verdicts] = ()) -> list[Figures]:
+    """`figures` of several periods, each history read once for all of them."""
     towns = {s.id: s.town for s in registry.stations}
     by_name = {d.name: d.id for d in getattr(registry, "departments", ())}
-    start = datetime.combine(period.first, time(), CHINA)
-    cut = min(datetime.combine(period.as_of + _DAY, time(), CHINA), now)
-    result = Figures(period, defaultdict(Tally), defaultdict(Tally))
+    bounds = [(datetime.combine(p.first, time(), CHINA), min(datetime.combine(p.as_of + _DAY, time(), CHINA), now))
+              for p in periods]
+    earliest = min(start for start, _ in bounds)
+    results = [Figures(p, defaultdict(Tally), defaultdict(Tally)) for p in periods]
     seen: set[str] = set()
     for row in rows:
         if row.id in seen:
             continue
         seen.add(row.id)
+        matter = _Matter.read(row, earliest, by_name)
+        if matter is None:
+            continue
         town = towns.get(row.record.get("station_id"), "") or NO_TOWN
-        _count(row, town, by_name, period, start, cut, result, verdicts)
-    result.departments, result.towns = dict(result.departments), dict(result.towns)
-    return result
+        for period, (start, cut), result in zip(periods, bounds, results, strict=True):
+            if matter.still:
+                _count_still(matter, row, town, period, start, cut, result, verdicts)
+            elif matter.times[-1] >= start or matter.status in HANDLING:
+                _count(matter, row, town, period, start, cut, result, verdicts)
+    for result in results:
+        result.departments, result.towns = dict(result.departments), dict(result.towns)
+    return results
 
 
 def period_figures(readside, registry, period: Period, today: date, now: datetime,
                    verdicts: Iterable[Verdicts] = ()) -> tuple[Figures, Figures]:
-    """The period's figures and the previous period's, from one `ReadSide.report_sets` over
-    both: every record seen in the report rows is read once for each. Its rows changed
-    since the previous period's start, and those overdue today, are every matter that can
-    count: one untouched since is in the same state now, so overdue now if it was then."""
+    """The period's figures and the previous period's, from one `ReadSide.report_sets`:
+    its rows changed since the previous period's start, and those overdue today, are every
+    matter that can count (one untouched since is in the same state now: overdue now if
+    it was then). Records received are not needed: the set asked for covers one day."""
     before = period.previous()
-    sets = readside.report_sets(None, before.first, period.last, registry, today)
-    rows = sets.changed + sets.overdue
-    return figures(rows, registry, period, now, verdicts), figures(rows, registry, before, now, verdicts)
+    sets = readside.report_sets(None, before.first, before.first, registry, today)
+    current, previous = figures_of(sets.changed + sets.overdue, registry, [period, before], now, verdicts)
+    return current, previous
+
+
+class _Matter:
+    """One history as the figures read it: its steps' times, local days and actions, the
+    state before each step, and the steps undone."""
+
+    __slots__ = ("actions", "days", "now", "states", "status", "steps", "still", "times", "undone")
+
+    @classmethod
+    def read(cls, row: Row, earliest: datetime, by_name: dict[str, str]) -> _Matter | None:
+        entry = row.triage
+        steps = entry.get("history") or ()
+        if not steps:
+            return None
+        status = entry["status"]
+        last = _when(steps[-1].get("at"))
+        matter = cls()
+        matter.status, matter.still = status, last is not None and last < earliest
+        if matter.still:
+            if status not in HANDLING:
+                return None  # nothing happened in any period, and nothing can be overdue in one
+            # Untouched since before every period (most of the overdue): one state throughout.
+            department = entry.get("department") or by_name.get(entry.get("lead") or "", NO_DEPARTMENT)
+            matter.now = (department, entry.get("deadline"))
+            return matter
+        times = [_when(step.get("at")) for step in steps]
+        if None in times:  # a step without a readable time: keep the readable ones, in order
+            kept = [k for k, t in enumerate(times) if t is not None]
+            steps, times = [steps[k] for k in kept], [times[k] for k in kept]
+            if not steps:
+                return None
+        matter.steps, matter.times = steps, times
+        matter.days = [t.astimezone(CHINA).date() for t in times]
+        matter.actions = [step.get("action") for step in steps]
+        matter.undone = {step.get("undid") for step, action in zip(steps, matter.actions, strict=True) if action == "undo"}
+        matter.states = _states(entry, steps, by_name)
+        return matter
+
+
+def _count_still(matter: _Matter, row: Row, town: str, period: Period, start: datetime, cut: datetime,
+                 result: Figures, sources: Iterable[Verdicts]) -> None:
+    """A matter in one state through the period: only overdue, and other verdicts."""
+    department, deadline = matter.now
+    tallies = result.departments[department], result.towns[town]
+    for source in sources:
+        for moment, satisfied in source(row):
+            if start <= moment < cut:
+                for tally in tallies:
+                    tally.verdicts += 1
+                    tally.satisfied += satisfied
+    if deadline and period.first <= period.as_of and deadline < period.as_of.isoformat():
+        for tally in tallies:
+            tally.overdue_ever += 1
+            tally.overdue_now += 1
 
 
 def _states(entry, steps, by_name: dict[str, str]) -> list[tuple]:
@@ -208,22 +199,9 @@ def _states(entry, steps, by_name: dict[str, str]) -> list[tuple]:
     return states
 
 
-def _count(row: Row, town: str, by_name: dict[str, str], period: Period, start: datetime, cut: datetime,  # noqa: C901 - one branch per kind of step, read as a table
+def _count(matter: _Matter, row: Row, town: str, period: Period, start: datetime, cut: datetime,  # noqa: C901 - one branch per kind of step, read as a table
            result: Figures, sources: Iterable[Verdicts]) -> None:
-    entry = row.triage
-    steps = entry.get("history") or ()
-    if not steps:
-        return
-    times = [_when(step.get("at")) for step in steps]
-    if None in times:  # a step without a readable time: keep the readable ones, in order
-        kept = [k for k, t in enumerate(times) if t is not None]
-        steps, times = [steps[k] for k in kept], [times[k] for k in kept]
-        if not steps:
-            return
-    if times[-1] < start and entry["status"] not in HANDLING:
-        return  # nothing happened in the period, and nothing can be overdue in it
-    states = _states(entry, steps, by_name)
-    undone = {s.get("undid") for s in steps if s.get("action") == "undo"}
+    steps, times, states, undone = matter.steps, matter.times, matter.states, matter.undone
     departments, towns = result.departments, result.towns
     here = towns[town]
 
@@ -236,7 +214,7 @@ def _count(row: Row, town: str, by_name: dict[str, str], period: Period, start: 
         moment = times[k]
         if moment >= cut:
             break
-        action = step.get("action")
+        action = matter.actions[k]
         if action == "undo" or k in undone:
             continue
         inside = moment >= start
@@ -264,7 +242,7 @@ def _count(row: Row, town: str, by_name: dict[str, str], period: Period, start: 
                 tenure.ended, tenure.closed = moment, True
             if inside:
                 deadline = states[k][1]
-                day = moment.astimezone(CHINA).date().isoformat()
+                day = matter.days[k].isoformat()
                 for tally in both(holder):
                     tally.closed += 1
                     if deadline:
@@ -293,7 +271,7 @@ def _count(row: Row, town: str, by_name: dict[str, str], period: Period, start: 
     for tenure in tenures:
         if tenure.inside:
             _judge(tenure, cut, both(tenure.unit))
-    _overdue(steps, times, states, period, cut, both)
+    _overdue(matter, period, cut, both)
 
 
 def _judge(tenure: _Tenure, cut: datetime, tallies: tuple[Tally, Tally]) -> None:
@@ -311,14 +289,14 @@ def _judge(tenure: _Tenure, cut: datetime, tallies: tuple[Tally, Tally]) -> None
             tally.handled_closed += tenure.closed
 
 
-def _overdue(steps, times, states, period: Period, cut: datetime, both) -> None:
+def _overdue(matter: _Matter, period: Period, cut: datetime, both) -> None:
     """期内超期 (on some day of the period) and 期末超期 (at the cut-off), once a matter."""
     first, as_of = period.first, period.as_of
+    times, states, days = matter.times, matter.states, matter.days
     ever: set[str] = set()
     now: set[str] = set()
-    days = [t.astimezone(CHINA).date() for t in times]
-    last = len(steps) - 1
-    for k in range(len(steps)):
+    last = len(times) - 1
+    for k in range(len(times)):
         if times[k] >= cut:
             break
         department, deadline, _, status = states[k + 1]

@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from types import SimpleNamespace
 
-import pytest
-
 from sync_server.office.department_figures import NO_DEPARTMENT, NO_TOWN, Period, figures
 from sync_server.office.records import Row
 from sync_server.triage import new_entry
@@ -244,13 +242,6 @@ def test_another_source_of_verdicts_counts_for_the_department_holding_the_matter
     police = figures([reassigned_matter()], REGISTRY, NOVEMBER, LATER, verdicts=[citizens]).departments
     assert (police["market"].verdicts, police["market"].satisfied) == (1, 0)
     assert police["police"].verdicts == 0
-
-
-@pytest.mark.parametrize(("kind", "first", "last"), [("month", date(2026, 10, 1), date(2026, 10, 31)),
-                                                     ("week", date(2026, 11, 16), date(2026, 11, 22))])
-def test_the_previous_period_is_the_whole_month_or_week_before(kind, first, last):
-    period = Period.month(2026, 11, date(2026, 11, 25)) if kind == "month" else Period.week(date(2026, 11, 25), date(2026, 11, 25))
-    assert (period.previous().first, period.previous().last, period.previous().as_of) == (first, last, last)
 
 
 def test_the_read_sides_report_rows_hold_every_matter_that_counts(sample_registry):
