@@ -47,14 +47,14 @@ class Change(float):
     """A rate's change in percentage points: "+2.5" on the page, a number in a sheet."""
 
     def __str__(self) -> str:
-        return f"{self:+.1f}"
+        return f"{self:+.1f}" if self else "0.0"
 
 
 class CountChange(int):
     """A count's change: "+3" on the page, a number in a sheet."""
 
     def __str__(self) -> str:
-        return f"{int(self):+d}"
+        return f"{int(self):+d}" if self else "0"
 
 
 def unit_name(registry, unit: str) -> str:

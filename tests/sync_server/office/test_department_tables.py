@@ -96,3 +96,9 @@ def test_the_weekly_pack_lists_only_departments_that_had_something_that_week():
 
 def test_the_chart_has_one_bar_a_ranked_department_with_last_months_score():
     assert [(b.name, b.score, b.previous) for b in score_bars(REGISTRY, current(), previous())] == [("区公安分局", 80.0, 100.0)]
+
+
+def test_no_change_reads_as_zero_without_a_sign():
+    from sync_server.office.department_tables import Change, CountChange
+
+    assert (str(CountChange(0)), str(CountChange(-2)), str(Change(0.0)), str(Change(1.25))) == ("0", "-2", "0.0", "+1.2")
