@@ -129,3 +129,12 @@ def test_the_ratings_page_is_kept_until_something_changes(office):
     kept = office.app.state.report_cache._entries
     assert any(key[0] == "ratings" for key in kept)
     assert office.get(f"/office/ratings?month={OCTOBER}&format=csv").content == first
+
+
+def test_a_departments_monthly_report_shows_its_own_line_and_no_town(office):
+    login(office, "police")
+    csv = office.get(f"/office/reports/monthly?month={OCTOBER}&format=csv").content.decode("utf-8-sig")
+    police, market = _names(office)
+    own = csv.split("承办单位考核：本月按部门", 1)[1].split("承办单位排名", 1)[0]
+    assert police in own and market not in own
+    assert "按乡镇" not in csv
