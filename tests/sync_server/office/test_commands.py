@@ -60,8 +60,9 @@ def test_report_and_export_from_the_command_line(tmp_path, registry_file):
                       "--registry", str(registry_file))
     assert result.returncode == 0 and out.read_bytes().startswith(b"\xef\xbb\xbf")
     assert "本周新收,1" in out.read_bytes().decode("utf-8-sig")
+    assert "本周承办单位情况" in out.read_bytes().decode("utf-8-sig")
     html = _minqing("inbox", "report", "monthly", "--data-dir", data, "--registry", str(registry_file))
-    assert "月例会报告" in html.stdout
+    assert "月例会报告" in html.stdout and "承办单位考核：本月按部门" in html.stdout and "承办单位排名" in html.stdout
     xlsx = tmp_path / "m.xlsx"
     _minqing("inbox", "report", "monthly", "--format", "xlsx", "--output", str(xlsx), "--data-dir", data,
              "--registry", str(registry_file))
