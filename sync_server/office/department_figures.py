@@ -136,19 +136,19 @@ class _Matter:
     @classmethod
     def read(cls, row: Row, earliest: datetime, by_name: dict[str, str]) -> _Matter | None:
         entry = row.triage
+        status = entry["status"]
+        # A step sets `updated_at` to its own time: the last step's time without the history.
+        last = _when(entry.get("updated_at"))
+        if last is not None and last < earliest and status not in HANDLING:
+            return None  # nothing happened in any period, and nothing can be overdue in one
         steps = entry.get("history") or ()
         if not steps:
             return None
-        status = entry["status"]
-        last = _when(steps[-1].get("at"))
         matter = cls()
         matter.status, matter.still = status, last is not None and last < earliest
         if matter.still:
-            if status not in HANDLING:
-                return None  # nothing happened in any period, and nothing can be overdue in one
             # Untouched since before every period (most of the overdue): one state throughout.
-            department = entry.get("department") or by_name.get(entry.get("lead") or "", NO_DEPARTMENT)
-            matter.now = (department, entry.get("deadline"))
+            matter.now = (_department(entry, by_name), entry.get("deadline"))
             return matter
         times = [_when(step.get("at")) for step in steps]
         if None in times:  # a step without a readable time: keep the readable ones, in order
@@ -181,11 +181,22 @@ def _count_still(matter: _Matter, row: Row, town: str, period: Period, start: da
             tally.overdue_now += 1
 
 
+def _department(entry, by_name: dict[str, str]) -> str:
+    """The lead unit's id now. An entry from before departments were real (never
+    dispatched since: no `dispatched_at`) names its lead by name only; a matter sent back
+    (退回) keeps the name but has no department."""
+    if entry.get("department") or entry.get("dispatched_at"):
+        return entry.get("department") or NO_DEPARTMENT
+    return by_name.get(entry.get("lead") or "", NO_DEPARTMENT)
+
+
 def _states(entry, steps, by_name: dict[str, str]) -> list[tuple]:
     """(department, deadline, sign_due, status) after each step, index k for the state
-    before step k (the last is the entry now), read back through each step's `before`."""
-    department = entry.get("department") or by_name.get(entry.get("lead") or "", NO_DEPARTMENT)
-    state = (department, entry.get("deadline"), entry.get("sign_due"), entry["status"])
+    before step k (the last is the entry now), read back through each step's `before`.
+    An undo step keeps no `before`: it restored the undone step's own `before`, so the
+    state before that step comes out right; only the minutes between the two read as
+    the state restored, and the undone step counts for nothing anyway."""
+    state = (_department(entry, by_name), entry.get("deadline"), entry.get("sign_due"), entry["status"])
     states = [state] * (len(steps) + 1)
     for k in range(len(steps) - 1, -1, -1):
         step = steps[k]

@@ -3,12 +3,14 @@ triage rules write them: each step keeps in `before` the fields it changed)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from sync_server.office.department_figures import NO_DEPARTMENT, NO_TOWN, Period, figures
 from sync_server.office.records import Row
 from sync_server.triage import new_entry
+from tests.sync_server.dispatch.world import MARKET, POLICE, act
+from tests.sync_server.dispatch.world import REGISTRY as WORLD
 
 REGISTRY = SimpleNamespace(
     stations=[SimpleNamespace(id="bus", town="东城街道"), SimpleNamespace(id="school", town="西城街道")],
@@ -122,7 +124,7 @@ def test_an_undone_step_counts_for_nothing_and_the_redone_one_counts():
         dispatch(at(3), "police", sign_due=at(4)),
         step(at(3, 5), "sign", "assigned", "in_progress", before={"signed_at": None}),
         step(at(8), "close", "in_progress", "closed", before={"closed_at": None, "outcome": None}),
-        step(at(8, 3), "undo", "closed", "in_progress", undid=2, before={"closed_at": at(8), "outcome": "resolved"}),
+        step(at(8, 3), "undo", "closed", "in_progress", undid=2),
         step(at(25), "close", "in_progress", "closed", before={"closed_at": None, "outcome": None}),
     ], status="closed", department="police", deadline="2026-11-20", sign_due=at(4), closed_at=at(25))
     police = figures([undone_close], REGISTRY, NOVEMBER, LATER).departments["police"]
@@ -134,8 +136,7 @@ def test_an_undone_reassignment_leaves_the_matter_with_the_first_department():
         dispatch(at(3), "police", sign_due=at(4)),
         step(at(4), "reassign", "assigned", "assigned", department="market", from_department="police",
              before={"department": "police", "sign_due": at(4), "signed_at": None}),
-        step(at(4, 3), "undo", "assigned", "assigned", undid=1,
-             before={"department": "market", "sign_due": at(5), "signed_at": None}),
+        step(at(4, 3), "undo", "assigned", "assigned", undid=1),
         step(at(4, 4), "send_back", "assigned", "returned", before={"returned_by": ""}),
     ], status="returned", department="police", returned_by="police", sign_due=at(4))
     result = figures([matter], REGISTRY, NOVEMBER, LATER).departments
@@ -266,3 +267,35 @@ def test_the_read_sides_report_rows_hold_every_matter_that_counts(sample_registr
     assert (now.departments["police"].overdue_now, now.departments["police"].closed) == (1, 0)
     assert (before.departments["police"].overdue_ever, before.departments["police"].closed) == (1, 1)
     assert now.towns["西城街道"].overdue_now == 1
+
+
+def test_histories_written_by_the_real_rules_count_as_their_steps_say():
+    """The dispatch rules' own steps (sync_server.dispatch): 交办 to police, 退回, 交办 to
+    market, 改派 to urban and its 撤回, 签收, 延期 granted, 提交办结, 审核办结, 回访."""
+    def at_day(day: int, minutes: int = 0) -> datetime:
+        return datetime(2026, 11, day, 2, tzinfo=timezone.utc) + timedelta(minutes=minutes)
+
+    entry = act(new_entry(at(2)), "accept", now=at_day(2))
+    entry = act(entry, "assign", now=at_day(2), department="police", track="immediate", deadline="2026-11-12")
+    entry = act(entry, "send_back", account=POLICE, now=at_day(2, 30), reason="不属于本单位职责")
+    entry = act(entry, "assign", now=at_day(3), department="market", track="immediate", deadline="2026-11-12")
+    entry = act(entry, "reassign", now=at_day(3, 5), department="urban", note="派错了")
+    entry = act(entry, "undo", now=at_day(3, 6))
+    entry = act(entry, "sign", account=MARKET, now=at_day(3, 30))
+    entry = act(entry, "ask_extension", account=MARKET, now=at_day(9), deadline="2026-11-20", reason="需要联合执法")
+    entry = act(entry, "grant_extension", now=at_day(10))
+    entry = act(entry, "submit", account=MARKET, now=at_day(18), outcome="resolved", result="已整治",
+                public_reply="已整治完毕。")
+    entry = act(entry, "approve", now=at_day(19), public_reply="已整治完毕。")
+    entry = act(entry, "follow_up", now=at_day(24), satisfaction="fair")
+    matter = Row(record={"id": "W", "station_id": "park"}, triage=entry, station_name="", sector_id="", sector_name="",
+                 overdue=False)
+    result = figures([matter], WORLD, NOVEMBER, LATER)
+    police, market = result.departments["police"], result.departments["market"]
+    assert (police.dispatched, police.returned, police.sign_judged, police.signed_on_time) == (1, 1, 1, 1)
+    assert (police.handled, police.handled_closed) == (1, 0)
+    assert "urban" not in result.departments  # its 改派 was taken back
+    assert (market.dispatched, market.signed_on_time, market.extension_asked, market.extension_granted) == (1, 1, 1, 1)
+    assert (market.handled_closed, market.closed, market.closed_on_time) == (1, 1, 1)  # by the extended deadline
+    assert (market.verdicts, market.satisfied, market.overdue_ever) == (1, 1, 0)
+    assert result.towns["儒林镇"].dispatched == 2
