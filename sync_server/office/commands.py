@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from minqing.registry import load_registry
-from sync_server.office.department_figures import Period, period_figures
+from sync_server.office.department_figures import Period, period_figures, period_figures_alone
 from sync_server.office.department_tables import monthly_tables, weekly_tables
 from sync_server.office.readside_index import MemoryReadSide
 from sync_server.office.records import CHINA, join, parse_day, parse_month
@@ -53,8 +53,10 @@ def _report_sets(data_dir: Path, registry: Path, start: date, end: date, opener=
         return [dataclasses.replace(row, record=by_id.get(row.id, row.record)) for row in rows]
 
     def figure_tables(period: Period):  # the 考核 tables, from the same read side: the store is read once
-        current, previous = period_figures(readside, loaded, period, today, datetime.now(CHINA))
-        return weekly_tables(current, loaded) if period.kind == "week" else monthly_tables(current, previous, loaded)
+        now = datetime.now(CHINA)
+        if period.kind == "week":
+            return weekly_tables(period_figures_alone(readside, loaded, period, today, now), loaded)
+        return monthly_tables(*period_figures(readside, loaded, period, today, now), loaded)
 
     return sets, today, fill, figure_tables
 

@@ -31,7 +31,7 @@ from sync_server.office.department_tally import Figures, Period, Tally
 from sync_server.office.records import CHINA, Row
 
 __all__ = ["NO_DEPARTMENT", "NO_TOWN", "Figures", "Period", "Tally", "Verdicts", "figures", "figures_of",
-           "office_verdicts", "period_figures"]
+           "office_verdicts", "period_figures", "period_figures_alone"]
 
 NO_DEPARTMENT = ""  # the key of matters with no lead department (old free text no department matched)
 NO_TOWN = "（未知乡镇）"
@@ -122,9 +122,20 @@ def period_figures(readside, registry, period: Period, today: date, now: datetim
     matter that can count (one untouched since is in the same state now: overdue now if
     it was then). Records received are not needed: the set asked for covers one day."""
     before = period.previous()
-    sets = readside.report_sets(None, before.first, before.first, registry, today)
-    current, previous = figures_of(sets.changed + sets.overdue, registry, [period, before], now, verdicts)
+    current, previous = figures_of(_rows_since(readside, registry, before.first, today), registry, [period, before],
+                                   now, verdicts)
     return current, previous
+
+
+def period_figures_alone(readside, registry, period: Period, today: date, now: datetime,
+                         verdicts: Iterable[Verdicts] = ()) -> Figures:
+    """The period's figures without the previous period's (the weekly pack ranks nothing)."""
+    return figures_of(_rows_since(readside, registry, period.first, today), registry, [period], now, verdicts)[0]
+
+
+def _rows_since(readside, registry, first: date, today: date) -> list[Row]:
+    sets = readside.report_sets(None, first, first, registry, today)
+    return sets.changed + sets.overdue
 
 
 class _Matter:

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sync_server.office.department_figures import Period, period_figures
+from sync_server.office.department_figures import Period, period_figures, period_figures_alone
 from sync_server.office.department_tables import monthly_tables, weekly_tables
 from sync_server.office.pages import guarded, local_today, message_page, off_loop, readable_sectors, render, unlocked_keys
 from sync_server.office.readside import no_cyclic_gc
@@ -70,7 +70,7 @@ def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, tod
         # The meeting pack quotes the words: `prepare` opens the sealed ones it lists.
         built = weekly(sets, when, with_phone=with_phone, today=today, prepare=prepare)
         # The figures rank every department: read over every sector, shown as `only` allows.
-        current, _ = period_figures(state.readside, registry, Period.week(when, today), today, now)
+        current = period_figures_alone(state.readside, registry, Period.week(when, today), today, now)
         built.tables += weekly_tables(current, registry, only)
         name, ascii_name = f"周例会材料-{start.isoformat()}", f"weekly-{start.isoformat()}"
     else:
