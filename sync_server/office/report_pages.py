@@ -55,9 +55,17 @@ def _compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str
     return body, {}
 
 
+# The line a department account reads when its department is not known (an old account
+# not yet mapped): no department has this id, and it is never the line of matters
+# without a department.
+NO_LINE = "?"
+
+
 def figures_scope(account) -> str | None:
     """Whose line of the 考核 tables an account reads: a department its own, others all."""
-    return account.department if account.role == "department" else None
+    if account.role != "department":
+        return None
+    return account.department or NO_LINE
 
 
 def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, today: date, prepare=None,

@@ -102,3 +102,14 @@ def test_no_change_reads_as_zero_without_a_sign():
     from sync_server.office.department_tables import Change, CountChange
 
     assert (str(CountChange(0)), str(CountChange(-2)), str(Change(0.0)), str(Change(1.25))) == ("0", "-2", "0.0", "+1.2")
+
+
+def test_a_department_account_without_a_known_department_reads_no_line_at_all():
+    from sync_server.office.report_pages import figures_scope
+    from sync_server.store.accounts import Account
+
+    unmapped = Account("old", "department", "旧账号", ("public-order",), "", False)
+    figures = Figures(PERIOD, {NO_DEPARTMENT: Tally(dispatched=3), "police": good()}, {})
+    tables = monthly_tables(figures, previous(), REGISTRY, only=figures_scope(unmapped))
+    assert table(tables, "承办单位考核：本月按部门").rows == []
+    assert figures_scope(Account("boss", "viewer", "领导", (), "", False)) is None
