@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from sync_server.office.department_figures import Period, period_figures, period_figures_alone
 from sync_server.office.department_tables import monthly_tables, weekly_tables
-from sync_server.office.pages import guarded, local_today, message_page, off_loop, readable_sectors, render, unlocked_keys
+from sync_server.office.pages import guarded, local_today, message_page, off_loop, readable_scope, render, unlocked_keys
 from sync_server.office.readside import no_cyclic_gc
 from sync_server.office.records import CHINA, parse_day, parse_month
 from sync_server.office.reports import COLUMN_CLASSES, monthly, needs_words, to_csv, to_xlsx, weekly
@@ -70,11 +70,15 @@ def figures_scope(account) -> str | None:
 
 def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, today: date, prepare=None,
                   only: str | None = None):
+    """`scope`: (sectors, department) as `pages.readable_scope` gives them; `only`: the
+    line of the 考核 tables the reader reads (`figures_scope`)."""
     registry = state.stations.registry
+    sectors, department = scope
     now = datetime.now(CHINA)
     if kind == "weekly":
         start = when - timedelta(days=when.weekday())
-        sets = state.readside.report_sets(scope, start, start + timedelta(days=6), registry, today)
+        sets = state.readside.report_sets(sectors, start, start + timedelta(days=6), registry, today,
+                                          department=department)
         # The meeting pack quotes the words: `prepare` opens the sealed ones it lists.
         built = weekly(sets, when, with_phone=with_phone, today=today, prepare=prepare)
         # The figures rank every department: read over every sector, shown as `only` allows.
@@ -85,7 +89,8 @@ def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, tod
         year, month = when
         first = date(year, month, 1)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        built = monthly(state.readside.report_sets(scope, first, last, registry, today), year, month)
+        built = monthly(state.readside.report_sets(sectors, first, last, registry, today, department=department),
+                        year, month)
         built.tables += monthly_tables(*period_figures(state.readside, registry, Period.month(year, month, today), today,
                                                        now), registry, only)
         name, ascii_name = f"月例会报告-{year}-{month:02d}", f"monthly-{year}-{month:02d}"
@@ -124,7 +129,7 @@ async def report(request: Request, account, session) -> Response:
 
         def fresh():
             with no_cyclic_gc():  # tens of thousands of small objects made at once
-                made = _build_report(state, kind, readable_sectors(account), when, with_phone, fmt, today,
+                made = _build_report(state, kind, readable_scope(account), when, with_phone, fmt, today,
                                      lambda rows: _report_rows(request, account, rows, with_phone, read),
                                      figures_scope(account))
             return made, not with_phone and not read
@@ -136,7 +141,7 @@ async def report(request: Request, account, session) -> Response:
             # The version is read before the build reads anything (see report_cache).
             version = (state.readside.version(), state.stations.registry)
             built, body, name, ascii_name = state.report_cache.get_or_build(
-                (kind, when, fmt, readable_sectors(account), figures_scope(account), today, with_phone), version, fresh)
+                (kind, when, fmt, readable_scope(account), figures_scope(account), today, with_phone), version, fresh)
         if fmt == "html":
             body = state.templates.get_template("office/report.html").render({
                 "request": request, "account": account, "session": session, "report": built,
