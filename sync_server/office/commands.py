@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from minqing.registry import load_registry
+from sync_server.office.department_figures import Period, period_figures, period_figures_alone
+from sync_server.office.department_tables import monthly_tables, weekly_tables
 from sync_server.office.readside_index import MemoryReadSide
 from sync_server.office.record_export import export_sheet
 from sync_server.office.records import CHINA, join, parse_day, parse_month
@@ -45,13 +47,20 @@ def _report_sets(data_dir: Path, registry: Path, start: date, end: date, opener=
     records, entries = _stored(data_dir, opener)
     today = datetime.now(CHINA).date()
     readside = MemoryReadSide(records, entries)
-    sets = readside.report_sets(None, start, end, load_registry(registry), today)
+    loaded = load_registry(registry)
+    sets = readside.report_sets(None, start, end, loaded, today)
     by_id = {r["id"]: r for r in records}
 
     def fill(rows):
         return [dataclasses.replace(row, record=by_id.get(row.id, row.record)) for row in rows]
 
-    return sets, today, fill
+    def figure_tables(period: Period):  # the 考核 tables, from the same read side: the store is read once
+        now = datetime.now(CHINA)
+        if period.kind == "week":
+            return weekly_tables(period_figures_alone(readside, loaded, period, today, now), loaded)
+        return monthly_tables(*period_figures(readside, loaded, period, today, now), loaded)
+
+    return sets, today, fill, figure_tables
 
 
 def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str | None, with_phone: bool,
@@ -61,15 +70,18 @@ def render_report(data_dir: Path, registry: Path, kind: str, fmt: str, when: str
         if day is None:
             raise ValueError(when)
         start = day - timedelta(days=day.weekday())
-        sets, today, fill = _report_sets(data_dir, registry, start, start + timedelta(days=6), opener)
+        sets, today, fill, figure_tables = _report_sets(data_dir, registry, start, start + timedelta(days=6), opener)
         report = weekly(sets, day, with_phone, today=today, prepare=fill)
+        report.tables += figure_tables(Period.week(day, today))
     else:
         period = parse_month(when or datetime.now(CHINA).strftime("%Y-%m"))
         if period is None:
             raise ValueError(when)
         first = date(*period, 1)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        report = monthly(_report_sets(data_dir, registry, first, last)[0], *period)
+        sets, today, _, figure_tables = _report_sets(data_dir, registry, first, last)
+        report = monthly(sets, *period)
+        report.tables += figure_tables(Period.month(*period, today))
     if fmt == "csv":
         return to_csv(report)
     if fmt == "xlsx":

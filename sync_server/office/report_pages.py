@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sync_server.office.pages import guarded, local_today, message_page, off_loop, readable_sectors, render, unlocked_keys
+from sync_server.office.department_figures import Period, period_figures, period_figures_alone
+from sync_server.office.department_tables import monthly_tables, weekly_tables
+from sync_server.office.pages import guarded, local_today, message_page, off_loop, readable_scope, render, unlocked_keys
 from sync_server.office.readside import no_cyclic_gc
-from sync_server.office.records import parse_day, parse_month
+from sync_server.office.records import CHINA, parse_day, parse_month
 from sync_server.office.reports import COLUMN_CLASSES, monthly, needs_words, to_csv, to_xlsx, weekly
 from sync_server.office.sealed import opened_rows, sealing_notice
 from sync_server.office.spreadsheet import content_disposition
@@ -53,19 +55,44 @@ def _compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str
     return body, {}
 
 
-def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, today: date, prepare=None):
+# The line a department account reads when its department is not known (an old account
+# not yet mapped): no department has this id, and it is never the line of matters
+# without a department.
+NO_LINE = "?"
+
+
+def figures_scope(account) -> str | None:
+    """Whose line of the 考核 tables an account reads: a department its own, others all."""
+    if account.role != "department":
+        return None
+    return account.department or NO_LINE
+
+
+def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, today: date, prepare=None,
+                  only: str | None = None):
+    """`scope`: (sectors, department) as `pages.readable_scope` gives them; `only`: the
+    line of the 考核 tables the reader reads (`figures_scope`)."""
     registry = state.stations.registry
+    sectors, department = scope
+    now = datetime.now(CHINA)
     if kind == "weekly":
         start = when - timedelta(days=when.weekday())
-        sets = state.readside.report_sets(scope, start, start + timedelta(days=6), registry, today)
+        sets = state.readside.report_sets(sectors, start, start + timedelta(days=6), registry, today,
+                                          department=department)
         # The meeting pack quotes the words: `prepare` opens the sealed ones it lists.
         built = weekly(sets, when, with_phone=with_phone, today=today, prepare=prepare)
+        # The figures rank every department: read over every sector, shown as `only` allows.
+        current = period_figures_alone(state.readside, registry, Period.week(when, today), today, now)
+        built.tables += weekly_tables(current, registry, only)
         name, ascii_name = f"周例会材料-{start.isoformat()}", f"weekly-{start.isoformat()}"
     else:
         year, month = when
         first = date(year, month, 1)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        built = monthly(state.readside.report_sets(scope, first, last, registry, today), year, month)
+        built = monthly(state.readside.report_sets(sectors, first, last, registry, today, department=department),
+                        year, month)
+        built.tables += monthly_tables(*period_figures(state.readside, registry, Period.month(year, month, today), today,
+                                                       now), registry, only)
         name, ascii_name = f"月例会报告-{year}-{month:02d}", f"monthly-{year}-{month:02d}"
     if fmt == "csv":
         return built, to_csv(built), name + ".csv", ascii_name + ".csv"
@@ -102,8 +129,9 @@ async def report(request: Request, account, session) -> Response:
 
         def fresh():
             with no_cyclic_gc():  # tens of thousands of small objects made at once
-                made = _build_report(state, kind, readable_sectors(account), when, with_phone, fmt, today,
-                                     lambda rows: _report_rows(request, account, rows, with_phone, read))
+                made = _build_report(state, kind, readable_scope(account), when, with_phone, fmt, today,
+                                     lambda rows: _report_rows(request, account, rows, with_phone, read),
+                                     figures_scope(account))
             return made, not with_phone and not read
 
         if with_phone:
@@ -113,7 +141,7 @@ async def report(request: Request, account, session) -> Response:
             # The version is read before the build reads anything (see report_cache).
             version = (state.readside.version(), state.stations.registry)
             built, body, name, ascii_name = state.report_cache.get_or_build(
-                (kind, when, fmt, readable_sectors(account), today, with_phone), version, fresh)
+                (kind, when, fmt, readable_scope(account), figures_scope(account), today, with_phone), version, fresh)
         if fmt == "html":
             body = state.templates.get_template("office/report.html").render({
                 "request": request, "account": account, "session": session, "report": built,

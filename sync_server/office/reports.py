@@ -42,7 +42,7 @@ class Table:
     columns: list[str]
     rows: list[list] = field(default_factory=list)
     chart: bool = False  # a bar chart of the last column by the first
-    note: str = ""  # one sentence under the table (what is left out, where to find it)
+    note: str = ""  # sentences under the table (what is left out, definitions), one a line
 
 
 @dataclass
@@ -233,8 +233,7 @@ def _lines(report: Report) -> list[list]:
     lines += [[name, value] for name, value in report.figures.items()]
     for table in report.tables:
         lines += [[], [table.title], table.columns, *table.rows]
-        if table.note:
-            lines.append([table.note])
+        lines += [[line] for line in table.note.splitlines()]
     return lines
 
 
@@ -248,7 +247,7 @@ def to_xlsx(report: Report) -> bytes:
     sheets = [Sheet("概要", heading, [report.title, report.period], [[k, v] for k, v in report.figures.items()])]
     for number, table in enumerate(report.tables, 1):
         sheets.append(Sheet(f"{number}.{table.title[:24]}".replace("：", "-"), f"{heading} {table.title}",
-                            table.columns, table.rows, [table.note] if table.note else ()))
+                            table.columns, table.rows, table.note.splitlines()))
     return workbook_bytes(sheets)
 
 

@@ -1,8 +1,8 @@
 """The office pages under /office/, and which module answers each: log-in
 (`login_pages`), the inbox list (`inbox_page`) and its 明细 export (`export_page`), a
 record's page with its lifecycle actions (`record_pages`), 督办 (`supervision_pages`), the
-工作建议函 and 督办单 (`letter_pages`, `letter_view_pages`), and the meeting reports
-(`report_pages`). What every page
+工作建议函 and 督办单 (`letter_pages`, `letter_view_pages`), the meeting reports
+(`report_pages`) and the departments' 考核 (`ratings_page`). What every page
 shares, and the rules it keeps, is in `pages`."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sync_server.office.inbox_page import record_list
 from sync_server.office.letter_pages import letter_create, letter_edit, letter_form, letter_list
 from sync_server.office.letter_view_pages import letter_answer, letter_docx_download, letter_page, letter_print, letter_void
 from sync_server.office.login_pages import home, login, login_form, logout
+from sync_server.office.ratings_page import ratings
 from sync_server.office.record_pages import record_action, record_page
 from sync_server.office.report_pages import report, report_index
 from sync_server.office.supervision_pages import supervise
@@ -43,6 +44,7 @@ routes = [
     Route("/letters/{id}/void", letter_void, methods=["POST"]),
     Route("/reports", report_index, methods=["GET"]),
     Route("/reports/{kind:str}", report, methods=["GET"]),
+    Route("/ratings", ratings, methods=["GET"]),
     # The health answer where a logged-in browser sends its session cookie (path /office).
     Route("/health", health, methods=["GET"]),
 ]

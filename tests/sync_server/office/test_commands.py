@@ -43,12 +43,15 @@ def test_accounts_are_stored_as_scrypt_hashes(tmp_path):
     assert Accounts(tmp_path).authenticate("amy", "another-long-secret") is None
 
 
-def test_add_user_refuses_short_passwords_and_departments_without_sectors(tmp_path):
+def test_add_user_refuses_short_passwords_and_departments_without_a_registry_department(tmp_path):
     short = _minqing("office", "add-user", "bob", "--role", "staff", "--password-stdin", "--data-dir", str(tmp_path), stdin="short\n")
     assert short.returncode == 2 and "at least 10" in short.stderr
     nosector = _minqing("office", "add-user", "bob", "--role", "department", "--password-stdin", "--data-dir", str(tmp_path),
                         stdin="long-enough-secret\n")
-    assert nosector.returncode == 2 and "--sectors" in nosector.stderr
+    assert nosector.returncode == 2 and "--department" in nosector.stderr
+    unknown = _minqing("office", "add-user", "bob", "--role", "department", "--department", "coast-guard",
+                       "--password-stdin", "--data-dir", str(tmp_path), stdin="long-enough-secret\n")
+    assert unknown.returncode == 2 and "no department 'coast-guard'" in unknown.stderr and "police" in unknown.stderr
     assert not check_password("x", "garbage")
 
 
@@ -60,8 +63,9 @@ def test_report_and_export_from_the_command_line(tmp_path, registry_file):
                       "--registry", str(registry_file))
     assert result.returncode == 0 and out.read_bytes().startswith(b"\xef\xbb\xbf")
     assert "本周新收,1" in out.read_bytes().decode("utf-8-sig")
+    assert "本周承办单位情况" in out.read_bytes().decode("utf-8-sig")
     html = _minqing("inbox", "report", "monthly", "--data-dir", data, "--registry", str(registry_file))
-    assert "月例会报告" in html.stdout
+    assert "月例会报告" in html.stdout and "承办单位考核：本月按部门" in html.stdout and "承办单位排名" in html.stdout
     xlsx = tmp_path / "m.xlsx"
     _minqing("inbox", "report", "monthly", "--format", "xlsx", "--output", str(xlsx), "--data-dir", data,
              "--registry", str(registry_file))

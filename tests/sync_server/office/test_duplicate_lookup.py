@@ -15,7 +15,7 @@ from sync_server.office.readside_index import MemoryReadSide
 from sync_server.store.accounts import Account
 from tests.conftest import SAMPLE_REGISTRY
 from tests.sync_server.office import test_pages as test_office
-from tests.sync_server.office.test_pages import act, login, seed, status_of
+from tests.sync_server.office.test_pages import act, dispatch, login, seed, status_of
 from tests.sync_server.office.test_sealed import CANARY, canary, sealed_office  # noqa: F401
 
 office = test_office.office  # the same small office world
@@ -58,7 +58,9 @@ def test_unrelated_words_are_not_suggested(office):
 def test_a_department_sees_suggestions_without_a_merge(office):
     first = seed(office, feeling=WORDS, suggestion="")
     second = seed(office, feeling=WORDS, suggestion="")
-    login(office, "edu")  # hebin-primary is an education-health post
+    for record in (first, second):  # a department sees the matters dispatched to it
+        dispatch(office, record["id"], "education")
+    login(office, "edu")
     page = office.get(f"/office/records/{second['id']}").text
     assert _hints(page) == [first["receipt"]] and 'name="into"' not in page
 

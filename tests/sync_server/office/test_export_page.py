@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from sync_server.office.record_export import COLUMNS, PHONE_COLUMN
 from tests.sync_server.office import test_pages as test_office
-from tests.sync_server.office.test_pages import act, login, seed
+from tests.sync_server.office.test_pages import act, dispatch, login, seed
 from tests.sync_server.office.test_sealed import CANARY, CANARY_PHONE, canary, sealed_office  # noqa: F401
 
 office = test_office.office  # the same small office world
@@ -66,11 +66,14 @@ def test_the_export_reaches_past_the_lists_first_page(office):
 
 def test_a_department_exports_only_what_its_list_shows(office):
     school = seed(office, feeling="校门口拥堵")  # hebin-primary: education-health
-    seed(office, feeling="夜市噪音扰民", station_id="xicheng-night-market")  # public-order
+    seed(office, feeling="校门口没人管")  # its sector, never dispatched to it
+    market = seed(office, feeling="夜市噪音扰民", station_id="xicheng-night-market")  # public-order
+    dispatch(office, school["id"], "education")
+    dispatch(office, market["id"], "police")
     login(office, "edu")
     rows = _export(office)[2]
     assert [r["回执码"] for r in rows] == [school["receipt"]]
-    assert "夜市噪音扰民" not in str(rows)
+    assert "夜市噪音扰民" not in str(rows) and "没人管" not in str(rows)
     assert _export(office, sector="public-order")[2] == []
 
 
