@@ -146,14 +146,18 @@ def apply(entry: Mapping[str, Any], action: str, fields: Mapping[str, Any], by: 
             step["before"] = before
     history = new["history"]
     if history and "before" in history[-1]:
-        # Only a matter's last step can be taken back: the one before it no longer needs
-        # its `before` (kept in every step, it tripled an entry's memory).
-        history[-1] = {k: v for k, v in history[-1].items() if k != "before"}
+        # Only a matter's last step can be taken back: the one before it keeps of its
+        # `before` (kept whole in every step, it tripled an entry's memory) only who held
+        # the matter and by when, which the departments' figures read at every step.
+        last = {k: v for k, v in history[-1].items() if k != "before"}
+        held = {k: v for k, v in history[-1]["before"].items() if k in _HELD}
+        history[-1] = {**last, "before": held} if held else last
     history.append(step)
     return new
 
 
 _NOT_KEPT = frozenset({"history", "updated_at", "status"})
+_HELD = frozenset({"department", "deadline", "sign_due"})  # see `department_figures._states`
 
 
 def _changed(entry: Mapping[str, Any], new: dict[str, Any]) -> dict[str, Any]:

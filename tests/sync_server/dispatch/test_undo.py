@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from sync_server.triage import TriageError, allowed_actions
-from tests.sync_server.dispatch.world import MARKET, NOW, STAFF, act, dispatched
+from tests.sync_server.dispatch.world import MARKET, NOW, STAFF, URBAN, act, dispatched
 
 
 def test_undo_of_a_dispatch_restores_the_fields_it_changed_as_a_new_step():
@@ -50,3 +50,14 @@ def test_undo_of_a_submit_removes_the_proposal_and_goes_back_to_handling():
                    public_reply="已整改")
     undone = act(proposed, "undo", MARKET)
     assert (undone["status"], undone["proposal"]) == ("in_progress", None)
+
+
+def test_earlier_steps_keep_only_who_held_the_matter_and_by_when():
+    entry = act(dispatched("market", deadline="2026-12-01"), "reassign", department="urban", note="派错了")
+    entry = act(entry, "sign", account=URBAN)
+    assign, reassign, sign = entry["history"][-3:]
+    # The figures read the holder at every step; only the last step can be taken back whole.
+    assert set(assign["before"]) <= {"department", "deadline", "sign_due"} and assign["before"]["department"] == ""
+    assert set(reassign["before"]) <= {"department", "deadline", "sign_due"}
+    assert reassign["before"]["department"] == "market"
+    assert "signed_at" in sign["before"]
