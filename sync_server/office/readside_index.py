@@ -27,6 +27,7 @@ from typing import Any
 
 from minqing.registry import Registry
 from sync_server.office import readside_filters, readside_reports
+from sync_server.office.department_queue import touches
 from sync_server.office.readside import Page, ReportRows, no_cyclic_gc
 from sync_server.office.readside_filters import Facts, Snapshot, as_row, station_facts
 from sync_server.office.readside_search import SUMMARY_KEY, Summary, WordSearch, chunks_still_in_place, summarise
@@ -213,6 +214,10 @@ class MemoryReadSide:
              also_matching: Collection[str] = ()) -> Page:
         return readside_filters.page(self._snapshot, self._triage, self._words.ranks, filters, sectors, registry, today,
                                      also_matching)
+
+    def department_entries(self, department: str) -> list[tuple[str, dict[str, Any]]]:
+        triage, by_id = self._triage, self._by_id  # one mapping: replaced whole on change
+        return [(i, e) for i, e in triage.items() if touches(e, department) and i in by_id]
 
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None:
         summary = self._by_id.get(submission_id)

@@ -5,19 +5,21 @@ the actions this account may take, each one at a time against the entry it chang
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
-from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from sync_server.dispatch.queue import sign_overdue
 from sync_server.intake.receipt import normalize
+from sync_server.office.acting import gathered, new_entry_for, store
+from sync_server.office.notices import DONE, done_message
 from sync_server.office.pages import full_rows, guarded, local_today, off_loop, render, row_or_404, unlocked_keys, visible_row
 from sync_server.office.sealed import opened
 from sync_server.triage import (
     ACTIONS,
     CONFIRM,
     DECLINE_REPLY,
-    DEPARTMENT_ACTIONS,
     EVENTS,
     FIRST_YEAR,
     LAST_YEAR,
@@ -29,7 +31,6 @@ from sync_server.triage import (
     TRACKS,
     TriageError,
     allowed_actions,
-    apply,
     check_merge_target,
     now_utc,
 )
@@ -66,7 +67,17 @@ async def record_page(request: Request, account, session) -> Response:
     named -= {r.id for r in merged} | ({target.id} if target else set())
     others = [r for r in (visible_row(request, account, i) for i in named) if r is not None]
     code = request.query_params.get("error", "")
+    registry = state.stations.registry
+    lead = registry.lead_of(row.sector_id) if row.sector_id else None
+    today = local_today()
     return render(request, "record.html", {
+        "done": done_message(request.query_params.get("done", "")),
+        "departments": registry.departments, "dept_names": {d.id: d.name for d in registry.departments},
+        "suggested_helpers": {d.id for d in registry.departments if row.sector_id in d.helps},
+        "deadline_defaults": {k: (today + timedelta(days=registry.dispatch.deadline_days.get(k, 0))).isoformat()
+                              for k in TRACKS},
+        "sign_late": sign_overdue(row.triage, now_utc()),
+        "undo_hint": f"{registry.dispatch.undo_minutes} 分钟内、无人接着办理时，可撤回自己的上一步，撤回本身也记入处理记录。",
         "account": account, "session": session, "row": row, "merged": merged, "hidden_merged": hidden_merged,
         "target": target, "allowed": allowed_actions(row.triage, account.role),
         "show_phone": account.role == "staff" and row.record.get("consent") and row.record.get("phone"),
@@ -77,12 +88,18 @@ async def record_page(request: Request, account, session) -> Response:
         "events": EVENTS,
         "satisfaction": SATISFACTION, "actions": ACTIONS, "error": MESSAGES.get(code, ""),
         "decline_reply": DECLINE_REPLY, "first_year": FIRST_YEAR, "last_year": LAST_YEAR, "summary_limit": SUMMARY_LIMIT,
-        "lead_default": state.stations.registry.sector(row.sector_id).lead if row.sector_id else "",
+        "lead_default": lead.id if lead else "",
     })
 
 
-def _back(row_id: str, code: str | None = None) -> Response:
-    return RedirectResponse(f"/office/records/{row_id}" + (f"?error={code}" if code else ""), status_code=303)
+# Actions asked twice, on a second page: those that end a matter (办结, 不予受理, 合并,
+# 审核办结) or move it to another hand (交办, 改派, 退回).
+ASK_AGAIN = CONFIRM | {"assign", "reassign", "send_back", "approve"}
+
+
+def _back(row_id: str, error: str | None = None, done: str | None = None) -> Response:
+    query = f"?error={error}" if error else f"?done={done}" if done in DONE else ""
+    return RedirectResponse(f"/office/records/{row_id}{query}", status_code=303)
 
 
 @guarded(roles=("staff", "department"))
@@ -90,9 +107,7 @@ async def record_action(request: Request, account, session, form) -> Response:
     state = request.app.state
     row = row_or_404(request, account, request.path_params["id"])
     action = str(form.get("action", ""))
-    fields = {k: str(v) for k, v in form.items() if k != "csrf"}
-    if account.role != "staff" and action not in DEPARTMENT_ACTIONS:
-        return _back(row.id, "not_your_action")
+    fields = gathered(form)
     async with state.office_writes:  # one action at a time: each reads the entry it changes
         row = row_or_404(request, account, row.id)
         now = now_utc()
@@ -101,24 +116,24 @@ async def record_action(request: Request, account, session, form) -> Response:
             if action == "merge":
                 target = _merge_target(request, account, row, fields)
                 fields["into"] = target.id
-            entry = apply(row.triage, action, fields, account.name, now)
+            entry = new_entry_for(request, account, row, action, fields, now)
         except TriageError as error:
             return _back(row.id, error.code)
-        if action in CONFIRM and fields.get("confirm") != "yes":
+        if action in ASK_AGAIN and fields.get("confirm") != "yes":
             # The second step: a plain form, so it works without JavaScript.
             return render(request, "confirm.html", {
                 "account": account, "session": session, "row": row, "action": action, "label": ACTIONS[action][1],
                 "fields": {k: v for k, v in fields.items() if k not in ("confirm", "into")} |
                           ({"into": target.record["receipt"]} if target else {}),
-                "target": target, "outcomes": OUTCOMES,
+                "target": target, "outcomes": OUTCOMES, "entry": entry, "tracks": TRACKS,
+                "dept_names": {d.id: d.name for d in state.stations.registry.departments},
             })
         changes = _merged_changes(request, account, row, target, entry) if target is not None else {row.id: entry}
-        stored = await to_thread.run_sync(state.triage.put_many, changes)
-        # Off the event loop too: it copies the entries and the sets it replaces (tens of
-        # milliseconds at a million records), time an upload must not wait behind. The
-        # index shares the book's read-only entries, not the dicts built here.
-        await to_thread.run_sync(state.readside.triage_changed, stored)
-    return _back(row.id)
+        await store(request, changes)
+    if visible_row(request, account, row.id) is None:
+        # 退回 or 改派 may end this account's sight of the record: say so on its queue.
+        return RedirectResponse(f"/office/queue?done={action}", status_code=303)
+    return _back(row.id, done=action)
 
 
 def _merged_changes(request: Request, account, row, target, entry: dict) -> dict[str, dict]:

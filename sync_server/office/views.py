@@ -1,6 +1,7 @@
 """The office pages under /office/, and which module answers each: log-in
-(`login_pages`), the inbox list (`inbox_page`), a record's page with its lifecycle
-actions (`record_pages`), and the meeting reports (`report_pages`). What every page
+(`login_pages`), the inbox list (`inbox_page`) and its batch actions (`batch`), a
+department's queue (`queue_page`), a record's page with its lifecycle actions
+(`record_pages`), and the meeting reports (`report_pages`). What every page
 shares, and the rules it keeps, is in `pages`."""
 
 from __future__ import annotations
@@ -8,8 +9,10 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from sync_server.intake.health import health
+from sync_server.office.batch import batch
 from sync_server.office.inbox_page import record_list
 from sync_server.office.login_pages import home, login, login_form, logout
+from sync_server.office.queue_page import queue_page
 from sync_server.office.record_pages import record_action, record_page
 from sync_server.office.report_pages import report, report_index
 
@@ -24,6 +27,8 @@ routes = [
     Route("/records", record_list, methods=["GET"]),
     Route("/records/{id}", record_page, methods=["GET"]),
     Route("/records/{id}/action", record_action, methods=["POST"]),
+    Route("/queue", queue_page, methods=["GET"]),
+    Route("/batch", batch, methods=["POST"]),
     Route("/reports", report_index, methods=["GET"]),
     Route("/reports/{kind:str}", report, methods=["GET"]),
     # The health answer where a logged-in browser sends its session cookie (path /office).
