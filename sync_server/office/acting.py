@@ -11,29 +11,23 @@ from typing import Any
 from anyio import to_thread
 from starlette.requests import Request
 
-from sync_server.triage import DEPARTMENT_ACTIONS, TriageError, apply
+from sync_server.triage import apply
 
-__all__ = ["CO_PREFIX", "gathered", "new_entry_for", "store"]
-
-CO_PREFIX = "co:"  # one checkbox per 协办 department (`co:police`): a form keeps one value a name
-
+__all__ = ["gathered", "new_entry_for", "store"]
 
 def gathered(form: dict[str, str]) -> dict[str, str]:
-    """The action's fields from a posted form: the token dropped, the ticked 协办
-    departments joined into `co_departments` (ids, comma-separated, in form order)."""
-    fields = {k: str(v) for k, v in form.items() if k != "csrf" and not k.startswith(CO_PREFIX)}
-    ticked = [k[len(CO_PREFIX):] for k, v in form.items() if k.startswith(CO_PREFIX) and v]
-    if ticked or fields.get("action") == "assign":
-        fields["co_departments"] = ",".join(ticked)
+    """The action's fields from a posted form, the token dropped. A 交办 form with no 协办
+    box ticked sends no `co_departments` at all: it means none, not "keep the old ones"."""
+    fields = {k: str(v) for k, v in form.items() if k != "csrf"}
+    if fields.get("action") == "assign":
+        fields.setdefault("co_departments", "")
     return fields
 
 
 def new_entry_for(request: Request, account, row, action: str, fields: dict[str, str], now: datetime) -> dict[str, Any]:
     """The record's entry after `action` by `account`; raises TriageError (a MESSAGES
     code) when the account, the status or the fields do not allow it."""
-    if account.role != "staff" and action not in DEPARTMENT_ACTIONS:
-        raise TriageError("not_your_action")
-    return apply(row.triage, action, fields, account.name, now)
+    return apply(row.triage, action, fields, account.name, now, account=account, registry=request.app.state.stations.registry)
 
 
 async def store(request: Request, changes: dict[str, dict[str, Any]]) -> None:

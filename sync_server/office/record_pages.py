@@ -79,7 +79,8 @@ async def record_page(request: Request, account, session) -> Response:
         "sign_late": sign_overdue(row.triage, now_utc()),
         "undo_hint": f"{registry.dispatch.undo_minutes} 分钟内、无人接着办理时，可撤回自己的上一步，撤回本身也记入处理记录。",
         "account": account, "session": session, "row": row, "merged": merged, "hidden_merged": hidden_merged,
-        "target": target, "allowed": allowed_actions(row.triage, account.role),
+        "target": target, "allowed": allowed_actions(row.triage, account.role, account, now_utc(),
+                                                     state.stations.registry.dispatch.undo_minutes),
         "show_phone": account.role == "staff" and row.record.get("consent") and row.record.get("phone"),
         "statuses": STATUSES, "tracks": TRACKS, "outcomes": {k: v for k, v in OUTCOMES.items() if k != "merged"},
         "all_outcomes": OUTCOMES, "names": _display_names(request, row.triage["history"]),
@@ -144,13 +145,13 @@ def _merged_changes(request: Request, account, row, target, entry: dict) -> dict
     moved = [r for r in (state.readside.row(i, state.stations.registry, local_today()) for i in row.triage["merged"])
              if r is not None]
     status = target.triage["status"]
-    joined = [{"at": at, "by": account.name, "action": "merged_from", "from": status, "to": status, "note": "",
+    joined = [{"at": at, "by": account.name, "by_display": account.display, "action": "merged_from", "from": status, "to": status, "note": "",
                "merged_id": r.id} for r in (row, *moved)]
     changes = {target.id: {**target.triage, "merged": [*target.triage["merged"], row.id, *(r.id for r in moved)],
                            "history": [*target.triage["history"], *joined]},
                row.id: {**entry, "merged": []}}
     for duplicate in moved:
-        step = {"at": at, "by": account.name, "action": "merge_moved", "from": duplicate.triage["status"],
+        step = {"at": at, "by": account.name, "by_display": account.display, "action": "merge_moved", "from": duplicate.triage["status"],
                 "to": duplicate.triage["status"], "note": "", "merged_id": target.id}
         changes[duplicate.id] = {**duplicate.triage, "merged_into": target.id,
                                  "history": [*duplicate.triage["history"], step]}

@@ -126,7 +126,7 @@ def test_a_signed_matter_moves_to_handling(office, departments):
 def test_cohandled_matters_have_their_own_list(office, departments):
     record = seed(office, station_id="hebin-primary", feeling="协办的事情")
     login(office, "amy")
-    dispatch(office, record["id"], departments["police"], **{f"co:{departments['market']}": "yes"})
+    dispatch(office, record["id"], departments["police"], co_departments=departments["market"])
     as_user(office, "market")
     page = office.get("/office/queue").text
     assert "协办事项（1 件）" in page and record["receipt"] in page and count(page, "to_sign") == 0

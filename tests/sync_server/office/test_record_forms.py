@@ -67,7 +67,7 @@ def test_the_assign_form_lists_the_registrys_departments_with_the_sectors_lead_c
     lead = registry.lead_of("education-health")
     assert re.search(rf'<option value="{lead.id}" selected>{lead.name}', page)
     for department in registry.departments:
-        assert f'name="co:{department.id}"' in page
+        assert f'name="co_departments" value="{department.id}"' in page
     assert 'name="lead"' not in page  # never free text
     rules = registry.dispatch
     for track, days in rules.deadline_days.items():
@@ -86,7 +86,7 @@ def test_assign_asks_again_and_changes_nothing_before(office, registry):
 
 def test_an_assign_with_helpers_shows_them_on_the_page_and_in_the_history(office, registry):
     police = registry.lead_of("public-order")
-    record = dispatched(office, registry, **{f"co:{police.id}": "yes"})
+    record = dispatched(office, registry, co_departments=police.id)
     page = office.get(f"/office/records/{record['id']}").text
     assert re.search(r"data-co-departments>[^<]*" + police.name, page)
     assert registry.lead_of("market").name in re.search(r"data-department>([^<]*)", page).group(1)
@@ -108,7 +108,7 @@ def test_the_office_gets_reassign_and_urge_on_a_dispatched_matter_and_no_departm
 
 
 def test_a_helping_department_may_only_add_progress(office, registry):
-    record = dispatched(office, registry, **{f"co:{registry.lead_of('public-order').id}": "yes"})
+    record = dispatched(office, registry, co_departments=registry.lead_of("public-order").id)
     as_user(office, "police")
     page = office.get(f"/office/records/{record['id']}").text
     assert forms(page) == {"progress"}
