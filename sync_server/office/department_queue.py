@@ -32,7 +32,8 @@ class Queue:
     total: int
     pages: int
     page: int
-    co_ids: list[str]  # open matters it helps with, soonest deadline first
+    co_ids: list[str]  # open matters it helps with, soonest deadline first (the first PAGE_SIZE)
+    co_total: int
 
 
 def touches(entry: Mapping[str, Any], department: str) -> str:
@@ -89,4 +90,4 @@ def department_queue(entries: Iterable[tuple[str, Mapping[str, Any]]], departmen
     pages = max(1, -(-len(chosen) // PAGE_SIZE))
     number = min(max(1, page), pages)
     shown = [i for i, _ in chosen[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]
-    return Queue(tab, counts, shown, len(chosen), pages, number, [i for i, _ in helped[:PAGE_SIZE * 4]])
+    return Queue(tab, counts, shown, len(chosen), pages, number, [i for i, _ in helped[:PAGE_SIZE]], len(helped))

@@ -109,7 +109,8 @@ def message_page(request: Request, account, message: str, status: int) -> Respon
 def visible_row(request: Request, account, submission_id: str):
     state = request.app.state
     row = state.readside.row(submission_id, state.stations.registry, local_today())
-    if row is None or not account.sees_sector(row.sector_id):
+    from sync_server.dispatch.visibility import sees_matter  # TEMP until r7-model
+    if row is None or not sees_matter(account, row.triage):
         return None
     return row
 

@@ -14,7 +14,8 @@ from starlette.responses import Response
 from sync_server.dispatch.queue import sign_overdue
 from sync_server.office.department_queue import TABS, department_queue
 from sync_server.office.notices import done_message
-from sync_server.office.pages import full_rows, guarded, local_today, off_loop, render
+from sync_server.office.pages import full_rows, guarded, local_today, off_loop, render, unlocked_keys
+from sync_server.office.sealed import opened_rows
 from sync_server.triage import TRACKS, now_utc
 
 __all__ = ["queue_page"]
@@ -25,6 +26,20 @@ def _page_number(text: str) -> int:
         return max(1, int(text[:9]))
     except ValueError:
         return 1
+
+
+def _shown(request: Request, account, *lists):
+    """The rows with their words as this session may read them. A queue's rows are spread
+    over the whole inbox: only those whose words are sealed (the office index keeps no
+    words of them) are read from disk, to be opened; the others show the index's words,
+    checked as every page checks them. The queue shows no phone."""
+    state = request.app.state
+    flat = [row for rows in lists for row in rows]
+    sealed = [row for row in flat if not (row.record.get("feeling") or row.record.get("suggestion"))]
+    opened = {row.id: row for row in full_rows(request, account, sealed)}
+    plain = opened_rows(state, account, unlocked_keys(request), [row for row in flat if row.id not in opened])
+    opened.update((row.id, row) for row in plain)
+    return [[opened[row.id] for row in rows] for rows in lists]
 
 
 @guarded(roles=("staff", "department"))
@@ -49,9 +64,7 @@ async def queue_page(request: Request, account, session) -> Response:
         return queue, rows, helped
 
     queue, rows, helped = await off_loop(request, build)
-    # Only the rows shown are opened for this session (sealed words, a few ms a page).
-    rows = await off_loop(request, full_rows, request, account, rows)
-    helped = await off_loop(request, full_rows, request, account, helped)
+    rows, helped = await off_loop(request, _shown, request, account, rows, helped)
     names = {d.id: d.name for d in registry.departments}
     keep = {"department": department.id} if department is not None and account.role == "staff" else {}
     return render(request, "queue.html", {
