@@ -137,3 +137,49 @@ def test_cohandled_matters_have_their_own_list(office, departments):
 def test_viewers_have_no_queue(office):
     login(office, "boss")
     assert office.get("/office/queue").status_code == 403
+
+
+def test_after_reassignment_the_old_department_has_nothing_of_it_and_the_new_one_has_it(office, departments):
+    record = seed(office, station_id="hebin-primary", feeling="改派的事情")
+    login(office, "amy")
+    dispatch(office, record["id"], departments["market"])
+    response = act(office, record["id"], "reassign", department=departments["police"], note="应由公安牵头")
+    assert response.headers["location"].endswith("?done=reassign")
+    as_user(office, "market")
+    page = office.get("/office/queue").text
+    assert record["receipt"] not in page and "改派的事情" not in page and count(page, "to_sign") == 0
+    assert office.get(f"/office/records/{record['id']}").status_code == 404
+    as_user(office, "police")
+    page = office.get("/office/queue").text
+    assert record["receipt"] in page and count(page, "to_sign") == 1
+
+
+def test_a_matter_sent_back_waits_under_returned_and_the_department_lands_on_its_queue(office, departments):
+    record = seed(office, station_id="hebin-primary")
+    login(office, "amy")
+    dispatch(office, record["id"], departments["market"])
+    as_user(office, "market")
+    response = act(office, record["id"], "send_back", note="不属于本单位职责", as_staff=False)
+    assert response.status_code == 303
+    page = office.get(response.headers["location"]).text
+    assert "已退回办公室" in page and 'role="status"' in page
+    returned = office.get("/office/queue?tab=returned").text
+    assert count(returned, "returned") == 1 and record["receipt"] in returned
+
+
+def test_the_office_list_filters_by_department_and_due_soon(office, departments):
+    from datetime import timedelta
+
+    from sync_server.office.pages import local_today
+
+    soon = seed(office, station_id="hebin-primary", feeling="临期的事")
+    later = seed(office, station_id="hebin-primary", feeling="不急的事")
+    login(office, "amy")
+    dispatch(office, soon["id"], departments["market"], deadline=(local_today() + timedelta(days=1)).isoformat())
+    dispatch(office, later["id"], departments["police"], deadline=(local_today() + timedelta(days=60)).isoformat())
+    page = office.get("/office/records").text
+    assert 'name="department"' in page and 'name="due_soon"' in page
+    due = office.get("/office/records", params={"due_soon": "1"}).text
+    assert "临期的事" in due and "不急的事" not in due and "data-due-soon" in due
+    by_department = office.get("/office/records", params={"department": departments["police"]}).text
+    assert "不急的事" in by_department and "临期的事" not in by_department

@@ -177,3 +177,28 @@ def test_the_history_names_people_and_departments(office, registry):
     history = page[page.index("处理记录"):]
     assert "市场监管李科长" in history and "王干事" in history and "market" not in re.findall(r">([^<]*)<", history)
     assert registry.lead_of("market").name in history
+
+
+def test_undo_is_offered_to_the_last_steps_actor_and_says_so_when_taken(office, registry):
+    record = dispatched(office, registry)
+    post(office, record["id"], "urge", note="请尽快签收")
+    page = office.get(f"/office/records/{record['id']}").text
+    assert "undo" in forms(page)
+    response = post(office, record["id"], "undo")
+    assert response.headers["location"].endswith("?done=undo")
+    assert "已撤回上一步操作" in office.get(response.headers["location"]).text
+    as_user(office, "market")
+    assert "undo" not in forms(office.get(f"/office/records/{record['id']}").text)
+
+
+def test_approving_asks_again_with_the_reply_the_citizen_will_read(office, registry):
+    record = dispatched(office, registry)
+    as_user(office, "market")
+    post(office, record["id"], "sign")
+    post(office, record["id"], "submit", outcome="resolved", result="已查处", public_reply="已依法查处。")
+    as_user(office, "amy")
+    asked = post(office, record["id"], "approve", public_reply="已依法查处，感谢监督。")
+    assert asked.status_code == 200 and "确认审核办结" in asked.text and "已依法查处，感谢监督。" in asked.text
+    assert status_of(office, record["id"]) == "待审核"
+    done = post(office, record["id"], "approve", public_reply="已依法查处，感谢监督。", confirm="yes")
+    assert done.headers["location"].endswith("?done=approve") and status_of(office, record["id"]) == "已办结"
