@@ -16,6 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 from minqing.registry import Registry
+from sync_server.dispatch.visibility import seen_by
 from sync_server.office.readside import Page
 from sync_server.office.readside_search import UNSEARCHABLE, Summary
 from sync_server.office.records import PAGE_SIZE, Filters, Row, list_status, parse_day
@@ -35,17 +36,22 @@ class Facts:
     """Triage facts by rank (a record's place in the ordered list), so a filter is a set
     of small integers and a page a slice of them, never a pass over every record or
     entry: ranks by status, weekly ranks, open entries' deadlines in deadline order (the
-    overdue are a prefix) and folded public replies (for search). Replaced whole, never
-    changed in place: a reader in another thread may hold the old one."""
+    overdue are a prefix), folded public replies (for search), the ranks each
+    department sees (`dispatch.visibility.seen_by`) and those whose old free-text lead is
+    unmapped. Replaced whole, never changed in place: a reader in another thread may
+    hold the old one."""
 
-    __slots__ = ("status", "weekly", "deadlines", "replies")
+    __slots__ = ("status", "weekly", "deadlines", "replies", "departments", "unmapped")
 
     def __init__(self, status: dict[str, frozenset[int]] | None = None, weekly: frozenset[int] = frozenset(),
-                 deadlines: list[tuple[int, int]] | None = None, replies: dict[int, str] | None = None) -> None:
+                 deadlines: list[tuple[int, int]] | None = None, replies: dict[int, str] | None = None,
+                 departments: dict[str, frozenset[int]] | None = None, unmapped: frozenset[int] = frozenset()) -> None:
         self.status = status or {}
         self.weekly = weekly
         self.deadlines = deadlines or []  # (deadline's ordinal, rank), sorted
         self.replies = replies or {}
+        self.departments = departments or {}
+        self.unmapped = unmapped
 
     @staticmethod
     def _of(entry: dict[str, Any]) -> tuple[str, bool, int | None, str]:
@@ -97,7 +103,28 @@ class Facts:
                 bisect.insort(deadlines, pair)
         merged = dict(self.status)
         merged.update((name, frozenset(ranks)) for name, ranks in status.items())
-        return Facts(merged, frozenset(weekly), deadlines, replies)
+        return Facts(merged, frozenset(weekly), deadlines, replies, *self._dispatch_changed(changes))
+
+    def _dispatch_changed(self, changes) -> tuple[dict[str, frozenset[int]], frozenset[int]]:
+        """The ranks each department sees, and the unmapped leads, after `changes`."""
+        departments: dict[str, set[int]] = {}
+        unmapped = set(self.unmapped)
+
+        def seen(department: str) -> set[int]:
+            found = departments.get(department)
+            if found is None:
+                found = departments[department] = set(self.departments.get(department, ()))
+            return found
+
+        for rank, before, after in changes:
+            for department in seen_by(before):
+                seen(department).discard(rank)
+            for department in seen_by(after):
+                seen(department).add(rank)
+            (unmapped.add if after.get("lead_unmapped") else unmapped.discard)(rank)
+        by_department = dict(self.departments)
+        by_department.update((name, frozenset(ranks)) for name, ranks in departments.items())
+        return by_department, frozenset(unmapped)
 
     def overdue(self, today: date) -> list[int]:
         """Ranks of open entries whose deadline has passed (see `triage.is_overdue`)."""
@@ -149,10 +176,13 @@ def _at_stations(ranks: list[int] | range, lists: list, low: int, high: int) -> 
     return list(filter(allowed.__contains__, ranks))
 
 
-def _chosen(facts: Facts, triage: dict[str, dict[str, Any]], by_id: dict[str, Summary], filters: Filters,
-            today: date) -> frozenset[int] | set[int] | None:
-    """The ranks the triage filters allow, or None when no triage filter is asked for."""
+def _chosen(facts: Facts, triage: dict[str, dict[str, Any]], items: list[Summary], filters: Filters, today: date,
+            department: str | None) -> frozenset[int] | set[int] | None:
+    """The ranks the triage filters (and a department reader's own matters) allow, or
+    None where no set narrows them."""
     sets: list[frozenset[int] | set[int]] = []
+    if department is not None:
+        sets.append(facts.departments.get(department, frozenset()))
     if filters.status and filters.status != "received":
         sets.append(facts.status.get(filters.status, frozenset()))
     if filters.overdue:
@@ -163,9 +193,9 @@ def _chosen(facts: Facts, triage: dict[str, dict[str, Any]], by_id: dict[str, Su
         last = parse_day(filters.due_until)
         sets.append(set(facts.due_between(today, last)) if last else set())
     if filters.department:
-        # A pass over the triage entries (tens of thousands at 100,000 records: a few ms),
-        # only when asked: the lead department changes with every 交办 and 改派.
-        sets.append({by_id[i].rank for i, e in triage.items() if e.get("department") == filters.department and i in by_id})
+        # The lead unit (承办单位) only: of the ranks the department sees, those it leads.
+        sees = facts.departments.get(filters.department, frozenset())
+        sets.append({r for r in sees if (triage.get(items[r].id) or {}).get("department") == filters.department})
     if not sets:
         return None
     chosen = sets[0]
@@ -176,17 +206,18 @@ def _chosen(facts: Facts, triage: dict[str, dict[str, Any]], by_id: dict[str, Su
 
 def page(snapshot: Snapshot, triage: dict[str, dict[str, Any]], search: Callable[[list[Summary], str], list[int]],
          filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
-         also_matching: Collection[str] = ()) -> Page:
+         also_matching: Collection[str] = (), department: str | None = None) -> Page:
     """`ReadSide.page` over one snapshot and the triage entries read with it; `search`
     gives the ranks whose words hold a query (see `WordSearch.ranks`)."""
     items, by_id, facts, by_station = snapshot
     facts_of = station_facts(registry)
-    stations = visible_stations(facts_of, sectors, filters.sector)
+    # A department reads the matters dispatched to it, whatever their sector.
+    stations = visible_stations(facts_of, None if department is not None else sectors, filters.sector)
     if filters.station:
         stations = {filters.station} if stations is None or filters.station in stations else set()
     # Ranks, newest first, narrowed by sets where a filter allows (triage facts are
     # kept by rank; a search is one regex pass per chunk), then sliced to the page.
-    chosen = _chosen(facts, triage, by_id, filters, today)
+    chosen = _chosen(facts, triage, items, filters, today, department)
     status = filters.status
     # Received days follow receive times, which order the list: a date range is a
     # range of ranks.

@@ -19,7 +19,7 @@ from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import Inbox
 from tests.conftest import SAMPLE_REGISTRY
 from tests.sync_server.conftest import make_item, post_batch
-from tests.sync_server.office.test_pages import PASSWORD, login, seed
+from tests.sync_server.office.test_pages import PASSWORD, dispatch_in_store, login, seed
 
 FAST = {"n": 2**10, "r": 8, "p": 1}
 CANARY = "金丝雀感受Q9"
@@ -60,6 +60,7 @@ def canary(sealed_office, settings):
     with Inbox(settings.data_dir, writer=False) as inbox:
         [record] = list(inbox.records())
     assert "sealed" in record and CANARY not in str(record)
+    dispatch_in_store(sealed_office.app_state, item["id"], "education")  # a department reads what is dispatched to it
     return item
 
 
@@ -182,13 +183,12 @@ def test_the_meeting_pack_opens_sealed_words_and_phones_for_the_session_that_may
     from tests.sync_server.office.test_pages import act
 
     login(sealed_office, "amy")
-    act(sealed_office, canary["id"], "accept")
-    act(sealed_office, canary["id"], "assign", lead="区教育局", deadline="2020-01-01", track="immediate")
+    act(sealed_office, canary["id"], "reassign", department="market", note="转市场监管", deadline="2020-01-01")
     pack = _pack(sealed_office).content.decode("utf-8-sig")
     assert CANARY in pack and CANARY_PHONE not in pack  # the summary is the start of the opened words
     assert CANARY_PHONE in _pack(sealed_office, phone=True).content.decode("utf-8-sig")
     # With a summary written at 交办 the words are not needed, but the phone still is.
-    act(sealed_office, canary["id"], "assign", lead="区教育局", summary="校门口接送秩序")
+    act(sealed_office, canary["id"], "reassign", department="education", note="转回", summary="校门口接送秩序")
     assert CANARY_PHONE in _pack(sealed_office, phone=True).content.decode("utf-8-sig")
     # Another sector's department never sees the words, and is never handed the pack staff built.
     login(sealed_office, "police")

@@ -20,7 +20,7 @@ from sync_server.sealing.keyring import Keyring, Unlocked
 from sync_server.sealing.quickopen import QuickCopies
 from sync_server.store.embedded.accounts import Accounts
 from tests.sync_server.conftest import make_item, post_batch
-from tests.sync_server.office.test_pages import PASSWORD, login, seed
+from tests.sync_server.office.test_pages import PASSWORD, dispatch_in_store, login, seed
 from tests.sync_server.office.test_sealed import FAST, SECTORS, _accounts
 
 SCHOOL_WORD = "校门口收费Z3"  # hebin-primary: education-health
@@ -47,6 +47,7 @@ def _seed_both(client) -> tuple[dict, dict]:
     park = seed(client, station_id="rulin-industrial-park", feeling="门口有人收钱", suggestion=f"关于{PARK_WORD}")
     for _ in range(3):
         seed(client, feeling="一切都好")
+    dispatch_in_store(client.app.state, school["id"], "education")  # a department reads what is dispatched to it
     return school, park
 
 
@@ -287,7 +288,8 @@ def test_records_sealed_to_a_key_made_after_log_in_are_named_not_silently_missed
         seed(client, station_id="rulin-industrial-park", feeling="别的领域NEWKEY")  # public-order
         client.app.state.opened_words.idle.wait(30)
         assert "新建的钥匙" not in client.get("/office/records?q=NEWKEY").text
-        seed(client, feeling=f"轮换之后{SCHOOL_WORD}")
+        fresh = seed(client, feeling=f"轮换之后{SCHOOL_WORD}")
+        dispatch_in_store(client.app.state, fresh["id"], "education")
         client.app.state.opened_words.idle.wait(30)
         page = client.get("/office/records?q=" + SCHOOL_WORD).text
         assert "共 0 条" in page and "另有 1 条加密记录" in page and "新建的钥匙" in page
