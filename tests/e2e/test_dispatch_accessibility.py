@@ -44,7 +44,7 @@ def test_the_dispatch_pages_have_no_serious_or_critical_axe_violation(world, bro
     market = load_registry(world.registry).lead_of("market")
     accounts = Accounts(world.server.data_dir)
     accounts.add("amy", PASSWORD, "staff", "王干事")
-    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=market.id, sectors=["market"])
+    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=market.id)
     _seed(world, 3)
     office = _log_in(browser, world, "amy")
     found: dict[str, list[str]] = {}

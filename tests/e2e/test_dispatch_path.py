@@ -71,7 +71,7 @@ def _walk(world, browser, submit_words) -> None:
     department, department_name = _department(world.registry)
     accounts = Accounts(world.server.data_dir)
     accounts.add("amy", PASSWORD, "staff", "王干事")
-    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=department, sectors=["market"])
+    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=department)
     receipt = submit_words()
 
     office = _log_in(browser, world, "amy")

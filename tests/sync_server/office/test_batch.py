@@ -26,8 +26,7 @@ def registry(registry_file):
 def office(settings, quick_scrypt, registry):
     accounts = Accounts(settings.data_dir)
     accounts.add("amy", PASSWORD, "staff", "王干事")
-    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=registry.lead_of("market").id,
-                 sectors=["market"])
+    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=registry.lead_of("market").id)
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         yield client
 

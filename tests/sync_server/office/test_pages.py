@@ -179,7 +179,7 @@ def test_department_cannot_take_staff_actions(office):
     response = act(office, park["id"], "urge")
     assert response.headers["location"].endswith("?error=not_your_action")
     assert status_of(office, park["id"]) == "已交办"
-    assert act(office, park["id"], "sign").headers["location"].endswith(park["id"])
+    assert act(office, park["id"], "sign").headers["location"].endswith(park["id"] + "?done=sign")
     assert status_of(office, park["id"]) == "办理中"
 
 

@@ -26,10 +26,8 @@ def departments(registry_file):
 def office(settings, quick_scrypt, departments):
     accounts = Accounts(settings.data_dir)
     accounts.add("amy", PASSWORD, "staff", "王干事")
-    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=departments["market"],
-                 sectors=["market"])
-    accounts.add("police", PASSWORD, "department", "公安张科长", department=departments["police"],
-                 sectors=["public-order"])
+    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=departments["market"])
+    accounts.add("police", PASSWORD, "department", "公安张科长", department=departments["police"])
     accounts.add("boss", PASSWORD, "viewer", "领导")
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         yield client

@@ -28,10 +28,8 @@ def registry(registry_file):
 def office(settings, quick_scrypt, registry):
     accounts = Accounts(settings.data_dir)
     accounts.add("amy", PASSWORD, "staff", "王干事")
-    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=registry.lead_of("market").id,
-                 sectors=["market"])
-    accounts.add("police", PASSWORD, "department", "公安张科长", department=registry.lead_of("public-order").id,
-                 sectors=["public-order"])
+    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=registry.lead_of("market").id)
+    accounts.add("police", PASSWORD, "department", "公安张科长", department=registry.lead_of("public-order").id)
     with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         yield client
 
