@@ -35,7 +35,7 @@ from sync_server.triage import (
     now_utc,
 )
 
-__all__ = ["record_action", "record_page"]
+__all__ = ["ASK_AGAIN", "helpers_after", "record_action", "record_page"]
 
 
 def _display_names(request: Request, history: list[dict]) -> dict[str, str]:
@@ -46,6 +46,21 @@ def _display_names(request: Request, history: list[dict]) -> dict[str, str]:
             found = accounts.get(step["by"])
             names[step["by"]] = found.display if found else step["by"]
     return names
+
+
+def helpers_after(history: list, entry) -> dict[int, list[str]]:
+    """The 协办 departments each 交办 or 改派 step left, by the step's index. A step keeps
+    what it changed as it was before (`before`); what it left is what the next step to
+    change it found, or the entry's now."""
+    found, now = {}, list(entry.get("co_departments") or ())
+    for index in range(len(history) - 1, -1, -1):
+        step = history[index]
+        if step.get("action") in ("assign", "reassign"):
+            found[index] = now
+        before = step.get("before")
+        if isinstance(before, dict) and "co_departments" in before:
+            now = list(before["co_departments"] or ())
+    return found
 
 
 @guarded(roles=("staff", "department"))
@@ -72,6 +87,7 @@ async def record_page(request: Request, account, session) -> Response:
     today = local_today()
     return render(request, "record.html", {
         "done": done_message(request.query_params.get("done", "")),
+        "helpers_after": helpers_after(row.triage["history"], row.triage),
         "departments": registry.departments, "dept_names": {d.id: d.name for d in registry.departments},
         "suggested_helpers": {d.id for d in registry.departments if row.sector_id in d.helps},
         "deadline_defaults": {k: (today + timedelta(days=registry.dispatch.deadline_days.get(k, 0))).isoformat()

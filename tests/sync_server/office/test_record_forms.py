@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from minqing.registry import load_registry
 from sync_server.app import create_app
 from sync_server.office.pages import local_today
+from sync_server.office.record_pages import helpers_after
 from sync_server.store.embedded.accounts import Accounts
 from tests.sync_server.office.test_pages import PASSWORD, csrf, login, seed, status_of
 
@@ -90,6 +91,15 @@ def test_an_assign_with_helpers_shows_them_on_the_page_and_in_the_history(office
     page = office.get(f"/office/records/{record['id']}").text
     assert re.search(r"data-co-departments>[^<]*" + police.name, page)
     assert registry.lead_of("market").name in re.search(r"data-department>([^<]*)", page).group(1)
+    assert re.search(r"data-step-helpers>协办：" + police.name, page)
+
+
+def test_each_dispatch_step_names_the_helpers_it_left():
+    history = [{"action": "accept"},
+               {"action": "assign", "before": {"co_departments": []}},
+               {"action": "reassign", "before": {"co_departments": ["police"], "department": "market"}},
+               {"action": "progress"}]
+    assert helpers_after(history, {"co_departments": ["urban", "hrss"]}) == {1: ["police"], 2: ["urban", "hrss"]}
 
 
 def test_the_lead_department_gets_its_own_forms_and_no_office_ones(office, registry):
