@@ -49,18 +49,14 @@ def _display_names(request: Request, history: list[dict]) -> dict[str, str]:
 
 
 def helpers_after(history: list, entry) -> dict[int, list[str]]:
-    """The 协办 departments each 交办 or 改派 step left, by the step's index. A step keeps
-    what it changed as it was before (`before`); what it left is what the next step to
-    change it found, or the entry's now."""
-    found, now = {}, list(entry.get("co_departments") or ())
+    """The 协办 departments of the matter now, by the index of the 交办 or 改派 step that
+    set them (the latest): earlier steps keep no record of theirs (only a matter's last
+    step keeps what it changed), so the history names no helpers it cannot know."""
+    helpers = list(entry.get("co_departments") or ())
     for index in range(len(history) - 1, -1, -1):
-        step = history[index]
-        if step.get("action") in ("assign", "reassign"):
-            found[index] = now
-        before = step.get("before")
-        if isinstance(before, dict) and "co_departments" in before:
-            now = list(before["co_departments"] or ())
-    return found
+        if history[index].get("action") in ("assign", "reassign"):
+            return {index: helpers} if helpers else {}
+    return {}
 
 
 @guarded(roles=("staff", "department"))

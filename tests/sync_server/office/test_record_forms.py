@@ -94,12 +94,11 @@ def test_an_assign_with_helpers_shows_them_on_the_page_and_in_the_history(office
     assert re.search(r"data-step-helpers>协办：" + police.name, page)
 
 
-def test_each_dispatch_step_names_the_helpers_it_left():
-    history = [{"action": "accept"},
-               {"action": "assign", "before": {"co_departments": []}},
-               {"action": "reassign", "before": {"co_departments": ["police"], "department": "market"}},
-               {"action": "progress"}]
-    assert helpers_after(history, {"co_departments": ["urban", "hrss"]}) == {1: ["police"], 2: ["urban", "hrss"]}
+def test_the_latest_dispatch_step_names_the_helpers_of_the_matter_now():
+    history = [{"action": "accept"}, {"action": "assign"}, {"action": "reassign"}, {"action": "progress"}]
+    assert helpers_after(history, {"co_departments": ["urban", "hrss"]}) == {2: ["urban", "hrss"]}
+    assert helpers_after(history, {"co_departments": []}) == {}
+    assert helpers_after(history[:1], {"co_departments": ["urban"]}) == {}
 
 
 def test_the_lead_department_gets_its_own_forms_and_no_office_ones(office, registry):
