@@ -41,7 +41,7 @@ METRICS = (
       for kind in ("weekly", "monthly") for fmt in ("html", "csv", "xlsx")),
     "baseline_office_report_ms_100k", "office_server_start_s_100k", "office_ready_s_100k", "office_memory_mb_100k",
     "office_triage_bytes_per_entry_100k", "upload_p95_ms_idle_100k", "upload_p95_ms_3_staff_100k",
-    "duplicate_hints_100k", "office_export_ms_100k",
+    "duplicate_hints_100k", "office_export_ms_100k", "department_queue_100k",
 )
 READY_DEADLINE_S = 3600  # an index that never finishes fails the step instead of holding the run
 LISTS = {
@@ -241,6 +241,24 @@ def _reports(staff: Staff, csrf: str, label: str, today, repeat: int) -> dict[st
     return found
 
 
+def _department_queue(staff: Staff, repeat: int) -> float:
+    """The slowest tab of the busiest department's queue (我的待办), as staff pick it: the
+    same page and code a department account gets for its own."""
+    from sync_server.office.department_queue import TABS
+
+    registry = load_registry(SAMPLE_REGISTRY)
+    counts = {}
+    for department in registry.departments:
+        page = _ok(staff.get(f"/office/queue?department={department.id}"))
+        counts[department.id] = sum(int(n) for n in re.findall(r"<span data-count>(\d+)</span>", page))
+    busiest = max(counts, key=counts.get)
+    times = {tab: _timed(lambda t=tab: _ok(staff.get(f"/office/queue?department={busiest}&tab={t}")), repeat)
+             for tab in TABS}
+    print(f"  queue of {busiest} ({counts[busiest]} matters), ms: " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()),
+          file=sys.stderr)
+    return max(times.values())
+
+
 def measure(count: int, repeat: int = 7, baseline: bool = True, reports_only: bool = False,
             reports: bool = True, site_dir: Path = REPO / "build" / "site", label: str | None = None,
             report_repeat: int | None = None, rounds: int | None = None) -> dict[str, float]:
@@ -284,6 +302,7 @@ def measure(count: int, repeat: int = 7, baseline: bool = True, reports_only: bo
                 print("  list medians (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in lists.items()), file=sys.stderr)
                 results[f"office_list_ms_{label}"] = max(lists.values())
                 results[f"office_search_ms_{label}"] = lists["search"]
+                results[f"department_queue_{label}"] = _department_queue(staff, repeat)
             if not reports_only:
                 results[f"office_export_ms_{label}"] = _export(staff, 1 if count > 100_000 else 3)
             ids = re.findall(r'href="/office/records/([0-9a-f-]{36})"', _ok(staff.get("/office/records?status=received")))

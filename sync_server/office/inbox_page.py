@@ -3,16 +3,17 @@ the read side, then opened for this session."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from sync_server.office.pages import full_rows, guarded, local_today, off_loop, readable_scope, render, unlocked_keys
-from sync_server.office.records import LIST_STATUSES, Filters
+from sync_server.office.records import LIST_STATUSES, Filters, due_soon
 from sync_server.office.sealed import sealed_search_note, sealing_notice
 from sync_server.store.accounts import in_registry
-from sync_server.triage import SATISFACTION
+from sync_server.triage import SATISFACTION, TRACKS
 
 __all__ = ["listed", "record_list"]
 
@@ -30,8 +31,10 @@ def listed(state, account, unlocked, filters: Filters, every: bool):
 @guarded(roles=("staff", "department"))
 async def record_list(request: Request, account, session) -> Response:
     state = request.app.state
-    filters = Filters.from_query(request.query_params)
     registry = state.stations.registry
+    today = local_today()
+    due_until = today + timedelta(days=registry.dispatch.warn_days)
+    filters = Filters.from_query(request.query_params, due_until.isoformat())
     unlocked, words = unlocked_keys(request), state.opened_words
     # Off the event loop: a search over many records must never hold up an upload.
     found = await off_loop(request, listed, state, account, unlocked, filters, False)
@@ -45,7 +48,10 @@ async def record_list(request: Request, account, session) -> Response:
     return render(request, "records.html", {
         "account": account, "session": session, "rows": rows, "filters": filters, "pages": found.pages,
         "page": found.page, "total": found.total,
-        "statuses": LIST_STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
+        "statuses": LIST_STATUSES, "sectors": sectors, "departments": registry.departments, "tracks": TRACKS,
+        "dept_names": {d.id: d.name for d in registry.departments},
+        "due_soon": {r.id for r in rows if due_soon(r, due_until.isoformat())},
+        "query": urlencode(query), "satisfaction": SATISFACTION,
         "stations": registry.stations if account.role == "department" else [
             s for s in registry.stations if account.sees_sector(s.sector)],
         "dispatch_notices": notices,

@@ -88,6 +88,12 @@ class ReadSide(Protocol):
 
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None: ...
 
+    def department_entries(self, department: str) -> list[tuple[str, dict[str, Any]]]:
+        """(id, triage entry) of every stored record whose matter `department` leads, helps
+        with (协办) or sent back (see `department_queue.touches`), in no order. A database
+        answers it from an index on the entry's department and 协办 departments."""
+        ...
+
     def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
                     today: date, department: str | None = None) -> ReportRows:
         """Only what a report of the period needs (see `ReportRows`), never every triaged

@@ -19,7 +19,7 @@ from minqing.registry import Registry
 from sync_server.dispatch.visibility import seen_by
 from sync_server.office.readside import Page
 from sync_server.office.readside_search import UNSEARCHABLE, Summary
-from sync_server.office.records import PAGE_SIZE, Filters, Row, list_status
+from sync_server.office.records import PAGE_SIZE, Filters, Row, list_status, parse_day
 from sync_server.triage import is_overdue, new_entry
 
 __all__ = ["Facts", "Snapshot", "as_row", "every_row", "page", "station_facts", "visible_stations"]
@@ -131,6 +131,12 @@ class Facts:
         end = bisect.bisect_left(self.deadlines, (today.toordinal(),))
         return [rank for _, rank in self.deadlines[:end]]
 
+    def due_between(self, first: date, last: date) -> list[int]:
+        """Ranks of open entries whose deadline falls from `first` to `last` (临期)."""
+        start = bisect.bisect_left(self.deadlines, (first.toordinal(),))
+        end = bisect.bisect_left(self.deadlines, (last.toordinal() + 1,))
+        return [rank for _, rank in self.deadlines[start:end]]
+
 
 # The ordered list, summaries by id, triage facts by rank and each station's ranks in
 # order, read in one go so that a reader's parts belong together (see `MemoryReadSide`).
@@ -170,23 +176,31 @@ def _at_stations(ranks: list[int] | range, lists: list, low: int, high: int) -> 
     return list(filter(allowed.__contains__, ranks))
 
 
-def _chosen(facts: Facts, filters: Filters, today: date, department: str | None) -> frozenset[int] | set[int] | None:
-    """Ranks narrowed by sets where a filter allows (triage facts are kept by rank), or
+def _chosen(facts: Facts, triage: dict[str, dict[str, Any]], items: list[Summary], filters: Filters, today: date,
+            department: str | None) -> frozenset[int] | set[int] | None:
+    """The ranks the triage filters (and a department reader's own matters) allow, or
     None where no set narrows them."""
-    chosen: frozenset[int] | set[int] | None = None
-
-    def narrow(ranks: frozenset[int] | set[int]) -> None:
-        nonlocal chosen
-        chosen = ranks if chosen is None else chosen & ranks
-
+    sets: list[frozenset[int] | set[int]] = []
     if department is not None:
-        narrow(facts.departments.get(department, frozenset()))
+        sets.append(facts.departments.get(department, frozenset()))
     if filters.status and filters.status != "received":
-        narrow(facts.status.get(filters.status, frozenset()))
+        sets.append(facts.status.get(filters.status, frozenset()))
     if filters.overdue:
-        narrow(set(facts.overdue(today)))
+        sets.append(set(facts.overdue(today)))
     if filters.weekly:
-        narrow(facts.weekly)
+        sets.append(facts.weekly)
+    if filters.due_soon:
+        last = parse_day(filters.due_until)
+        sets.append(set(facts.due_between(today, last)) if last else set())
+    if filters.department:
+        # The lead unit (承办单位) only: of the ranks the department sees, those it leads.
+        sees = facts.departments.get(filters.department, frozenset())
+        sets.append({r for r in sees if (triage.get(items[r].id) or {}).get("department") == filters.department})
+    if not sets:
+        return None
+    chosen = sets[0]
+    for ranks in sets[1:]:
+        chosen = chosen & ranks
     return chosen
 
 
@@ -197,7 +211,7 @@ def page(snapshot: Snapshot, triage: dict[str, dict[str, Any]], search: Callable
     gives the ranks whose words hold a query (see `WordSearch.ranks`)."""
     items = snapshot[0]
     facts_of = station_facts(registry)
-    ranks = _matching_ranks(snapshot, search, filters, sectors, facts_of, today, also_matching, department)
+    ranks = _matching_ranks(snapshot, triage, search, filters, sectors, facts_of, today, also_matching, department)
     total = len(ranks)
     pages = max(1, -(-total // PAGE_SIZE))
     number = min(filters.page, pages)
@@ -211,11 +225,12 @@ def every_row(snapshot: Snapshot, triage: dict[str, dict[str, Any]], search: Cal
     """`ReadSide.rows`: what `page` pages through, every row of it, newest first."""
     items = snapshot[0]
     facts_of = station_facts(registry)
-    ranks = _matching_ranks(snapshot, search, filters, sectors, facts_of, today, also_matching, department)
+    ranks = _matching_ranks(snapshot, triage, search, filters, sectors, facts_of, today, also_matching, department)
     return [as_row(s, triage.get(s.id), facts_of, today) for s in map(items.__getitem__, ranks)]
 
 
-def _matching_ranks(snapshot: Snapshot, search: Callable[[list[Summary], str], list[int]], filters: Filters,
+def _matching_ranks(snapshot: Snapshot, triage: dict[str, dict[str, Any]],
+                    search: Callable[[list[Summary], str], list[int]], filters: Filters,
                     sectors: frozenset[str] | None, facts_of: dict, today: date,
                     also_matching: Collection[str], department: str | None) -> list[int] | range:
     """The ranks of the records `filters` matches within `sectors` (or, for a
@@ -225,7 +240,9 @@ def _matching_ranks(snapshot: Snapshot, search: Callable[[list[Summary], str], l
     stations = visible_stations(facts_of, None if department is not None else sectors, filters.sector)
     if filters.station:
         stations = {filters.station} if stations is None or filters.station in stations else set()
-    chosen = _chosen(facts, filters, today, department)
+    # Ranks, newest first, narrowed by sets where a filter allows (triage facts are
+    # kept by rank; a search is one regex pass per chunk), then sliced to the page.
+    chosen = _chosen(facts, triage, items, filters, today, department)
     status = filters.status
     # Received days follow receive times, which order the list: a date range is a
     # range of ranks.

@@ -27,6 +27,7 @@ from typing import Any
 
 from minqing.registry import Registry
 from sync_server.office import readside_filters, readside_reports
+from sync_server.office.department_queue import touches
 from sync_server.office.readside import Page, ReportRows, no_cyclic_gc
 from sync_server.office.readside_filters import Facts, Snapshot, as_row, station_facts
 from sync_server.office.readside_search import SUMMARY_KEY, Summary, WordSearch, chunks_still_in_place, summarise
@@ -218,6 +219,18 @@ class MemoryReadSide:
              also_matching: Collection[str] = (), department: str | None = None) -> list[Row]:
         return readside_filters.every_row(self._snapshot, self._triage, self._words.ranks, filters, sectors, registry,
                                           today, also_matching, department)
+
+    def department_entries(self, department: str) -> list[tuple[str, dict[str, Any]]]:
+        # The department's ranks (lead, 协办 or sent back), not a pass over every entry;
+        # each entry checked again, as a snapshot and the mapping are read one after the other.
+        items, _, facts, _ = self._snapshot
+        triage = self._triage  # one mapping: replaced whole on change
+        found = []
+        for rank in facts.departments.get(department, ()):
+            entry = triage.get(items[rank].id)
+            if entry is not None and touches(entry, department):
+                found.append((items[rank].id, entry))
+        return found
 
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None:
         summary = self._by_id.get(submission_id)

@@ -5,14 +5,17 @@ the actions this account may take, each one at a time against the entry it chang
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
-from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from sync_server.dispatch.queue import sign_overdue
 from sync_server.intake.receipt import normalize
+from sync_server.office.acting import gathered, new_entry_for, store
 from sync_server.office.duplicate_hints import EXPLANATION as HINTS_EXPLANATION
 from sync_server.office.duplicate_lookup import hints_for
+from sync_server.office.notices import DONE, done_message
 from sync_server.office.pages import full_rows, guarded, local_today, off_loop, render, row_or_404, unlocked_keys, visible_row
 from sync_server.office.sealed import opened
 from sync_server.office.supervision_pages import supervise_matter
@@ -20,7 +23,6 @@ from sync_server.triage import (
     ACTIONS,
     CONFIRM,
     DECLINE_REPLY,
-    DEPARTMENT_ACTIONS,
     EVENTS,
     FIRST_YEAR,
     LAST_YEAR,
@@ -32,12 +34,11 @@ from sync_server.triage import (
     TRACKS,
     TriageError,
     allowed_actions,
-    apply,
     check_merge_target,
     now_utc,
 )
 
-__all__ = ["record_action", "record_page"]
+__all__ = ["ASK_AGAIN", "helpers_after", "record_action", "record_page"]
 
 
 def _display_names(request: Request, history: list[dict]) -> dict[str, str]:
@@ -48,6 +49,17 @@ def _display_names(request: Request, history: list[dict]) -> dict[str, str]:
             found = accounts.get(step["by"])
             names[step["by"]] = found.display if found else step["by"]
     return names
+
+
+def helpers_after(history: list, entry) -> dict[int, list[str]]:
+    """The 协办 departments of the matter now, by the index of the 交办 or 改派 step that
+    set them (the latest): earlier steps keep no record of theirs (only a matter's last
+    step keeps what it changed), so the history names no helpers it cannot know."""
+    helpers = list(entry.get("co_departments") or ())
+    for index in range(len(history) - 1, -1, -1):
+        if history[index].get("action") in ("assign", "reassign"):
+            return {index: helpers} if helpers else {}
+    return {}
 
 
 @guarded(roles=("staff", "department"))
@@ -70,8 +82,19 @@ async def record_page(request: Request, account, session) -> Response:
     others = [r for r in (visible_row(request, account, i) for i in named) if r is not None]
     hints = await off_loop(request, hints_for, state, account, unlocked_keys(request), row)
     code = request.query_params.get("error", "")
+    registry = state.stations.registry
+    lead = registry.lead_of(row.sector_id) if row.sector_id else None
+    today = local_today()
     return render(request, "record.html", {
         "hints": hints, "hints_explanation": HINTS_EXPLANATION,
+        "done": done_message(request.query_params.get("done", "")),
+        "helpers_after": helpers_after(row.triage["history"], row.triage),
+        "departments": registry.departments, "dept_names": {d.id: d.name for d in registry.departments},
+        "suggested_helpers": {d.id for d in registry.departments if row.sector_id in d.helps},
+        "deadline_defaults": {k: (today + timedelta(days=registry.dispatch.deadline_days.get(k, 0))).isoformat()
+                              for k in TRACKS},
+        "sign_late": sign_overdue(row.triage, now_utc()),
+        "undo_hint": f"{registry.dispatch.undo_minutes} 分钟内、无人接着办理时，可撤回自己的上一步，撤回本身也记入处理记录。",
         "account": account, "session": session, "row": row, "merged": merged, "hidden_merged": hidden_merged,
         "target": target, "allowed": allowed_actions(row.triage, account.role, account, now_utc(),
                                                      state.stations.registry.dispatch.undo_minutes),
@@ -83,12 +106,18 @@ async def record_page(request: Request, account, session) -> Response:
         "events": EVENTS,
         "satisfaction": SATISFACTION, "actions": ACTIONS, "error": MESSAGES.get(code, ""),
         "decline_reply": DECLINE_REPLY, "first_year": FIRST_YEAR, "last_year": LAST_YEAR, "summary_limit": SUMMARY_LIMIT,
-        "lead_default": state.stations.registry.sector(row.sector_id).lead if row.sector_id else "",
+        "lead_default": lead.id if lead else "",
     })
 
 
-def _back(row_id: str, code: str | None = None) -> Response:
-    return RedirectResponse(f"/office/records/{row_id}" + (f"?error={code}" if code else ""), status_code=303)
+# Actions asked twice, on a second page: those that end a matter (办结, 不予受理, 合并,
+# 审核办结) or move it to another hand (交办, 改派, 退回).
+ASK_AGAIN = CONFIRM | {"assign", "reassign", "send_back", "approve"}
+
+
+def _back(row_id: str, error: str | None = None, done: str | None = None) -> Response:
+    query = f"?error={error}" if error else f"?done={done}" if done in DONE else ""
+    return RedirectResponse(f"/office/records/{row_id}{query}", status_code=303)
 
 
 @guarded(roles=("staff", "department"))
@@ -96,9 +125,7 @@ async def record_action(request: Request, account, session, form) -> Response:
     state = request.app.state
     row = row_or_404(request, account, request.path_params["id"])
     action = str(form.get("action", ""))
-    fields = {k: str(v) for k, v in form.items() if k != "csrf"}
-    if account.role != "staff" and action not in DEPARTMENT_ACTIONS:
-        return _back(row.id, "not_your_action")
+    fields = gathered(form)
     if action == "supervise":  # it numbers a 督办单 too: `supervision_pages` takes it whole
         return await supervise_matter(request, account, session, form)
     async with state.office_writes:  # one action at a time: each reads the entry it changes
@@ -109,25 +136,24 @@ async def record_action(request: Request, account, session, form) -> Response:
             if action == "merge":
                 target = _merge_target(request, account, row, fields)
                 fields["into"] = target.id
-            entry = apply(row.triage, action, fields, account.name, now, account=account,
-                          registry=state.stations.registry)
+            entry = new_entry_for(request, account, row, action, fields, now)
         except TriageError as error:
             return _back(row.id, error.code)
-        if action in CONFIRM and fields.get("confirm") != "yes":
+        if action in ASK_AGAIN and fields.get("confirm") != "yes":
             # The second step: a plain form, so it works without JavaScript.
             return render(request, "confirm.html", {
                 "account": account, "session": session, "row": row, "action": action, "label": ACTIONS[action][1],
                 "fields": {k: v for k, v in fields.items() if k not in ("confirm", "into")} |
                           ({"into": target.record["receipt"]} if target else {}),
-                "target": target, "outcomes": OUTCOMES,
+                "target": target, "outcomes": OUTCOMES, "entry": entry, "tracks": TRACKS,
+                "dept_names": {d.id: d.name for d in state.stations.registry.departments},
             })
         changes = _merged_changes(request, account, row, target, entry) if target is not None else {row.id: entry}
-        stored = await to_thread.run_sync(state.triage.put_many, changes)
-        # Off the event loop too: it copies the entries and the sets it replaces (tens of
-        # milliseconds at a million records), time an upload must not wait behind. The
-        # index shares the book's read-only entries, not the dicts built here.
-        await to_thread.run_sync(state.readside.triage_changed, stored)
-    return _back(row.id)
+        await store(request, changes)
+    if visible_row(request, account, row.id) is None:
+        # 退回 or 改派 may end this account's sight of the record: say so on its queue.
+        return RedirectResponse(f"/office/queue?done={action}", status_code=303)
+    return _back(row.id, done=action)
 
 
 def _merged_changes(request: Request, account, row, target, entry: dict) -> dict[str, dict]:

@@ -13,7 +13,7 @@ from sync_server.dispatch.visibility import sees_matter
 from sync_server.store.accounts import Account
 from sync_server.triage import FIRST_YEAR, LAST_YEAR, OUTCOMES, STATUSES, is_overdue, new_entry
 
-__all__ = ["CHINA", "LIST_STATUSES", "Filters", "Row", "join", "list_status", "local_date", "parse_day", "parse_month",
+__all__ = ["CHINA", "LIST_STATUSES", "Filters", "Row", "due_soon", "join", "list_status", "local_date", "parse_day", "parse_month",
            "select", "visible_to"]
 
 CHINA = timezone(timedelta(hours=8))
@@ -97,6 +97,13 @@ def visible_to(account: Account, rows: list[Row]) -> list[Row]:
     return [row for row in rows if sees_matter(account, row.triage)]
 
 
+def due_soon(row: Row, until: str) -> bool:
+    """临期: still open and not yet overdue, its deadline on or before `until`."""
+    deadline = row.triage.get("deadline")
+    return (row.triage["status"] in ("assigned", "in_progress") and deadline is not None and not row.overdue
+            and deadline <= until)
+
+
 @dataclass(frozen=True)
 class Filters:
     status: str = ""
@@ -108,9 +115,13 @@ class Filters:
     weekly: bool = False
     q: str = ""
     page: int = 1
+    department: str = ""  # the lead department's id (承办单位)
+    due_soon: bool = False  # 临期: open, deadline from today to `due_until`
+    due_until: str = ""  # the last day of the 临期 window (today + the registry's warn_days)
 
     @classmethod
-    def from_query(cls, query) -> Filters:
+    def from_query(cls, query, due_until: str = "") -> Filters:
+        """The filters a list's query asks for; `due_until` is the 临期 window's last day."""
         def valid_date(text: str) -> str:
             day = parse_day(text)
             return day.isoformat() if day else ""
@@ -125,6 +136,7 @@ class Filters:
             since=valid_date(query.get("since", "")), until=valid_date(query.get("until", "")),
             overdue=query.get("overdue") == "1", weekly=query.get("weekly") == "1",
             q=query.get("q", "").strip()[:100], page=page,
+            department=query.get("department", "")[:64], due_soon=query.get("due_soon") == "1", due_until=due_until,
         )
 
     def matches(self, row: Row) -> bool:
@@ -138,6 +150,8 @@ class Filters:
             and (not self.until or day <= self.until)
             and (not self.overdue or row.overdue)
             and (not self.weekly or row.triage["weekly"])
+            and (not self.department or row.triage.get("department") == self.department)
+            and (not self.due_soon or due_soon(row, self.due_until))
             # Chinese has no word boundaries: a plain substring search is what people expect.
             and (not self.q or self.q.lower() in text.lower())
         )

@@ -37,7 +37,10 @@ def test_office_triages_a_record_to_followed_up_and_the_citizen_sees_the_reply(w
     page.wait_for_selector("text=园区门口晚上有人聚集闹事")
 
     _act(page, "accept")
-    _act(page, "assign", lead="区公安分局", responsible="儒林镇", deadline="2026-12-31", track="immediate")
+    _act(page, "assign", department="police", deadline="2026-12-31", track="immediate")
+    page.click("button:has-text('确认交办')")  # it moves the matter: asked again, on a plain form
+    page.wait_for_load_state("load")
+    page.wait_for_selector("[data-done]:has-text('已交办')")
     _act(page, "start", weekly="yes")
     _act(page, "reply", public_reply="已加强园区夜间巡逻。")
     _act(page, "close", outcome="resolved")

@@ -51,6 +51,7 @@ def _flag_for_the_meeting(page, world, receipt: str) -> None:
     form.locator("input[name=deadline]").fill("2020-01-01")
     form.locator("input[name=summary]").fill("园区门口夜间聚集闹事")
     form.locator("button[type=submit]").click()
+    page.click("button:has-text('确认交办')")  # the sector's lead department, chosen for the office
     page.click("form:has(input[name=action][value=flag_weekly]) button[type=submit]")
     page.wait_for_selector("text=已提交周例会")
 

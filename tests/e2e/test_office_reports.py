@@ -19,7 +19,7 @@ def _act(page, world, receipt: str, action: str, **fields) -> None:
     page.goto(world.server.url + "/office/records?q=" + receipt)
     page.click(f"text={receipt}")
     csrf = page.locator("input[name=csrf]").first.get_attribute("value")
-    response = page.request.post(page.url + "/action", form={"csrf": csrf, "action": action, **fields},
+    response = page.request.post(page.url + "/action", form={"csrf": csrf, "action": action, "confirm": "yes", **fields},
                                  headers={"Origin": world.server.url}, max_redirects=0)
     assert response.status == 303, response.status
 

@@ -164,7 +164,9 @@ def _dispatch_as_staff(world: Sealed, record_id: str, department: str) -> None:
         token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
         client.post("/office/login", data={"name": "amy", "password": PASSWORD, "token": token})
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/office/records").text).group(1)
-        for fields in ({"action": "accept"}, {"action": "assign", "department": department, "track": "immediate"}):
+        # 交办 moves the matter: its form asks again, and the confirming page posts confirm=yes.
+        for fields in ({"action": "accept"},
+                       {"action": "assign", "department": department, "track": "immediate", "confirm": "yes"}):
             answer = client.post(f"/office/records/{record_id}/action", data={"csrf": csrf, **fields},
                                  follow_redirects=False)
             assert answer.status_code == 303 and "error=" not in answer.headers["location"], answer.headers

@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from sync_server.app import create_app
+from sync_server.office.record_pages import ASK_AGAIN
 from sync_server.store.embedded.accounts import Accounts
 from tests.sync_server.conftest import make_item, post_batch
 
@@ -38,7 +39,7 @@ def csrf(client, path: str) -> str:
 
 def act(client, record_id: str, action: str, **fields):
     """An action as staff take it: the second, confirming step included where there is one."""
-    if action in ("close", "decline", "merge"):
+    if action in ASK_AGAIN:
         fields.setdefault("confirm", "yes")
     if action == "decline":
         fields.setdefault("public_reply", "感谢您的反映。")
@@ -178,7 +179,7 @@ def test_department_cannot_take_staff_actions(office):
     response = act(office, park["id"], "urge")
     assert response.headers["location"].endswith("?error=not_your_action")
     assert status_of(office, park["id"]) == "已交办"
-    assert act(office, park["id"], "sign").headers["location"].endswith(park["id"])
+    assert act(office, park["id"], "sign").headers["location"].endswith(park["id"] + "?done=sign")
     assert status_of(office, park["id"]) == "办理中"
 
 
