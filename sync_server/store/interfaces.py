@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from sync_server.store.fingerprint import Fingerprints
 
-__all__ = ["Accounts", "Store", "StoreLocked", "Submissions", "TriageLog"]
+__all__ = ["Accounts", "DepartmentCopies", "Store", "StoreLocked", "Submissions", "TriageLog"]
 
 Record = dict[str, Any]
 
@@ -142,6 +142,32 @@ class TriageLog(Protocol):
 
 
 @runtime_checkable
+class DepartmentCopies(Protocol):
+    """Sealed copies of the words of dispatched matters, one per department a matter is
+    dispatched to (lead or 协办), by submission id: what a department's account opens
+    with its department key (`sealing/dispatch_copies.py`), since it holds no sector key.
+
+    - A copy is an envelope: a dict of exactly `v` (int), `suite`, `kid`, `department`,
+      `text` (strings), its `department` the one it is filed under. `put` refuses
+      anything else with a ValueError and stores nothing: plain words never reach it.
+    - `put(submission_id, copies)` replaces every copy of that record at once (atomic and
+      durable): a department left out loses its copy in the same write; `{}` removes all.
+    - A concurrent reader sees whole puts only, and catches up on its next call.
+    - `problems`: damaged storage left out, one sentence each; the rest is served.
+    """
+
+    problems: list[str]
+
+    def __len__(self) -> int: ...
+
+    def copies(self, submission_id: str) -> dict[str, dict[str, Any]]: ...
+
+    def ids(self) -> set[str]: ...
+
+    def put(self, submission_id: str, copies: Mapping[str, Mapping[str, Any]]) -> None: ...
+
+
+@runtime_checkable
 class Accounts(Protocol):
     """Office accounts: who may log in, with which role, over which sectors.
 
@@ -176,7 +202,7 @@ class Accounts(Protocol):
 
 @runtime_checkable
 class Store(Protocol):
-    """One opened store: the three collections, and what concerns them together.
+    """One opened store: its collections, and what concerns them together.
 
     Opened as the writer (the server, `inbox import`, retention by hand) it holds the
     one-writer lock until `close`; opened read-only (`writer=False`) it takes no lock and
@@ -186,6 +212,7 @@ class Store(Protocol):
     submissions: Submissions
     triage: TriageLog
     accounts: Accounts
+    department_copies: DepartmentCopies
 
     def problems(self) -> list[str]:
         """Damage found in any collection, one sentence each (also in /api/health)."""

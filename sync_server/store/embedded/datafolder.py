@@ -1,7 +1,8 @@
 """The embedded store: the data folder, files only, one writer process at a time.
 
-`DataFolder` puts the inbox segments (`inbox.py`), the triage log (`triagebook.py`)
-and the accounts file (`accounts.py`) behind the seam's `Store`; each keeps its own
+`DataFolder` puts the inbox segments (`inbox.py`), the triage log (`triagebook.py`),
+the department copies (`copybook.py`) and the accounts file (`accounts.py`) behind the
+seam's `Store`; each keeps its own
 promises, stated in its module. The one-writer lock is the inbox's: opened as the
 writer, the folder refuses a second writer with `StoreLocked` (`InboxLocked`).
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_server.store.embedded.accounts import Accounts
+from sync_server.store.embedded.copybook import CopyBook
 from sync_server.store.embedded.inbox import SEGMENT_SIZE, Inbox
 from sync_server.store.embedded.secretfiles import journal_problem, repair_secrets
 from sync_server.store.embedded.triagebook import TriageBook
@@ -34,6 +36,7 @@ class DataFolder:
         self._load_triage = load_triage
         self._triage: TriageBook | None = None
         self._accounts: Accounts | None = None
+        self._copies: CopyBook | None = None
 
     # Opened at first use: a kiosk import or `keys seal-existing` touches only the inbox,
     # and must not create or migrate the office's files on the way.
@@ -44,6 +47,12 @@ class DataFolder:
         return self._triage
 
     @property
+    def department_copies(self) -> CopyBook:
+        if self._copies is None:
+            self._copies = CopyBook(self.data_dir, writer=self._writer)
+        return self._copies
+
+    @property
     def accounts(self) -> Accounts:
         if self._accounts is None:
             self._accounts = Accounts(self.data_dir)
@@ -51,6 +60,8 @@ class DataFolder:
 
     def problems(self) -> list[str]:
         found = [*self.submissions.problems, *self.triage.problems]
+        if self._copies is not None:
+            found += self._copies.problems
         if self.accounts.problem():
             found.append(self.accounts.problem())
         if journal := journal_problem(self.data_dir):
@@ -61,6 +72,8 @@ class DataFolder:
         self._writer = False
         if self._triage is not None:
             self._triage.close()
+        if self._copies is not None:
+            self._copies.close()
         self.submissions.close()
 
     def __enter__(self) -> DataFolder:
