@@ -64,6 +64,17 @@ class SessionKeys:
             return None
         return entry[0]
 
+    def held_key(self, kid: str):
+        """A sector private key some live session holds, or None: for the server's own work
+        on what those sessions may read (sealing a dispatched matter's words again to its
+        department, `office/department_copies.py`), as the search over sealed words does."""
+        now = self.clock()
+        for unlocked, expires in list(self._by_token.values()):
+            held = unlocked.private(kid) if expires >= now else None
+            if held is not None:
+                return held[1]
+        return None
+
     def forget(self, token: str | None) -> None:
         entry = self._by_token.pop(token or "", None)
         if entry is not None:

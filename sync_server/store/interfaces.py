@@ -152,6 +152,7 @@ class DepartmentCopies(Protocol):
       anything else with a ValueError and stores nothing: plain words never reach it.
     - `put(submission_id, copies)` replaces every copy of that record at once (atomic and
       durable): a department left out loses its copy in the same write; `{}` removes all.
+      `put_many({submission_id: copies})` does so for several records in one write.
     - A concurrent reader sees whole puts only, and catches up on its next call.
     - `problems`: damaged storage left out, one sentence each; the rest is served.
     """
@@ -165,6 +166,8 @@ class DepartmentCopies(Protocol):
     def ids(self) -> set[str]: ...
 
     def put(self, submission_id: str, copies: Mapping[str, Mapping[str, Any]]) -> None: ...
+
+    def put_many(self, changes: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None: ...
 
 
 @runtime_checkable

@@ -102,18 +102,24 @@ class CopyBook:
         return len(self._copies)
 
     def put(self, submission_id: str, copies: Mapping[str, Mapping[str, Any]]) -> None:
+        self.put_many({submission_id: copies})
+
+    def put_many(self, changes: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None:
+        """One line for every record given: all of them or none after a crash."""
         if not self.writer:
             raise StoreLocked("these department copies were opened read-only, or their store was closed")
-        checked = {d: check_copy(d, c) for d, c in copies.items()}
+        checked = {sid: {d: check_copy(d, c) for d, c in copies.items()} for sid, copies in changes.items()}
         with self._lock:
             self._read_new()
-            if not checked and submission_id not in self._copies:
+            checked = {sid: c for sid, c in checked.items() if c or sid in self._copies}
+            if not checked:
                 return  # nothing to remove: no line
-            self.log.append({"put": {submission_id: checked}})
-            if checked:
-                self._copies[submission_id] = checked
-            else:
-                self._copies.pop(submission_id, None)
+            self.log.append({"put": checked})
+            for sid, copies in checked.items():
+                if copies:
+                    self._copies[sid] = copies
+                else:
+                    self._copies.pop(sid, None)
             self._lines += 1
             self._stamp = self.log.stamp()
             self._offset = self._stamp[1] if self._stamp else 0

@@ -74,3 +74,11 @@ def test_another_process_reads_what_was_written(place):
             print(sorted(store.department_copies.copies("a")))
     """)
     assert result.stdout.strip() == "['police']", result.stderr
+
+
+def test_put_many_writes_every_record_given(place):
+    with place.open() as store:
+        store.department_copies.put("a", {"police": _copy("police")})
+        store.department_copies.put_many({"a": {}, "b": {"market": _copy("market")}, "c": {}})
+    with place.open() as store:
+        assert store.department_copies.ids() == {"b"}
