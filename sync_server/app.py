@@ -29,8 +29,8 @@ from sync_server.intake import api, formpage
 from sync_server.intake.writer import Intake
 from sync_server.office import views as office
 from sync_server.office.auth import LoginThrottle, Sessions
-from sync_server.office.device_cookies import DeviceCookies
 from sync_server.office.department_copies import DepartmentCopier, department_keys_of
+from sync_server.office.device_cookies import DeviceCookies
 from sync_server.office.password_checks import PasswordChecks
 from sync_server.office.readside import no_cyclic_gc
 from sync_server.office.readside_index import MemoryReadSide
