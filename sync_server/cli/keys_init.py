@@ -36,7 +36,9 @@ _AGAIN = "no keys were made; run `minqing keys init` again"
 
 def cmd_init(args: argparse.Namespace) -> int:
     keyring = Keyring(args.data_dir)
-    pending = keyring.prepare([sector.id for sector in load_registry(args.registry).sectors])
+    registry = load_registry(args.registry)
+    pending = keyring.prepare([sector.id for sector in registry.sectors],
+                              departments=[department.id for department in registry.departments])
     stdout_fd = _fd_of(sys.stdout)
     to_file = stdout_fd is not None and stat.S_ISREG(os.fstat(stdout_fd).st_mode)
     terminal = None if to_file else _terminal(stdout_fd)
@@ -148,7 +150,7 @@ def _silence_stdout() -> None:
 
 
 def _after(args: argparse.Namespace, keyring: Keyring) -> None:
-    print("Sector keys made and in effect. Public keys: " + str(keyring.public_path))
+    print("Sector and department keys made and in effect. Public keys: " + str(keyring.public_path))
     accounts = open_accounts(args.data_dir)
     waiting = [name for name in accounts.names()
                if (account := accounts.get(name)).role in ("staff", "department") and not account.disabled]
