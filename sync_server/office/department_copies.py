@@ -126,7 +126,14 @@ class DepartmentCopier:
     # -- keeping in step ---------------------------------------------------------------
 
     def entries_changed(self, entries: Mapping[str, Any]) -> None:
-        self.follow(entries.keys())
+        """The triage log's `on_change`. The entry is written already: a copy that cannot be
+        written now (a full disk) must not turn the action into an error. Its department
+        reads nothing meanwhile (`open_for_department` asks the entry, not the copies), and
+        the next staff log-in makes it."""
+        try:
+            self.follow(entries.keys())
+        except (OSError, ValueError) as exc:
+            log.error("department copies not brought in step (made again at the next staff log-in): %s", exc)
 
     def follow(self, ids: Iterable[str], unlocked: Unlocked | None = None) -> None:
         """Bring the copies of these records in step with their entries as they stand."""
