@@ -54,10 +54,14 @@ _PASS = 200
 
 
 def recipients(entry: Mapping[str, Any] | None) -> frozenset[str]:
-    """The departments a matter is dispatched to now: its lead unit and its 协办 units."""
+    """The departments that read a matter now: its lead unit and its 协办 units, and the
+    department that sent it back (退回) while it waits at the office, read-only, as the
+    record's visibility has it (`dispatch.visibility.sees_matter`)."""
     if entry is None:
         return frozenset()
     found = {entry.get("department") or "", *(entry.get("co_departments") or ())}
+    if entry.get("status") == "returned":
+        found.add(entry.get("returned_by") or "")
     found.discard("")
     return frozenset(found)
 

@@ -164,3 +164,14 @@ def test_a_department_without_a_key_waits_for_keys_rotate(sealed_matter, setting
     Keyring(settings.data_dir).rotate([], departments=["urban"])
     _dispatch(app, rid, "urban")  # the next write of the entry makes it
     assert set(app.state.store.department_copies.copies(rid)) == {"urban"}
+
+
+def test_a_department_that_sent_a_matter_back_reads_it_until_it_is_dispatched_elsewhere(sealed_matter):
+    app, rid = sealed_matter
+    _dispatch(app, rid, "police")
+    entry = dict(app.state.triage.entry(rid))
+    app.state.triage.put(rid, {**entry, "status": "returned", "returned_by": "police", "department": "",
+                               "co_departments": []})
+    assert _words(app, "police", rid) == CANARY
+    _dispatch(app, rid, "market")
+    assert _words(app, "police", rid) == NOT_YOURS and _words(app, "market", rid) == CANARY
