@@ -14,7 +14,11 @@ from typing import Any
 
 import yaml
 
-__all__ = ["DEFAULT_REGISTRY", "Registry", "RegistryError", "Sector", "Site", "Station", "load_registry", "parse_registry"]
+from minqing import registry_sections as _sections
+from minqing.departments import Department, DispatchRules, LetterRules, derived_departments
+
+__all__ = ["DEFAULT_REGISTRY", "Department", "DispatchRules", "LetterRules", "Registry", "RegistryError", "Sector", "Site",
+           "Station", "load_registry", "parse_registry"]
 
 # Where the registry lives, relative to the working folder: the one spelling of this path.
 DEFAULT_REGISTRY = Path("site/stations.yml")
@@ -63,13 +67,28 @@ class Registry:
     site: Site
     sectors: tuple[Sector, ...]
     stations: tuple[Station, ...]
+    departments: tuple[Department, ...] = ()
+    dispatch: DispatchRules = field(default_factory=lambda: DispatchRules())
+    letters: LetterRules = field(default_factory=lambda: LetterRules())
     _by_id: dict[str, Station] = field(default_factory=dict, compare=False, repr=False)
+    _departments: dict[str, Department] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({s.id: s for s in self.stations})
+        self._departments.update({d.id: d for d in self.departments})
 
     def station(self, station_id: str) -> Station | None:
         return self._by_id.get(station_id)
+
+    def department(self, department_id: str) -> Department | None:
+        return self._departments.get(department_id)
+
+    def department_named(self, name: str) -> Department | None:
+        """The department of exactly this name (names are unique), for old name-valued data."""
+        return next((d for d in self.departments if d.name == name), None)
+
+    def lead_of(self, sector_id: str) -> Department | None:
+        return next((d for d in self.departments if sector_id in d.leads), None)
 
     def sector(self, sector_id: str) -> Sector:
         return next(s for s in self.sectors if s.id == sector_id)
@@ -173,10 +192,18 @@ class _Validator:
             if key not in data:
                 self.fail(data, f"the top-level key '{key}' is missing.")
         site = self.site(data["site"])
-        sectors = self.entries(data, "sectors", self.sector)
+        with_departments = data.get("departments") is not None
+        sectors = self.entries(data, "sectors", lambda node, n: self.sector(node, n, lead_required=not with_departments))
         sector_ids = {s.id for s in sectors}
         stations = self.entries(data, "stations", lambda node, n: self.station(node, n, sector_ids))
-        return Registry(site=site, sectors=tuple(sectors), stations=tuple(stations))
+        if with_departments:
+            departments = self.entries(data, "departments", lambda node, n: self.department(node, n, sector_ids))
+            sectors = self.sector_leads(data, sectors, departments)
+        else:
+            departments = derived_departments(sectors)
+        rules = _sections.Sections(self)
+        return Registry(site=site, sectors=tuple(sectors), stations=tuple(stations), departments=tuple(departments),
+                        dispatch=rules.dispatch(data), letters=rules.letters(data))
 
     def entries(self, data: _Located, key: str, parse) -> list:
         nodes = data[key]
@@ -208,11 +235,55 @@ class _Validator:
             api_base=self.text(node, "api_base", "site", required=False).rstrip("/"),
         )
 
-    def sector(self, node: _Located, number: int) -> Sector:
+    def sector(self, node: _Located, number: int, lead_required: bool = True) -> Sector:
         what = f"sector {number}"
         sector_id = self.slug(node, what)
         what = f"sector '{sector_id}'"
-        return Sector(id=sector_id, name=self.text(node, "name", what), lead=self.text(node, "lead", what))
+        return Sector(id=sector_id, name=self.text(node, "name", what),
+                      lead=self.text(node, "lead", what, required=lead_required))
+
+    def department(self, node: _Located, number: int, sector_ids: set[str]) -> Department:
+        department_id = self.slug(node, f"department {number}")
+        what = f"department '{department_id}'"
+        return Department(id=department_id, name=self.text(node, "name", what),
+                          leads=self.sector_list(node, "leads", what, sector_ids),
+                          helps=self.sector_list(node, "helps", what, sector_ids))
+
+    def sector_list(self, node: _Located, key: str, what: str, sector_ids: set[str]) -> tuple[str, ...]:
+        value = node.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(node, f"{what}: '{key}' must be a list of sector ids, like [public-order, rural].", key)
+        for sector in value:
+            if sector not in sector_ids:
+                self.fail(node, f"{what}: '{key}' names the unknown sector '{sector}'.", key)
+        if len(set(value)) != len(value):
+            self.fail(node, f"{what}: '{key}' names a sector twice.", key)
+        return tuple(value)
+
+    def sector_leads(self, data: _Located, sectors: list[Sector], departments: list[Department]) -> list[Sector]:
+        """Each sector has exactly one lead department; its `lead` is that department's name."""
+        nodes = {str(n.get("id")): n for n in data["departments"] if isinstance(n, _Located)}
+        names: dict[str, Department] = {}
+        for department in departments:
+            if department.name in names:
+                self.fail(nodes[department.id], f"department '{department.id}' has the same name as department "
+                          f"'{names[department.name].id}': staff pick departments by name.", "name")
+            names[department.name] = department
+        lead: dict[str, Department] = {}
+        for department in departments:
+            for sector in department.leads:
+                if sector in lead:
+                    self.fail(nodes[department.id], f"the sector '{sector}' is led by both '{lead[sector].id}' and "
+                              f"'{department.id}': a sector has exactly one lead department.", "leads")
+                lead[sector] = department
+        sector_nodes = {str(n.get("id")): n for n in data["sectors"] if isinstance(n, _Located)}
+        for sector in sectors:
+            if sector.id not in lead:
+                self.fail(sector_nodes[sector.id], f"sector '{sector.id}' has no lead department: "
+                          "list it under 'leads' of one department.")
+        return [Sector(id=s.id, name=s.name, lead=lead[s.id].name) for s in sectors]
 
     def station(self, node: _Located, number: int, sector_ids: set[str]) -> Station:
         station_id = self.slug(node, f"station {number}")

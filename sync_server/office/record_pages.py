@@ -68,7 +68,8 @@ async def record_page(request: Request, account, session) -> Response:
     code = request.query_params.get("error", "")
     return render(request, "record.html", {
         "account": account, "session": session, "row": row, "merged": merged, "hidden_merged": hidden_merged,
-        "target": target, "allowed": allowed_actions(row.triage, account.role),
+        "target": target, "allowed": allowed_actions(row.triage, account.role, account, now_utc(),
+                                                     state.stations.registry.dispatch.undo_minutes),
         "show_phone": account.role == "staff" and row.record.get("consent") and row.record.get("phone"),
         "statuses": STATUSES, "tracks": TRACKS, "outcomes": {k: v for k, v in OUTCOMES.items() if k != "merged"},
         "all_outcomes": OUTCOMES, "names": _display_names(request, row.triage["history"]),
@@ -101,7 +102,8 @@ async def record_action(request: Request, account, session, form) -> Response:
             if action == "merge":
                 target = _merge_target(request, account, row, fields)
                 fields["into"] = target.id
-            entry = apply(row.triage, action, fields, account.name, now)
+            entry = apply(row.triage, action, fields, account.name, now, account=account,
+                          registry=state.stations.registry)
         except TriageError as error:
             return _back(row.id, error.code)
         if action in CONFIRM and fields.get("confirm") != "yes":
@@ -129,13 +131,13 @@ def _merged_changes(request: Request, account, row, target, entry: dict) -> dict
     moved = [r for r in (state.readside.row(i, state.stations.registry, local_today()) for i in row.triage["merged"])
              if r is not None]
     status = target.triage["status"]
-    joined = [{"at": at, "by": account.name, "action": "merged_from", "from": status, "to": status, "note": "",
+    joined = [{"at": at, "by": account.name, "by_display": account.display, "action": "merged_from", "from": status, "to": status, "note": "",
                "merged_id": r.id} for r in (row, *moved)]
     changes = {target.id: {**target.triage, "merged": [*target.triage["merged"], row.id, *(r.id for r in moved)],
                            "history": [*target.triage["history"], *joined]},
                row.id: {**entry, "merged": []}}
     for duplicate in moved:
-        step = {"at": at, "by": account.name, "action": "merge_moved", "from": duplicate.triage["status"],
+        step = {"at": at, "by": account.name, "by_display": account.display, "action": "merge_moved", "from": duplicate.triage["status"],
                 "to": duplicate.triage["status"], "note": "", "merged_id": target.id}
         changes[duplicate.id] = {**duplicate.triage, "merged_into": target.id,
                                  "history": [*duplicate.triage["history"], step]}

@@ -42,13 +42,19 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+# Fields a form may repeat (a multiple <select>, checkboxes): their values joined by
+# commas, which none of them may hold (department ids are slugs).
+MULTI_FIELDS = frozenset({"co_departments"})
+
+
 def form_fields(body: bytes) -> dict[str, str]:
-    """A urlencoded body as {name: first value}; a 400 if it is not UTF-8."""
+    """A urlencoded body as {name: first value} (MULTI_FIELDS: every value, joined by
+    commas); a 400 if it is not UTF-8."""
     try:
         pairs = parse_qs(body.decode("utf-8"), keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise ApiError(400, "invalid_form", "表单内容无法识别。") from None
-    return {key: values[0] for key, values in pairs.items()}
+    return {key: ",".join(values) if key in MULTI_FIELDS else values[0] for key, values in pairs.items()}
 
 
 async def read_form(request: Request, limit: int = 64 * 1024) -> dict[str, str]:

@@ -15,13 +15,15 @@ def _minqing(*args: str) -> subprocess.CompletedProcess:
 
 def test_build_reports_a_registry_error_in_one_sentence_and_fails(tmp_path):
     registry = tmp_path / "stations.yml"
-    registry.write_text(SAMPLE_REGISTRY.read_text("utf-8").replace("id: hebin-primary", "id: jintan-east-bus"), "utf-8")
+    sample = SAMPLE_REGISTRY.read_text("utf-8")
+    line = sample[:sample.index("id: hebin-primary")].count("\n") + 1
+    registry.write_text(sample.replace("id: hebin-primary", "id: jintan-east-bus"), "utf-8")
     site = tmp_path / "site"
     result = _minqing("build", "--config", str(MKDOCS_YML), "--registry", str(registry), "--site-dir", str(site))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert str(registry) in lines[0] and "line 42" in lines[0] and "used twice" in lines[0]
+    assert str(registry) in lines[0] and f"line {line}" in lines[0] and "used twice" in lines[0]
     assert not site.exists()
 
 

@@ -17,8 +17,9 @@ SERVER = REPO / "sync_server"
 # Lowest first. A module may import its own package and any package ranked below it,
 # never one above. Top-level modules are named like packages.
 LAYERS = [
-    # Leaves that import nothing of the server: the lifecycle's rules, when a file changed, the words' rules.
-    {"triage", "filestamp", "words"},
+    # Leaves that import nothing of the server: the lifecycle's rules and words, the dispatch's rules,
+    # when a file changed, the words' rules.
+    {"triage", "triage_terms", "dispatch", "filestamp", "words"},
     {"web"},  # HTTP plumbing
     {"store"},  # every record, entry and account the server keeps, behind one seam
     {"stations"},  # the registry as the server reads it (reloaded when its file changes)

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from sync_server.triage import TriageError, apply, is_overdue, new_entry
+from sync_server.triage import TriageError, apply, completed, damage, is_overdue, new_entry
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
 
@@ -83,3 +83,29 @@ def test_overdue_means_past_deadline_and_still_open():
     assert not is_overdue(entry, date(2026, 12, 1))
     assert is_overdue(entry, date(2026, 12, 2))
     assert not is_overdue(apply(entry, "close", {"outcome": "resolved"}, "amy", NOW), date(2026, 12, 2))
+
+
+@pytest.mark.parametrize("field, value, why", [
+    ("co_departments", "market", "co_departments is not a list of ids"),
+    ("department", 3, "department is not text"),
+    ("extension", {"deadline": "soon"}, "extension is not a request"),
+    ("proposal", {"outcome": "won", "result": "", "public_reply": ""}, "proposal is not a proposal"),
+    ("urges", True, "urges is not a count"),
+    ("lead_unmapped", "yes", "lead_unmapped is not true or false"),
+])
+def test_damage_names_a_dispatch_field_of_the_wrong_type(field, value, why):
+    assert damage({**new_entry("2026-11-20T01:00:00+00:00"), field: value}) == why
+
+
+def test_an_older_entry_without_the_dispatch_fields_is_sound_and_completed_at_their_defaults():
+    older = {k: v for k, v in _through(("accept", {}), ASSIGN).items()
+             if k not in ("department", "co_departments", "extension", "proposal", "urges", "supervision")}
+    assert damage(older) is None
+    full = completed(older)
+    assert (full["department"], full["co_departments"], full["urges"], full["proposal"]) == ("", [], 0, None)
+
+
+def test_every_step_names_its_actor_and_keeps_what_it_changed():
+    entry = _through(("accept", {}), ASSIGN)
+    step = entry["history"][-1]
+    assert step["by_display"] == "amy" and step["before"]["deadline"] is None and step["before"]["lead"] == ""

@@ -106,8 +106,9 @@ class TriageEntry(_Frozen):
 
 
 class HistoryStep(_Frozen):
-    """One step of an entry's history: at, by, action, from, to, note (and merged_id on
-    the record a duplicate was merged into)."""
+    """One step of an entry's history: at, by, by_display, action, from, to, note (and
+    merged_id on the record a duplicate was merged into; department, from_department on
+    a dispatch; before, what the step changed; undid on a 撤回)."""
 
     __slots__ = ()
     _kind = "step"
@@ -212,12 +213,14 @@ def _defaults(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 _VALUE = _Kind(_Frozen, {}, frozenset())
-_STEP = _Kind(HistoryStep, {"at": _REQUIRED, "by": _REQUIRED, "action": _REQUIRED, "from": _REQUIRED,
-                            "to": _REQUIRED, "note": ""},
-              shared=frozenset({"by", "action", "from", "to"}))
+_STEP = _Kind(HistoryStep, {"at": _REQUIRED, "by": _REQUIRED, "by_display": "", "action": _REQUIRED,
+                            "from": _REQUIRED, "to": _REQUIRED, "note": "", "department": "", "from_department": ""},
+              shared=frozenset({"by", "by_display", "action", "from", "to", "department", "from_department"}))
+# Dispatch fields (`department`, `extension`, `proposal`, ...) take a slot only on the
+# matters dispatched; their dicts are frozen like any value.
 _ENTRY = _Kind(TriageEntry, {**_defaults(new_entry("")), "updated_at": _REQUIRED},
                shared=frozenset({"status", "outcome", "track", "lead", "responsible", "deadline",
-                                 "satisfaction_after"}),
+                                 "satisfaction_after", "department", "returned_by"}),
                children={"history": _STEP})
 _KINDS = {"value": _VALUE, "step": _STEP, "entry": _ENTRY}
 

@@ -55,7 +55,7 @@ def test_neutralise_prefixes_formula_triggers_and_keeps_numbers():
 def _meeting_item(client, **fields):
     record = seed(client, **fields)
     act(client, record["id"], "accept")
-    act(client, record["id"], "assign", lead="+1", deadline="2020-01-01", track="immediate",
+    act(client, record["id"], "assign", department="police", deadline="2020-01-01", track="immediate",
         summary='=HYPERLINK("http://evil.example","点我")')
     return record
 
@@ -68,7 +68,7 @@ def test_weekly_xlsx_never_holds_a_formula_and_counts_are_numbers(office):
     cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row if cell.value is not None]
     assert not [c for c in cells if c.data_type == "f"]
     texts = {c.value for c in cells if isinstance(c.value, str)}
-    assert "'+1" in texts and "'=HYPERLINK(\"http://evil.example\",\"点我\")" in texts
+    assert "'=HYPERLINK(\"http://evil.example\",\"点我\")" in texts
     figures = {row[0].value: row[1].value for row in book["概要"].iter_rows(min_row=2)}
     assert figures["超期"] == 1 and isinstance(figures["本周新收"], int)
 
@@ -84,12 +84,13 @@ def test_monthly_xlsx_shares_are_numbers_formatted_as_percent(office):
     assert figures["期限内办结占比"].value == 0 and figures["期限内办结占比"].number_format == "0%"
 
 
-def test_weekly_csv_neutralises_a_lead_typed_as_a_formula(office):
+def test_weekly_csv_neutralises_a_field_typed_as_a_formula(office):
     login(office, "amy")
     _meeting_item(office)
     response = office.get("/office/reports/weekly", params={"date": _today().isoformat(), "format": "csv"})
     cells = [c for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) for c in row]
-    assert "'+1" in cells and "+1" not in cells
+    hostile = '=HYPERLINK("http://evil.example","点我")'
+    assert "'" + hostile in cells and hostile not in cells
 
 
 def test_inbox_export_neutralises_citizen_text(office, settings):

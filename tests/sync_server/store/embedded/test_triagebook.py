@@ -97,10 +97,13 @@ def test_compaction_writes_each_line_it_read_byte_for_byte(tmp_path):
     written = log.path.read_bytes()
     book = TriageBook(tmp_path)
     book.compact()
-    # The legacy line lacks `summary`: it comes back completed, the field at its default
-    # after the line's own; every other line byte for byte.
+    # The legacy line lacks `summary` and the dispatch fields: it comes back completed,
+    # the fields at their defaults after the line's own; every other line byte for byte.
     *same, legacy = written.splitlines()
-    assert list(ENTRIES)[-1] == "legacy" and log.path.read_bytes().splitlines() == [*same, legacy[:-3] + b',"summary":""}}}']
+    missing = {k: v for k, v in new_entry("").items() if k not in ENTRIES["legacy"]}
+    completion = json.dumps(missing, ensure_ascii=False, separators=(",", ":"))[1:-1].encode()
+    assert list(ENTRIES)[-1] == "legacy" and "summary" in missing
+    assert log.path.read_bytes().splitlines() == [*same, legacy[:-3] + b"," + completion + b"}}}"]
     written = log.path.read_bytes()
     book.put("accepted", book.entry("accepted"))  # stored as it was read: the same line again
     assert log.path.read_bytes().splitlines()[-1] == written.splitlines()[1]

@@ -34,6 +34,17 @@ def _merge_target():
                                              "from": "assigned", "to": "assigned", "note": "", "merged_id": "dup-1"}]}
 
 
+def _dispatched():
+    """A matter with the dispatch's fields: lists, a pending extension and proposal
+    (dicts), steps with `before` and extras, as the lead department leaves it."""
+    from tests.sync_server.dispatch.world import MARKET, act, dispatched
+
+    entry = act(act(dispatched("market", co_departments="urban,police"), "sign", MARKET), "urge")
+    entry = act(entry, "ask_extension", MARKET, deadline="2026-12-30", reason="需要调查")
+    return {**act(entry, "submit", MARKET, outcome="partly", result="已约谈", public_reply="已约谈"),
+            "extension": entry["extension"]}
+
+
 # A line from an older or newer version: keys this code does not know, a key missing
 # ("summary"), another order, and values that are not the defaults' types.
 LEGACY = {"updated_at": "2026-01-02T03:04:05+00:00", "status": "accepted", "priority": 3, "tags": ["夜间", "噪音"],
@@ -51,6 +62,7 @@ ENTRIES = {
     "declined": _through(("decline", {"reason": "不属于", "public_reply": "感谢。"})),
     "merged": _through(("accept", {}), ("merge", {"into": "target-1"})),
     "merge_target": _merge_target(),
+    "dispatched": _dispatched(),
     "legacy": LEGACY,
 }
 
@@ -69,6 +81,17 @@ def test_a_stored_entry_reads_and_compares_like_its_dict(name):
     assert "no such key" not in stored and stored.get("no such key", "x") == "x"
     with pytest.raises(KeyError):
         stored["no such key"]
+
+
+def test_a_dispatched_entrys_lists_and_dicts_are_stored_read_only_and_thaw_back():
+    plain = ENTRIES["dispatched"]
+    stored = freeze(json.loads(json.dumps(plain)))
+    assert stored["co_departments"] == ("urban", "police") and stored["urges"] == 1
+    assert stored["extension"]["deadline"] == "2026-12-30" and stored["proposal"]["outcome"] == "partly"
+    assert stored["history"][-1]["before"]["proposal"] is None
+    assert thaw(stored) == plain and json.dumps(thaw(stored)) == json.dumps(plain)
+    with pytest.raises(TypeError):
+        stored["extension"]["deadline"] = "2027-01-01"
 
 
 def test_an_old_lines_unknown_keys_are_kept_with_their_values_in_order():
