@@ -15,7 +15,7 @@ from pathlib import Path
 
 from minqing.registry import load_registry
 from sync_server.cli.errors import CommandError
-from sync_server.cli.keys_init import cmd_init
+from sync_server.cli.keys_init import cmd_init, department_ids
 from sync_server.office.sealed import checked
 from sync_server.sealing.envelope import SealError
 from sync_server.sealing.keyring import DEPARTMENT, RECOVERY, Keyring, KeysError, Unlocked, access_of
@@ -61,11 +61,6 @@ def _unlocker(keyring: Keyring, args: argparse.Namespace, secrets: Secrets) -> U
 
 def _sectors(registry: Path) -> list[str]:
     return [sector.id for sector in load_registry(registry).sectors]
-
-
-def department_ids(registry: Path) -> list[str]:
-    """The registry's departments: each gets a key for the copies of matters dispatched to it."""
-    return [department.id for department in load_registry(registry).departments]
 
 
 def _cmd_rotate(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from sync_server.dispatch.visibility import sees_matter
 from sync_server.filestamp import file_stamp
 from sync_server.sealing.dispatch_copies import open_copy, seal_copy
 from sync_server.sealing.envelope import PublicKey, SealError, open_text
@@ -70,8 +71,8 @@ def open_for_department(account, unlocked: Unlocked | None, record: Mapping[str,
                         entry: Mapping[str, Any] | None, copies: Mapping[str, Mapping[str, Any]]) -> OpenRecord:
     """A sealed record's words for a department account: its department's copy, opened
     with its department key, only while the matter is dispatched to that department."""
-    department = getattr(account, "department", "") or ""
-    if not department or department not in recipients(entry):
+    department = account.department or ""
+    if account.role != "department" or not sees_matter(account, entry) or department not in recipients(entry):
         raise SealError("not_your_sector", "这条记录没有交办给本部门，无权查看。",
                         f"'{account.name}' is not on this matter")
     copy = copies.get(department)

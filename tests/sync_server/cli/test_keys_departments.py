@@ -10,7 +10,7 @@ from minqing.registry import load_registry
 from sync_server.sealing import envelope
 from sync_server.sealing.keyring import Keyring
 from tests.conftest import SAMPLE_REGISTRY
-from tests.sync_server.cli.test_keys import _keys, _minqing, sealed_office  # noqa: F401 - the fixture
+from tests.sync_server.cli.test_keys import _capture, _keys, _minqing, sealed_office  # noqa: F401 - fixtures
 
 CLEAR = {"id": "c1", "station_id": "jintan-east-bus", "created_at": "2026-11-28T01:02:03.000Z", "rating": None}
 
@@ -30,7 +30,7 @@ def test_init_makes_a_key_for_every_department_of_the_registry(sealed_office):  
 
 def test_a_department_account_added_by_staff_holds_its_department_key_only(sealed_office):  # noqa: F811
     data, code, _ = sealed_office
-    added = _minqing(data, "office", "add-user", "gaj", "--role", "department", "--department", "police",
+    added = _minqing(data, "office", "add-user", "gaj", "--role", "department", "--department", "police", "--sectors", "public-order",
                      "--recovery", "--password-stdin", stdin=f"{code}\ndept-password-1\n")
     assert added.returncode == 0, added.stderr
     unlocked = Keyring(data).unlock("gaj", "dept-password-1")
@@ -44,7 +44,7 @@ def test_a_department_account_added_by_staff_holds_its_department_key_only(seale
 def test_grant_gives_an_existing_department_account_its_department_key(sealed_office):  # noqa: F811
     data, code, _ = sealed_office
     keyring = Keyring(data)
-    _minqing(data, "office", "add-user", "gaj", "--role", "department", "--department", "police",
+    _minqing(data, "office", "add-user", "gaj", "--role", "department", "--department", "police", "--sectors", "public-order",
              "--recovery", "--password-stdin", stdin=f"{code}\ndept-password-1\n")
     keyring.remove("gaj")  # as an account made before the department keys, given none
     granted = _keys(data, "grant", "gaj", "--recovery", "--password-stdin", stdin=f"{code}\ndept-password-1\n")
