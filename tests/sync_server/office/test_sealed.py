@@ -14,12 +14,12 @@ from starlette.testclient import TestClient
 
 from sync_server.app import create_app
 from sync_server.sealing import envelope
-from sync_server.sealing.keyring import Keyring
+from sync_server.sealing.keyring import Keyring, access_of
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import Inbox
 from tests.conftest import SAMPLE_REGISTRY
 from tests.sync_server.conftest import make_item, post_batch
-from tests.sync_server.office.test_pages import PASSWORD, login, seed
+from tests.sync_server.office.test_pages import PASSWORD, act, login, seed
 
 FAST = {"n": 2**10, "r": 8, "p": 1}
 CANARY = "金丝雀感受Q9"
@@ -31,8 +31,8 @@ SECTORS = ["public-order", "rural", "finance", "construction", "transport", "mar
 def _accounts(settings):
     accounts = Accounts(settings.data_dir)
     accounts.add("amy", PASSWORD, "staff", "王干事")
-    accounts.add("police", PASSWORD, "department", "区公安分局", sectors=["public-order"])
-    accounts.add("edu", PASSWORD, "department", "区教育局", sectors=["education-health"])
+    accounts.add("police", PASSWORD, "department", "区公安分局", sectors=["public-order"], department="police")
+    accounts.add("edu", PASSWORD, "department", "区教育局", sectors=["education-health"], department="education")
     accounts.add("nokeys", PASSWORD, "staff", "新同事")
     return accounts
 
@@ -41,11 +41,11 @@ def _accounts(settings):
 def sealed_office(settings, quick_scrypt):
     _accounts(settings)
     keyring = Keyring(settings.data_dir, scrypt=FAST)
-    code = keyring.init(SECTORS)
+    code = keyring.init(SECTORS, departments=["police", "education"])
     recovery = keyring.unlock_recovery(code)
     keyring.enroll(recovery, "amy", PASSWORD, "*")
-    keyring.enroll(recovery, "police", PASSWORD, ["public-order"])
-    keyring.enroll(recovery, "edu", PASSWORD, ["education-health"])
+    keyring.enroll(recovery, "police", PASSWORD, access_of("department", [], "police"))
+    keyring.enroll(recovery, "edu", PASSWORD, access_of("department", [], "education"))
     app = create_app(settings)
     with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         client.app_state = app.state
@@ -70,7 +70,20 @@ def test_staff_read_the_sealed_words_and_phone_after_log_in(sealed_office, canar
     assert CANARY in sealed_office.get("/office/records").text
 
 
-def test_a_department_of_the_sector_reads_the_words(sealed_office, canary):
+def _dispatch(client, record_id: str, department: str) -> None:
+    """交办 by staff amy, whose session holds the words open: their copy goes to the department."""
+    login(client, "amy")
+    act(client, record_id, "accept")
+    assert act(client, record_id, "assign", department=department, track="immediate",
+               summary="摘要").status_code == 303
+    client.cookies.clear()
+
+
+def test_a_department_reads_the_words_of_a_matter_dispatched_to_it_only(sealed_office, canary):
+    login(sealed_office, "edu")  # the record's own sector's department, not yet dispatched to
+    assert CANARY not in sealed_office.get(f"/office/records/{canary['id']}").text
+    sealed_office.cookies.clear()
+    _dispatch(sealed_office, canary["id"], "education")
     login(sealed_office, "edu")
     assert CANARY in sealed_office.get(f"/office/records/{canary['id']}").text
     assert CANARY in sealed_office.get("/office/records").text
@@ -143,6 +156,7 @@ def _relogin(client, name, password=PASSWORD):
 
 
 def test_after_a_password_change_the_new_password_opens_the_words(sealed_office, canary, settings):
+    _dispatch(sealed_office, canary["id"], "education")
     keyring = Keyring(settings.data_dir)
     keyring.rewrap("edu", PASSWORD, "a-new-password-22")
     Accounts(settings.data_dir).set_password("edu", "a-new-password-22")
@@ -150,12 +164,14 @@ def test_after_a_password_change_the_new_password_opens_the_words(sealed_office,
     assert CANARY in sealed_office.get(f"/office/records/{canary['id']}").text
 
 
-def test_an_account_added_through_the_recovery_key_reads_its_sector(sealed_office, canary, settings):
-    Accounts(settings.data_dir).add("edu2", PASSWORD, "department", "区教育局二", sectors=["education-health"])
+def test_an_account_added_through_the_recovery_key_reads_its_departments_matters(sealed_office, canary, settings):
+    _dispatch(sealed_office, canary["id"], "education")
+    Accounts(settings.data_dir).add("edu2", PASSWORD, "department", "区教育局二", sectors=["education-health"],
+                                    department="education")
     keyring = Keyring(settings.data_dir, scrypt=FAST)
     # The fixture printed the recovery key once; here the test unlocks it the way `keys grant --recovery` does.
     recovery = sealed_office.app_state.recovery_for_tests
-    keyring.enroll(keyring.unlock_recovery(recovery), "edu2", PASSWORD, ["education-health"])
+    keyring.enroll(keyring.unlock_recovery(recovery), "edu2", PASSWORD, access_of("department", [], "education"))
     _relogin(sealed_office, "edu2")
     assert CANARY in sealed_office.get(f"/office/records/{canary['id']}").text
 
