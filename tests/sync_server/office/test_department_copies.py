@@ -151,19 +151,24 @@ def test_a_dispatch_by_staff_without_the_key_waits_until_a_key_holder_logs_in(wo
     assert app.state.store.department_copies.copies(rid) == {}
     assert app.state.department_copier.missing(rid) == {"police": "no_staff_key"}
     assert _words(app, "police", rid) == NOT_YET
+    page = staff.get(f"/office/records/{rid}").text  # the dispatching staff is told why
+    assert "区公安分局暂时看不到这条记录的加密原话" in page and "data-copy-notice" in page
     _session(app, "amy")  # a staff account holding the key logs in: the copy is made then
     app.state.department_copier.idle.wait(10)
     assert _words(app, "police", rid) == CANARY
     assert app.state.department_copier.missing(rid) == {}
 
 
-def test_a_department_without_a_key_waits_for_keys_rotate(sealed_matter, settings):
-    app, rid = sealed_matter
+def test_a_department_without_a_key_waits_for_keys_rotate_and_the_next_staff_view(world):
+    app, staff = world
+    rid = seed(staff, feeling=CANARY)["id"]
+    login(staff, "amy")
     _dispatch(app, rid, "urban")  # in the registry after `keys init`, before `keys rotate`
     assert app.state.department_copier.missing(rid) == {"urban": "no_department_key"}
-    Keyring(settings.data_dir).rotate([], departments=["urban"])
-    _dispatch(app, rid, "urban")  # the next write of the entry makes it
-    assert set(app.state.store.department_copies.copies(rid)) == {"urban"}
+    assert "minqing keys rotate" in staff.get(f"/office/records/{rid}").text
+    Keyring(app.state.settings.data_dir).rotate([], departments=["urban"])
+    page = staff.get(f"/office/records/{rid}").text  # a staff session opening the record makes it
+    assert set(app.state.store.department_copies.copies(rid)) == {"urban"} and "data-copy-notice" not in page
 
 
 def test_a_department_that_sent_a_matter_back_reads_it_until_it_is_dispatched_elsewhere(sealed_matter):
