@@ -23,7 +23,7 @@ FAST = {"n": 2**10, "r": 8, "p": 1}
 CANARY = "金丝雀原话D7"
 SECTORS = ["public-order", "rural", "finance", "construction", "transport", "market", "environment",
            "internet", "culture-tourism", "education-health"]
-DEPARTMENTS = ["police", "market", "edu"]
+DEPARTMENTS = ["police", "market", "education"]
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_a_department_never_dispatched_to_reads_nothing(sealed_matter):
     app, rid = sealed_matter
     _dispatch(app, rid, "police")
     assert _words(app, "market", rid) == NOT_YOURS
-    assert _words(app, "edu", rid) == NOT_YOURS  # the record's own sector's department too
+    assert _words(app, "education", rid) == NOT_YOURS  # the record's own sector's department too
 
 
 def test_a_co_handling_unit_reads_it_too(sealed_matter):
@@ -117,7 +117,7 @@ def test_a_copy_left_behind_is_still_refused_to_a_department_no_longer_on_the_ma
 def test_plain_words_never_reach_the_store_once_keys_exist(sealed_matter, settings):
     app, rid = sealed_matter
     _dispatch(app, rid, "police", co=["market"])
-    _dispatch(app, rid, "edu")
+    _dispatch(app, rid, "education")
     for path in Path(settings.data_dir).rglob("*"):
         if path.is_file():
             assert CANARY.encode() not in path.read_bytes(), path
@@ -180,3 +180,22 @@ def test_a_department_that_sent_a_matter_back_reads_it_until_it_is_dispatched_el
     assert _words(app, "police", rid) == CANARY
     _dispatch(app, rid, "market")
     assert _words(app, "police", rid) == NOT_YOURS and _words(app, "market", rid) == CANARY
+
+
+def test_the_record_pages_dispatch_actions_carry_the_words_to_the_departments(sealed_matter):
+    from tests.sync_server.office.test_pages import act
+
+    app, rid = sealed_matter
+    staff = TestClient(app, base_url="http://127.0.0.1:8000")
+    login(staff, "amy")
+    act(staff, rid, "accept")
+    assert act(staff, rid, "assign", department="police", co_departments="market", track="immediate",
+               summary="摘要").status_code == 303
+    assert app.state.triage.entry(rid)["department"] == "police"
+    assert _words(app, "police", rid) == CANARY and _words(app, "market", rid) == CANARY
+    assert act(staff, rid, "reassign", department="education", note="不属于公安职责").status_code == 303
+    assert app.state.triage.entry(rid)["department"] == "education"
+    assert _words(app, "police", rid) == NOT_YOURS and _words(app, "education", rid) == CANARY
+    assert act(staff, rid, "undo").status_code == 303  # 撤回 of the 改派: the matter is police's again
+    assert app.state.triage.entry(rid)["department"] == "police"
+    assert _words(app, "police", rid) == CANARY and _words(app, "education", rid) == NOT_YOURS
