@@ -50,6 +50,11 @@ class SessionKeys:
             unlocked = self.keyring.unlock(account.name, password)
         except KeysError:
             return False
+        if account.role == "department":
+            # A department reads only its department's copies of matters dispatched to it:
+            # sector keys an account kept from before department keys (until `keys grant`)
+            # would open, and find by their words, every record of those sectors.
+            unlocked.keys.clear()
         self._by_token[token] = (unlocked, expires)
         if self.on_unlock is not None:
             self.on_unlock(token, unlocked)

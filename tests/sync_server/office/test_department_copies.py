@@ -199,3 +199,15 @@ def test_the_record_pages_dispatch_actions_carry_the_words_to_the_departments(se
     assert act(staff, rid, "undo").status_code == 303  # 撤回 of the 改派: the matter is police's again
     assert app.state.triage.entry(rid)["department"] == "police"
     assert _words(app, "police", rid) == CANARY and _words(app, "education", rid) == NOT_YOURS
+
+
+def test_a_department_session_keeps_no_sector_key_an_older_grant_left_it(world, settings):
+    app, staff = world
+    rid = seed(staff, feeling=CANARY)["id"]  # education-health
+    keyring = Keyring(settings.data_dir, scrypt=FAST)
+    keyring.enroll(keyring.unlock_recovery(app.state.recovery_for_tests), "education", PASSWORD,
+                   ["education-health", "dept:education"])  # as granted before department keys
+    client, account, unlocked = _session(app, "education")
+    assert unlocked.keys == {} and unlocked.department_ids() == {"education"}
+    assert opened(app.state, account, unlocked, app.state.inbox.get(rid))["feeling"] != CANARY
+    assert not app.state.opened_words.search(unlocked, account.sees_sector, CANARY)
