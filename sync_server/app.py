@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.templating import Jinja2Templates
 
+from sync_server.dispatch.legacy import mapped_leads
 from sync_server.intake import api, formpage
 from sync_server.intake.writer import Intake
 from sync_server.office import views as office
@@ -73,16 +74,20 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _load_readside(readside: MemoryReadSide, inbox: Submissions, triage: TriageLog, words: OpenedWords) -> None:
+def _load_readside(readside: MemoryReadSide, inbox: Submissions, triage: TriageLog, words: OpenedWords,
+                   stations=None) -> None:
     """Build the office index beside the server: the inbox opened from its segment
     summaries, so the records are read here, once, while uploads are already answered
     (and sealed search notes which records are sealed to which key as they pass). The
-    triage log is read here too, first: nothing an upload does needs it."""
+    triage log is read here too, first: nothing an upload does needs it. Matters
+    dispatched to a free-text 牵头部门 by an older version are mapped to their registry
+    department here, before any page reads them (see `dispatch.legacy`)."""
     try:
         said = len(triage.problems)  # a legacy file's, said at start
         with no_cyclic_gc():
             entries = triage.all()
         _say(triage.problems[said:])
+        _map_leads(triage, entries, stations)
     except Exception as exc:  # noqa: BLE001 - as below: uploads go on, office pages say so
         readside.fail(exc)  # never leave them waiting for an index nobody will build
         log.error("the triage log could not be read; office pages will show an error: %s", where_it_failed(exc))
@@ -91,6 +96,20 @@ def _load_readside(readside: MemoryReadSide, inbox: Submissions, triage: TriageL
         readside.load(words.watch(inbox.records()), entries)
     except Exception as exc:  # noqa: BLE001 - the uploads go on without the office index
         log.error("the office index could not be built; office pages will show an error: %s", where_it_failed(exc))
+
+
+def _map_leads(triage: TriageLog, entries: dict, stations) -> None:
+    mapped = mapped_leads(entries, stations.registry) if stations is not None else {}
+    if not mapped:
+        return
+    try:
+        entries.update(triage.put_many(mapped))
+    except Exception as exc:  # noqa: BLE001 - the office runs on; the next start tries again
+        log.error("matters dispatched by name could not be mapped to departments: %s", where_it_failed(exc))
+        return
+    flagged = sum(1 for e in mapped.values() if e.get("lead_unmapped"))
+    _say([f"{len(mapped) - flagged} matters dispatched to a department by name were mapped to its id"
+          + (f"; {flagged} name no department of the registry and are flagged for staff" if flagged else "")])
 
 
 RETENTION_EVERY_S = 24 * 3600
@@ -188,7 +207,8 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
             words.records_added(records)
 
         app.state.inbox.on_change = records_added
-        loader = threading.Thread(target=_load_readside, args=(readside, app.state.inbox, app.state.triage, words),
+        loader = threading.Thread(target=_load_readside,
+                                  args=(readside, app.state.inbox, app.state.triage, words, app.state.stations),
                                   daemon=True,
                                   name="office-readside")
         loader.start()

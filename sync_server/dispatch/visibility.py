@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["dispatched_to", "sees_matter"]
+__all__ = ["dispatched_to", "sees_matter", "seen_by"]
 
 
 def dispatched_to(department: str, entry: Mapping[str, Any]) -> bool:
@@ -17,13 +17,23 @@ def dispatched_to(department: str, entry: Mapping[str, Any]) -> bool:
                                  or department in (entry.get("co_departments") or ()))
 
 
+def seen_by(entry: Mapping[str, Any] | None) -> frozenset[str]:
+    """The departments that see the matter now (the read side indexes records by these)."""
+    if entry is None:
+        return frozenset()
+    seen = {entry.get("department") or "", *(entry.get("co_departments") or ())}
+    if entry.get("status") == "returned":
+        seen.add(entry.get("returned_by") or "")
+    seen.discard("")
+    return frozenset(seen)
+
+
 def sees_matter(account, entry: Mapping[str, Any] | None) -> bool:
     """Whether `account` may read the record whose triage entry is `entry` (None: not
-    triaged yet). Staff see everything; viewers read reports, no record."""
+    triaged yet). Staff see everything; viewers read reports, no record; a department
+    account whose department could not be mapped (see `store.accounts`) sees nothing."""
     if account.role == "staff":
         return True
-    if account.role != "department" or entry is None or not account.department:
+    if account.role != "department" or not account.department:
         return False
-    if dispatched_to(account.department, entry):
-        return True
-    return entry.get("status") == "returned" and entry.get("returned_by") == account.department
+    return account.department in seen_by(entry)

@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sync_server.office.pages import full_rows, guarded, local_today, off_loop, readable_sectors, render, unlocked_keys
+from sync_server.office.pages import full_rows, guarded, local_today, off_loop, readable_scope, render, unlocked_keys
 from sync_server.office.records import LIST_STATUSES, Filters
 from sync_server.office.sealed import sealed_search_note, sealing_notice
+from sync_server.store.accounts import in_registry
 from sync_server.triage import SATISFACTION
 
 __all__ = ["record_list"]
@@ -26,20 +27,48 @@ async def record_list(request: Request, account, session) -> Response:
     def find():
         # Sealed words are searched where they were opened for this session's keys.
         matched = words.search(unlocked, account.sees_sector, filters.q) if filters.q else ()
-        return state.readside.page(filters, readable_sectors(account), registry, local_today(), matched)
+        sectors, department = readable_scope(account)
+        return state.readside.page(filters, sectors, registry, local_today(), matched, department=department)
 
     # Off the event loop: a search over many records must never hold up an upload.
     found = await off_loop(request, find)
     # Only this page's rows are opened: one page costs a few milliseconds of key work.
     rows = await off_loop(request, full_rows, request, account, found.rows)
-    sectors = [s for s in registry.sectors if account.sees_sector(s.id)]
+    # A department's matters come from any sector: it filters by all of them.
+    sectors = registry.sectors if account.role == "department" else [s for s in registry.sectors
+                                                                       if account.sees_sector(s.id)]
+    notices = await off_loop(request, _dispatch_notices, state, account)
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(request, "records.html", {
         "account": account, "session": session, "rows": rows, "filters": filters, "pages": found.pages,
         "page": found.page, "total": found.total,
         "statuses": LIST_STATUSES, "sectors": sectors, "query": urlencode(query), "satisfaction": SATISFACTION,
-        "stations": [s for s in registry.stations if account.sees_sector(s.sector)],
+        "stations": registry.stations if account.role == "department" else [
+            s for s in registry.stations if account.sees_sector(s.sector)],
+        "dispatch_notices": notices,
         "sealing_notice": sealing_notice(state),
         "sealed_search": sealed_search_note(words.progress(unlocked, account.sees_sector,
                                                            state.intake.sealer.sector_of_kid())),
     })
+
+
+def _dispatch_notices(state, account) -> list[str]:
+    """What staff must fix about departments (nothing is dropped: it waits for them),
+    and, to a department account its office has not yet mapped, why its list is empty."""
+    if account.role == "department":
+        return ["您的账号还没有对应到登记册中的部门，暂时看不到交办事项，请联系区扫黑办工作人员。"] \
+            if account.department_unmapped or not account.department else []
+    if account.role != "staff":
+        return []
+    notices = []
+    unmapped = state.readside.unmapped_leads()
+    if unmapped:
+        notices.append(f"有 {unmapped} 条早先交办的记录，其牵头部门与登记册中的部门名称对不上，"
+                       "请打开这些记录重新交办（改派）给登记册中的部门。")
+    registry, accounts = state.stations.registry, state.accounts
+    lost = sorted(name for name in accounts.names() if (found := accounts.get(name)) is not None
+                  and not found.disabled and in_registry(found, registry).department_unmapped)
+    if lost:
+        notices.append("以下部门账号没有对应到登记册中的部门，暂时看不到任何交办事项："
+                       + "、".join(lost) + "。请用 minqing office set-department 设置其部门。")
+    return notices

@@ -1,9 +1,9 @@
 """What every office page under /office/ shares: plain server-rendered HTML in Chinese,
 and the rules each page keeps.
 
-Nothing is visible without logging in. Department users see only the records of the
-sectors they lead or help with (another sector's record is a 404, even by URL); viewers
-see only reports. Phone numbers are shown to office staff alone, and only where the
+Nothing is visible without logging in. Department users see only the matters dispatched
+to their department, as lead unit or 协办 (any other record is a 404, even by URL; see
+`dispatch.visibility`); viewers see only reports. Phone numbers are shown to office staff alone, and only where the
 citizen consented. Every form carries the session's CSRF token.
 """
 
@@ -17,12 +17,15 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from sync_server.dispatch.visibility import sees_matter
 from sync_server.office.auth import COOKIE
 from sync_server.office.records import CHINA
 from sync_server.office.sealed import opened_rows, published_keys_notice
+from sync_server.store.accounts import in_registry
 from sync_server.web.requests import read_form
 
-__all__ = ["Denied", "full_rows", "guarded", "local_today", "message_page", "off_loop", "readable_sectors", "render",
+__all__ = ["Denied", "full_rows", "guarded", "local_today", "message_page", "off_loop", "readable_department",
+           "readable_scope", "readable_sectors", "render",
            "row_or_404", "unlocked_keys", "visible_row"]
 
 
@@ -54,6 +57,8 @@ def _page(request: Request, roles=("staff", "department", "viewer")):
     if current is None:
         raise Denied(RedirectResponse("/office/login?" + urlencode({"next": request.url.path}), status_code=303))
     account, session = current
+    # Departments are the registry's: an older account's department name becomes its id.
+    account = in_registry(account, request.app.state.stations.registry)
     if account.role not in roles:
         raise Denied(message_page(request, account, "您的账号没有查看此页的权限。", 403))
     return account, session
@@ -81,9 +86,20 @@ def guarded(roles=("staff", "department", "viewer")):
 
 
 def readable_sectors(account) -> frozenset[str] | None:
-    """The sectors this account may read records of; None means every sector."""
-    return None if account.role in ("staff", "viewer") else frozenset(account.sectors) if account.role == "department" \
-        else frozenset()
+    """The sectors this account may read every record of; None means every sector. A
+    department reads none by sector: only what `readable_department` adds."""
+    return None if account.role in ("staff", "viewer") else frozenset()
+
+
+def readable_department(account) -> str | None:
+    """For a department account, the department whose dispatched matters it reads (""
+    when its department is unmapped: nothing); None for every other account."""
+    return (account.department or "") if account.role == "department" else None
+
+
+def readable_scope(account) -> tuple[frozenset[str] | None, str | None]:
+    """What the read side's `page` and `report_sets` take for this account."""
+    return readable_sectors(account), readable_department(account)
 
 
 def unlocked_keys(request: Request):
@@ -109,7 +125,7 @@ def message_page(request: Request, account, message: str, status: int) -> Respon
 def visible_row(request: Request, account, submission_id: str):
     state = request.app.state
     row = state.readside.row(submission_id, state.stations.registry, local_today())
-    if row is None or not account.sees_sector(row.sector_id):
+    if row is None or not sees_matter(account, row.triage):
         return None
     return row
 

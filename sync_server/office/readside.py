@@ -47,8 +47,10 @@ class ReportRows:
 
 class ReadSide(Protocol):
     """What the office reads. `sectors` is the set of sector ids the reader may see, or
-    None for every sector; `registry` names stations and sectors at query time (it
-    reloads when the office edits it)."""
+    None for every sector; `department`, when not None, limits the reader to the
+    matters that department sees (dispatched to it, see `dispatch.visibility`), whatever
+    their sector; `registry` names stations and sectors at query time (it reloads when
+    the office edits it). `pages.readable_scope(account)` gives both."""
 
     def ready(self) -> bool: ...
 
@@ -71,7 +73,7 @@ class ReadSide(Protocol):
         ...
 
     def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
-             also_matching: Collection[str] = ()) -> Page:
+             also_matching: Collection[str] = (), department: str | None = None) -> Page:
         """`also_matching`: ids the caller found to match `filters.q` where the read side
         cannot look (sealed words opened for this session); the other filters and
         `sectors` still apply to them."""
@@ -80,11 +82,15 @@ class ReadSide(Protocol):
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None: ...
 
     def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
-                    today: date) -> ReportRows:
+                    today: date, department: str | None = None) -> ReportRows:
         """Only what a report of the period needs (see `ReportRows`), never every triaged
         record. Local dates; "changed since start" may include a day early (the caller
         compares exact dates). A database answers it with four indexed queries
         (received_at, updated_at, the weekly flag, open deadlines)."""
+        ...
+
+    def unmapped_leads(self) -> int:
+        """How many matters an older version dispatched to a 牵头部门 no department matches."""
         ...
 
     def version(self) -> object:

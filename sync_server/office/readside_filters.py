@@ -16,6 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 from minqing.registry import Registry
+from sync_server.dispatch.visibility import seen_by
 from sync_server.office.readside import Page
 from sync_server.office.readside_search import UNSEARCHABLE, Summary
 from sync_server.office.records import PAGE_SIZE, Filters, Row, list_status
@@ -35,17 +36,22 @@ class Facts:
     """Triage facts by rank (a record's place in the ordered list), so a filter is a set
     of small integers and a page a slice of them, never a pass over every record or
     entry: ranks by status, weekly ranks, open entries' deadlines in deadline order (the
-    overdue are a prefix) and folded public replies (for search). Replaced whole, never
-    changed in place: a reader in another thread may hold the old one."""
+    overdue are a prefix), folded public replies (for search), the ranks each
+    department sees (`dispatch.visibility.seen_by`) and those whose old free-text lead is
+    unmapped. Replaced whole, never changed in place: a reader in another thread may
+    hold the old one."""
 
-    __slots__ = ("status", "weekly", "deadlines", "replies")
+    __slots__ = ("status", "weekly", "deadlines", "replies", "departments", "unmapped")
 
     def __init__(self, status: dict[str, frozenset[int]] | None = None, weekly: frozenset[int] = frozenset(),
-                 deadlines: list[tuple[int, int]] | None = None, replies: dict[int, str] | None = None) -> None:
+                 deadlines: list[tuple[int, int]] | None = None, replies: dict[int, str] | None = None,
+                 departments: dict[str, frozenset[int]] | None = None, unmapped: frozenset[int] = frozenset()) -> None:
         self.status = status or {}
         self.weekly = weekly
         self.deadlines = deadlines or []  # (deadline's ordinal, rank), sorted
         self.replies = replies or {}
+        self.departments = departments or {}
+        self.unmapped = unmapped
 
     @staticmethod
     def _of(entry: dict[str, Any]) -> tuple[str, bool, int | None, str]:
@@ -97,7 +103,28 @@ class Facts:
                 bisect.insort(deadlines, pair)
         merged = dict(self.status)
         merged.update((name, frozenset(ranks)) for name, ranks in status.items())
-        return Facts(merged, frozenset(weekly), deadlines, replies)
+        return Facts(merged, frozenset(weekly), deadlines, replies, *self._dispatch_changed(changes))
+
+    def _dispatch_changed(self, changes) -> tuple[dict[str, frozenset[int]], frozenset[int]]:
+        """The ranks each department sees, and the unmapped leads, after `changes`."""
+        departments: dict[str, set[int]] = {}
+        unmapped = set(self.unmapped)
+
+        def seen(department: str) -> set[int]:
+            found = departments.get(department)
+            if found is None:
+                found = departments[department] = set(self.departments.get(department, ()))
+            return found
+
+        for rank, before, after in changes:
+            for department in seen_by(before):
+                seen(department).discard(rank)
+            for department in seen_by(after):
+                seen(department).add(rank)
+            (unmapped.add if after.get("lead_unmapped") else unmapped.discard)(rank)
+        by_department = dict(self.departments)
+        by_department.update((name, frozenset(ranks)) for name, ranks in departments.items())
+        return by_department, frozenset(unmapped)
 
     def overdue(self, today: date) -> list[int]:
         """Ranks of open entries whose deadline has passed (see `triage.is_overdue`)."""
@@ -143,31 +170,39 @@ def _at_stations(ranks: list[int] | range, lists: list, low: int, high: int) -> 
     return list(filter(allowed.__contains__, ranks))
 
 
-def page(snapshot: Snapshot, triage: dict[str, dict[str, Any]], search: Callable[[list[Summary], str], list[int]],
-         filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
-         also_matching: Collection[str] = ()) -> Page:
-    """`ReadSide.page` over one snapshot and the triage entries read with it; `search`
-    gives the ranks whose words hold a query (see `WordSearch.ranks`)."""
-    items, by_id, facts, by_station = snapshot
-    facts_of = station_facts(registry)
-    stations = visible_stations(facts_of, sectors, filters.sector)
-    if filters.station:
-        stations = {filters.station} if stations is None or filters.station in stations else set()
-    # Ranks, newest first, narrowed by sets where a filter allows (triage facts are
-    # kept by rank; a search is one regex pass per chunk), then sliced to the page.
+def _chosen(facts: Facts, filters: Filters, today: date, department: str | None) -> frozenset[int] | set[int] | None:
+    """Ranks, newest first, narrowed by sets where a filter allows (triage facts are kept
+    by rank), or None where no set narrows them."""
     chosen: frozenset[int] | set[int] | None = None
 
     def narrow(ranks: frozenset[int] | set[int]) -> None:
         nonlocal chosen
         chosen = ranks if chosen is None else chosen & ranks
 
-    status = filters.status
-    if status and status != "received":
-        narrow(facts.status.get(status, frozenset()))
+    if department is not None:
+        narrow(facts.departments.get(department, frozenset()))
+    if filters.status and filters.status != "received":
+        narrow(facts.status.get(filters.status, frozenset()))
     if filters.overdue:
         narrow(set(facts.overdue(today)))
     if filters.weekly:
         narrow(facts.weekly)
+    return chosen
+
+
+def page(snapshot: Snapshot, triage: dict[str, dict[str, Any]], search: Callable[[list[Summary], str], list[int]],
+         filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
+         also_matching: Collection[str] = (), department: str | None = None) -> Page:
+    """`ReadSide.page` over one snapshot and the triage entries read with it; `search`
+    gives the ranks whose words hold a query (see `WordSearch.ranks`)."""
+    items, by_id, facts, by_station = snapshot
+    facts_of = station_facts(registry)
+    # A department reads the matters dispatched to it, whatever their sector.
+    stations = visible_stations(facts_of, None if department is not None else sectors, filters.sector)
+    if filters.station:
+        stations = {filters.station} if stations is None or filters.station in stations else set()
+    chosen = _chosen(facts, filters, today, department)
+    status = filters.status
     # Received days follow receive times, which order the list: a date range is a
     # range of ranks.
     low, high = 0, len(items)

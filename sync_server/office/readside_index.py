@@ -210,9 +210,9 @@ class MemoryReadSide:
         return summary is None or summary.phone
 
     def page(self, filters: Filters, sectors: frozenset[str] | None, registry: Registry, today: date,
-             also_matching: Collection[str] = ()) -> Page:
+             also_matching: Collection[str] = (), department: str | None = None) -> Page:
         return readside_filters.page(self._snapshot, self._triage, self._words.ranks, filters, sectors, registry, today,
-                                     also_matching)
+                                     also_matching, department)
 
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None:
         summary = self._by_id.get(submission_id)
@@ -228,5 +228,10 @@ class MemoryReadSide:
         return (len(self._items), self._triage)
 
     def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
-                    today: date) -> ReportRows:
-        return readside_reports.report_sets(self._snapshot, self._triage, sectors, start, end, registry, today)
+                    today: date, department: str | None = None) -> ReportRows:
+        return readside_reports.report_sets(self._snapshot, self._triage, sectors, start, end, registry, today,
+                                            department)
+
+    def unmapped_leads(self) -> int:
+        """How many matters an older version dispatched to a 牵头部门 no department matches."""
+        return len(self._snapshot[2].unmapped)

@@ -20,11 +20,13 @@ __all__ = ["report_sets"]
 
 
 def report_sets(snapshot: Snapshot, triage: dict[str, dict[str, Any]], sectors: frozenset[str] | None, start: date,
-                end: date, registry: Registry, today: date) -> ReportRows:
-    """`ReadSide.report_sets` over one snapshot and the triage entries read with it."""
+                end: date, registry: Registry, today: date, department: str | None = None) -> ReportRows:
+    """`ReadSide.report_sets` over one snapshot and the triage entries read with it;
+    for a department, only the matters it sees (`readside.ReadSide.page` says so too)."""
     items, by_id, ranked, _ = snapshot
     facts = station_facts(registry)
-    stations = visible_stations(facts, sectors)
+    stations = visible_stations(facts, None if department is not None else sectors)
+    seen = ranked.departments.get(department, frozenset()) if department is not None else None
     first, last = start.isoformat(), end.isoformat()
     # Receive and change times are UTC; a local day is at most a day off, so bounds
     # a day early cover the period (exact dates are compared below or by the caller).
@@ -38,7 +40,8 @@ def report_sets(snapshot: Snapshot, triage: dict[str, dict[str, Any]], sectors: 
     made: dict[str, Row] = {}
 
     def rows(summaries: list[Summary]) -> list[Row]:
-        chosen = [s for s in summaries if stations is None or s.station_id in stations]
+        chosen = [s for s in summaries if (stations is None or s.station_id in stations)
+                  and (seen is None or s.rank in seen)]
         chosen.sort(key=attrgetter("rank"), reverse=True)
         out = []
         for summary in chosen:

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from minqing.registry import Registry
+from sync_server.dispatch.visibility import sees_matter
 from sync_server.store.accounts import Account
 from sync_server.triage import FIRST_YEAR, LAST_YEAR, OUTCOMES, STATUSES, is_overdue, new_entry
 
@@ -93,7 +94,7 @@ def join(records, triage: dict[str, dict], registry: Registry, today: date) -> l
 
 
 def visible_to(account: Account, rows: list[Row]) -> list[Row]:
-    return [row for row in rows if account.sees_sector(row.sector_id)]
+    return [row for row in rows if sees_matter(account, row.triage)]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sync_server.office.pages import guarded, local_today, message_page, off_loop, readable_sectors, render, unlocked_keys
+from sync_server.office.pages import guarded, local_today, message_page, off_loop, readable_scope, render, unlocked_keys
 from sync_server.office.readside import no_cyclic_gc
 from sync_server.office.records import parse_day, parse_month
 from sync_server.office.reports import COLUMN_CLASSES, monthly, needs_words, to_csv, to_xlsx, weekly
@@ -54,10 +54,13 @@ def _compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str
 
 
 def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, today: date, prepare=None):
+    """`scope`: (sectors, department) as `pages.readable_scope` gives them."""
     registry = state.stations.registry
+    sectors, department = scope
     if kind == "weekly":
         start = when - timedelta(days=when.weekday())
-        sets = state.readside.report_sets(scope, start, start + timedelta(days=6), registry, today)
+        sets = state.readside.report_sets(sectors, start, start + timedelta(days=6), registry, today,
+                                          department=department)
         # The meeting pack quotes the words: `prepare` opens the sealed ones it lists.
         built = weekly(sets, when, with_phone=with_phone, today=today, prepare=prepare)
         name, ascii_name = f"周例会材料-{start.isoformat()}", f"weekly-{start.isoformat()}"
@@ -65,7 +68,8 @@ def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, tod
         year, month = when
         first = date(year, month, 1)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        built = monthly(state.readside.report_sets(scope, first, last, registry, today), year, month)
+        built = monthly(state.readside.report_sets(sectors, first, last, registry, today, department=department),
+                        year, month)
         name, ascii_name = f"月例会报告-{year}-{month:02d}", f"monthly-{year}-{month:02d}"
     if fmt == "csv":
         return built, to_csv(built), name + ".csv", ascii_name + ".csv"
@@ -102,7 +106,7 @@ async def report(request: Request, account, session) -> Response:
 
         def fresh():
             with no_cyclic_gc():  # tens of thousands of small objects made at once
-                made = _build_report(state, kind, readable_sectors(account), when, with_phone, fmt, today,
+                made = _build_report(state, kind, readable_scope(account), when, with_phone, fmt, today,
                                      lambda rows: _report_rows(request, account, rows, with_phone, read))
             return made, not with_phone and not read
 
@@ -113,7 +117,7 @@ async def report(request: Request, account, session) -> Response:
             # The version is read before the build reads anything (see report_cache).
             version = (state.readside.version(), state.stations.registry)
             built, body, name, ascii_name = state.report_cache.get_or_build(
-                (kind, when, fmt, readable_sectors(account), today, with_phone), version, fresh)
+                (kind, when, fmt, readable_scope(account), today, with_phone), version, fresh)
         if fmt == "html":
             body = state.templates.get_template("office/report.html").render({
                 "request": request, "account": account, "session": session, "report": built,

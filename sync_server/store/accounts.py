@@ -16,12 +16,12 @@ import hashlib
 import hmac
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["ROLES", "SCRYPT", "Account", "AccountError", "check_new_account", "check_new_name", "check_new_password", "check_password",
-           "dummy_hash", "hash_parameters", "hash_password", "outdated"]
+           "dummy_hash", "hash_parameters", "hash_password", "in_registry", "outdated", "registry_department"]
 
-# staff: everything; department: the records of its sectors; viewer: reports only.
+# staff: everything; department: the matters dispatched to its department; viewer: reports only.
 ROLES = {"staff": "区扫黑办工作人员", "department": "牵头/责任部门", "viewer": "只看报表"}
 _NAME = re.compile(r"\A[a-z0-9][a-z0-9._-]{1,31}\Z")
 MIN_PASSWORD = 10
@@ -51,9 +51,43 @@ class Account:
     department: str
     disabled: bool
     generation: int = 0
+    # A department account whose stored department names none of the registry's: it
+    # sees nothing until staff set its department (`minqing office set-department`).
+    department_unmapped: bool = False
 
     def sees_sector(self, sector: str) -> bool:
+        """The sectors whose keys the account may hold. Never which records it sees: a
+        department sees the matters dispatched to it (`dispatch.visibility`)."""
         return self.role == "staff" or (self.role == "department" and sector in self.sectors)
+
+
+def registry_department(account: Account, registry) -> str | None:
+    """The registry id of a department account's department, or None when it names
+    none. An older account kept the department's name, or none and only its sectors:
+    it is mapped by that name, else its display name, else the one department that
+    leads all its sectors."""
+    value = (account.department or "").strip()
+    if value:
+        found = registry.department(value) or registry.department_named(value)
+        return found.id if found else None
+    found = registry.department_named((account.display or "").strip())
+    if found is not None:
+        return found.id
+    leads = {registry.lead_of(sector) for sector in account.sectors}
+    if len(leads) == 1 and None not in leads:
+        return leads.pop().id
+    return None
+
+
+def in_registry(account: Account, registry) -> Account:
+    """The account as the office reads it: a department account's `department` is a
+    registry id, or empty and flagged `department_unmapped` (it then sees nothing)."""
+    if account.role != "department":
+        return account
+    department = registry_department(account, registry)
+    if department == account.department:
+        return account
+    return replace(account, department=department or "", department_unmapped=department is None)
 
 
 def _scrypt(password: str, salt: bytes, params: dict[str, int]) -> bytes:
@@ -127,12 +161,12 @@ def check_new_name(name: str) -> None:
         raise AccountError(f"'{name}' is not a valid user name (2-32 of a-z 0-9 . _ -)")
 
 
-def check_new_account(name: str, role: str, sectors, password: str) -> None:
+def check_new_account(name: str, role: str, sectors, password: str, department: str = "") -> None:
     """Refuse, with a sentence, an account no store may keep (a store says first when
     the name is taken, after `check_new_name`)."""
     check_new_name(name)
     if role not in ROLES:
         raise AccountError(f"the role must be one of {', '.join(ROLES)}")
-    if role == "department" and not sectors:
-        raise AccountError("a department user needs --sectors")
+    if role == "department" and not sectors and not department:
+        raise AccountError("a department user needs --department (a department id of the registry)")
     check_new_password(password)

@@ -181,7 +181,10 @@ class Accounts(Protocol):
     - One writer: each change holds the secret files' lock from its read to its save, and
       accounts opened with a `change` (`open_accounts(data_dir, change)`) save with the
       keyring's side of that change, both or neither (`changing_secrets`).
-    - `set_password` and `disable` end the account's sessions (its generation changes).
+    - `set_password`, `disable` and `set_department` end the account's sessions (its
+      generation changes).
+    - A department account's `department` is a registry department id (an older one
+      may hold a name: the office maps it, see `accounts.in_registry`).
     - `add` refuses a name that exists (`AccountError`); a disabled account keeps its
       name and its history.
     """
@@ -191,6 +194,8 @@ class Accounts(Protocol):
     def set_password(self, name: str, password: str) -> None: ...
 
     def disable(self, name: str) -> None: ...
+
+    def set_department(self, name: str, department: str) -> None: ...
 
     def get(self, name: str) -> Any: ...
 

@@ -64,7 +64,7 @@ class Accounts:
         check_new_name(name)
         if self.get(name):
             raise AccountError(f"the user '{name}' already exists")
-        check_new_account(name, role, sectors, password)
+        check_new_account(name, role, sectors, password, department)
         record = {
             "role": role, "display": display or name, "sectors": list(sectors), "department": department,
             "password": hash_password(password), "disabled": False,
@@ -91,6 +91,14 @@ class Accounts:
 
     def disable(self, name: str) -> None:
         self._end_sessions(name, disabled=True)
+
+    def set_department(self, name: str, department: str) -> None:
+        """Move a department account to another department (an id the caller checked
+        against the registry): its sessions end, so it never reads with the old one."""
+        current = self.get(name)
+        if current is not None and current.role != "department":
+            raise AccountError(f"'{name}' is not a department user")
+        self._end_sessions(name, department=department)
 
     def names(self) -> list[str]:
         return sorted(self._records())

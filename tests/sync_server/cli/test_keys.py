@@ -92,11 +92,11 @@ def test_an_existing_account_is_granted_keys_through_the_recovery_key(sealed_off
 
 def test_add_user_with_keys_on_needs_a_staff_account_or_the_recovery_key(sealed_office):
     data, code, _ = sealed_office
-    refused = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport",
+    refused = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport", "--department", "transport",
                        "--password-stdin", stdin="dept-password-1\n")
     assert refused.returncode == 2 and "--recovery" in refused.stderr
     assert "li" not in Keyring(data).holders()
-    added = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport",
+    added = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport", "--department", "transport",
                      "--recovery", "--password-stdin", stdin=f"{code}\ndept-password-1\n")
     assert added.returncode == 0, added.stderr
     assert _reads(data, "li", "dept-password-1", "transport")
@@ -207,7 +207,7 @@ def test_add_user_by_a_staff_whose_key_pair_was_replaced_while_it_waited_gives_t
         return by
 
     monkeypatch.setattr(keys_cli, "before_add_user", unlocked_then_replaced_and_rotated)
-    added = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport", "--by", "wang",
+    added = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport", "--department", "transport", "--by", "wang",
                      "--password-stdin", stdin="staff-password-1\nli-password-1\n")
     assert added.returncode == 0, added.stderr
     assert _reads(data, "li", "li-password-1", "transport")  # sealed to the key the rotation made

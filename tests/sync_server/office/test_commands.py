@@ -43,12 +43,15 @@ def test_accounts_are_stored_as_scrypt_hashes(tmp_path):
     assert Accounts(tmp_path).authenticate("amy", "another-long-secret") is None
 
 
-def test_add_user_refuses_short_passwords_and_departments_without_sectors(tmp_path):
+def test_add_user_refuses_short_passwords_and_departments_without_a_registry_department(tmp_path):
     short = _minqing("office", "add-user", "bob", "--role", "staff", "--password-stdin", "--data-dir", str(tmp_path), stdin="short\n")
     assert short.returncode == 2 and "at least 10" in short.stderr
     nosector = _minqing("office", "add-user", "bob", "--role", "department", "--password-stdin", "--data-dir", str(tmp_path),
                         stdin="long-enough-secret\n")
-    assert nosector.returncode == 2 and "--sectors" in nosector.stderr
+    assert nosector.returncode == 2 and "--department" in nosector.stderr
+    unknown = _minqing("office", "add-user", "bob", "--role", "department", "--department", "coast-guard",
+                       "--password-stdin", "--data-dir", str(tmp_path), stdin="long-enough-secret\n")
+    assert unknown.returncode == 2 and "no department 'coast-guard'" in unknown.stderr and "police" in unknown.stderr
     assert not check_password("x", "garbage")
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from sync_server.store.embedded.triageentry import TriageEntry
 from tests.sync_server.office import test_pages as test_office
-from tests.sync_server.office.test_pages import act, csrf, login, seed, status_of
+from tests.sync_server.office.test_pages import act, csrf, dispatch, login, seed, status_of
 
 office = test_office.office  # the same small office world
 
@@ -114,6 +114,7 @@ def test_reassigning_keeps_track_and_deadline_unless_changed(office):
 def test_department_never_sees_another_sectors_receipt_after_a_cross_sector_merge(office):
     park = seed(office, station_id="rulin-industrial-park")  # public-order
     school = seed(office, station_id="hebin-primary")  # education-health
+    dispatch(office, park["id"], "police")
     login(office, "amy")
     act(office, school["id"], "merge", into=park["receipt"])
     staff_view = office.get(f"/office/records/{park['id']}").text

@@ -47,6 +47,30 @@ def act(client, record_id: str, action: str, **fields):
                        follow_redirects=False)
 
 
+def dispatch(client, record_id: str, department: str, **fields) -> None:
+    """受理 and 交办 by staff (amy), then logged out: the record is the department's."""
+    client.cookies.clear()
+    login(client, "amy")
+    act(client, record_id, "accept")
+    response = act(client, record_id, "assign", department=department, track="immediate", **fields)
+    assert "error=" not in response.headers["location"], response.headers["location"]
+    client.cookies.clear()
+
+
+def dispatch_in_store(state, record_id: str, department: str) -> None:
+    """交办 written straight to the triage log, leaving every session as it was."""
+    from datetime import datetime, timezone
+
+    from sync_server.triage import apply, new_entry
+
+    row = state.readside.row(record_id, state.stations.registry, datetime.now(timezone.utc).date())
+    entry = row.triage if row.triage["history"] else new_entry(row.record["received_at"])
+    now = datetime.now(timezone.utc)
+    entry = apply(apply(entry, "accept", {}, "amy", now), "assign", {"department": department, "track": "immediate"},
+                  "amy", now, registry=state.stations.registry)
+    state.readside.triage_changed(state.triage.put_many({record_id: entry}))
+
+
 def status_of(client, record_id: str) -> str:
     """The status the record page shows in its 状态 row (not a word anywhere in the history)."""
     page = client.get(f"/office/records/{record_id}").text
@@ -119,23 +143,43 @@ def test_an_action_the_status_does_not_allow_shows_the_reason(office):
     assert "当前的状态下不能执行这个操作" in page and status_of(office, record["id"]) == "已收到"
 
 
-def test_department_sees_only_its_sectors_even_by_url(office):
+def test_department_sees_only_the_matters_dispatched_to_it_even_by_url(office):
     school = seed(office, station_id="hebin-primary", feeling="学校门口")  # education-health
-    park = seed(office, station_id="rulin-industrial-park", feeling="园区治安")  # public-order
+    park = seed(office, station_id="rulin-industrial-park", feeling="园区治安")  # public-order, never dispatched
+    fraud = seed(office, station_id="hebin-primary", feeling="校外贷款")  # another sector, dispatched to police
+    dispatch(office, school["id"], "education")
+    dispatch(office, fraud["id"], "police")
     login(office, "police")
     listing = office.get("/office/records").text
-    assert "园区治安" in listing and "学校门口" not in listing
+    assert "校外贷款" in listing and "园区治安" not in listing and "学校门口" not in listing
+    assert office.get(f"/office/records/{park['id']}").status_code == 404  # its own sector, never dispatched
     assert office.get(f"/office/records/{school['id']}").status_code == 404
-    assert act(office, school["id"], "start").status_code == 404
-    assert office.get(f"/office/records/{park['id']}").status_code == 200
+    assert act(office, school["id"], "sign").status_code == 404
+    assert office.get(f"/office/records/{fraud['id']}").status_code == 200
+    assert "校外贷款" in office.get("/office/records", params={"q": "校外贷款"}).text
+    assert "共 0 条" in office.get("/office/records", params={"q": "学校门口"}).text
+
+
+def test_after_reassign_the_old_department_sees_nothing_of_the_matter(office):
+    school = seed(office, station_id="hebin-primary", feeling="学校门口")
+    dispatch(office, school["id"], "police")
+    login(office, "amy")
+    act(office, school["id"], "reassign", department="education", note="属教育领域")
+    office.cookies.clear()
+    login(office, "police")
+    assert office.get(f"/office/records/{school['id']}").status_code == 404
+    assert "学校门口" not in office.get("/office/records").text
 
 
 def test_department_cannot_take_staff_actions(office):
     park = seed(office, station_id="rulin-industrial-park")
+    dispatch(office, park["id"], "police")
     login(office, "police")
-    response = act(office, park["id"], "accept")
+    response = act(office, park["id"], "urge")
     assert response.headers["location"].endswith("?error=not_your_action")
-    assert status_of(office, park["id"]) == "已收到"
+    assert status_of(office, park["id"]) == "已交办"
+    assert act(office, park["id"], "sign").headers["location"].endswith(park["id"])
+    assert status_of(office, park["id"]) == "办理中"
 
 
 def test_viewer_sees_reports_only(office):
@@ -149,6 +193,7 @@ def test_viewer_sees_reports_only(office):
 
 def test_phone_is_shown_to_staff_only(office):
     record = seed(office, station_id="rulin-industrial-park", phone="13811112222", consent=True)
+    dispatch(office, record["id"], "police")
     login(office, "police")
     assert "13811112222" not in office.get(f"/office/records/{record['id']}").text
     office.cookies.clear()

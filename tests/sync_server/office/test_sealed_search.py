@@ -21,7 +21,7 @@ from sync_server.sealing.keyring import Keyring, Unlocked
 from sync_server.sealing.quickopen import QuickCopies
 from sync_server.store.embedded.accounts import Accounts
 from tests.sync_server.conftest import make_item, post_batch
-from tests.sync_server.office.test_pages import PASSWORD, login, seed
+from tests.sync_server.office.test_pages import PASSWORD, dispatch_in_store, login, seed
 from tests.sync_server.office.test_sealed import FAST, SECTORS, _accounts
 
 SCHOOL_WORD = "校门口收费Z3"  # hebin-primary: education-health
@@ -53,6 +53,7 @@ def _seed_both(client) -> tuple[dict, dict]:
     park = seed(client, station_id="rulin-industrial-park", feeling="门口有人收钱", suggestion=f"关于{PARK_WORD}")
     for _ in range(3):
         seed(client, feeling="一切都好")
+    dispatch_in_store(client.app.state, school["id"], "education")  # a department reads what is dispatched to it
     return school, park
 
 

@@ -452,7 +452,9 @@ def scenario_add_user(root: Path, registry: Path, figures: Figures, chaos: rando
     while figures.more("office add-user"):
         n += 1
         name = f"user{n}"
-        role = ["--role", "staff"] if n % 2 else ["--role", "department", "--sectors", sectors[n % len(sectors)]]
+        sector = sectors[n % len(sectors)]
+        role = ["--role", "staff"] if n % 2 else ["--role", "department", "--sectors", sector, "--registry", str(registry),
+                                                  "--department", load_registry(registry).lead_of(sector).id]
         passwords[name] = [USER_PASSWORD]
         argv = [*CLI, "office", "add-user", name, *role, "--by", "amy", "--password-stdin", "--data-dir", str(data)]
         killed = _killed_in_change(argv, data, chaos, stdin=f"{PASSWORD}\n{USER_PASSWORD}\n")
