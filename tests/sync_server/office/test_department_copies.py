@@ -211,3 +211,21 @@ def test_a_department_session_keeps_no_sector_key_an_older_grant_left_it(world, 
     assert unlocked.keys == {} and unlocked.department_ids() == {"education"}
     assert opened(app.state, account, unlocked, app.state.inbox.get(rid))["feeling"] != CANARY
     assert not app.state.opened_words.search(unlocked, account.sees_sector, CANARY)
+
+
+def test_a_department_of_another_sector_sees_the_words_on_the_record_page_and_loses_them_at_reassignment(sealed_matter):
+    from tests.sync_server.office.test_pages import act
+
+    app, rid = sealed_matter
+    staff = TestClient(app, base_url="http://127.0.0.1:8000")
+    login(staff, "amy")
+    act(staff, rid, "accept")
+    act(staff, rid, "assign", department="police", track="immediate", summary="摘要")  # public-order's lead
+    police, _, _ = _session(app, "police")
+    assert CANARY in police.get(f"/office/records/{rid}").text
+    market, _, _ = _session(app, "market")
+    assert CANARY not in market.get(f"/office/records/{rid}").text
+    act(staff, rid, "reassign", department="market", note="职责不符")
+    page = police.get(f"/office/records/{rid}")
+    assert page.status_code == 404 and CANARY not in page.text
+    assert CANARY in market.get(f"/office/records/{rid}").text
