@@ -24,7 +24,8 @@ TOWNS = ["东城街道", "西城街道", "尧塘街道", "金城镇", "儒林镇
 def generated_registry(count: int) -> str:
     text = SAMPLE_REGISTRY.read_text("utf-8")
     head = text[: text.index("\nstations:")]
-    sectors = re.findall(r"\{id: ([a-z-]+), name:", head)
+    # The sectors' block only: the departments below it are written the same way.
+    sectors = re.findall(r"\{id: ([a-z-]+), name:", head[head.index("\nsectors:") : head.index("\ndepartments:")])
     rows = [
         f"  - {{id: post-{n:04d}, name: 测试哨点{n}, sector: {sectors[n % len(sectors)]}, "
         f"town: {TOWNS[n % len(TOWNS)]}, place: 第{n}号位置, chief: 志愿者{n}, active: true}}"

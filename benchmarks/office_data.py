@@ -1,27 +1,29 @@
 """A generated office: N records in inbox segments written straight through the store's
-own functions (no HTTP), 30% of them triaged, and the accounts asked for (three by default)."""
+own functions (no HTTP), 30% of them dispatched to the registry's 12 departments with the
+history real use leaves (`dispatch_history`), and the accounts asked for (three by default)."""
 
 from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from benchmarks.common import SAMPLE_REGISTRY
 from minqing.registry import load_registry
 from sync_server.intake.receipt import receipt_for
+from sync_server.store.accounts import Account
 from sync_server.store.embedded import segmentsummary, tinystore
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import SEGMENT_SIZE, TABLE
 from sync_server.store.embedded.triagebook import TriageBook
-from sync_server.triage import new_entry
+from sync_server.triage import apply, new_entry
 
 PASSWORD = "bench-password-1"
-# name: (role, display name, sectors). Each costs a scrypt of about a second under load:
-# a caller names only the accounts it logs in with.
-ACCOUNTS = {"amy": ("staff", "王干事", ()), "bob": ("staff", "李干事", ()),
-            "police": ("department", "区公安分局", ("public-order",))}
+# name: (role, display name, sectors, department). Each costs a scrypt of about a second
+# under load: a caller names only the accounts it logs in with.
+ACCOUNTS = {"amy": ("staff", "王干事", (), ""), "bob": ("staff", "李干事", (), ""),
+            "police": ("department", "公安分局张警官", ("public-order",), "police")}
 FEELINGS = ["园区门口晚上经常有人聚集，", "车站附近黑车拉客的情况比以前少了，", "校门口放学时段秩序明显好转，",
             "村里赌博的现象还有，", "菜市场周边占道经营严重，"]
 SUGGESTIONS = ["希望加强夜间巡逻。", "建议多安排一名交警。", "希望长期坚持下去。", ""]
@@ -38,7 +40,8 @@ def generate(data_dir: Path, count: int, triaged: float = 0.3, seed: int = 11,
     """The inbox as a server that stored these records would leave it, segment summaries
     included (a folder without them, as after an upgrade, rebuilds them at its first start)."""
     rng = random.Random(seed)
-    stations = [s.id for s in load_registry(SAMPLE_REGISTRY).stations]
+    registry = load_registry(SAMPLE_REGISTRY)
+    stations = [s.id for s in registry.stations]
     now = datetime.now(timezone.utc)
     # Spread over a year and a bit, oldest first, as the server would have stored them.
     step = timedelta(days=400) / count
@@ -60,16 +63,7 @@ def generate(data_dir: Path, count: int, triaged: float = 0.3, seed: int = 11,
             "received_at": received, "flags": [],
         })
         if rng.random() < triaged:
-            status = rng.choice(["accepted", "assigned", "in_progress", "closed", "followed_up", "declined"])
-            entry = {**new_entry(received), "status": status, "updated_at": received}
-            if status in ("assigned", "in_progress", "closed", "followed_up"):
-                deadline = (start + n * step + timedelta(days=rng.randint(5, 60))).date().isoformat()
-                entry.update(lead="区公安分局", deadline=deadline, track="immediate", weekly=rng.random() < 0.05)
-            if status in ("closed", "followed_up"):
-                entry.update(closed_at=received, outcome="resolved")
-            entry["history"] = [{"at": received, "by": "amy", "action": "accept", "from": "received",
-                                 "to": "accepted", "note": ""}]
-            triage[sid] = entry
+            triage[sid] = dispatch_history(rng, registry, segment[-1]["station_id"], start + n * step, now)
         if len(segment) == SEGMENT_SIZE:
             path = folder / f"segment-{number:06d}.json"
             _write_segment(path, segment)
@@ -81,5 +75,60 @@ def generate(data_dir: Path, count: int, triaged: float = 0.3, seed: int = 11,
     TriageBook(data_dir).put_many(triage)
     book = Accounts(data_dir)
     for name in accounts:
-        role, display, sectors = ACCOUNTS[name]
-        book.add(name, PASSWORD, role, display, sectors=list(sectors))
+        role, display, sectors, department = ACCOUNTS[name]
+        book.add(name, PASSWORD, role, display, sectors=list(sectors), department=department)
+
+
+STAFF = Account("amy", "staff", "王干事", (), "", False)
+
+
+def dispatch_history(rng: random.Random, registry, station_id: str, received: datetime, now: datetime) -> dict:
+    """One dispatched matter as the office and its departments leave it, through the real
+    rules (`triage.apply`): 受理 and 交办 (mostly to its sector's lead, some 协办), then
+    签收, progress notes, 延期, 退回, 改派, 催办, 提交办结 and 审核 in the shares real use
+    shows; every step at its own time after the record arrived, none in the future."""
+    sector = registry.station(station_id).sector
+    departments = registry.departments
+    lead = registry.lead_of(sector) if rng.random() < 0.75 else rng.choice(departments)
+    helpers = [d.id for d in departments if sector in d.helps and d.id != lead.id]
+    clock = [received]
+
+    def take(entry, action, account=STAFF, hours=1.0, **fields):
+        clock[0] = min(clock[0] + timedelta(hours=hours * rng.uniform(0.5, 1.5)), now)
+        return apply(entry, action, fields, account.name, clock[0], account=account, registry=registry)
+
+    def desk(department):
+        return Account(f"{department.id}-desk", "department", f"{department.name}办公室", (), department.id, False)
+
+    entry = take(new_entry(received.isoformat(timespec="milliseconds")), "accept", hours=0.5)
+    co = ",".join(rng.sample(helpers, 1)) if helpers and rng.random() < 0.2 else ""
+    entry = take(entry, "assign", department=lead.id, track="immediate" if rng.random() < 0.7 else "long_term",
+                 co_departments=co, summary=f"{registry.sector(sector).name}问题")
+    roll = rng.random()
+    if roll < 0.10:  # still to be signed, some chased
+        return take(entry, "urge", hours=30, note="请尽快签收") if rng.random() < 0.3 else entry
+    if roll < 0.15:  # sent back to the office
+        return take(entry, "send_back", desk(lead), hours=20, reason="不属本单位职责")
+    if roll < 0.20:  # reassigned, then signed by the new unit
+        other = rng.choice([d for d in departments if d.id != lead.id])
+        entry = take(entry, "reassign", hours=20, department=other.id, note="调整承办单位")
+        lead = other
+    entry = take(entry, "sign", desk(lead), hours=8)
+    if rng.random() < 0.5:
+        entry = take(entry, "progress", desk(lead), hours=48, note="已约谈相关人员，正在整改")
+    if rng.random() < 0.05:
+        entry = take(entry, "flag_weekly", hours=24)
+    if rng.random() < 0.10:
+        later = (date.fromisoformat(entry["deadline"]) + timedelta(days=14)).isoformat()
+        entry = take(entry, "ask_extension", desk(lead), hours=24, deadline=later, reason="需要跨部门协调")
+        entry = take(entry, "grant_extension" if rng.random() < 0.7 else "refuse_extension", hours=8, note="期限不变")
+    if rng.random() < 0.45:
+        entry = take(entry, "submit", desk(lead), hours=72, outcome="resolved", result="已整改到位",
+                     public_reply="经核查，相关问题已整改到位。")
+        if rng.random() < 0.15:
+            entry = take(entry, "redo", hours=24, note="请补充整改照片")
+        else:
+            entry = take(entry, "approve", hours=24)
+            if rng.random() < 0.2:
+                entry = take(entry, "follow_up", hours=72, satisfaction="satisfied")
+    return entry

@@ -144,7 +144,12 @@ def apply(entry: Mapping[str, Any], action: str, fields: Mapping[str, Any], by: 
         before = _changed(entry, new)
         if before:
             step["before"] = before
-    new["history"].append(step)
+    history = new["history"]
+    if history and "before" in history[-1]:
+        # Only a matter's last step can be taken back: the one before it no longer needs
+        # its `before` (kept in every step, it tripled an entry's memory).
+        history[-1] = {k: v for k, v in history[-1].items() if k != "before"}
+    history.append(step)
     return new
 
 
@@ -152,12 +157,14 @@ _NOT_KEPT = frozenset({"history", "updated_at", "status"})
 
 
 def _changed(entry: Mapping[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    defaults = new_entry("")
     changed = {}
     for key, value in new.items():
         if key in _NOT_KEPT:
             continue
-        old = undo.plain(entry.get(key, defaults.get(key)))
+        old = entry.get(key, _DEFAULTS.get(key))
+        if old is value or (type(old) is type(value) and old == value):
+            continue  # most fields: the same object, or equal plain values
+        old = undo.plain(old)
         if old != undo.plain(value):
             changed[key] = old
     return changed
@@ -232,6 +239,7 @@ def _dispatch_damage(entry: Mapping[str, Any]) -> str | None:
 
 
 _FIELDS = frozenset(new_entry("").keys())
+_DEFAULTS = new_entry("")
 
 
 def completed(entry: Mapping[str, Any]) -> Mapping[str, Any]:

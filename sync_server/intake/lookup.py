@@ -14,6 +14,10 @@ from sync_server.triage import STATUSES
 
 __all__ = ["public_status"]
 
+# The office's inner steps, as the citizen's stage: a matter a department sent back is
+# the office's again (not refused), one awaiting the office's review is still being handled.
+_PUBLIC = {"returned": "accepted", "review": "in_progress"}
+
 
 def public_status(record: dict[str, Any], triage: dict[str, Any] | None,
                   target: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -25,7 +29,7 @@ def public_status(record: dict[str, Any], triage: dict[str, Any] | None,
         own_reply = triage.get("public_reply")
         triage = {**target, "public_reply": target.get("public_reply") or own_reply}
     return {
-        "status": STATUSES[triage.get("status", "received")],
+        "status": STATUSES[_PUBLIC.get(triage.get("status", "received"), triage.get("status", "received"))],
         "updated_at": (triage.get("updated_at") or record["received_at"])[:10],
         "reply": triage.get("public_reply") or None,
     }
