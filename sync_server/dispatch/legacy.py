@@ -17,7 +17,9 @@ def mapped_leads(entries: Mapping[str, Mapping[str, Any]], registry) -> dict[str
     changed: dict[str, dict[str, Any]] = {}
     for submission_id, entry in entries.items():
         lead = entry.get("lead") or ""
-        if not lead or entry.get("department"):
+        # Dispatched by this version (its steps name the department, even one sent back
+        # and now without any): not an old free-text lead.
+        if not lead or entry.get("department") or any(step.get("department") for step in entry.get("history") or ()):
             continue
         found = registry.department_named(lead.strip())
         if found is not None:

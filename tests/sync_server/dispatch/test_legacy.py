@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sync_server.dispatch.legacy import mapped_leads
 from sync_server.triage import apply, new_entry
-from tests.sync_server.dispatch.world import NOW, REGISTRY
+from tests.sync_server.dispatch.world import MARKET, NOW, REGISTRY, act, dispatched
 
 
 def _old(lead: str) -> dict:
@@ -29,3 +29,9 @@ def test_entries_already_mapped_or_flagged_or_never_dispatched_are_left_alone():
     mapped = {**_old("区公安分局"), "department": "police"}
     fresh = new_entry("2026-11-20T01:00:00+00:00")
     assert mapped_leads({"a": flagged, "b": mapped, "c": fresh}, REGISTRY) == {}
+
+
+def test_a_matter_this_version_dispatched_and_a_department_sent_back_is_no_old_lead():
+    returned = act(dispatched("market"), "send_back", MARKET, reason="不属本局")
+    assert returned["department"] == "" and returned["lead"] == "区市场监督管理局"
+    assert mapped_leads({"a": returned}, REGISTRY) == {}
