@@ -30,6 +30,7 @@ from sync_server.intake import api, formpage
 from sync_server.intake.writer import Intake
 from sync_server.office import views as office
 from sync_server.office.auth import LoginThrottle, Sessions
+from sync_server.office.department_copies import DepartmentCopier, department_keys_of
 from sync_server.office.device_cookies import DeviceCookies
 from sync_server.office.password_checks import PasswordChecks
 from sync_server.office.readside import no_cyclic_gc
@@ -184,8 +185,15 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         app.state.triage = app.state.store.triage
         app.state.accounts = app.state.store.accounts
         # Sector keys unlocked at log-in live beside the session and end with it.
-        app.state.session_keys = SessionKeys(Keyring(settings.data_dir), on_unlock=words.session_unlocked,
+        keyring = Keyring(settings.data_dir)
+        app.state.session_keys = SessionKeys(keyring, on_unlock=lambda t, u: (words.session_unlocked(t, u),
+                                                                              copier.session_unlocked(t, u)),
                                              on_forget=words.session_ended)
+        # A dispatched sealed matter's words follow it to its departments' keys.
+        copier = DepartmentCopier(app.state.store.department_copies, app.state.triage, app.state.inbox.get,
+                                  department_keys_of(keyring), app.state.session_keys.held_key)
+        app.state.department_copier = copier
+        app.state.triage.on_change = copier.entries_changed
         app.state.sessions = Sessions(app.state.accounts, on_end=app.state.session_keys.forget)
         app.state.session_keys.clock = app.state.sessions.clock
         _say(app.state.store.problems())  # the triage log's own, once it is read (see `_load_readside`)

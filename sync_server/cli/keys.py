@@ -15,10 +15,10 @@ from pathlib import Path
 
 from minqing.registry import load_registry
 from sync_server.cli.errors import CommandError
-from sync_server.cli.keys_init import cmd_init
+from sync_server.cli.keys_init import cmd_init, department_ids
 from sync_server.office.sealed import checked
 from sync_server.sealing.envelope import SealError
-from sync_server.sealing.keyring import RECOVERY, Keyring, KeysError, Unlocked, access_of
+from sync_server.sealing.keyring import DEPARTMENT, RECOVERY, Keyring, KeysError, Unlocked, access_of
 from sync_server.sealing.on_arrival import seal_existing
 from sync_server.sealing.unlock import open_record
 from sync_server.settings import Settings
@@ -64,10 +64,11 @@ def _sectors(registry: Path) -> list[str]:
 
 
 def _cmd_rotate(args: argparse.Namespace) -> int:
-    made = Keyring(args.data_dir).rotate(_sectors(args.registry))
-    for sector, kid in made.items():
-        print(f"{sector}: new key {kid}")
-    print("Old keys are kept, so older records still open. Rebuild the site (minqing build).")
+    made = Keyring(args.data_dir).rotate(_sectors(args.registry), departments=department_ids(args.registry))
+    for scope, kid in made.items():
+        label = f"department {scope.removeprefix(DEPARTMENT)}" if scope.startswith(DEPARTMENT) else scope
+        print(f"{label}: new key {kid}")
+    print("Old keys are kept, so older records and department copies still open. Rebuild the site (minqing build).")
     return 0
 
 
@@ -82,7 +83,8 @@ def _cmd_grant(args: argparse.Namespace) -> int:
         account = _active(accounts, args.name)
         if accounts.authenticate(args.name, password) is None:
             raise KeysError(f"that is not the password '{args.name}' logs in with")
-        Keyring(args.data_dir, change=change).enroll(by, args.name, password, access_of(account.role, account.sectors))
+        Keyring(args.data_dir, change=change).enroll(by, args.name, password,
+                                                     access_of(account.role, account.sectors, account.department))
     print(f"grant: {args.name} now holds the keys of {_describe(Keyring(args.data_dir), args.name)}")
     return 0
 
@@ -96,7 +98,10 @@ def _active(accounts, name: str) -> Account:
 
 def _describe(keyring: Keyring, name: str) -> str:
     access = keyring.holders().get(name)
-    return "every sector" if access == "*" else ", ".join(access or []) or "no sector"
+    if access == "*":
+        return "every sector and department"
+    named = [f"department {a.removeprefix(DEPARTMENT)}" if a.startswith(DEPARTMENT) else a for a in access or []]
+    return ", ".join(named) or "no sector"
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -106,6 +111,13 @@ def _cmd_status(args: argparse.Namespace) -> int:
         return 0
     for sector, key in sorted(keyring.public_keys().items()):
         print(f"sector {sector}: current key {key.kid}")
+    departments = keyring.department_keys()
+    for department, key in sorted(departments.items()):
+        print(f"department {department}: current key {key.kid}")
+    keyless = sorted(set(department_ids(args.registry)) - set(departments))
+    if keyless:
+        print(f"departments without a key (they cannot read dispatched sealed matters): {', '.join(keyless)}; "
+              "run `minqing keys rotate`")
     for name in sorted(keyring.holders()):
         label = "recovery key" if name == RECOVERY else name
         print(f"holder {label}: {_describe(keyring, name)}")
@@ -146,8 +158,8 @@ def add_keys_parser(sub, data_dir) -> None:
     keys = sub.add_parser("keys", help="sealed records: sector keys, who holds them, the recovery key")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     init = keys_sub.add_parser("init", help="make one key pair per sector and print the recovery key once (at a terminal, or > FILE)")
-    rotate = keys_sub.add_parser("rotate", help="new key pairs for every sector; old ones kept for old records")
-    grant = keys_sub.add_parser("grant", help="give an existing account the keys of its sectors")
+    rotate = keys_sub.add_parser("rotate", help="new key pairs for every sector and department (new ones too); old ones kept")
+    grant = keys_sub.add_parser("grant", help="give an existing account its keys (a department account: its department's)")
     grant.add_argument("name")
     status = keys_sub.add_parser("status", help="sectors' current keys and who holds what")
     seal_existing = keys_sub.add_parser("seal-existing", help="seal the plain records already stored (server stopped)")
@@ -236,7 +248,9 @@ def before_add_user(args: argparse.Namespace, secrets: Secrets) -> Unlocked | No
 def after_add_user(args: argparse.Namespace, by: Unlocked | None, password: str, sectors: list[str],
                    change: SecretsChange) -> None:
     if by is not None:
-        Keyring(args.data_dir, change=change).enroll(by, args.name, password, access_of(args.role, sectors))
+        account = open_accounts(args.data_dir, change).get(args.name)
+        department = account.department if account is not None else ""
+        Keyring(args.data_dir, change=change).enroll(by, args.name, password, access_of(args.role, sectors, department))
 
 
 @dataclass
@@ -271,7 +285,7 @@ def set_password_keys(args: argparse.Namespace, asked: NewPassword, change: Secr
         account = open_accounts(args.data_dir, change).get(args.name)
         if account is None:
             raise AccountError(f"there is no user '{args.name}'")
-        keyring.enroll(asked.by, args.name, asked.password, access_of(account.role, account.sectors))
+        keyring.enroll(asked.by, args.name, asked.password, access_of(account.role, account.sectors, account.department))
     elif asked.current is not None:
         keyring.rewrap(args.name, asked.current, asked.password)
     else:

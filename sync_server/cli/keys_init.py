@@ -22,21 +22,28 @@ import io
 import os
 import stat
 import sys
+from pathlib import Path
 
 from minqing.registry import load_registry
 from sync_server.cli.errors import CommandError
 from sync_server.sealing.keyring import Keyring, KeysError
 from sync_server.store import open_accounts
 
-__all__ = ["cmd_init"]
+__all__ = ["cmd_init", "department_ids"]
 
 TRIES = 3
 _AGAIN = "no keys were made; run `minqing keys init` again"
 
 
+def department_ids(registry: Path) -> list[str]:
+    """The registry's departments: each gets a key for the copies of matters dispatched to it."""
+    return [department.id for department in load_registry(registry).departments]
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     keyring = Keyring(args.data_dir)
-    pending = keyring.prepare([sector.id for sector in load_registry(args.registry).sectors])
+    pending = keyring.prepare([sector.id for sector in load_registry(args.registry).sectors],
+                              departments=department_ids(args.registry))
     stdout_fd = _fd_of(sys.stdout)
     to_file = stdout_fd is not None and stat.S_ISREG(os.fstat(stdout_fd).st_mode)
     terminal = None if to_file else _terminal(stdout_fd)
@@ -148,7 +155,7 @@ def _silence_stdout() -> None:
 
 
 def _after(args: argparse.Namespace, keyring: Keyring) -> None:
-    print("Sector keys made and in effect. Public keys: " + str(keyring.public_path))
+    print("Sector and department keys made and in effect. Public keys: " + str(keyring.public_path))
     accounts = open_accounts(args.data_dir)
     waiting = [name for name in accounts.names()
                if (account := accounts.get(name)).role in ("staff", "department") and not account.disabled]

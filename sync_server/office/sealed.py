@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_server.intake.submission import opened_words_problem
+from sync_server.office.department_copies import NOT_YET, missing_notice, open_for_department
 from sync_server.sealing.envelope import SealError
 from sync_server.sealing.unlock import open_record
 from sync_server.words import line_breaks_as_lf, visible
@@ -73,11 +74,38 @@ def opened(state, account, unlocked, record: dict[str, Any], with_phone: bool = 
         return checked(record, record.get("feeling") or "", record.get("suggestion") or "",
                        record.get("phone") if with_phone else None)
     try:
-        words = open_record(account, unlocked, record, _sector_lookup(state.stations.registry), with_phone=with_phone)
+        if account.role == "department":
+            # A department holds no sector key: it reads its department's copy of a
+            # matter dispatched to it (`department_copies`), and nothing else.
+            store = state.store
+            words = open_for_department(account, unlocked, record, store.triage.entry(record["id"]),
+                                        store.department_copies.copies(record["id"]))
+        else:
+            words = open_record(account, unlocked, record, _sector_lookup(state.stations.registry),
+                                with_phone=with_phone)
     except SealError as error:
-        shown = LOCKED if error.code == "locked" else NOT_YOURS if error.code == "not_your_sector" else error.message
-        return {**record, "feeling": shown, "suggestion": "", "phone": None, "sealed_locked": True}
-    return checked(record, words.feeling, words.suggestion, words.phone, words.well_formed)
+        shown = LOCKED if error.code == "locked" else NOT_YOURS if error.code == "not_your_sector" else \
+            NOT_YET if error.code == "not_yet" else error.message
+        shown = {**record, "feeling": shown, "suggestion": "", "phone": None, "sealed_locked": True}
+    else:
+        shown = checked(record, words.feeling, words.suggestion, words.phone, words.well_formed)
+    if account.role == "staff":
+        notice = _copies_waiting(state, unlocked, record["id"])
+        if notice:
+            shown["copy_notice"] = notice
+    return shown
+
+
+def _copies_waiting(state, unlocked, record_id: str) -> str | None:
+    """For staff: departments on the matter that cannot read its sealed words yet. This
+    session holds the words open: the copies are made now where they can be."""
+    copier = state.department_copier
+    if not copier.missing(record_id):
+        return None
+    copier.follow([record_id], unlocked)
+    registry = state.stations.registry
+    return missing_notice(copier.missing(record_id), lambda d: registry.department(d).name if registry.department(d)
+                          else d)
 
 
 def opened_rows(state, account, unlocked, rows, with_phone: bool = False) -> list:

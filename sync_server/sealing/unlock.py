@@ -50,6 +50,11 @@ class SessionKeys:
             unlocked = self.keyring.unlock(account.name, password)
         except KeysError:
             return False
+        if account.role == "department":
+            # A department reads only its department's copies of matters dispatched to it:
+            # sector keys an account kept from before department keys (until `keys grant`)
+            # would open, and find by their words, every record of those sectors.
+            unlocked.keys.clear()
         self._by_token[token] = (unlocked, expires)
         if self.on_unlock is not None:
             self.on_unlock(token, unlocked)
@@ -63,6 +68,17 @@ class SessionKeys:
             self.forget(token)
             return None
         return entry[0]
+
+    def held_key(self, kid: str):
+        """A sector private key some live session holds, or None: for the server's own work
+        on what those sessions may read (sealing a dispatched matter's words again to its
+        department, `office/department_copies.py`), as the search over sealed words does."""
+        now = self.clock()
+        for unlocked, expires in list(self._by_token.values()):
+            held = unlocked.private(kid) if expires >= now else None
+            if held is not None:
+                return held[1]
+        return None
 
     def forget(self, token: str | None) -> None:
         entry = self._by_token.pop(token or "", None)

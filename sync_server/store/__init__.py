@@ -23,10 +23,11 @@ from sync_server.store.embedded.datafolder import DataFolder
 from sync_server.store.embedded.inbox import SEGMENT_SIZE
 from sync_server.store.embedded.secretfiles import JournalDamaged, SecretsChange, changing_secrets, repair_secrets
 from sync_server.store.embedded.tinystore import atomic_write
-from sync_server.store.interfaces import Accounts, Letters, Store, StoreLocked, Submissions, TriageLog
+from sync_server.store.interfaces import Accounts, DepartmentCopies, Letters, Store, StoreLocked, Submissions, TriageLog
 
 __all__ = [
-    "Accounts", "BackupIncomplete", "JournalDamaged", "Letters", "SEGMENT_SIZE", "Store", "StoreLocked", "Submissions", "TriageLog", "atomic_write",
+    "Accounts", "BackupIncomplete", "DepartmentCopies", "JournalDamaged", "Letters", "SEGMENT_SIZE", "Store", "StoreLocked",
+    "Submissions", "TriageLog", "atomic_write",
     "SecretsChange", "changing_secrets", "check", "make_backup", "open_accounts", "open_store", "prune", "refuse_backup",
     "repair_secrets", "restore", "verify",
 ]

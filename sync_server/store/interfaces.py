@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from sync_server.store.fingerprint import Fingerprints
 
-__all__ = ["Accounts", "Letters", "Store", "StoreLocked", "Submissions", "TriageLog"]
+__all__ = ["Accounts", "DepartmentCopies", "Letters", "Store", "StoreLocked", "Submissions", "TriageLog"]
 
 Record = dict[str, Any]
 
@@ -142,6 +142,35 @@ class TriageLog(Protocol):
 
 
 @runtime_checkable
+class DepartmentCopies(Protocol):
+    """Sealed copies of the words of dispatched matters, one per department a matter is
+    dispatched to (lead or 协办), by submission id: what a department's account opens
+    with its department key (`sealing/dispatch_copies.py`), since it holds no sector key.
+
+    - A copy is an envelope: a dict of exactly `v` (int), `suite`, `kid`, `department`,
+      `text` (strings), its `department` the one it is filed under. `put` refuses
+      anything else with a ValueError and stores nothing: plain words never reach it.
+    - `put(submission_id, copies)` replaces every copy of that record at once (atomic and
+      durable): a department left out loses its copy in the same write; `{}` removes all.
+      `put_many({submission_id: copies})` does so for several records in one write.
+    - A concurrent reader sees whole puts only, and catches up on its next call.
+    - `problems`: damaged storage left out, one sentence each; the rest is served.
+    """
+
+    problems: list[str]
+
+    def __len__(self) -> int: ...
+
+    def copies(self, submission_id: str) -> dict[str, dict[str, Any]]: ...
+
+    def ids(self) -> set[str]: ...
+
+    def put(self, submission_id: str, copies: Mapping[str, Mapping[str, Any]]) -> None: ...
+
+    def put_many(self, changes: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> None: ...
+
+
+@runtime_checkable
 class Accounts(Protocol):
     """Office accounts: who may log in, with which role, over which sectors.
 
@@ -233,6 +262,7 @@ class Store(Protocol):
     triage: TriageLog
     accounts: Accounts
     letters: Letters
+    department_copies: DepartmentCopies
 
     def problems(self) -> list[str]:
         """Damage found in any collection, one sentence each (also in /api/health)."""

@@ -8,17 +8,16 @@ another sector gets none."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
 
 from build_scripts.publish import build_site
+from minqing.registry import load_registry
 from minqing.server_process import ServerProcess
 from sync_server.sealing.envelope import open_phone, open_text
-from sync_server.sealing.keyring import Keyring
+from sync_server.sealing.keyring import Keyring, access_of
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.backup import make_backup
 from sync_server.store.embedded.inbox import Inbox
@@ -42,7 +41,7 @@ def sealed(tmp_path):
     registry = tmp_path / "stations.yml"
     shutil.copy(SAMPLE_REGISTRY, registry)
     keyring = Keyring(tmp_path / "data")
-    recovery = keyring.init(SECTORS)
+    recovery = keyring.init(SECTORS, departments=[d.id for d in load_registry(registry).departments])
     site = tmp_path / "site"
     build_site(MKDOCS_YML, registry, site, keyring.public_path)
     server = ServerProcess(tmp_path / "data", site, registry).start()
@@ -156,23 +155,6 @@ def _office_log_in(browser, world: Sealed, name: str):
     return page
 
 
-def _dispatch_as_staff(world: Sealed, record_id: str, department: str) -> None:
-    """受理 and 交办 by a staff account, as its forms post them: a department reads only
-    what is dispatched to it."""
-    with httpx.Client(base_url=world.server.url, timeout=30) as client:
-        page = client.get("/office/login")
-        token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
-        client.post("/office/login", data={"name": "amy", "password": PASSWORD, "token": token})
-        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/office/records").text).group(1)
-        # 交办 moves the matter: its form asks again, and the confirming page posts confirm=yes.
-        for fields in ({"action": "accept"},
-                       {"action": "assign", "department": department, "track": "immediate", "confirm": "yes"}):
-            answer = client.post(f"/office/records/{record_id}/action", data={"csrf": csrf, **fields},
-                                 follow_redirects=False)
-            assert answer.status_code == 303 and "error=" not in answer.headers["location"], answer.headers
-
-
-
 def _search_until_complete(page, world: Sealed, word: str) -> None:
     """The list says 正在解密 while the search over sealed words is incomplete: load it
     again until it no longer does (the positive signal that the search is whole)."""
@@ -184,16 +166,27 @@ def _search_until_complete(page, world: Sealed, word: str) -> None:
     raise AssertionError("the search over sealed words never finished")
 
 
-def test_an_office_account_unlocks_at_log_in_reads_and_finds_sealed_words_and_another_sector_cannot(sealed, page,
-                                                                                                  browser):
+def _act(page, world: Sealed, record_id: str, action: str, **fields) -> None:
+    """A record page's action, posted with that page's session and CSRF token, confirmed
+    (交办 and 改派 ask again: the confirming page posts confirm=yes)."""
+    page.goto(f"{world.server.url}/office/records/{record_id}")
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    response = page.request.post(f"{world.server.url}/office/records/{record_id}/action",
+                                 form={"csrf": csrf, "action": action, "confirm": "yes", **fields},
+                                 max_redirects=0)
+    assert response.status == 303, response.text()
+
+
+def test_sealed_words_reach_exactly_the_department_a_matter_is_dispatched_to(sealed, page, browser):
     accounts = Accounts(sealed.server.data_dir)
     accounts.add("amy", PASSWORD, "staff", "王干事")
-    accounts.add("police", PASSWORD, "department", "区公安分局", sectors=["public-order"])
-    accounts.add("edu", PASSWORD, "department", "区教育局", sectors=["education-health"])
+    accounts.add("police", PASSWORD, "department", "区公安分局", sectors=["public-order"], department="police")
+    accounts.add("edu", PASSWORD, "department", "区教育局", sectors=["education-health"], department="education")
     keyring = Keyring(sealed.server.data_dir, scrypt=FAST)
     recovery = keyring.unlock_recovery(sealed.recovery)
-    keyring.enroll(recovery, "police", PASSWORD, ["public-order"])
-    keyring.enroll(recovery, "edu", PASSWORD, ["education-health"])
+    keyring.enroll(recovery, "amy", PASSWORD, "*")
+    keyring.enroll(recovery, "police", PASSWORD, access_of("department", [], "police"))
+    keyring.enroll(recovery, "edu", PASSWORD, access_of("department", [], "education"))
     open_station(page, sealed)  # rulin-industrial-park: public-order
     _fill(page, with_phone=False)  # sealed in this page, before the outbox
     # 已提交 only once the server has it (a count of 0 is also what the page shows before).
@@ -201,27 +194,35 @@ def test_an_office_account_unlocks_at_log_in_reads_and_finds_sealed_words_and_an
     with Inbox(sealed.server.data_dir, writer=False) as inbox:
         [record] = list(inbox.records())
     assert "sealed" in record and CANARY not in json.dumps(record, ensure_ascii=False)
-    _dispatch_as_staff(sealed, record["id"], "police")
 
-    police = _office_log_in(browser, sealed, "police")
-    assert CANARY in police.content()  # the first page opens its own rows
-    _search_until_complete(police, sealed, "原话K7")  # a word only inside the envelope
-    assert "共 1 条" in police.content()
-    police.click(f"text={record['receipt']}")
-    police.wait_for_selector(f"text={CANARY}")
+    staff = _office_log_in(browser, sealed, "amy")
+    assert CANARY in staff.content()  # the first page opens its own rows
+    _search_until_complete(staff, sealed, "原话K7")  # a word only inside the envelope
+    assert "共 1 条" in staff.content()
+    # 交办 to the education bureau: another sector's lead unit, holding no public-order key.
+    _act(staff, sealed, record["id"], "accept")
+    _act(staff, sealed, record["id"], "assign", department="education", track="immediate", summary="园区收费")
 
-    edu = _office_log_in(browser, sealed, "edu")  # police is still logged in: its words are opened
-    assert CANARY not in edu.content()
-    _search_until_complete(edu, sealed, "原话K7")
-    assert "共 0 条" in edu.content() and record["receipt"] not in edu.content()
+    edu = _office_log_in(browser, sealed, "edu")
+    edu.goto(f"{sealed.server.url}/office/records/{record['id']}")
+    edu.wait_for_selector(f"text={CANARY}")
+    police = _office_log_in(browser, sealed, "police")  # the record's own sector, never dispatched to
+    response = police.goto(f"{sealed.server.url}/office/records/{record['id']}")
+    assert response.status == 404 and CANARY not in police.content()
+    police.goto(f"{sealed.server.url}/office/records?q=原话K7&sector=public-order&station={STATION}")
+    assert CANARY not in police.content() and record["receipt"] not in police.content()
+    # 改派 to the police: edu, still logged in, reads nothing any more; the police read it.
+    _act(staff, sealed, record["id"], "reassign", department="police", note="属于公安职责")
     response = edu.goto(f"{sealed.server.url}/office/records/{record['id']}")
     assert response.status == 404 and CANARY not in edu.content()
-    edu.goto(f"{sealed.server.url}/office/records?q=原话K7&sector=public-order&station={STATION}")
-    assert "共 0 条" in edu.content() and CANARY not in edu.content()
+    police.goto(f"{sealed.server.url}/office/records/{record['id']}")
+    police.wait_for_selector(f"text={CANARY}")
     # What the office opened stayed in memory: the quick-open copies (written once their
-    # minute is over, or at the stop), the log and a backup hold no word of it.
+    # minute is over, or at the stop), the department copies, the log and a backup hold
+    # no word of it.
     sealed.server.stop()
     assert list((sealed.server.data_dir / "quick").glob("*.log"))
+    assert (sealed.server.data_dir / "office" / "department_copies.log").exists()
     _nowhere_in_clear(sealed)
 
 

@@ -3,7 +3,7 @@ and no account is split between two passwords.
 
 - every sector private key that the keyring lists, that a stored record was sealed to,
   or that the current public key (and `public.json`, what the build publishes) names,
-  still opens with the recovery key;
+  still opens with the recovery key, and every department key the keyring lists too;
 - every active staff or department account logs in with one of the passwords it may
   have (the old or the new) and opens its keys with that same password;
 - a disabled account, and a name with no account, holds no keys.
@@ -38,6 +38,8 @@ def secret_violations(data: Path, recovery: str, passwords: Mapping[str, Iterabl
     current = {sector: key.kid for sector, key in keyring.public_keys().items()}
     needed = set(keyring.sector_of()) | set(current.values()) | set(sealed_kids)
     problems += [f"key {kid} no longer opens with the recovery key" for kid in sorted(needed - set(opener.keys))]
+    problems += [f"department key {kid} no longer opens with the recovery key"
+                 for kid in sorted(set(keyring.department_of()) - set(opener.departments))]
     published = json.loads((data / "keys" / "public.json").read_text("utf-8"))["sectors"]
     if {sector: entry["kid"] for sector, entry in published.items()} != current:
         problems.append("public.json does not publish the keyring's current keys")

@@ -1,7 +1,8 @@
 """The embedded store: the data folder, files only, one writer process at a time.
 
 `DataFolder` puts the inbox segments (`inbox.py`), the triage log (`triagebook.py`),
-the accounts file (`accounts.py`) and the letters log (`letterbook.py`) behind the
+the department copies (`copybook.py`), the accounts file (`accounts.py`) and the
+letters log (`letterbook.py`) behind the
 seam's `Store`; each keeps its own
 promises, stated in its module. The one-writer lock is the inbox's: opened as the
 writer, the folder refuses a second writer with `StoreLocked` (`InboxLocked`).
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_server.store.embedded.accounts import Accounts
+from sync_server.store.embedded.copybook import CopyBook
 from sync_server.store.embedded.inbox import SEGMENT_SIZE, Inbox
 from sync_server.store.embedded.letterbook import LetterBook
 from sync_server.store.embedded.secretfiles import journal_problem, repair_secrets
@@ -37,6 +39,7 @@ class DataFolder:
         self._triage: TriageBook | None = None
         self._accounts: Accounts | None = None
         self._letters: LetterBook | None = None
+        self._copies: CopyBook | None = None
 
     # Opened at first use: a kiosk import or `keys seal-existing` touches only the inbox,
     # and must not create or migrate the office's files on the way.
@@ -45,6 +48,12 @@ class DataFolder:
         if self._triage is None:
             self._triage = TriageBook(self.data_dir, load=self._load_triage, writer=self._writer)
         return self._triage
+
+    @property
+    def department_copies(self) -> CopyBook:
+        if self._copies is None:
+            self._copies = CopyBook(self.data_dir, writer=self._writer)
+        return self._copies
 
     @property
     def accounts(self) -> Accounts:
@@ -61,6 +70,8 @@ class DataFolder:
     def problems(self) -> list[str]:
         len(self.letters)  # read, so its damage is known (the letters are read at first use)
         found = [*self.submissions.problems, *self.triage.problems, *self.letters.problems]
+        if self._copies is not None:
+            found += self._copies.problems
         if self.accounts.problem():
             found.append(self.accounts.problem())
         if journal := journal_problem(self.data_dir):
@@ -73,6 +84,8 @@ class DataFolder:
             self._triage.close()
         if self._letters is not None:
             self._letters.close()
+        if self._copies is not None:
+            self._copies.close()
         self.submissions.close()
 
     def __enter__(self) -> DataFolder:

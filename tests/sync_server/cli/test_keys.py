@@ -74,6 +74,12 @@ def _reads(data, name, password, sector="transport") -> bool:
     return envelope.open_text(CLEAR, sealed, held[1]).feeling == "金丝雀"
 
 
+def _holds_department(data, name, password, department) -> bool:
+    """The account opens its department's current key (what dispatched matters' copies are sealed to)."""
+    keyring = Keyring(data)
+    return keyring.unlock(name, password).department_private(keyring.department_keys()[department].kid) is not None
+
+
 def test_init_prints_the_recovery_key_once_and_names_accounts_still_without_keys(sealed_office):
     data, code, out = sealed_office
     assert "shown only this once" in out and "minqing keys grant wang --recovery" in out
@@ -99,7 +105,8 @@ def test_add_user_with_keys_on_needs_a_staff_account_or_the_recovery_key(sealed_
     added = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport", "--department", "transport",
                      "--recovery", "--password-stdin", stdin=f"{code}\ndept-password-1\n")
     assert added.returncode == 0, added.stderr
-    assert _reads(data, "li", "dept-password-1", "transport")
+    assert _holds_department(data, "li", "dept-password-1", "transport")
+    assert not _reads(data, "li", "dept-password-1", "transport")  # no sector key: it reads what is dispatched to it
     assert not _reads(data, "li", "dept-password-1", "public-order")
 
 
@@ -210,5 +217,5 @@ def test_add_user_by_a_staff_whose_key_pair_was_replaced_while_it_waited_gives_t
     added = _minqing(data, "office", "add-user", "li", "--role", "department", "--sectors", "transport", "--department", "transport", "--by", "wang",
                      "--password-stdin", stdin="staff-password-1\nli-password-1\n")
     assert added.returncode == 0, added.stderr
-    assert _reads(data, "li", "li-password-1", "transport")  # sealed to the key the rotation made
-    assert len(Keyring(data).unlock("li", "li-password-1").keys) == 2
+    assert _holds_department(data, "li", "li-password-1", "transport")  # sealed to the key the rotation made
+    assert len(Keyring(data).unlock("li", "li-password-1").departments) == 2

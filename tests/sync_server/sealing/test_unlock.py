@@ -62,9 +62,14 @@ def test_the_phone_is_opened_only_when_asked(world):
     assert open_record(STAFF, unlocked, _record(world, "jintan-east-bus"), STATIONS.get).phone is None
 
 
-def test_a_department_reads_its_own_sector(world):
+def test_a_department_session_holds_no_sector_key_even_one_its_account_was_granted(world):
+    # It reads through its department's copies of matters dispatched to it
+    # (office/department_copies.py), never by sector.
     unlocked = _unlocked(world, TRANSPORT, "dept-password-1")
-    assert open_record(TRANSPORT, unlocked, _record(world, "jintan-east-bus"), STATIONS.get).feeling.startswith("transport")
+    assert unlocked.keys == {}
+    with pytest.raises(SealError) as caught:
+        open_record(TRANSPORT, unlocked, _record(world, "jintan-east-bus"), STATIONS.get)
+    assert caught.value.code == "no_key"
 
 
 def test_a_department_gets_no_plain_text_of_another_sector_whatever_it_asks(world):

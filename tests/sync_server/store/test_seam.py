@@ -39,6 +39,7 @@ class ProtocolOnlyStore:
     def __init__(self, inner) -> None:
         self._inner = inner
         self.submissions, self.triage, self.accounts = ProtocolOnly(inner.submissions), inner.triage, inner.accounts
+        self.department_copies = inner.department_copies
 
     def problems(self):
         return self._inner.problems()
