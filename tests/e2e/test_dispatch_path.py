@@ -14,7 +14,7 @@ import pytest
 from build_scripts.publish import build_site
 from minqing.registry import load_registry
 from minqing.server_process import ServerProcess
-from sync_server.sealing.keyring import Keyring
+from sync_server.sealing.keyring import Keyring, access_of
 from sync_server.store.embedded.accounts import Accounts
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
 from tests.e2e.conftest import World, open_station
@@ -145,7 +145,7 @@ def sealed_world(tmp_path):
     registry = tmp_path / "stations.yml"
     shutil.copy(SAMPLE_REGISTRY, registry)
     keyring = Keyring(tmp_path / "data")
-    recovery = keyring.init(SECTORS)
+    recovery = keyring.init(SECTORS, departments=[d.id for d in load_registry(registry).departments])
     site = tmp_path / "site"
     build_site(MKDOCS_YML, registry, site, keyring.public_path)
     server = ServerProcess(tmp_path / "data", site, registry).start()
@@ -156,16 +156,14 @@ def sealed_world(tmp_path):
 
 
 def _enroll(world) -> None:
-    """Staff hold every sector key; the department account holds its department's key
-    (the design's `dept:<id>`, which r7-seal adds to the keyring)."""
+    """Staff hold every sector key; the department account holds its department's key."""
     keyring = Keyring(world.server.data_dir, scrypt=FAST)
     recovery = keyring.unlock_recovery(world.recovery)
     keyring.enroll(recovery, "amy", PASSWORD, "*")
     department, _ = _department(world.registry)
-    keyring.enroll(recovery, "market", PASSWORD, [f"dept:{department}"])
+    keyring.enroll(recovery, "market", PASSWORD, access_of("department", [], department))
 
 
-@pytest.mark.xfail(reason="needs department keys from r7-seal", strict=True)
 def test_a_sealed_matter_dispatched_to_another_sectors_department_goes_the_whole_path(sealed_world, browser):
     submit = _through_the_station_page(browser, sealed_world)
 
