@@ -90,7 +90,7 @@ def pytest_runtest_setup(item):
 
 def pytest_sessionfinish(session):
     """The fork servers some tests start commands from (tests/forkserver.py) end with the run."""
-    from tests.forkserver import launcher, quick_cost_launcher
+    from tests.forkserver import build_launcher, launcher, quick_cost_launcher
 
-    launcher.close()
-    quick_cost_launcher.close()
+    for each in (launcher, quick_cost_launcher, build_launcher):
+        each.close()

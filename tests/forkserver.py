@@ -31,7 +31,7 @@ from pathlib import Path
 
 from tests.conftest import QUICK_SCRYPT
 
-__all__ = ["Launcher", "launcher", "quick_cost_launcher"]
+__all__ = ["Launcher", "build_launcher", "launcher", "quick_cost_launcher"]
 
 # What the tests start: the command line (with everything `serve` and the commands
 # import late), and the modules a `python -c` helper of the harness uses.
@@ -284,3 +284,10 @@ accounts.SCRYPT = keyring.SCRYPT = {QUICK_SCRYPT!r}
 accounts.dummy_hash.cache_clear()
 """
 quick_cost_launcher = Launcher(prelude=QUICK_COST)
+
+# `minqing build` as well: MkDocs, its theme, Jinja and the QR and poster steps.
+build_launcher = Launcher(preload=(
+    "sync_server.cli", "build_scripts.publish", "build_scripts.qr", "build_scripts.volunteer",
+    "build_scripts.posters", "build_scripts.stylesheets", "mkdocs.commands.build", "mkdocs.config.defaults",
+    "mkdocs.structure.nav", "mkdocs.structure.files", "material.plugins.search.plugin", "jinja2", "pygments.lexers",
+))
