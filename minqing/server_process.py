@@ -24,9 +24,14 @@ def free_port() -> int:
 
 class ServerProcess:
     def __init__(
-        self, data_dir: Path, site_dir: Path, registry: Path, port: int | None = None, extra_args: tuple[str, ...] = ()
+        self, data_dir: Path, site_dir: Path, registry: Path, port: int | None = None, extra_args: tuple[str, ...] = (),
+        launcher=None,
     ) -> None:
+        """`launcher`: what starts the server instead of `subprocess.Popen`, an object whose
+        `popen(argv, env=, stdout=, stderr=)` returns a Popen-like process (the tests'
+        fork server, which saves each start its imports)."""
         self.data_dir, self.site_dir, self.registry, self.extra_args = data_dir, site_dir, registry, extra_args
+        self.launcher = launcher
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -39,8 +44,11 @@ class ServerProcess:
             *self.extra_args,
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        if self.launcher is not None:
+            self.proc = self.launcher.popen(command, env=env, stdout=self.log, stderr=self.log)
+        else:
+            with open(self.log, "ab") as log:
+                self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -86,3 +86,11 @@ def pytest_runtest_setup(item):
     elif _browser_tests_began:
         pytest.fail("an in-process test runs after this process's browser tests: run pytest serially or with "
                     "--dist load (see pytest_collection_modifyitems in tests/conftest.py)", pytrace=False)
+
+
+def pytest_sessionfinish(session):
+    """The fork servers some tests start commands from (tests/forkserver.py) end with the run."""
+    from tests.forkserver import build_launcher, launcher, quick_cost_launcher
+
+    for each in (launcher, quick_cost_launcher, build_launcher):
+        each.close()

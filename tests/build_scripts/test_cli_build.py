@@ -7,10 +7,13 @@ import subprocess
 import sys
 
 from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
+from tests.forkserver import build_launcher
 
 
+# The command as its own process (its exit code and standard error are what these tests
+# check), forked from one that has imported the build already (tests/forkserver.py).
 def _minqing(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sync_server.cli", *args], capture_output=True, text=True)
+    return build_launcher.run([sys.executable, "-m", "sync_server.cli", *args])
 
 
 def test_build_reports_a_registry_error_in_one_sentence_and_fails(tmp_path):
@@ -81,8 +84,8 @@ def _keys(tmp_path):
 
 
 def _build(tmp_path, *args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "sync_server.cli", "build", "--config", str(MKDOCS_YML),
-                           "--site-dir", str(tmp_path / "site"), *args], capture_output=True, text=True, cwd=cwd)
+    return build_launcher.run([sys.executable, "-m", "sync_server.cli", "build", "--config", str(MKDOCS_YML),
+                               "--site-dir", str(tmp_path / "site"), *args], cwd=cwd)
 
 
 def _one_sentence_and_no_site(result, tmp_path, *words):

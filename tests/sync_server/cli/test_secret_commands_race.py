@@ -24,6 +24,7 @@ from sync_server.sealing import envelope
 from sync_server.sealing.keyring import Keyring
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import Inbox
+from tests.forkserver import launcher
 from tests.sync_server.conftest import make_item
 from tests.sync_server.secrets_check import secret_violations
 
@@ -52,7 +53,9 @@ def _uploads(url: str, stop: threading.Event, sent: list[str]) -> None:
 
 
 def _run(argv: list[str], stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *argv], input=stdin, capture_output=True, text=True, timeout=300)
+    # Each command its own process, forked from one that imported the commands already
+    # (tests/forkserver.py): its load, its second of scrypt and its save are unchanged.
+    return launcher.run([*CLI, *argv], stdin=stdin, timeout=300)
 
 
 @pytest.mark.slow

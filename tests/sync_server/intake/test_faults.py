@@ -14,6 +14,7 @@ import pytest
 
 from minqing.server_process import ServerProcess
 from sync_server.store.embedded.inbox import Inbox
+from tests.forkserver import launcher
 from tests.sync_server.conftest import make_item
 
 KILLS = 100
@@ -80,7 +81,9 @@ class RetryingClient(threading.Thread):
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_server_killed_100_times_mid_upload_loses_and_doubles_nothing(tmp_path, built_site, registry_file):
-    server = ServerProcess(tmp_path / "data", built_site, registry_file).start()
+    # Each restart a fork of a process that has imported the server already
+    # (tests/forkserver.py): the kills and what they interrupt are the same, the imports not redone.
+    server = ServerProcess(tmp_path / "data", built_site, registry_file, launcher=launcher).start()
     port_holder, stop = {"port": server.port}, threading.Event()
     clients = [RetryingClient(f"tablet-{n}", port_holder, stop, seed=n) for n in range(CLIENTS)]
     for client in clients:

@@ -41,6 +41,7 @@ import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -62,6 +63,7 @@ from sync_server.store.embedded.backup import BackupIncomplete, verify
 from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.embedded.triagebook import TriageBook
 from sync_server.triage import new_entry
+from tests.forkserver import Forked, launcher, quick_cost_launcher
 from tests.sync_server.conftest import make_item, store_items
 from tests.sync_server.secrets_check import secret_violations
 
@@ -110,12 +112,25 @@ class Figures:
             return self.rows.get(scenario, {}).get("kills", 0) < KILLS and time.monotonic() < self.deadline
 
 
+_finished = threading.local()  # each scenario runs in its own thread
+
+
 def _killed_run(argv: list[str], chaos: random.Random, within: float, stdin: str | None = None,
                 env: dict[str, str] | None = None) -> bool:
-    """Run a command and SIGKILL it after a random delay; True if the kill landed."""
+    """Run a command and SIGKILL it after a random delay; True if the kill landed.
+
+    The delay is at most `within`, and at most half as much again as this scenario's
+    command has typically (the median) taken to run to its end so far: a forked command
+    (`_started`) has no start-up to spend the delay in, and a delay past its end is no kill."""
+    seconds = getattr(_finished, "seconds", None)
+    if seconds is None:
+        seconds = _finished.seconds = []
+    limit = min(within, 1.5 * statistics.median(seconds)) if seconds else within
     proc = _started(argv, stdin, env)
+    began = time.monotonic()
     try:
-        proc.wait(timeout=chaos.uniform(0.05, within))
+        proc.wait(timeout=chaos.uniform(0, limit))
+        seconds.append(time.monotonic() - began)
         return False
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGKILL)
@@ -123,20 +138,10 @@ def _killed_run(argv: list[str], chaos: random.Random, within: float, stdin: str
         return True
 
 
-def _started(argv: list[str], stdin: str | None, env: dict[str, str] | None) -> subprocess.Popen:
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    if stdin is not None:
-        try:
-            proc.stdin.write(stdin.encode())
-        except BrokenPipeError:
-            pass
-        finally:
-            try:
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
-    return proc
+def _started(argv: list[str], stdin: str | None, env: dict[str, str] | None) -> Forked:
+    # A fork of a process that has imported the commands already (tests/forkserver.py):
+    # the kill lands in the command's work, not in its imports.
+    return launcher.popen(argv, stdin, env)
 
 
 def _export(path: Path, items: list[dict]) -> Path:
@@ -226,7 +231,7 @@ def scenario_segment_close(root: Path, registry: Path, figures: Figures, chaos: 
 def _killed_after(argv: list[str], sign: Path, chaos: random.Random) -> bool:
     """Run a command and SIGKILL it a random moment (up to 50 ms) after `sign` appears,
     so the kill lands around that write however busy the machine is; True if it landed."""
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = launcher.popen(argv)
     deadline = time.monotonic() + 120
     while not sign.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)  # polling for the sign, not waiting for an absence
@@ -513,7 +518,8 @@ def scenario_office_server(root: Path, registry: Path, site: Path, figures: Figu
         receipts = {i["id"]: inbox.receipt(i["id"]) for i in items}
     pending = [i["id"] for i in items]
     acknowledged: dict[str, str] = {}  # record id -> action the server confirmed
-    server = ServerProcess(data, site, registry)
+    # amy logs in at every start: at the suite's quick cost, not a second of scrypt each.
+    server = ServerProcess(data, site, registry, launcher=quick_cost_launcher)
     for _ in range(KILLS):  # every round ends in a kill
         server.start(timeout=90)  # eight other scenarios load the machine meanwhile
         stop, ready = threading.Event(), threading.Event()
@@ -608,7 +614,7 @@ def scenario_restore(root: Path, registry: Path, figures: Figures, chaos: random
             except Exception:
                 bad += 1
         else:
-            done = subprocess.run(argv, capture_output=True)  # the operator runs it again
+            done = launcher.run(argv)  # the operator runs it again
             bad += int(done.returncode != 0 or sorted(r["id"] for r in _records(target)) != ids)
         figures.add("restore", kills=int(killed), records=len(ids), violations=bad)
         shutil.rmtree(target.parent)
@@ -638,7 +644,7 @@ def scenario_repair(root: Path, registry: Path, figures: Figures, chaos: random.
         with Inbox(data, writer=False) as inbox:
             now = [r["id"] for r in inbox.records()]
         bad = int(len(now) != len(set(now))) + int(not whole <= set(now))
-        subprocess.run(argv, capture_output=True)  # the operator runs it again: all that can be saved, once
+        launcher.run(argv)  # the operator runs it again: all that can be saved, once
         with Inbox(data, writer=False) as inbox:
             after = [r["id"] for r in inbox.records()]
         bad += int(sorted(after) != saved)
