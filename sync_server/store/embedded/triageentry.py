@@ -35,6 +35,11 @@ _UNKNOWN = object()
 # Past this many shapes of one kind a new shape slots every field it has, so the number
 # of classes follows the number of key orders, not the combinations of values.
 _MAX_SHAPES = 512
+# Strings met while freezing, shared across entries: the words of a step ("请尽快签收"), a
+# summary, a deadline repeat over thousands of entries. Bounded and cleared when full, so
+# text written once costs nothing here once the log is read.
+_STRINGS: dict[str, str] = {}
+_MAX_STRINGS = 8192
 
 
 class _Frozen(Mapping):
@@ -119,22 +124,29 @@ class _Kind:
     fields whose strings are shared, the fields that hold lists of another kind."""
 
     def __init__(self, base: type[_Frozen], defaults: dict[str, Any], shared: frozenset[str],
-                 children: dict[str, _Kind] | None = None) -> None:
+                 children: dict[str, _Kind] | None = None, open_: bool = False) -> None:
         self.base = base
         self.defaults = defaults
         self.shared = shared
         self.children = children or {}
+        # An open kind (a value of unknown shape) slots every key that can name a slot.
+        self.open = open_
         self._shapes: dict[tuple[tuple[Any, ...], tuple[str, ...]], type[_Frozen]] = {}
 
     def freeze(self, data: Mapping[Any, Any], seen: dict[str, str] | None = None) -> _Frozen:
         # Written for speed: the server freezes every entry of the log at start.
-        seen = {} if seen is None else seen
+        if seen is None:
+            seen = _STRINGS
+            if len(seen) > _MAX_STRINGS:
+                seen.clear()
         defaults, shared, children = self.defaults, self.shared, self.children
         slotted: list[str] = []
         values: list[Any] = []
         extra: dict[Any, Any] | None = None
         for key, value in data.items():
             default = defaults.get(key, _UNKNOWN)
+            if default is _UNKNOWN and self.open and _slot_name(key):
+                default = _REQUIRED
             if value is default:  # most fields: None, False and "" are single objects
                 continue
             if default is _UNKNOWN:
@@ -150,6 +162,10 @@ class _Kind:
                 value = tuple(child.freeze(v, seen) if type(v) is dict else _freeze_value(v, seen) for v in value) \
                     if child is not None else _freeze_value(value, seen)
                 kind = tuple
+            elif kind is dict:
+                child = children.get(key)
+                value = child.freeze(value, seen) if child is not None else _freeze_value(value, seen)
+                kind = type(value)
             elif value is not None and kind is not bool and kind is not int and kind is not float:
                 value = _freeze_value(value, seen)
                 kind = type(value)
@@ -166,7 +182,7 @@ class _Kind:
         else:  # a capped shape slots its defaults too
             given = dict(zip(slotted, values, strict=True))
             for put, key in zip(cls._setters, cls._slotted, strict=True):
-                put(entry, given.get(key, defaults[key]))
+                put(entry, given[key] if key in given else defaults[key])
         if extra is not None:
             object.__setattr__(entry, "_extra", extra)
         return entry
@@ -175,7 +191,7 @@ class _Kind:
         cls = self._shapes.get((keys, slotted))
         if cls is not None:
             return cls
-        known = frozenset(k for k in keys if k in self.defaults)
+        known = frozenset(k for k in keys if k in self.defaults or (self.open and _slot_name(k)))
         if len(self._shapes) >= _MAX_SHAPES:
             slotted = tuple(k for k in keys if k in known)
             cls = self._shapes.get((keys, slotted))
@@ -185,7 +201,7 @@ class _Kind:
             "__slots__": slotted + (("_extra",) if len(known) < len(keys) else ()),
             "_keys": keys, "_known": known, "_slotted": slotted,
             # The defaults this shape does not slot are read from the class.
-            **{k: self.defaults[k] for k in known if k not in slotted},
+            **{k: self.defaults[k] for k in known if k not in slotted and k in self.defaults},
             "__module__": __name__,
         }
         cls = type(self.base.__name__, (self.base,), namespace)
@@ -207,21 +223,37 @@ def _freeze_value(value: Any, seen: dict[str, str]) -> Any:
     return value
 
 
+def _slot_name(key: Any) -> bool:
+    # Not a name the mapping itself uses (`get`, `items`, `_keys`...).
+    return type(key) is str and key.isidentifier() and not key.startswith("_") and not hasattr(_Frozen, key)
+
+
 def _defaults(fields: dict[str, Any]) -> dict[str, Any]:
     # Lists are stored as tuples, so their defaults are tuples too.
     return {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
 
 
-_VALUE = _Kind(_Frozen, {}, frozenset())
+_VALUE = _Kind(_Frozen, {}, frozenset(), open_=True)
+# A 延期 asked for and a 办结 proposed (see dispatch.rules).
+_EXTENSION = _Kind(_Frozen, {"deadline": _REQUIRED, "reason": "", "by": _REQUIRED, "at": _REQUIRED},
+                   shared=frozenset({"deadline", "by"}))
+_PROPOSAL = _Kind(_Frozen, {"outcome": _REQUIRED, "result": "", "public_reply": "", "by": _REQUIRED, "at": _REQUIRED},
+                  shared=frozenset({"outcome", "by"}))
+_ENTRY_DEFAULTS = _defaults(new_entry(""))
+_ENTRY_SHARED = frozenset({"status", "outcome", "track", "lead", "responsible", "deadline", "satisfaction_after",
+                           "department", "returned_by"})
+_DISPATCH = {"extension": _EXTENSION, "proposal": _PROPOSAL}
+# A last step's `before`: the entry fields it changed, with the entry's defaults.
+_BEFORE = _Kind(_Frozen, _ENTRY_DEFAULTS, _ENTRY_SHARED, children=_DISPATCH, open_=True)
 _STEP = _Kind(HistoryStep, {"at": _REQUIRED, "by": _REQUIRED, "by_display": "", "action": _REQUIRED,
-                            "from": _REQUIRED, "to": _REQUIRED, "note": "", "department": "", "from_department": ""},
-              shared=frozenset({"by", "by_display", "action", "from", "to", "department", "from_department"}))
+                            "from": _REQUIRED, "to": _REQUIRED, "note": "", "department": "", "from_department": "",
+                            "merged_id": None, "before": None, "undid": None},
+              shared=frozenset({"by", "by_display", "action", "from", "to", "department", "from_department"}),
+              children={"before": _BEFORE})
 # Dispatch fields (`department`, `extension`, `proposal`, ...) take a slot only on the
-# matters dispatched; their dicts are frozen like any value.
-_ENTRY = _Kind(TriageEntry, {**_defaults(new_entry("")), "updated_at": _REQUIRED},
-               shared=frozenset({"status", "outcome", "track", "lead", "responsible", "deadline",
-                                 "satisfaction_after", "department", "returned_by"}),
-               children={"history": _STEP})
+# matters dispatched.
+_ENTRY = _Kind(TriageEntry, {**_ENTRY_DEFAULTS, "updated_at": _REQUIRED}, shared=_ENTRY_SHARED,
+               children={"history": _STEP, **_DISPATCH})
 _KINDS = {"value": _VALUE, "step": _STEP, "entry": _ENTRY}
 
 
