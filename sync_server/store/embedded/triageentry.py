@@ -40,6 +40,7 @@ _MAX_SHAPES = 512
 # text written once costs nothing here once the log is read.
 _STRINGS: dict[str, str] = {}
 _MAX_STRINGS = 8192
+_HEADS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
 class _Frozen(Mapping):
@@ -124,14 +125,17 @@ class _Kind:
     fields whose strings are shared, the fields that hold lists of another kind."""
 
     def __init__(self, base: type[_Frozen], defaults: dict[str, Any], shared: frozenset[str],
-                 children: dict[str, _Kind] | None = None, open_: bool = False) -> None:
+                 children: dict[str, _Kind] | None = None, open_: bool = False, group: tuple[str, ...] = ()) -> None:
         self.base = base
         self.defaults = defaults
         self.shared = shared
         self.children = children or {}
         # An open kind (a value of unknown shape) slots every key that can name a slot.
         self.open = open_
-        self._shapes: dict[tuple[tuple[Any, ...], tuple[str, ...]], type[_Frozen]] = {}
+        # Fields read through one shared tuple (a step's who, what, from and to): a
+        # hundred thousand steps hold a few hundred such tuples, one slot each.
+        self.group = group
+        self._shapes: dict[tuple[Any, ...], type[_Frozen]] = {}
 
     def freeze(self, data: Mapping[Any, Any], seen: dict[str, str] | None = None) -> _Frozen:
         # Written for speed: the server freezes every entry of the log at start.
@@ -143,6 +147,8 @@ class _Kind:
         slotted: list[str] = []
         values: list[Any] = []
         extra: dict[Any, Any] | None = None
+        group = self.group
+        head: dict[str, str] | None = {} if group else None
         for key, value in data.items():
             default = defaults.get(key, _UNKNOWN)
             if default is _UNKNOWN and self.open and _slot_name(key):
@@ -156,6 +162,9 @@ class _Kind:
                 continue
             kind = type(value)
             if kind is str:
+                if head is not None and key in group:
+                    head[key] = sys.intern(value)
+                    continue
                 value = sys.intern(value) if key in shared else seen.setdefault(value, value)
             elif kind is list or kind is tuple:
                 child = children.get(key)
@@ -174,7 +183,13 @@ class _Kind:
                 continue
             slotted.append(key)
             values.append(value)
-        cls = self._shape(tuple(data), tuple(slotted))
+        grouped: tuple[str, ...] = ()
+        if head:
+            grouped = tuple(head)
+            values_ = tuple(head.get(k) for k in group)
+            slotted.append("_head")
+            values.append(_HEADS.setdefault(values_, values_) if len(_HEADS) < _MAX_STRINGS else values_)
+        cls = self._shape(tuple(data), tuple(slotted), grouped)
         entry = object.__new__(cls)
         if len(cls._slotted) == len(slotted):
             for put, value in zip(cls._setters, values, strict=True):
@@ -187,26 +202,27 @@ class _Kind:
             object.__setattr__(entry, "_extra", extra)
         return entry
 
-    def _shape(self, keys: tuple[Any, ...], slotted: tuple[str, ...]) -> type[_Frozen]:
-        cls = self._shapes.get((keys, slotted))
+    def _shape(self, keys: tuple[Any, ...], slotted: tuple[str, ...], grouped: tuple[str, ...] = ()) -> type[_Frozen]:
+        cls = self._shapes.get((keys, slotted, grouped))
         if cls is not None:
             return cls
         known = frozenset(k for k in keys if k in self.defaults or (self.open and _slot_name(k)))
         if len(self._shapes) >= _MAX_SHAPES:
-            slotted = tuple(k for k in keys if k in known)
-            cls = self._shapes.get((keys, slotted))
+            slotted = tuple(k for k in keys if k in known and k not in grouped) + (("_head",) if grouped else ())
+            cls = self._shapes.get((keys, slotted, grouped))
             if cls is not None:
                 return cls
         namespace: dict[str, Any] = {
             "__slots__": slotted + (("_extra",) if len(known) < len(keys) else ()),
             "_keys": keys, "_known": known, "_slotted": slotted,
             # The defaults this shape does not slot are read from the class.
-            **{k: self.defaults[k] for k in known if k not in slotted and k in self.defaults},
+            **{k: self.defaults[k] for k in known if k not in slotted and k not in grouped and k in self.defaults},
+            **{k: property(itemgetter_at(self.group.index(k))) for k in grouped},
             "__module__": __name__,
         }
         cls = type(self.base.__name__, (self.base,), namespace)
         cls._setters = tuple(cls.__dict__[k].__set__ for k in slotted)
-        self._shapes[(keys, slotted)] = cls
+        self._shapes[(keys, slotted, grouped)] = cls
         return cls
 
 
@@ -221,6 +237,12 @@ def _freeze_value(value: Any, seen: dict[str, str]) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_freeze_value(v, seen) for v in value)
     return value
+
+
+def itemgetter_at(index: int) -> Any:
+    def read(step: _Frozen) -> Any:
+        return step._head[index]  # type: ignore[attr-defined]
+    return read
 
 
 def _slot_name(key: Any) -> bool:
@@ -249,7 +271,7 @@ _STEP = _Kind(HistoryStep, {"at": _REQUIRED, "by": _REQUIRED, "by_display": "", 
                             "from": _REQUIRED, "to": _REQUIRED, "note": "", "department": "", "from_department": "",
                             "merged_id": None, "before": None, "undid": None},
               shared=frozenset({"by", "by_display", "action", "from", "to", "department", "from_department"}),
-              children={"before": _BEFORE})
+              children={"before": _BEFORE}, group=("by", "by_display", "action", "from", "to"))
 # Dispatch fields (`department`, `extension`, `proposal`, ...) take a slot only on the
 # matters dispatched.
 _ENTRY = _Kind(TriageEntry, {**_ENTRY_DEFAULTS, "updated_at": _REQUIRED}, shared=_ENTRY_SHARED,
