@@ -143,7 +143,7 @@ class _Kind:
             seen = _STRINGS
             if len(seen) > _MAX_STRINGS:
                 seen.clear()
-        defaults, shared, children = self.defaults, self.shared, self.children
+        defaults, shared = self.defaults, self.shared
         slotted: list[str] = []
         values: list[Any] = []
         extra: dict[Any, Any] | None = None
@@ -166,17 +166,8 @@ class _Kind:
                     head[key] = sys.intern(value)
                     continue
                 value = sys.intern(value) if key in shared else seen.setdefault(value, value)
-            elif kind is list or kind is tuple:
-                child = children.get(key)
-                value = tuple(child.freeze(v, seen) if type(v) is dict else _freeze_value(v, seen) for v in value) \
-                    if child is not None else _freeze_value(value, seen)
-                kind = tuple
-            elif kind is dict:
-                child = children.get(key)
-                value = child.freeze(value, seen) if child is not None else _freeze_value(value, seen)
-                kind = type(value)
             elif value is not None and kind is not bool and kind is not int and kind is not float:
-                value = _freeze_value(value, seen)
+                value = self._member(key, value, seen)
                 kind = type(value)
             # A default is read from the class; by type too: 0 is not False, None is not "".
             if kind is type(default) and value == default:
@@ -189,7 +180,20 @@ class _Kind:
             values_ = tuple(head.get(k) for k in group)
             slotted.append("_head")
             values.append(_HEADS.setdefault(values_, values_) if len(_HEADS) < _MAX_STRINGS else values_)
-        cls = self._shape(tuple(data), tuple(slotted), grouped)
+        return self._build(self._shape(tuple(data), tuple(slotted), grouped), slotted, values, extra)
+
+    def _member(self, key: str, value: Any, seen: dict[str, str]) -> Any:
+        # A list or dict, frozen by the kind made for it if there is one.
+        child = self.children.get(key)
+        if child is None:
+            return _freeze_value(value, seen)
+        if type(value) is dict:
+            return child.freeze(value, seen)
+        if type(value) in (list, tuple):
+            return tuple(child.freeze(v, seen) if type(v) is dict else _freeze_value(v, seen) for v in value)
+        return _freeze_value(value, seen)
+
+    def _build(self, cls: type[_Frozen], slotted: list[str], values: list[Any], extra: dict[Any, Any] | None) -> _Frozen:
         entry = object.__new__(cls)
         if len(cls._slotted) == len(slotted):
             for put, value in zip(cls._setters, values, strict=True):
@@ -197,7 +201,7 @@ class _Kind:
         else:  # a capped shape slots its defaults too
             given = dict(zip(slotted, values, strict=True))
             for put, key in zip(cls._setters, cls._slotted, strict=True):
-                put(entry, given[key] if key in given else defaults[key])
+                put(entry, given[key] if key in given else self.defaults[key])
         if extra is not None:
             object.__setattr__(entry, "_extra", extra)
         return entry
