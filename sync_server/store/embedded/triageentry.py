@@ -7,7 +7,10 @@ for its shape (its keys in order, and which of them differ from `triage.new_entr
 defaults): only those fields take a slot, the defaults live on the class, so a typical
 entry costs a few hundred bytes. Its history is a tuple of steps built the same way.
 Short strings from a small vocabulary (status, action, account, department, deadline)
-are shared by all entries, and one entry's equal timestamps are one string.
+are shared by all entries, and one entry's equal timestamps are one string; words that
+recur across entries (a step's note, a summary) are shared through a bounded cache. A
+step's who, what, from and to are one shared tuple in one slot. The dispatch's dicts
+(`extension`, `proposal`, a last step's `before`) are slotted classes of their own.
 
 An entry reads like the dict it replaces (`entry["lead"]`, `entry.get`, `dict(entry)`,
 `{**entry}`, and `entry.history` in a template) and compares equal to it. Lists come
