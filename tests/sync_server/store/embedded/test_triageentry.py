@@ -187,3 +187,68 @@ def test_a_stored_entry_takes_a_small_fraction_of_its_dicts_memory():
     as_dicts, compact = allocated(lambda e: e), allocated(freeze)
     print(f"a two-step entry: {as_dicts:.0f} B as dicts, {compact:.0f} B stored")
     assert compact < as_dicts / 3
+
+
+def _undone():
+    """A matter whose last step was taken back (`undid`), with every dispatch field set."""
+    entry = {**_dispatched(), "supervision": "督办〔2026〕3号", "returned_by": "market", "lead_unmapped": True}
+    return {**entry, "history": [*entry["history"], {"at": "2026-11-25T04:00:00+00:00", "by": "market-desk",
+                                                 "by_display": "区市场监督管理局办公室", "action": "undo",
+                                                 "from": "review", "to": "in_progress", "note": "撤回：提交办结",
+                                                 "undid": 5, "from_department": "urban", "department": "market"}]}
+
+
+def _slots_only(value):
+    """No stored part keeps a dict of its own: every key is in a slot or a default."""
+    if isinstance(value, triageentry._Frozen):
+        assert getattr(value, "_extra", None) is None, list(value)
+        for key in value:
+            _slots_only(value[key])
+    elif isinstance(value, tuple):
+        for item in value:
+            _slots_only(item)
+
+
+@pytest.mark.parametrize("make", [_dispatched, _undone])
+def test_every_dispatch_field_and_step_key_round_trips_from_its_slot(make):
+    plain = make()
+    stored = freeze(json.loads(json.dumps(plain)))
+    _slots_only(stored)
+    assert json.dumps(thaw(stored), ensure_ascii=False) == json.dumps(plain, ensure_ascii=False)
+    assert thaw({**stored}) == plain and stored == plain and list(stored) == list(plain)
+    for got, step in zip(stored["history"], plain["history"], strict=True):
+        assert list(got) == list(step) and thaw({**got}) == step
+        for key, value in step.items():
+            assert thaw(got[key]) == value and type(thaw(got[key])) is type(value)
+
+
+def test_the_words_many_entries_repeat_are_kept_once():
+    first, second = (freeze(json.loads(json.dumps(_dispatched()))) for _ in range(2))
+    assert first["history"][-1]["note"] is second["history"][-1]["note"]
+    assert first["proposal"]["result"] is second["proposal"]["result"]
+    assert first["history"][-1]["before"] == second["history"][-1]["before"]
+
+
+def test_a_dispatched_entry_takes_a_small_fraction_of_its_dicts_memory():
+    # As the benchmark's matters: each parsed afresh, its own timestamps.
+    plain = _dispatched()
+    lines = []
+    for n in range(300):
+        stamp = f"2026-11-2{n % 10}T0{n % 9}:{n // 60:02d}:{n % 60:02d}+00:00"
+        entry = {**plain, "updated_at": stamp, "history": [{**step, "at": stamp} for step in plain["history"]]}
+        lines.append(json.dumps(entry).encode())
+
+    def allocated(make):
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            kept = [make(json.loads(line)) for line in lines]
+            used = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert len(kept) == len(lines)
+        return used / len(lines)
+
+    as_dicts, compact = allocated(lambda e: e), allocated(freeze)
+    print(f"a dispatched entry: {as_dicts:.0f} B as dicts, {compact:.0f} B stored")
+    assert compact < as_dicts / 5
