@@ -4,7 +4,7 @@ on the matter with a history step, and opens the sheet's page, ready to print.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from anyio import to_thread
 from starlette.requests import Request
@@ -48,7 +48,8 @@ async def supervise_matter(request: Request, account, session, form) -> Response
                                       by_display=account.display, now=now)
                 sheet = await to_thread.run_sync(letters.issue, "supervision", today.year, fields,
                                                   labeller(rules.supervision_number, today.year))
-            entry = _supervised(row.triage, sheet, account, registry, now)
+            # Every history step is in UTC, as `triage.apply` writes the others: times compare as text.
+            entry = _supervised(row.triage, sheet, account, registry, now.astimezone(timezone.utc))
         except (SupervisionError, TriageError) as error:
             return message_page(request, account, str(error), 400)
         stored = await to_thread.run_sync(state.triage.put_many, {row.id: entry})

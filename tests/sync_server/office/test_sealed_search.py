@@ -111,13 +111,17 @@ def test_the_words_of_given_records_are_only_those_this_session_may_open(app_wit
     with _client(app_with_keys) as client:
         school, park = _seed_both(client)
         _as(client, "amy")
-        edu = _as(client, "edu")
+        bob = _as(client, "bob")  # staff holding the school sector's key only
         state = client.app.state
-        unlocked, account = state.session_keys.get(edu), state.accounts.get("edu")
+        unlocked, account = state.session_keys.get(bob), state.accounts.get("bob")
         words = state.opened_words.words_of(unlocked, account.sees_sector, [school["id"], park["id"]])
         assert words == {school["id"]: f"晚上{SCHOOL_WORD}的事\n请查一查".lower()}
         assert state.opened_words.words_of(None, account.sees_sector, [school["id"]]) == {}
         assert state.opened_words.words_of(unlocked, account.sees_sector, []) == {}
+        # A department session holds no sector key: it opens nothing of the shared index.
+        edu = _as(client, "edu")
+        assert state.opened_words.words_of(state.session_keys.get(edu), state.accounts.get("edu").sees_sector,
+                                           [school["id"], park["id"]]) == {}
 
 
 def test_an_account_without_keys_finds_no_sealed_words(app_with_keys):

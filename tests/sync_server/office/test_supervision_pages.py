@@ -28,6 +28,8 @@ def test_supervising_numbers_a_sheet_and_names_it_on_the_matter(world):  # noqa:
     entry = TriageBook(world.data).entry(matter)
     assert entry["supervision"] == number and entry["history"][-1]["action"] == "supervise"
     assert entry["history"][-1]["by_display"] == "王干事"
+    # In UTC like every other step and the entry's change time: they are compared as text.
+    assert entry["history"][-1]["at"].endswith("+00:00") and entry["updated_at"].endswith("+00:00")
     record = world.get(f"/office/records/{matter}").text
     assert f"督办单 {number}" in record and f"/office/letters/supervision-{YEAR}-1/print" in record
     sheet = world.get(f"/office/letters/supervision-{YEAR}-1/print").text
