@@ -19,8 +19,16 @@ from sync_server.letters.content import LetterError, default_body, default_title
 from sync_server.letters.document import MATTER_COLUMNS
 from sync_server.letters.numbering import KINDS, chinese_date, labeller
 from sync_server.letters.tracking import STATES, answer_due, state
-from sync_server.office.letter_matters import (as_read_by, held_by, lead_of_rows, matter_rows, matters_closed, open_matters_of,
-                                               rows_from_ids, rows_from_receipts)
+from sync_server.office.letter_matters import (
+    as_read_by,
+    held_by,
+    lead_of_rows,
+    matter_rows,
+    matters_closed,
+    open_matters_of,
+    rows_from_ids,
+    rows_from_receipts,
+)
 from sync_server.office.pages import guarded, local_today, off_loop, render
 from sync_server.office.records import CHINA
 

@@ -10,10 +10,16 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from sync_server.letters.numbering import labeller
 from sync_server.letters.content import void_fields
-from sync_server.letters.supervision import (SupervisionError, check_supervisable, live_sheet, pending_sheet, sheet_fields,
-                                             stale_sheets)
+from sync_server.letters.numbering import labeller
+from sync_server.letters.supervision import (
+    SupervisionError,
+    check_supervisable,
+    live_sheet,
+    pending_sheet,
+    sheet_fields,
+    stale_sheets,
+)
 from sync_server.letters.tracking import answer_due
 from sync_server.office.letter_matters import matter_rows
 from sync_server.office.pages import guarded, local_today, message_page, off_loop, row_or_404

@@ -2,6 +2,8 @@
 import re
 
 from tests.sync_server.office.test_pages import act, csrf, dispatch, login, office, seed  # noqa: F401 - the fixture
+
+
 def _send_letter(client, department, receipts, sector=""):
     token = csrf(client, "/office/letters/new")
     data = {"csrf": token, "department": department, "sector": sector, "receipts": receipts, "title": "", "body": ""}
@@ -12,7 +14,7 @@ def _send_letter(client, department, receipts, sector=""):
                        follow_redirects=False)
 
 
-def test_letter_to_a_department_cannot_list_another_departments_matter(office):
+def test_letter_to_a_department_cannot_list_another_departments_matter(office):  # noqa: F811
     school = seed(office, station_id="hebin-primary", feeling="教育局的秘密线索甲乙丙")
     dispatch(office, school["id"], "education")
     login(office, "amy")
@@ -25,7 +27,7 @@ def test_letter_to_a_department_cannot_list_another_departments_matter(office):
         assert school["receipt"] not in letter
 
 
-def test_sector_letter_does_not_show_a_department_undispatched_matters(office):
+def test_sector_letter_does_not_show_a_department_undispatched_matters(office):  # noqa: F811
     never = seed(office, station_id="rulin-industrial-park", feeling="从未交办的园区线索丁戊")  # public-order
     login(office, "amy")
     act(office, never["id"], "accept")  # 受理, never 交办
@@ -37,7 +39,7 @@ def test_sector_letter_does_not_show_a_department_undispatched_matters(office):
         assert "从未交办的园区线索丁戊" not in office.get(sent.headers["location"]).text
 
 
-def test_old_department_cannot_read_the_supervision_sheet_after_reassign(office):
+def test_old_department_cannot_read_the_supervision_sheet_after_reassign(office):  # noqa: F811
     park = seed(office, station_id="rulin-industrial-park", feeling="改派前的督办事项原话")
     dispatch(office, park["id"], "police")
     login(office, "amy")
@@ -52,7 +54,7 @@ def test_old_department_cannot_read_the_supervision_sheet_after_reassign(office)
     assert page.status_code == 404 or "改派前的督办事项原话" not in page.text
 
 
-def test_a_letter_listing_a_matter_another_department_holds_is_refused_in_chinese(office):
+def test_a_letter_listing_a_matter_another_department_holds_is_refused_in_chinese(office):  # noqa: F811
     school = seed(office, station_id="hebin-primary")
     dispatch(office, school["id"], "education")
     login(office, "amy")
@@ -60,7 +62,7 @@ def test_a_letter_listing_a_matter_another_department_holds_is_refused_in_chines
     assert refused.status_code == 400 and "只能列入当前交办给主送部门" in refused.text
 
 
-def test_a_sector_letter_lists_only_the_open_matters_its_department_holds(office):
+def test_a_sector_letter_lists_only_the_open_matters_its_department_holds(office):  # noqa: F811
     held = seed(office, station_id="rulin-industrial-park", feeling="公安牵头的园区线索")
     never = seed(office, station_id="rulin-industrial-park", feeling="从未交办的另一条线索")
     dispatch(office, held["id"], "police")

@@ -11,7 +11,7 @@ def _supervise(client, record_id, requirements):
                        follow_redirects=False)
 
 
-def test_undone_supervision_leaves_no_live_sheet(office):
+def test_undone_supervision_leaves_no_live_sheet(office):  # noqa: F811
     park = seed(office, station_id="rulin-industrial-park")
     dispatch(office, park["id"], "police")
     login(office, "amy")
@@ -22,7 +22,7 @@ def test_undone_supervision_leaves_no_live_sheet(office):
     assert "已作废" in letter  # the sheet of a withdrawn 督办 is no longer a live demand on the department
 
 
-def test_second_supervision_after_undo_carries_the_new_requirements(office):
+def test_second_supervision_after_undo_carries_the_new_requirements(office):  # noqa: F811
     park = seed(office, station_id="rulin-industrial-park")
     dispatch(office, park["id"], "police")
     login(office, "amy")
@@ -33,7 +33,7 @@ def test_second_supervision_after_undo_carries_the_new_requirements(office):
     assert "第二次督办要求：三日内报结果" in page
 
 
-def test_supervision_after_reassign_is_addressed_to_the_new_department(office):
+def test_supervision_after_reassign_is_addressed_to_the_new_department(office):  # noqa: F811
     park = seed(office, station_id="rulin-industrial-park")
     dispatch(office, park["id"], "police")
     login(office, "amy")
@@ -49,7 +49,7 @@ def test_supervision_after_reassign_is_addressed_to_the_new_department(office):
     assert office.get(sheet).status_code == 404  # the old one does not
 
 
-def test_supervise_again_after_the_sheet_is_voided(office):
+def test_supervise_again_after_the_sheet_is_voided(office):  # noqa: F811
     park = seed(office, station_id="rulin-industrial-park")
     dispatch(office, park["id"], "police")
     login(office, "amy")
@@ -67,7 +67,7 @@ def test_supervise_again_after_the_sheet_is_voided(office):
     assert again.headers["location"].split("?")[0] != sheet
 
 
-def test_closed_matter_sheet_is_not_overdue(office):
+def test_closed_matter_sheet_is_not_overdue(office):  # noqa: F811
     yesterday = (datetime.now(timezone(timedelta(hours=8))).date() - timedelta(days=1)).isoformat()
     park = seed(office, station_id="rulin-industrial-park")
     login(office, "amy")
