@@ -72,3 +72,19 @@ def test_a_sector_letter_lists_only_the_open_matters_its_department_holds(office
     assert sent.status_code == 303
     page = office.get(sent.headers["location"]).text
     assert held["receipt"] in page and never["receipt"] not in page
+
+
+def test_after_reassign_of_one_matter_the_old_department_reads_only_the_rows_it_still_holds(office):  # noqa: F811
+    kept = seed(office, station_id="rulin-industrial-park", feeling="仍由公安办理的线索")
+    moved = seed(office, station_id="rulin-industrial-park", feeling="改派教育局的线索")
+    dispatch(office, kept["id"], "police")
+    dispatch(office, moved["id"], "police")
+    login(office, "amy")
+    letter = _send_letter(office, "police", f"{kept['receipt']}\n{moved['receipt']}").headers["location"].split("?")[0]
+    act(office, moved["id"], "reassign", department="education", note="属教育领域")
+    assert moved["receipt"] in office.get(letter).text  # staff keep the letter whole
+    office.cookies.clear()
+    login(office, "police")
+    page = office.get(letter).text
+    assert kept["receipt"] in page and moved["receipt"] not in page and "另有 1 项事项已改派" in page
+    assert moved["receipt"] not in office.get(f"{letter}/print").text
