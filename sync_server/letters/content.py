@@ -25,6 +25,8 @@ MESSAGES = {
     "closed_matter": "只能把尚未办结的事项列入工作建议函。",
     "unknown_matter": "有的回执码没有找到对应的记录，或您无权查看它。",
     "choose_department": "请选择主送的牵头部门。",
+    "not_held": "工作建议函只能列入当前交办给主送部门（牵头办理）的事项；未交办、交办给其他部门或已改派的事项请另行处理。",
+    "none_held": "这个领域没有交办给主送部门、尚未办结的事项。",
     "missing_title": "请填写标题。",
     "title_one_line": "标题请写成一行，不要换行。",
     "too_long_title": f"标题最多 {TITLE_LIMIT} 个字。",

@@ -5,7 +5,13 @@ never reused), naming the matter, its lead department, its deadline and the offi
 requirements. The matter's triage entry then holds the sheet's number (`supervision`)
 and a history step (`triage.apply`'s 督办, which keeps what it changed for 撤回). Two writes, the sheet first: a kill between them leaves a sheet
 whose matter does not name it yet, and the next 督办 of that matter takes that sheet
-(`pending_sheet`) instead of a new number, so no number is lost or given twice."""
+(`pending_sheet`) instead of a new number, so no number is lost or given twice.
+
+A sheet is live only while it is not voided and is addressed to the department holding
+the matter now: 撤回 of the 督办 voids its sheet, and once a sheet is voided, or its
+matter was 改派 to another department, the matter may be supervised again with a new
+sheet (`live_sheet`). A pending sheet addressed to a department that no longer holds the
+matter is never taken again: it is voided (`stale_sheets`)."""
 
 from __future__ import annotations
 
@@ -15,8 +21,8 @@ from typing import Any
 
 from sync_server.words import FORBIDDEN, line_breaks_as_lf
 
-__all__ = ["DEFAULT_REQUIREMENTS", "MESSAGES", "SUPERVISABLE", "SupervisionError", "check_supervisable", "pending_sheet",
-           "sheet_fields"]
+__all__ = ["DEFAULT_REQUIREMENTS", "MESSAGES", "SUPERVISABLE", "SupervisionError", "check_supervisable", "live_sheet",
+           "pending_sheet", "sheet_fields", "stale_sheets"]
 
 SUPERVISABLE = ("assigned", "in_progress", "review")
 REQUIREMENTS_LIMIT = 2000
@@ -37,8 +43,23 @@ class SupervisionError(ValueError):
         self.code = code
 
 
-def check_supervisable(entry: Mapping[str, Any]) -> None:
-    if entry.get("supervision"):
+def live_sheet(letters: Iterable[Mapping[str, Any]], entry: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The sheet the matter names, while it still binds: not voided, and addressed to the
+    department that holds the matter now."""
+    number = entry.get("supervision")
+    if not number:
+        return None
+    for letter in letters:
+        if letter["kind"] == "supervision" and letter["number"] == number:
+            if letter.get("voided") or letter["department"] != entry.get("department"):
+                return None
+            return dict(letter)
+    return None
+
+
+def check_supervisable(entry: Mapping[str, Any], live: Mapping[str, Any] | None = None) -> None:
+    """`live`: the matter's sheet that still binds (`live_sheet`); a matter is supervised once at a time."""
+    if live is not None:
         raise SupervisionError("already_supervised")
     if entry["status"] not in SUPERVISABLE:
         raise SupervisionError("not_supervisable")
@@ -63,9 +84,21 @@ def sheet_fields(*, matter: dict[str, Any], department, requirements: str, sent_
     }
 
 
-def pending_sheet(letters: Iterable[Mapping[str, Any]], submission_id: str) -> dict[str, Any] | None:
-    """A 督办单 issued for this matter that its entry does not name (a kill came between)."""
-    for letter in letters:
-        if letter["kind"] == "supervision" and not letter.get("voided") and letter["matters"] == [submission_id]:
-            return dict(letter)
-    return None
+def _unvoided_sheets(letters: Iterable[Mapping[str, Any]], entry: Mapping[str, Any], submission_id: str):
+    return [dict(v) for v in letters if v["kind"] == "supervision" and not v.get("voided")
+            and v["matters"] == [submission_id] and v["number"] != entry.get("supervision")]
+
+
+def pending_sheet(letters: Iterable[Mapping[str, Any]], entry: Mapping[str, Any], submission_id: str) -> dict[str, Any] | None:
+    """A 督办单 issued for this matter that its entry does not name (a kill came between),
+    addressed to the department holding the matter now."""
+    return next((v for v in _unvoided_sheets(letters, entry, submission_id) if v["department"] == entry.get("department")),
+                None)
+
+
+def stale_sheets(letters: Iterable[Mapping[str, Any]], entry: Mapping[str, Any], submission_id: str) -> list[dict[str, Any]]:
+    """The matter's sheets not voided yet that no longer bind: addressed to a department
+    that does not hold it now (改派 came after), or the one it names but no longer binds."""
+    named = [dict(v) for v in letters if v["kind"] == "supervision" and not v.get("voided")
+             and v["number"] == entry.get("supervision") and v["department"] != entry.get("department")]
+    return named + [v for v in _unvoided_sheets(letters, entry, submission_id) if v["department"] != entry.get("department")]

@@ -16,11 +16,13 @@ def answer_due(sent_on: date, answer_days: int) -> date:
     return sent_on + timedelta(days=answer_days)
 
 
-def state(letter: dict[str, Any], today: date) -> str:
-    """A key of STATES. Overdue from the day after the answer date, until answered."""
+def state(letter: dict[str, Any], today: date, closed: bool = False) -> str:
+    """A key of STATES. Overdue from the day after the answer date, until answered.
+    `closed`: every matter of the letter is closed; a 督办单 is answered by its matter's
+    result, so its closing (审核办结, 办结) answers it without a typed answer."""
     if letter.get("voided"):
         return "voided"
-    if letter.get("answer"):
+    if letter.get("answer") or (closed and letter.get("kind") == "supervision"):
         return "answered"
     due = letter.get("answer_due")
     if due and today > date.fromisoformat(due):

@@ -19,7 +19,16 @@ from sync_server.letters.content import LetterError, default_body, default_title
 from sync_server.letters.document import MATTER_COLUMNS
 from sync_server.letters.numbering import KINDS, chinese_date, labeller
 from sync_server.letters.tracking import STATES, answer_due, state
-from sync_server.office.letter_matters import lead_of_rows, matter_rows, open_matters_of, rows_from_ids, rows_from_receipts
+from sync_server.office.letter_matters import (
+    as_read_by,
+    held_by,
+    lead_of_rows,
+    matter_rows,
+    matters_closed,
+    open_matters_of,
+    rows_from_ids,
+    rows_from_receipts,
+)
 from sync_server.office.pages import guarded, local_today, off_loop, render
 from sync_server.office.records import CHINA
 
@@ -30,9 +39,9 @@ def letters_of(request: Request, account, kind: str) -> list[dict]:
     """The letters of `kind` this account may read: all for staff, its own department's
     for a department account."""
     letters = [v for v in request.app.state.store.letters.all() if v["kind"] == kind]
-    if account.role == "staff":
-        return letters
-    return [v for v in letters if account.department and v["department"] == account.department]
+    if account.role != "staff":
+        letters = [v for v in letters if account.department and v["department"] == account.department]
+    return [read for v in letters if (read := as_read_by(request, account, v)) is not None]
 
 
 @guarded(roles=("staff", "department"))
@@ -42,7 +51,7 @@ async def letter_list(request: Request, account, session) -> Response:
     wanted = request.query_params.get("state", "")
     today = local_today()
     letters = await off_loop(request, letters_of, request, account, kind)
-    shown = [(v, state(v, today)) for v in reversed(letters)]
+    shown = [(v, state(v, today, v["kind"] == "supervision" and matters_closed(request, v))) for v in reversed(letters)]
     counts = {key: sum(1 for _, s in shown if s == key) for key in STATES}
     if wanted in STATES:
         shown = [(v, s) for v, s in shown if s == wanted]
@@ -89,11 +98,19 @@ async def letter_edit(request: Request, account, session, form) -> Response:
     return _form(request, account, session, values)
 
 
-def _rows(request: Request, account, values: dict) -> list:
+def _rows(request: Request, account, values: dict, department) -> list:
+    """The matters typed or picked, or the open matters of a sector held by `department`
+    (by default the sector's lead)."""
     if values["receipts"].strip():
         return rows_from_receipts(request, account, values["receipts"])
     if values["sector"]:
-        return open_matters_of(request, account, values["sector"])
+        department = department or request.app.state.stations.registry.lead_of(values["sector"])
+        if department is None:
+            raise LetterError("choose_department")
+        rows = open_matters_of(request, account, values["sector"], department)
+        if not rows:
+            raise LetterError("none_held")
+        return rows
     raise LetterError("no_matters")
 
 
@@ -108,13 +125,16 @@ async def letter_create(request: Request, account, session, form) -> Response:
     due = answer_due(today, rules.answer_days)
     department = registry.department(values["department"]) if values["department"] else None
     try:
-        rows = await off_loop(request, _rows, request, account, values)
+        rows = await off_loop(request, _rows, request, account, values, department)
         if department is None:
             lead = lead_of_rows(registry, rows) if rows else None
             if values["department"] or lead is None:
                 raise LetterError("choose_department")
             department = lead
             values["department"] = lead.id
+        # Only matters the department holds as lead: it then reads on the letter nothing it
+        # could not read on its records, sealed words included (it holds their copy).
+        held_by(rows, department)
         matters = await off_loop(request, matter_rows, request, account, rows)
         values["title"] = values["title"] or default_title(department.name)
         values["body"] = values["body"] or default_body(len(matters), due)

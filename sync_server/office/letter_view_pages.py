@@ -16,6 +16,7 @@ from sync_server.letters.content import LetterError, answer_fields, void_fields
 from sync_server.letters.document import MATTER_COLUMNS, letter_docx, supervision_docx
 from sync_server.letters.numbering import KINDS, chinese_date
 from sync_server.letters.tracking import STATES, state
+from sync_server.office.letter_matters import as_read_by, matters_closed
 from sync_server.office.pages import Denied, guarded, local_today, message_page, off_loop, render, visible_row
 from sync_server.office.records import CHINA
 from sync_server.office.spreadsheet import content_disposition
@@ -30,7 +31,10 @@ _ID = re.compile(r"[a-z_]+-\d{4}-\d{1,9}\Z", re.ASCII)
 def _letter_or_404(request: Request, account) -> dict:
     letter_id = request.path_params["id"]
     letter = request.app.state.store.letters.get(letter_id) if _ID.match(letter_id) else None
-    if letter is None or not (account.role == "staff" or (account.department and letter["department"] == account.department)):
+    if letter is not None and account.role != "staff":
+        mine = account.department and letter["department"] == account.department
+        letter = as_read_by(request, account, letter) if mine else None
+    if letter is None:
         raise Denied(message_page(request, account, "没有找到这份函。", 404))
     return letter
 
@@ -39,7 +43,7 @@ def _context(request: Request, account, session, letter: dict, error: str = "") 
     today = local_today()
     # Each matter links to its record where this account may open it.
     links = {m["id"] for m in letter["rows"] if visible_row(request, account, m["id"]) is not None}
-    return {"account": account, "session": session, "letter": letter, "state": state(letter, today), "states": STATES,
+    return {"account": account, "session": session, "letter": letter, "state": state(letter, today, matters_closed(request, letter)), "states": STATES,
             "kind_label": KINDS[letter["kind"]], "columns": MATTER_COLUMNS, "links": links, "error": error,
             "done": DONE.get(request.query_params.get("done", ""), ""), "today": today.isoformat(),
             "sent_on_text": chinese_date(date.fromisoformat(letter["sent_on"]))}

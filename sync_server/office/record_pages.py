@@ -18,7 +18,7 @@ from sync_server.office.duplicate_lookup import hints_for
 from sync_server.office.notices import DONE, done_message
 from sync_server.office.pages import full_rows, guarded, local_today, off_loop, render, row_or_404, unlocked_keys, visible_row
 from sync_server.office.sealed import opened
-from sync_server.office.supervision_pages import supervise_matter
+from sync_server.office.supervision_pages import supervise_matter, void_undone_sheet
 from sync_server.triage import (
     ACTIONS,
     CONFIRM,
@@ -149,6 +149,7 @@ async def record_action(request: Request, account, session, form) -> Response:
                 "dept_names": {d.id: d.name for d in state.stations.registry.departments},
             })
         changes = _merged_changes(request, account, row, target, entry) if target is not None else {row.id: entry}
+        await void_undone_sheet(request, account, entry)
         await store(request, changes)
     if visible_row(request, account, row.id) is None:
         # 退回 or 改派 may end this account's sight of the record: say so on its queue.

@@ -10,15 +10,26 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from sync_server.letters.content import void_fields
 from sync_server.letters.numbering import labeller
-from sync_server.letters.supervision import SupervisionError, check_supervisable, pending_sheet, sheet_fields
+from sync_server.letters.supervision import (
+    SupervisionError,
+    check_supervisable,
+    live_sheet,
+    pending_sheet,
+    sheet_fields,
+    stale_sheets,
+)
 from sync_server.letters.tracking import answer_due
 from sync_server.office.letter_matters import matter_rows
 from sync_server.office.pages import guarded, local_today, message_page, off_loop, row_or_404
 from sync_server.office.records import CHINA
 from sync_server.triage import TriageError, apply
 
-__all__ = ["supervise", "supervise_matter"]
+__all__ = ["STALE_REASON", "UNDONE_REASON", "supervise", "supervise_matter", "void_undone_sheet"]
+
+STALE_REASON = "事项已改派其他单位，本督办单作废。"
+UNDONE_REASON = "督办已撤回，本督办单作废。"
 
 
 def department_of(registry, entry):
@@ -37,9 +48,14 @@ async def supervise_matter(request: Request, account, session, form) -> Response
         row = row_or_404(request, account, request.path_params["id"])
         now, today = datetime.now(CHINA), local_today()
         try:
-            check_supervisable(row.triage)
             letters = state.store.letters
-            sheet = pending_sheet(await off_loop(request, letters.all), row.id)
+            issued = await off_loop(request, letters.all)
+            check_supervisable(row.triage, live_sheet(issued, row.triage))
+            for stale in stale_sheets(issued, row.triage, row.id):
+                # Addressed to a department that no longer holds the matter: no longer a demand on it.
+                await to_thread.run_sync(letters.update, stale["id"],
+                                         void_fields(stale, STALE_REASON, account.name, account.display, now))
+            sheet = pending_sheet(issued, row.triage, row.id)
             if sheet is None:
                 matter = (await off_loop(request, matter_rows, request, account, [row]))[0]
                 fields = sheet_fields(matter=matter, department=department_of(registry, row.triage),
@@ -69,3 +85,19 @@ def _supervised(entry, sheet: dict, account, registry, now) -> dict:
 @guarded(roles=("staff",))
 async def supervise(request: Request, account, session, form) -> Response:
     return await supervise_matter(request, account, session, form)
+
+
+async def void_undone_sheet(request: Request, account, entry: dict) -> None:
+    """When `entry` (not stored yet) takes back a 督办, void the sheet that step numbered:
+    a withdrawn 督办 leaves no live demand on the department. Voided before the entry is
+    stored, so a kill between leaves a matter naming a voided sheet, which may be supervised
+    again (`live_sheet`), never a live sheet on a matter no longer supervised."""
+    step = entry["history"][-1]
+    if step.get("action") != "undo":
+        return
+    undone = entry["history"][step["undid"]]
+    letters = request.app.state.store.letters
+    sheet = letters.get(undone["letter"]) if undone.get("action") == "supervise" and undone.get("letter") else None
+    if sheet is not None and not sheet.get("voided"):
+        await to_thread.run_sync(letters.update, sheet["id"],
+                                 void_fields(sheet, UNDONE_REASON, account.name, account.display, datetime.now(CHINA)))

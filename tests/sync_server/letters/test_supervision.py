@@ -11,8 +11,10 @@ from sync_server.letters.supervision import (
     DEFAULT_REQUIREMENTS,
     SupervisionError,
     check_supervisable,
+    live_sheet,
     pending_sheet,
     sheet_fields,
+    stale_sheets,
 )
 from tests.sync_server.letters.conftest import POLICE, row
 
@@ -47,15 +49,30 @@ def test_only_a_dispatched_matter_can_be_supervised(status):
     assert refused.value.code == "not_supervisable"
 
 
-def test_a_matter_is_supervised_once():
+def test_a_matter_is_supervised_once_while_its_sheet_binds():
+    entry = row(1, supervision="督〔2026〕4号", department="police").triage
+    sheet = _sheet()
     with pytest.raises(SupervisionError) as refused:
-        check_supervisable(row(1, supervision="督〔2026〕4号").triage)
+        check_supervisable(entry, live_sheet([sheet], entry))
     assert refused.value.code == "already_supervised"
+    # A voided sheet, or one addressed to a department that no longer holds the matter, binds no more.
+    assert live_sheet([{**sheet, "voided": True}], entry) is None
+    assert live_sheet([sheet], {**entry, "department": "education"}) is None
+    check_supervisable(entry, None)
 
 
 def test_a_sheet_a_kill_left_unnamed_is_taken_again_not_a_new_number():
     sheet = _sheet()
+    entry = row(1, department="police").triage
     other = {**_sheet(), "id": "supervision-2026-5", "matters": ["id-9"]}
     letter = {**_sheet(), "kind": "letter", "id": "letter-2026-1"}
-    assert pending_sheet([letter, other, sheet], "id-1")["id"] == "supervision-2026-4"
-    assert pending_sheet([{**sheet, "voided": True}], "id-1") is None
+    assert pending_sheet([letter, other, sheet], entry, "id-1")["id"] == "supervision-2026-4"
+    assert pending_sheet([{**sheet, "voided": True}], entry, "id-1") is None
+
+
+def test_a_sheet_left_unnamed_goes_only_to_the_department_holding_the_matter_now():
+    sheet = _sheet()
+    moved = row(1, department="education").triage
+    assert pending_sheet([sheet], moved, "id-1") is None
+    assert [v["id"] for v in stale_sheets([sheet], moved, "id-1")] == ["supervision-2026-4"]
+    assert stale_sheets([sheet], row(1, department="police").triage, "id-1") == []

@@ -26,3 +26,10 @@ def test_an_answered_letter_is_never_overdue():
 
 def test_a_withdrawn_letter_is_neither_sent_nor_overdue():
     assert state(_letter(voided=True), date(2027, 1, 30)) == "voided"
+
+
+def test_a_supervision_sheet_is_answered_when_its_matter_is_closed():
+    sheet = _letter(kind="supervision")
+    assert state(sheet, date(2027, 1, 30), closed=True) == "answered"
+    assert state(sheet, date(2027, 1, 30)) == "overdue"
+    assert state(_letter(kind="letter"), date(2027, 1, 30), closed=True) == "overdue"  # a letter waits for its written answer

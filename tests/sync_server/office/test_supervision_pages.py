@@ -80,7 +80,7 @@ def test_the_record_pages_action_form_supervises_too(world):  # noqa: F811
     assert LetterBook(world.data, writer=False).get(f"supervision-{YEAR}-1")["requirements"] == "请加快办理。"
 
 
-def test_undoing_a_supervision_unnames_the_sheet_and_the_next_one_takes_it_again(world):  # noqa: F811
+def test_undoing_a_supervision_voids_its_sheet_and_the_next_one_takes_a_new_number(world):  # noqa: F811
     login(world, "amy")
     matter = world.park[0]["id"]
     _supervise(world, matter)
@@ -89,9 +89,11 @@ def test_undoing_a_supervision_unnames_the_sheet_and_the_next_one_takes_it_again
                         data={"csrf": csrf(world, "/office/records"), "action": "undo"})
     assert undone.status_code == 303 and "error" not in undone.headers["location"]
     assert TriageBook(world.data).entry(matter)["supervision"] is None
+    first = LetterBook(world.data, writer=False).get(f"supervision-{YEAR}-1")
+    assert first["voided"] and first["number"] == f"金扫黑办督〔{YEAR}〕1号"  # the number stays taken
     _supervise(world, matter)
-    assert TriageBook(world.data).entry(matter)["supervision"] == f"金扫黑办督〔{YEAR}〕1号"
-    assert len(LetterBook(world.data, writer=False).all()) == 1
+    assert TriageBook(world.data).entry(matter)["supervision"] == f"金扫黑办督〔{YEAR}〕2号"
+    assert len(LetterBook(world.data, writer=False).all()) == 2
 
 
 def test_the_department_sees_how_often_its_matter_was_urged(world):  # noqa: F811
