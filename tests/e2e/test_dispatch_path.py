@@ -6,25 +6,18 @@ words of the matter dispatched to it."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
-from build_scripts.publish import build_site
 from minqing.registry import load_registry
-from minqing.server_process import ServerProcess
 from sync_server.sealing.keyring import Keyring, access_of
 from sync_server.store.embedded.accounts import Accounts
-from tests.conftest import MKDOCS_YML, SAMPLE_REGISTRY
-from tests.e2e.conftest import World, open_station
+from tests.e2e.conftest import open_station
+from tests.e2e.test_sealed_submissions import sealed  # noqa: F401,F811 - the sealed world: keys made, site built, server up
 
 PASSWORD = "correct-horse-battery"
 FAST = {"n": 2**10, "r": 8, "p": 1}  # stored with each lock: the server unlocks at this cost
 STATION = "hebin-primary"  # 教育卫生
 WORDS = "学校周边有人放贷给学生K9"
-SECTORS = ["public-order", "rural", "finance", "construction", "transport", "market", "environment",
-           "internet", "culture-tourism", "education-health"]
 
 
 def _department(registry_path) -> tuple[str, str]:
@@ -140,21 +133,6 @@ def test_a_matter_dispatched_to_another_sectors_department_goes_the_whole_path(w
     _walk(world, browser, _through_the_station_page(browser, world))
 
 
-@pytest.fixture
-def sealed_world(tmp_path):
-    registry = tmp_path / "stations.yml"
-    shutil.copy(SAMPLE_REGISTRY, registry)
-    keyring = Keyring(tmp_path / "data")
-    recovery = keyring.init(SECTORS, departments=[d.id for d in load_registry(registry).departments])
-    site = tmp_path / "site"
-    build_site(MKDOCS_YML, registry, site, keyring.public_path)
-    server = ServerProcess(tmp_path / "data", site, registry).start()
-    world = World(tmp_path, registry, site, server)
-    world.recovery = recovery
-    yield world
-    server.stop()
-
-
 def _enroll(world) -> None:
     """Staff hold every sector key; the department account holds its department's key."""
     keyring = Keyring(world.server.data_dir, scrypt=FAST)
@@ -164,12 +142,12 @@ def _enroll(world) -> None:
     keyring.enroll(recovery, "market", PASSWORD, access_of("department", [], department))
 
 
-def test_a_sealed_matter_dispatched_to_another_sectors_department_goes_the_whole_path(sealed_world, browser):
-    submit = _through_the_station_page(browser, sealed_world)
+def test_a_sealed_matter_dispatched_to_another_sectors_department_goes_the_whole_path(sealed, browser):  # noqa: F811
+    submit = _through_the_station_page(browser, sealed)
 
     def submit_then_enroll() -> str:
         receipt = submit()
-        _enroll(sealed_world)
+        _enroll(sealed)
         return receipt
 
-    _walk(sealed_world, browser, submit_then_enroll)
+    _walk(sealed, browser, submit_then_enroll)
