@@ -7,28 +7,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from starlette.testclient import TestClient
-
-from minqing.registry import load_registry
-from sync_server.app import create_app
 from sync_server.office.batch import LIMIT
-from sync_server.store.embedded.accounts import Accounts
-from tests.sync_server.office.test_pages import PASSWORD, csrf, login, seed, status_of
+from tests.sync_server.office import test_record_forms
+from tests.sync_server.office.test_pages import csrf, login, seed, status_of
 
-
-@pytest.fixture
-def registry(registry_file):
-    return load_registry(registry_file)
-
-
-@pytest.fixture
-def office(settings, quick_scrypt, registry):
-    accounts = Accounts(settings.data_dir)
-    accounts.add("amy", PASSWORD, "staff", "王干事")
-    accounts.add("market", PASSWORD, "department", "市场监管李科长", department=registry.lead_of("market").id)
-    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
-        yield client
+office, registry = test_record_forms.office, test_record_forms.registry  # one small world: staff, two departments
 
 
 def batch(client, ids, action: str, confirm: bool = True, **fields):
