@@ -59,8 +59,10 @@ ACTIONS = {
 }
 # What a department account may take at all (`dispatch.rules.may_take` says on which
 # matters: its own as lead unit; `progress` as 协办 too; `undo` of its own last step).
-DEPARTMENT_ACTIONS = frozenset({"sign", "send_back", "ask_extension", "progress", "submit", "flag_weekly",
-                                "unflag_weekly", "reply", "undo"})
+# Never `reply`: the office owns the public voice, and a department's words reach the
+# citizen only through 提交办结 and the office's 审核. Never `unflag_weekly`: it may put
+# its matter on the 周例会, not take off one the office put there.
+DEPARTMENT_ACTIONS = frozenset({"sign", "send_back", "ask_extension", "progress", "submit", "flag_weekly", "undo"})
 # History steps that are no action of their own, but a merge's mark on another record:
 # the target gains a duplicate; a duplicate moves on with the record it was merged into.
 EVENTS = {"merged_from": "合并了重复反映", "merge_moved": "随所合并的记录转并"}
