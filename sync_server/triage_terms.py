@@ -103,6 +103,7 @@ MESSAGES = {
     "unknown_department": "没有这个部门，请从列表中选择承办部门。",
     "same_department": "改派请选择另一个部门。",
     "co_is_lead": "协办部门不能是承办部门本身。",
+    "deadline_past": "办理期限不能早于今天，请重新选择日期（留空则按办理方式的默认期限）。",
     "extension_not_later": "延期后的期限应晚于现在的办理期限。",
     "no_extension": "这条记录没有待处理的延期申请。",
     "no_proposal": "这条记录没有待审核的办结申请。",

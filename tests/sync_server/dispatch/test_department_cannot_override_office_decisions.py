@@ -4,7 +4,10 @@ matter from the 周例会 pack, and (2) post action=reply on a matter the office
 审核办结, replacing the public reply the office approved with its own words, which the
 citizen then reads on 查询进度: the 审核 of the proposed public reply is bypassed.
 Repro: police POST /office/records/<id>/action action=unflag_weekly (or action=reply on a closed matter) -> 303, applied."""
-from tests.sync_server.office.test_pages import act, dispatch, login, seed, office  # noqa: F401 - the office world fixture
+from tests.sync_server.office import test_pages
+from tests.sync_server.office.test_pages import act, dispatch, login, seed
+
+office = test_pages.office  # the same small office world
 
 
 def test_department_cannot_take_a_matter_off_the_weekly_meeting(office):

@@ -2,7 +2,10 @@
 only the status: 受理 (accept) and 开始办理 (start) keep no `before`, so 撤回 answers
 undo_not_possible and the record stays 已受理 / 办理中.
 Repro: staff 受理 a record, then POST action=undo at once -> ?error=undo_not_possible."""
-from tests.sync_server.office.test_pages import act, login, seed, status_of, office  # noqa: F401 - the office world fixture
+from tests.sync_server.office import test_pages
+from tests.sync_server.office.test_pages import act, login, seed, status_of
+
+office = test_pages.office  # the same small office world
 
 
 def test_staff_can_undo_an_accept_right_away(office):
