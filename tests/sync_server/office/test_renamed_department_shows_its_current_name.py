@@ -26,3 +26,6 @@ def test_export_names_the_department_as_the_registry_names_it_now(office, settin
         rows = [[c.value for c in r] for r in sheet.iter_rows()]
         lead = rows[0].index("牵头部门")
         assert rows[1][lead] == "区公安局"
+        page = client.get(f"/office/records/{park['id']}").text
+        # The 承办单位 row names it as the registry does now (the history keeps its note as written).
+        assert "<td data-department>区公安局牵头" in page
