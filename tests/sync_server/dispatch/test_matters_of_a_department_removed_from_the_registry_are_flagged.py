@@ -22,3 +22,4 @@ def test_staff_inbox_flags_matters_of_a_removed_department(office, settings, reg
         login(client, "amy")
         inbox = client.get("/office/records").text
         assert "登记册" in inbox and ("重新交办" in inbox or "改派" in inbox), "no notice about the orphaned matter"
+        assert "该部门已不在登记册中" in client.get(f"/office/records/{park['id']}").text
