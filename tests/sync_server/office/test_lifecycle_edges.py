@@ -21,7 +21,7 @@ office = test_office.office  # the same small office world
 
 def _open(client, record_id, **fields):
     act(client, record_id, "accept")
-    act(client, record_id, "assign", lead="区教育局", deadline="2026-12-31", track="long_term", **fields)
+    act(client, record_id, "assign", lead="区教育局", track="long_term", **fields)
 
 
 def _lookup(client, receipt):

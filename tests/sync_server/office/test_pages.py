@@ -135,7 +135,7 @@ def test_staff_walks_a_record_through_its_lifecycle_with_history(office):
     record = seed(office)
     login(office, "amy")
     assert act(office, record["id"], "accept").status_code == 303
-    act(office, record["id"], "assign", lead="区教育局", responsible="西城街道", deadline="2026-12-31", track="long_term")
+    act(office, record["id"], "assign", lead="区教育局", responsible="西城街道", track="long_term")
     act(office, record["id"], "start", weekly="yes")
     act(office, record["id"], "reply", public_reply="已安排交警在放学时段值守。")
     act(office, record["id"], "close", outcome="resolved")
