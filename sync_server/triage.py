@@ -140,10 +140,10 @@ def apply(entry: Mapping[str, Any], action: str, fields: Mapping[str, Any], by: 
     step = {"at": new["updated_at"], "by": actor.name, "by_display": actor.display, "action": action, "from": status,
             "to": new["status"], "note": note, **extra}
     if action != "undo":
-        # What the step changed, so that 撤回 can put it back (see dispatch.undo).
-        before = _changed(entry, new)
-        if before:
-            step["before"] = before
+        # What the step changed, so that 撤回 can put it back (see dispatch.undo). Kept
+        # even when empty: a step that changed only the status (受理, 开始办理) or only
+        # added itself (办理进展) is taken back by its `from` status alone.
+        step["before"] = _changed(entry, new)
     history = new["history"]
     if history and "before" in history[-1]:
         # Only a matter's last step can be taken back: the one before it keeps of its

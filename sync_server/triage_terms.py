@@ -59,8 +59,10 @@ ACTIONS = {
 }
 # What a department account may take at all (`dispatch.rules.may_take` says on which
 # matters: its own as lead unit; `progress` as 协办 too; `undo` of its own last step).
-DEPARTMENT_ACTIONS = frozenset({"sign", "send_back", "ask_extension", "progress", "submit", "flag_weekly",
-                                "unflag_weekly", "reply", "undo"})
+# Never `reply`: the office owns the public voice, and a department's words reach the
+# citizen only through 提交办结 and the office's 审核. Never `unflag_weekly`: it may put
+# its matter on the 周例会, not take off one the office put there.
+DEPARTMENT_ACTIONS = frozenset({"sign", "send_back", "ask_extension", "progress", "submit", "flag_weekly", "undo"})
 # History steps that are no action of their own, but a merge's mark on another record:
 # the target gains a duplicate; a duplicate moves on with the record it was merged into.
 EVENTS = {"merged_from": "合并了重复反映", "merge_moved": "随所合并的记录转并"}
@@ -101,6 +103,7 @@ MESSAGES = {
     "unknown_department": "没有这个部门，请从列表中选择承办部门。",
     "same_department": "改派请选择另一个部门。",
     "co_is_lead": "协办部门不能是承办部门本身。",
+    "deadline_past": "办理期限不能早于今天，请重新选择日期（留空则按办理方式的默认期限）。",
     "extension_not_later": "延期后的期限应晚于现在的办理期限。",
     "no_extension": "这条记录没有待处理的延期申请。",
     "no_proposal": "这条记录没有待审核的办结申请。",

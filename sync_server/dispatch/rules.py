@@ -143,6 +143,25 @@ def _hand_over(new: dict, department: str, name: str, rules: DispatchRules, now:
                extension=None, proposal=None, lead_unmapped=False)
 
 
+def _deadline(fields: Mapping[str, Any], entry: Mapping[str, Any], track: str, rules: DispatchRules,
+              now: datetime) -> str:
+    """A 交办's or 改派's deadline: the form's, never before today (a department must not
+    receive a matter overdue on arrival); else the matter's own while not yet past; else
+    the track's default from today (an overdue matter 改派 starts afresh)."""
+    today = local_day(now)
+    given = fields.get("deadline")
+    given = given.strip() if isinstance(given, str) else ""
+    if given:
+        deadline = check_deadline(given)
+        if date.fromisoformat(deadline) < today:
+            raise TriageError("deadline_past")
+        return deadline
+    kept = entry.get("deadline")
+    if kept and date.fromisoformat(kept) >= today:
+        return kept
+    return default_deadline(today, track, rules).isoformat()
+
+
 def take(new: dict, entry: Mapping[str, Any], action: str, fields: Mapping[str, Any], actor: Actor,  # noqa: C901
          registry: Any, now: datetime) -> tuple[str, dict]:  # one branch per dispatch action, read as a table
     """Apply a dispatch action to `new` (a copy of `entry`); the step's note and extras."""
@@ -160,8 +179,7 @@ def take(new: dict, entry: Mapping[str, Any], action: str, fields: Mapping[str, 
         track = fields.get("track") or entry.get("track") or ""
         if track not in TRACKS:
             raise TriageError("choose_track")
-        deadline = (fields.get("deadline") or "").strip() or entry.get("deadline") or ""
-        deadline = check_deadline(deadline) if deadline else default_deadline(local_day(now), track, rules).isoformat()
+        deadline = _deadline(fields, entry, track, rules, now)
         summary = check_summary((fields.get("summary") or "").strip() or entry.get("summary") or "")
         new.update(status="assigned", track=track, deadline=deadline, summary=summary,
                    co_departments=_co_departments(fields, department, registry, entry.get("co_departments")))

@@ -94,9 +94,10 @@ def export_records(data_dir: Path, registry: Path, with_phone: bool, opener=None
     the list's 导出明细 gives). Phone numbers only when asked for."""
     if fmt == "xlsx":
         rows = _rows(data_dir, registry, opener)
-        towns = {station.id: station.town for station in load_registry(registry).stations}
+        loaded = load_registry(registry)
+        towns = {station.id: station.town for station in loaded.stations}
         title = f"民情明细 {datetime.now(CHINA).date().isoformat()}"
-        return workbook_bytes([export_sheet(rows, towns, with_phone, title)])
+        return workbook_bytes([export_sheet(rows, towns, with_phone, title, {d.id: d.name for d in loaded.departments})])
     columns = ["回执码", "收到时间", "群众提交时间", "领域", "民情哨", "满意度", "感受", "建议", "状态", "结果", "牵头部门",
                "办理期限", "公开答复"]
     lines = [columns + (["联系电话"] if with_phone else [])]

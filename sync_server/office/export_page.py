@@ -47,7 +47,8 @@ def build_export(state, account, unlocked, filters: Filters, with_phone: bool) -
     with no_cyclic_gc():  # a hundred thousand rows of small objects made at once
         rows = _opened(state, account, unlocked, listed(state, account, unlocked, filters, True), with_phone)
         towns = {station.id: station.town for station in state.stations.registry.stations}
-        return workbook_bytes([export_sheet(rows, towns, with_phone, f"民情明细 {today.isoformat()}")])
+        names = {d.id: d.name for d in state.stations.registry.departments}
+        return workbook_bytes([export_sheet(rows, towns, with_phone, f"民情明细 {today.isoformat()}", names)])
 
 
 @guarded(roles=("staff", "department"))

@@ -75,6 +75,10 @@ def _dispatch_notices(state, account) -> list[str]:
         notices.append(f"有 {unmapped} 条早先交办的记录，其牵头部门与登记册中的部门名称对不上，"
                        "请打开这些记录重新交办（改派）给登记册中的部门。")
     registry, accounts = state.stations.registry, state.accounts
+    orphaned = state.readside.orphaned({d.id for d in registry.departments})
+    if orphaned:
+        notices.append(f"有 {orphaned} 条交办事项的承办部门已不在登记册中，没有部门能办理，"
+                       "请打开这些记录改派给登记册中的部门。")
     lost = sorted(name for name in accounts.names() if (found := accounts.get(name)) is not None
                   and not found.disabled and in_registry(found, registry).department_unmapped)
     if lost:

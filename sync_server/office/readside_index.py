@@ -32,6 +32,7 @@ from sync_server.office.readside import Page, ReportRows, no_cyclic_gc
 from sync_server.office.readside_filters import Facts, Snapshot, as_row, station_facts
 from sync_server.office.readside_search import SUMMARY_KEY, Summary, WordSearch, chunks_still_in_place, summarise
 from sync_server.office.records import Filters, Row
+from sync_server.triage_terms import OPEN
 
 __all__ = ["MemoryReadSide"]
 
@@ -253,3 +254,18 @@ class MemoryReadSide:
     def unmapped_leads(self) -> int:
         """How many matters an older version dispatched to a 牵头部门 no department matches."""
         return len(self._snapshot[2].unmapped)
+
+    def orphaned(self, known: Collection[str]) -> int:
+        """How many open matters are dispatched to a department id the registry no longer
+        lists: no account can act on them until staff 改派 them (a registry edit must not
+        leave them waiting for nobody). Reads the per-department sets, not every entry."""
+        items, _, facts, _ = self._snapshot
+        triage = self._triage
+        found = 0
+        for department, ranks in facts.departments.items():
+            if department in known:
+                continue
+            for rank in ranks:
+                entry = triage.get(items[rank].id)
+                found += entry is not None and entry.get("department") == department and entry["status"] in OPEN
+        return found

@@ -29,13 +29,16 @@ def _local_time(iso: str) -> str:
         return iso
 
 
-def _cells(row: Row, town: str, with_phone: bool) -> list[object]:
+def _cells(row: Row, town: str, with_phone: bool, departments: Mapping[str, str]) -> list[object]:
     record, entry = row.record, row.triage
+    # The registry's name now (a renamed department is one unit under one name); the
+    # name kept at dispatch only for an old entry without an id, or one no longer listed.
+    lead = departments.get(entry.get("department") or "") or entry.get("lead") or ""
     outcome = entry.get("outcome") or ""
     cells: list[object] = [
         record["receipt"], _local_time(record["received_at"]), row.sector_name, row.station_name, town,
         row.status_label, record.get("feeling") or "", record.get("suggestion") or "",
-        TRACKS.get(entry.get("track") or "", ""), entry.get("lead") or "", entry.get("deadline") or "",
+        TRACKS.get(entry.get("track") or "", ""), lead, entry.get("deadline") or "",
         "是" if row.overdue else "否", OUTCOMES.get(outcome, "") if outcome != "merged" else "", entry.get("public_reply") or "",
     ]
     if with_phone:
@@ -43,11 +46,14 @@ def _cells(row: Row, town: str, with_phone: bool) -> list[object]:
     return cells
 
 
-def export_rows(rows: Sequence[Row], towns: Mapping[str, str], with_phone: bool) -> list[list[object]]:
-    """`towns`: station id to its town (镇街) in the registry."""
-    return [_cells(row, towns.get(row.record["station_id"], ""), with_phone) for row in rows]
+def export_rows(rows: Sequence[Row], towns: Mapping[str, str], with_phone: bool,
+                departments: Mapping[str, str] | None = None) -> list[list[object]]:
+    """`towns`: station id to its town (镇街) in the registry; `departments`: department
+    id to its name in the registry."""
+    return [_cells(row, towns.get(row.record["station_id"], ""), with_phone, departments or {}) for row in rows]
 
 
-def export_sheet(rows: Sequence[Row], towns: Mapping[str, str], with_phone: bool, title: str) -> Sheet:
+def export_sheet(rows: Sequence[Row], towns: Mapping[str, str], with_phone: bool, title: str,
+                 departments: Mapping[str, str] | None = None) -> Sheet:
     header = COLUMNS + ([PHONE_COLUMN] if with_phone else [])
-    return Sheet("明细", title, header, export_rows(rows, towns, with_phone))
+    return Sheet("明细", title, header, export_rows(rows, towns, with_phone, departments))

@@ -89,6 +89,8 @@ async def record_page(request: Request, account, session) -> Response:
         "hints": hints, "hints_explanation": HINTS_EXPLANATION,
         "done": done_message(request.query_params.get("done", "")),
         "helpers_after": helpers_after(row.triage["history"], row.triage),
+        # Steps taken back by a 撤回: they stay in the history, marked, never deleted.
+        "undone": {step.get("undid") for step in row.triage["history"] if step.get("action") == "undo"},
         "departments": registry.departments, "dept_names": {d.id: d.name for d in registry.departments},
         "suggested_helpers": {d.id for d in registry.departments if row.sector_id in d.helps},
         "deadline_defaults": {k: (today + timedelta(days=registry.dispatch.deadline_days.get(k, 0))).isoformat()

@@ -3,6 +3,8 @@ look-up page shows the public reply."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from sync_server.store.embedded.accounts import Accounts
 from tests.e2e.conftest import open_station, submit
 
@@ -37,7 +39,8 @@ def test_office_triages_a_record_to_followed_up_and_the_citizen_sees_the_reply(w
     page.wait_for_selector("text=园区门口晚上有人聚集闹事")
 
     _act(page, "accept")
-    _act(page, "assign", department="police", deadline="2026-12-31", track="immediate")
+    in_a_month = datetime.now(timezone(timedelta(hours=8))).date() + timedelta(days=30)  # never a past one
+    _act(page, "assign", department="police", deadline=in_a_month.isoformat(), track="immediate")
     page.click("button:has-text('确认交办')")  # it moves the matter: asked again, on a plain form
     page.wait_for_load_state("load")
     page.wait_for_selector("[data-done]:has-text('已交办')")

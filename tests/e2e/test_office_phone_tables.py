@@ -48,7 +48,8 @@ def _flag_for_the_meeting(page, world, receipt: str) -> None:
     page.click("form:has(input[name=action][value=accept]) button[type=submit]")
     page.wait_for_selector("form:has(input[name=action][value=assign])")
     form = page.locator("form:has(input[name=action][value=assign])")
-    form.locator("input[name=deadline]").fill("2020-01-01")
+    in_a_week = datetime.now(timezone(timedelta(hours=8))).date() + timedelta(days=7)  # 交办 refuses a past one
+    form.locator("input[name=deadline]").fill(in_a_week.isoformat())
     form.locator("input[name=summary]").fill("园区门口夜间聚集闹事")
     form.locator("button[type=submit]").click()
     page.click("button:has-text('确认交办')")  # the sector's lead department, chosen for the office

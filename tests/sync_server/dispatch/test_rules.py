@@ -134,7 +134,7 @@ def test_urge_counts_and_staff_may_not_take_the_departments_steps():
 def test_department_is_offered_only_its_own_steps_on_its_own_matters():
     entry = dispatched("market", co_departments="urban")
     assert allowed_actions(entry, "department", MARKET, NOW) == ["sign", "send_back", "ask_extension", "progress",
-                                                                 "flag_weekly", "unflag_weekly", "reply"]
+                                                                 "flag_weekly"]
     assert allowed_actions(entry, "department", URBAN, NOW) == ["progress"]
     assert allowed_actions(entry, "department", POLICE, NOW) == []
     later = NOW + timedelta(hours=1)

@@ -61,3 +61,13 @@ def test_earlier_steps_keep_only_who_held_the_matter_and_by_when():
     assert set(reassign["before"]) <= {"department", "deadline", "sign_due"}
     assert reassign["before"]["department"] == "market"
     assert "signed_at" in sign["before"]
+
+
+def test_a_step_that_changed_only_the_status_or_nothing_is_taken_back_by_its_status():
+    from sync_server.triage import new_entry
+
+    accepted = act(new_entry("2026-11-20T01:00:00+00:00"), "accept")
+    assert act(accepted, "undo")["status"] == "received"
+    noted = act(act(dispatched("market"), "sign", MARKET), "progress", MARKET, note="已约谈")
+    undone = act(noted, "undo", MARKET)
+    assert undone["status"] == "in_progress" and undone["history"][-1]["undid"] == len(noted["history"]) - 1

@@ -29,8 +29,8 @@ def test_a_departments_weekly_pack_holds_its_dispatched_matters_and_no_others(of
     # Each overdue (listed in the pack by receipt), each dispatched across sectors.
     park = seed(office, station_id="rulin-industrial-park", feeling="园区交办给教育局")  # public-order
     school = seed(office, station_id="hebin-primary", feeling="学校交办给公安")  # education-health
-    dispatch(office, park["id"], "education", deadline="2020-01-01")
-    dispatch(office, school["id"], "police", deadline="2020-01-01")
+    dispatch(office, park["id"], "education", backdate="2020-01-01")
+    dispatch(office, school["id"], "police", backdate="2020-01-01")
     login(office, "police")
     pack = _weekly(office)
     assert school["receipt"] in pack and park["receipt"] not in pack  # not its own sector's, undispatched to it

@@ -55,7 +55,7 @@ def test_neutralise_prefixes_formula_triggers_and_keeps_numbers():
 def _meeting_item(client, **fields):
     record = seed(client, **fields)
     act(client, record["id"], "accept")
-    act(client, record["id"], "assign", department="police", deadline="2020-01-01", track="immediate",
+    act(client, record["id"], "assign", department="police", backdate="2020-01-01", track="immediate",
         summary='=HYPERLINK("http://evil.example","点我")')
     return record
 

@@ -34,7 +34,7 @@ def test_the_export_has_one_row_per_listed_record_and_the_office_layout(office):
     login(office, "amy")
     act(office, first["id"], "accept")
     # Both ways of naming the lead: free text before departments were real, an id after.
-    act(office, first["id"], "assign", lead="区住房和城乡建设局", department="housing", deadline="2020-01-01",
+    act(office, first["id"], "assign", lead="区住房和城乡建设局", department="housing", backdate="2020-01-01",
         track="immediate")
     sheet, header, rows = _export(office)
     assert header == COLUMNS and len(rows) == 2

@@ -21,7 +21,7 @@ office = test_office.office  # the same small office world
 
 def _open(client, record_id, **fields):
     act(client, record_id, "accept")
-    act(client, record_id, "assign", lead="区教育局", deadline="2026-12-31", track="long_term", **fields)
+    act(client, record_id, "assign", lead="区教育局", track="long_term", **fields)
 
 
 def _lookup(client, receipt):
@@ -139,13 +139,13 @@ def test_meeting_pack_summary_is_one_short_line_whatever_the_form_sends(office):
     # The page's field allows 200 characters on one line; a hand-made form sends more.
     # Refused with a sentence rather than cut: staff keep every word they typed.
     for typed, code in (("校门口拥堵" * 300, "too_long_summary"), ("校门口拥堵\n第二行", "summary_one_line")):
-        response = act(office, record["id"], "assign", lead="区教育局", deadline="2020-01-01", track="immediate",
+        response = act(office, record["id"], "assign", lead="区教育局", backdate="2020-01-01", track="immediate",
                        summary=typed)
         assert response.headers["location"].endswith(f"?error={code}"), code
         assert MESSAGES[code] in office.get(response.headers["location"]).text
     assert status_of(office, record["id"]) == "已受理"
     longest = "校门口拥堵" * 40
-    act(office, record["id"], "assign", lead="区教育局", deadline="2020-01-01", track="immediate", summary=longest)
+    act(office, record["id"], "assign", lead="区教育局", backdate="2020-01-01", track="immediate", summary=longest)
     day = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
     rows = list(csv.reader(io.StringIO(
         office.get("/office/reports/weekly", params={"date": day, "format": "csv"}).content.decode("utf-8-sig"))))

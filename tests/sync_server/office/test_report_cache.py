@@ -88,7 +88,7 @@ def test_the_pack_is_built_once_until_a_record_or_a_triage_change_arrives(office
     first = _figures(office)
     assert _figures(office) == first and len(builds) == 1
     act(office, record["id"], "accept")
-    act(office, record["id"], "assign", lead="区公安分局", deadline="2020-01-01", track="immediate")
+    act(office, record["id"], "assign", lead="区公安分局", backdate="2020-01-01", track="immediate")
     assert _figures(office)["超期"] == first["超期"] + 1 and len(builds) == 2
     seed(office)
     assert _figures(office)["本周新收"] == first["本周新收"] + 1 and len(builds) == 3
@@ -106,7 +106,7 @@ def test_a_pack_with_phones_or_words_read_for_this_session_is_never_kept(office,
     login(office, "amy")
     record = seed(office, phone="13800000000", consent=True)
     act(office, record["id"], "accept")
-    act(office, record["id"], "assign", lead="区公安分局", deadline="2020-01-01", track="immediate")
+    act(office, record["id"], "assign", lead="区公安分局", backdate="2020-01-01", track="immediate")
     _figures(office, phone="1")
     _figures(office, phone="1")
     assert len(builds) == 2

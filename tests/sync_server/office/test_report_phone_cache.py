@@ -18,7 +18,7 @@ def test_asking_for_phones_after_the_plain_pack_was_built_gets_the_phone_column(
     record = seed(office, phone="13800138000", consent=True)
     login(office, "amy")
     act(office, record["id"], "accept")
-    act(office, record["id"], "assign", lead="区教育局", deadline="2020-01-01", track="immediate")
+    act(office, record["id"], "assign", lead="区教育局", backdate="2020-01-01", track="immediate")
     act(office, record["id"], "flag_weekly")
     day = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
     office.get("/office/reports/weekly", params={"date": day, "format": "csv"})  # a colleague's plain copy, kept
@@ -33,7 +33,7 @@ def test_a_pack_with_phones_is_never_kept_for_the_next_plain_request(office):
     record = seed(office, phone="13800138000", consent=True)
     login(office, "amy")
     act(office, record["id"], "accept")
-    act(office, record["id"], "assign", lead="区教育局", deadline="2020-01-01", track="immediate")
+    act(office, record["id"], "assign", lead="区教育局", backdate="2020-01-01", track="immediate")
     day = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
     first = office.get("/office/reports/weekly", params={"date": day, "format": "csv", "phone": "1"})
     assert "13800138000" in first.content.decode("utf-8-sig")

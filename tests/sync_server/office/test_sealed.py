@@ -198,12 +198,13 @@ def test_the_meeting_pack_opens_sealed_words_and_phones_for_the_session_that_may
     from tests.sync_server.office.test_pages import act
 
     login(sealed_office, "amy")
-    act(sealed_office, canary["id"], "reassign", department="market", note="转市场监管", deadline="2020-01-01")
+    act(sealed_office, canary["id"], "reassign", department="market", note="转市场监管", backdate="2020-01-01")
     pack = _pack(sealed_office).content.decode("utf-8-sig")
     assert CANARY in pack and CANARY_PHONE not in pack  # the summary is the start of the opened words
     assert CANARY_PHONE in _pack(sealed_office, phone=True).content.decode("utf-8-sig")
     # With a summary written at 交办 the words are not needed, but the phone still is.
-    act(sealed_office, canary["id"], "reassign", department="education", note="转回", summary="校门口接送秩序")
+    act(sealed_office, canary["id"], "reassign", department="education", note="转回", summary="校门口接送秩序",
+        backdate="2020-01-01")
     assert CANARY_PHONE in _pack(sealed_office, phone=True).content.decode("utf-8-sig")
     # Another sector's department never sees the words, and is never handed the pack staff built.
     login(sealed_office, "police")
