@@ -313,12 +313,12 @@ def measure(count: int, repeat: int = 7, baseline: bool = True, reports_only: bo
             results[f"office_status_change_ms_{label}"] = _timed(
                 lambda: _ok(staff.post(f"/office/records/{next(fresh)}/action", {"csrf": csrf, "action": "accept"}), 303),
                 changes)
-            # One 交办 of a record just accepted, to the lead of another sector, as the form sends it.
+            # One 交办 of a record just accepted, to the lead of another sector, as the confirming page sends it.
             accepted = iter(ids[:changes])
             results[f"dispatch_one_{label}"] = _timed(
                 lambda: _dispatched(staff, f"/office/records/{next(accepted)}/action", {
                     "csrf": csrf, "action": "assign", "department": "market", "co_departments": "urban",
-                    "track": "immediate", "summary": "基准测试交办"}), changes)
+                    "track": "immediate", "summary": "基准测试交办", "confirm": "yes"}), changes)
             today = datetime.now(CHINA).date()
             if reports:  # `--no-reports`: the 1M run (each report takes minutes there)
                 results.update(_reports(staff, csrf, label, today, report_repeat))
