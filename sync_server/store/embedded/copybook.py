@@ -71,12 +71,7 @@ class CopyBook:
             except (ValueError, AttributeError):
                 bad += 1
                 continue
-            for sid, copies in checked.items():
-                if copies:
-                    self._copies[sid] = copies
-                else:
-                    self._copies.pop(sid, None)
-            self._lines += 1
+            self._take(checked)
         self._stamp = self.log.stamp()
         if bad:
             problem = f"office/{LOG_NAME} has {bad} unreadable lines (left out: those departments read the words " \
@@ -101,6 +96,15 @@ class CopyBook:
         self._load()
         return len(self._copies)
 
+    def _take(self, checked: dict) -> None:
+        """One line of the log, read back or just written: a record's copies whole, or none."""
+        for sid, copies in checked.items():
+            if copies:
+                self._copies[sid] = copies
+            else:
+                self._copies.pop(sid, None)
+        self._lines += 1
+
     def put(self, submission_id: str, copies: Mapping[str, Mapping[str, Any]]) -> None:
         self.put_many({submission_id: copies})
 
@@ -115,12 +119,7 @@ class CopyBook:
             if not checked:
                 return  # nothing to remove: no line
             self.log.append({"put": checked})
-            for sid, copies in checked.items():
-                if copies:
-                    self._copies[sid] = copies
-                else:
-                    self._copies.pop(sid, None)
-            self._lines += 1
+            self._take(checked)
             self._stamp = self.log.stamp()
             self._offset = self._stamp[1] if self._stamp else 0
             if self._lines > len(self._copies) + COMPACT_SLACK:
