@@ -72,7 +72,7 @@ def test_closed_matter_sheet_is_not_overdue(office):  # noqa: F811
     park = seed(office, station_id="rulin-industrial-park")
     login(office, "amy")
     act(office, park["id"], "accept")
-    act(office, park["id"], "assign", department="police", track="immediate", deadline=yesterday)
+    act(office, park["id"], "assign", department="police", track="immediate", backdate=yesterday)  # now overdue
     sheet = office.post(f"/office/records/{park['id']}/supervise",
                         data={"csrf": csrf(office, f"/office/records/{park['id']}"), "requirements": "限期办结"},
                         follow_redirects=False).headers["location"].split("?")[0]

@@ -63,8 +63,9 @@ def broken_promises(entries: dict[str, dict]) -> list[str]:
 def _act(client: httpx.Client, sid: str, action: str, **fields) -> bool:
     page = client.get("/office/records")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    reply = client.post(f"/office/records/{sid}/action", data={"csrf": token, "action": action, **fields},
-                        follow_redirects=False)
+    # 交办 and 改派 ask again: the confirming page posts confirm=yes.
+    reply = client.post(f"/office/records/{sid}/action", data={"csrf": token, "action": action, "confirm": "yes",
+                                                                 **fields}, follow_redirects=False)
     return reply.status_code == 303 and "error" not in reply.headers.get("location", "")
 
 
