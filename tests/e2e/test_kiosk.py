@@ -171,9 +171,12 @@ def test_sync_offline_says_why_and_online_shows_progress_then_success(world, con
     shows(page, "[data-kiosk-waiting]", "3")
     shows(page, "[data-kiosk-last-sync]", "尚未同步")
 
-    # Back online, but the automatic upload is held back so the button does the sending.
+    # Back online, but the automatic upload is held back so the button does the sending:
+    # the server answers "busy for an hour", so the page waits its longest before trying
+    # again and nothing is delivered until the volunteer presses the button.
     hold = {"on": True}
-    context.route("**/api/submissions/batch", lambda route: route.abort() if hold["on"] else route.continue_())
+    context.route("**/api/submissions/batch", lambda route: route.fulfill(
+        status=503, headers={"Retry-After": "3600"}, body="") if hold["on"] else route.continue_())
     context.set_offline(False)
     progress: list[str] = []
     page.expose_function("seen", lambda text: progress.append(text))
@@ -190,6 +193,52 @@ def test_sync_offline_says_why_and_online_shows_progress_then_success(world, con
     expect(page.locator("[data-kiosk-last-sync]")).not_to_have_text("尚未同步", timeout=15000)
     shows(page, "[data-kiosk-last-error]", "无")
     assert sorted(r["feeling"] for r in stored_records(world)) == [f"同步第{n}条" for n in range(3)]
+
+
+def test_sync_pressed_after_an_automatic_sync_says_nothing_was_waiting(world, context, page):
+    kiosk_on(page, world)
+    context.set_offline(True)
+    fill_citizen(page, "自动同步先送走的一条", "", None)
+    page.click("[data-kiosk-next]")
+    context.set_offline(False)
+    deadline = time.monotonic() + 15
+    while not [r for r in stored_records(world) if r["feeling"] == "自动同步先送走的一条"]:
+        assert time.monotonic() < deadline, "the automatic sync never delivered the record"
+        page.wait_for_timeout(100)
+    panel = open_panel(page)
+    shows(page, "[data-kiosk-waiting]", "0")
+    panel.query_selector("[data-kiosk-sync]").click()
+    page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步完成')")
+    result = page.inner_text("[data-kiosk-sync-result]")
+    assert "没有待发送的记录" in result and "本次送到 0 条" not in result, result
+
+
+def test_sync_pressed_during_an_automatic_upload_counts_what_that_upload_delivers(world, context, page):
+    kiosk_on(page, world)
+    context.set_offline(True)
+    for n in range(2):
+        fill_citizen(page, f"正在发送的第{n}条", "", None)
+        page.click("[data-kiosk-next]")
+    panel = open_panel(page)
+    # The automatic upload starts when the signal returns and is answered slowly: the
+    # volunteer presses the button while it is still under way.
+    held: list = []
+    released = {"now": False}
+    context.route("**/api/submissions/batch",
+                  lambda route: route.continue_() if released["now"] else held.append(route))
+    context.set_offline(False)
+    deadline = time.monotonic() + 15
+    while not held:
+        assert time.monotonic() < deadline, "the automatic upload never started"
+        page.wait_for_timeout(50)
+    panel.query_selector("[data-kiosk-sync]").click()
+    expect(page.locator("[data-kiosk-sync-result]")).to_have_text("正在连接服务器…")
+    released["now"] = True
+    for route in held:
+        route.continue_()
+    page.wait_for_selector("[data-kiosk-sync-result]:has-text('同步完成')")
+    assert "本次送到 2 条" in page.inner_text("[data-kiosk-sync-result]")
+    assert sorted(r["feeling"] for r in stored_records(world)) == [f"正在发送的第{n}条" for n in range(2)]
 
 
 def _queue_rejected(page) -> None:

@@ -79,8 +79,6 @@ def test_two_reports_from_one_browser_share_nothing_a_third_browsers_report_lack
 
     def report(context, text: str) -> None:
         page = context.new_page()
-        page.on("request", lambda r: sent_ids.append(json.loads(r.post_data)["device_id"])
-                if r.url.endswith("/api/submissions/batch") else None)
         open_station(page, world)
         submit(page, text)
         page.wait_for_selector("text=已提交")
@@ -88,6 +86,10 @@ def test_two_reports_from_one_browser_share_nothing_a_third_browsers_report_lack
         page.close()
 
     one, other = browser.new_context(), browser.new_context()
+    # On the context, not the page: the service worker may be the one that uploads.
+    for context in (one, other):
+        context.on("request", lambda r: sent_ids.append(json.loads(r.post_data)["device_id"])
+                   if r.url.endswith("/api/submissions/batch") else None)
     report(one, "同一个浏览器的第一条")
     report(one, "同一个浏览器的第二条")
     report(other, "另一个浏览器的一条")

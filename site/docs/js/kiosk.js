@@ -13,7 +13,7 @@
 // short PIN falls to a brute-force search; see docs/kiosk.md.
 import * as outbox from "./outbox.js";
 import { receiptFor } from "./receipt.js";
-import { SYNC_EVENT, autoSync, newId, syncOutbox } from "./sync.js";
+import { SYNC_EVENT, autoSync, newId, syncNow } from "./sync.js";
 
 export const RECEIPT_SHOWN_MS = 15000;   // the thank-you with the receipt, then the next citizen
 export const PANEL_IDLE_MS = 120000;     // a panel left open closes itself
@@ -283,13 +283,19 @@ class Kiosk {
       const button = $("[data-kiosk-sync]");
       button.disabled = true;
       $("[data-kiosk-sync-result]").textContent = "正在连接服务器…";
-      const result = await syncOutbox(this.api);
+      const before = await outbox.counts();
+      const result = await syncNow(this.api);
       button.disabled = false;
       $("[data-kiosk-progress]").hidden = true;
       const { waiting, rejected } = await outbox.counts();
+      // Counted from the outbox, so an automatic upload that finished a moment before the
+      // press is not reported as "0 sent", and one under way at the press is counted.
+      const newlyRejected = Math.max(0, rejected.length - before.rejected.length);
+      const sent = Math.max(0, before.waiting - waiting - newlyRejected);
       $("[data-kiosk-sync-result]").textContent = result.busy ? "另一个页面正在发送，请稍候再按。"
         : !result.ok ? `同步没有完成：${result.error?.message || "记录仍在本机。"}`
-        : `同步完成：本次送到 ${result.sent} 条，待发送 ${waiting} 条。` +
+        : (!before.waiting ? `同步完成：没有待发送的记录${rejected.length ? "。" : "，本机的记录都已送到服务器。"}`
+          : `同步完成：本次送到 ${sent} 条，待发送 ${waiting} 条。`) +
           (rejected.length ? `有 ${rejected.length} 条未能发送，见下方。` : "");
       refresh();
     };

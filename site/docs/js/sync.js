@@ -184,6 +184,19 @@ export function syncOutbox(apiBase = "", { timeoutMs = UPLOAD_TIMEOUT_MS } = {})
   return shared.running;
 }
 
+// A person's "send now": an upload already under way (this page's timer, another tab,
+// the worker) is waited for, not reported in place of this one, and then whatever is
+// still waiting is sent. What the press achieved is read from the outbox itself.
+export async function syncNow(apiBase = "", options = {}) {
+  if (shared.running) await shared.running;
+  let result = await syncOutbox(apiBase, options);
+  if (result.busy && navigator.locks) {
+    await navigator.locks.request(LOCK, () => {});
+    result = await syncOutbox(apiBase, options);
+  }
+  return result;
+}
+
 // Every trigger the page has: load, `online`, a return to the tab, and a timer with
 // capped exponential backoff while records wait (the worker uploads on its own).
 // One set of triggers per page, however many parts of the page ask for it.
