@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
@@ -43,6 +43,8 @@ class ReportRows:
     changed: list[Row]
     weekly: list[Row]
     overdue: list[Row]
+    # Flagged 群众不满意 now (see `triage`): the pack's own section, whatever the period.
+    dissatisfied: list[Row] = field(default_factory=list)
 
 
 class ReadSide(Protocol):
