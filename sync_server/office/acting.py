@@ -11,9 +11,10 @@ from typing import Any
 from anyio import to_thread
 from starlette.requests import Request
 
-from sync_server.triage import apply
+from sync_server.dispatch.rules import CITIZEN
+from sync_server.triage import apply, new_entry
 
-__all__ = ["gathered", "new_entry_for", "store"]
+__all__ = ["citizen_step", "gathered", "new_entry_for", "store"]
 
 def gathered(form: dict[str, str]) -> dict[str, str]:
     """The action's fields from a posted form, the token dropped. A 交办 form with no 协办
@@ -40,3 +41,18 @@ async def store(request: Request, changes: dict[str, dict[str, Any]]) -> None:
     state = request.app.state
     stored = await to_thread.run_sync(state.triage.put_many, changes)
     await to_thread.run_sync(state.readside.triage_changed, stored)
+
+
+async def citizen_step(request: Request, record_id: str, received_at: str, action: str, fields: dict[str, Any],
+                       now: datetime) -> dict[str, Any]:
+    """A citizen's step by receipt (verdict, answer) on the record, applied and stored
+    on the office's own path: under the office's write lock, so it reads the entry that
+    an office action just wrote and the other way round. The new entry; raises
+    TriageError (`duplicate` for a step already stored: nothing is written)."""
+    state = request.app.state
+    async with state.office_writes:
+        entry = await to_thread.run_sync(state.triage.entry, record_id)
+        changed = apply(entry if entry is not None else new_entry(received_at), action, fields, CITIZEN.name, now,
+                        account=CITIZEN, registry=state.stations.registry)
+        await store(request, {record_id: changed})
+    return changed
