@@ -96,6 +96,12 @@ class ReadSide(Protocol):
         answers it from an index on the entry's department and 协办 departments."""
         ...
 
+    def entries_with_status(self, statuses: Collection[str]) -> list[tuple[str, dict[str, Any]]]:
+        """(id, triage entry) of every record listed under one of `statuses` (see
+        `records.list_status`: a merged duplicate is "merged", not "closed"), newest
+        first: the 回访 list's candidates. A database answers it from an index on status."""
+        ...
+
     def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,
                     today: date, department: str | None = None) -> ReportRows:
         """Only what a report of the period needs (see `ReportRows`), never every triaged

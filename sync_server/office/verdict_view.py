@@ -8,6 +8,7 @@ from typing import Any
 
 from sync_server.office.sealed import LOCKED, NOT_YOURS
 from sync_server.office.verdict_history import SOURCES, questions, rounds
+from sync_server.sealing.citizen_words import open_citizen_words
 from sync_server.sealing.envelope import SealError
 from sync_server.triage_terms import CALL_OUTCOMES
 from sync_server.verdicts import verdict_until
@@ -17,15 +18,9 @@ __all__ = ["verdict_context"]
 
 def _opener(state, account, unlocked, record: dict[str, Any]):
     """open_words(sealed, plain) for this session and record: the words, or why not."""
-    try:
-        from sync_server.sealing.citizen_words import open_citizen_words
-    except ImportError:  # the model's opener not merged yet: sealed words stay shut
-        open_citizen_words = None
     stations = {s.id: s.sector for s in state.stations.registry.stations}
 
     def open_words(sealed, plain: str) -> str:
-        if open_citizen_words is None:
-            return LOCKED if sealed is not None else plain
         try:
             return open_citizen_words(account, unlocked, record, sealed, stations.get, plain)
         except SealError as error:
