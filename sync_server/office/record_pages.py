@@ -143,6 +143,8 @@ async def record_action(request: Request, account, session, form) -> Response:
                 fields["into"] = target.id
             entry = new_entry_for(request, account, row, action, fields, now)
         except TriageError as error:
+            if action == "follow_up" and fields.get("return_to") == "callbacks":
+                return RedirectResponse(f"/office/callbacks?error={error.code}", status_code=303)
             return _back(row.id, error.code)
         if action in ASK_AGAIN and fields.get("confirm") != "yes":
             # The second step: a plain form, so it works without JavaScript.
@@ -156,6 +158,9 @@ async def record_action(request: Request, account, session, form) -> Response:
         changes = _merged_changes(request, account, row, target, entry) if target is not None else {row.id: entry}
         await void_undone_sheet(request, account, entry)
         await store(request, changes)
+    if action == "follow_up" and fields.get("return_to") == "callbacks":
+        # Recorded from the 回访 list: back to the list, the next citizen to call.
+        return RedirectResponse("/office/callbacks?done=follow_up", status_code=303)
     if visible_row(request, account, row.id) is None:
         # 退回 or 改派 may end this account's sight of the record: say so on its queue.
         return RedirectResponse(f"/office/queue?done={action}", status_code=303)
