@@ -4,7 +4,7 @@ optional comment) and `POST /api/receipts/answer` (the answer to the office's qu
 Each takes JSON (the page's outbox) or a plain form (the look-up page without
 JavaScript, which then reads a Chinese page). Each step carries the browser's own id
 (`id`): sent twice, it is stored once and the second answer says `duplicate`. A step
-is written through the office's own path (`office.acting.citizen_step`, under the same
+is written through the office's own path (`triage_writes.citizen_step`, under the same
 lock as an office action, into the triage log). The words are checked by the
 submissions' rules (`sync_server.words`) and sealed on arrival to the record's sector
 key where the sector has one (`sealing.citizen_words`): the plain text then lives only
@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sync_server.intake.receipt import normalize
-from sync_server.office.acting import citizen_step
+from sync_server.intake.triage_writes import citizen_step
 from sync_server.sealing.citizen_words import seal_words
 from sync_server.triage import MESSAGES, SATISFACTION, TriageError
 from sync_server.verdicts import verdict_until
