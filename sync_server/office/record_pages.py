@@ -18,8 +18,8 @@ from sync_server.office.duplicate_lookup import hints_for
 from sync_server.office.notices import DONE, done_message
 from sync_server.office.pages import full_rows, guarded, local_today, off_loop, render, row_or_404, unlocked_keys, visible_row
 from sync_server.office.sealed import opened
-from sync_server.office.verdict_view import verdict_context
 from sync_server.office.supervision_pages import supervise_matter, void_undone_sheet
+from sync_server.office.verdict_view import verdict_context
 from sync_server.triage import (
     ACTIONS,
     CONFIRM,

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from minqing.registry import load_registry
 from tests.e2e.test_office_layout import _axe, _login
 
 PHONE = "13987654321"
@@ -93,6 +94,16 @@ def test_at_1280px_a_dissatisfied_matter_is_flagged_reopened_closed_published_an
     desk.goto(world.server.url + "/office/records?dissatisfied=1")
     assert desk.locator(f"tr:has-text('{receipt}') [data-flag=dissatisfied]").count() == 1
     found["inbox_flagged"] = _axe(desk)
+    registry = load_registry(world.registry)
+    department = registry.lead_of(registry.station("rulin-industrial-park").sector).id
+    desk.goto(world.server.url + f"/office/queue?department={department}&tab=dissatisfied")
+    assert desk.locator(f"tr:has-text('{receipt}') [data-flag=dissatisfied]").count() == 1
+    found["queue_dissatisfied"] = _axe(desk)
+    today = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
+    desk.goto(world.server.url + f"/office/reports/weekly?date={today}")
+    assert desk.locator(f"table:has-text('{receipt}'):has-text('不满意（凭回执）')").count() == 1
+    found["weekly_dissatisfied"] = _axe(desk)
+    desk.goto(world.server.url + "/office/records?dissatisfied=1")
     desk.click(f"text={receipt}")
     desk.wait_for_selector("[data-verdicts]")
     history = desk.locator("[data-verdicts]")

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the `office` fixture, imported from test_pages, is each test's argument
 """The 回访 list page (/office/callbacks): a closed matter with a consented phone is
 listed with its phone; one without consent, an open one, or one already reached is
 not; 未接通 keeps it listed with its count; a call recorded from the list returns to

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the `office` fixture, imported from test_pages, is each test's argument
 """The flags 群众不满意 and 群众已补充 on the office's pages: the inbox list shows them
 and filters by each, the department's queue has a tab for each, the record page says
 them; a matter without a flag shows none."""

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sync_server.office.verdict_history import questions, rounds
 from sync_server.dispatch.rules import CITIZEN
+from sync_server.office.verdict_history import questions, rounds
 from sync_server.triage import apply, new_entry
 
 T0 = datetime(2026, 11, 20, 2, tzinfo=timezone.utc)

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the `office` fixture, imported from test_pages, is each test's argument
 """The record page's 群众说了算 part over HTTP: the verdict history and the questions,
 and the forms 重新办理 and 公开 (each asked twice), 维持原处理, 请群众补充, 已阅补充,
 撤回公开 and 回访 with 未接通, each saying what it did; a department reads the history
