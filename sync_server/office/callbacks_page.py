@@ -35,6 +35,16 @@ def has_phone(record: dict[str, Any]) -> bool:
     return bool(record.get("phone") or (isinstance(sealed, dict) and sealed.get("phone")))
 
 
+def _may_have_phone(inbox, submission_id: str) -> bool:
+    """From the inbox's index alone: False when the record never stored a phone or
+    retention removed it. Not the read side's flag: a sealed record keeps its phone in
+    the envelope, and the office index knows of none. Consent is read on the record."""
+    prints = inbox.fingerprints(submission_id)
+    if prints is None or prints.phone_removed:
+        return False
+    return prints.legacy or prints.phone is not None  # a legacy record's digest says nothing of its phone
+
+
 def _page_number(text: str) -> int:
     try:
         return max(1, int(text[:9]))
@@ -44,8 +54,8 @@ def _page_number(text: str) -> int:
 
 def _build(state, account, unlocked, page: int):
     readside, registry, today = state.readside, state.stations.registry, local_today()
-    # Most records carry no phone: the read side knows which never did, without the disk.
-    candidates = [w for w in waiting(readside.entries_with_status(STATUSES)) if readside.may_have_phone(w.id)]
+    # Most records carry no phone: the inbox's index knows which, without the disk.
+    candidates = [w for w in waiting(readside.entries_with_status(STATUSES)) if _may_have_phone(state.inbox, w.id)]
     listed, stored = [], {}
     for start in range(0, len(candidates), READ_BATCH):
         batch = candidates[start : start + READ_BATCH]

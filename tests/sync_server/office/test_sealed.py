@@ -336,3 +336,25 @@ def test_a_sealed_verdict_comment_and_answer_open_on_the_record_page_for_this_se
     login(client, "nokeys")
     page = client.get(f"/office/records/{record['id']}").text
     assert CANARY not in page and "群众评价" in page
+
+
+def test_a_sealed_records_consented_phone_is_on_the_callback_list_opened_for_this_session(sealed_office, canary):
+    """A sealed record keeps its phone inside the envelope (the office index knows of no
+    phone): it is still called back, its phone opened with the session's keys."""
+    from datetime import datetime, timezone
+
+    from sync_server.triage import new_entry
+
+    client = sealed_office
+    state = client.app_state
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    entry = {**(state.triage.entry(canary["id"]) or new_entry(now)), "status": "closed", "outcome": "resolved",
+             "public_reply": "已处理。", "closed_at": now, "updated_at": now}
+    state.readside.triage_changed(state.triage.put_many({canary["id"]: entry}))
+    login(client, "amy")
+    page = client.get("/office/callbacks").text
+    assert canary["receipt"] in page and CANARY_PHONE in page
+    client.cookies.clear()
+    login(client, "nokeys")
+    page = client.get("/office/callbacks").text
+    assert canary["receipt"] in page and CANARY_PHONE not in page
