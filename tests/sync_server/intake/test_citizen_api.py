@@ -298,3 +298,17 @@ def test_verdicts_share_the_submissions_rate_limit_and_say_429(tmp_path, registr
         answers = [verdict(client, record["receipt"]) for _ in range(3)]
         assert answers[-1].status_code == 429 and answers[-1].json()["error"] == "rate_limited"
         assert "Retry-After" in answers[-1].headers
+
+
+def test_verdicts_sent_at_once_are_each_stored_once_in_the_order_the_lock_gave(client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    record = seed(client)
+    close(client, record["id"])
+    ids = [str(uuid.uuid4()) for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:  # each id twice, all at once: a retry racing its original
+        answers = list(pool.map(lambda step: verdict(client, record["receipt"], choice="fair", step=step), ids * 2))
+    assert all(a.status_code == 200 for a in answers)
+    assert sorted(a.json()["status"] for a in answers) == ["accepted"] * 8 + ["duplicate"] * 8
+    stored = steps(client, record["id"], "verdict")
+    assert sorted(s["client_id"] for s in stored) == sorted(ids)
