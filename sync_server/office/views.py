@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from sync_server.intake.health import health
 from sync_server.office.batch import batch
-from sync_server.office.callbacks_page import callbacks_page
+from sync_server.office.callbacks_page import callbacks_export, callbacks_page
 from sync_server.office.export_page import record_export
 from sync_server.office.inbox_page import record_list
 from sync_server.office.letter_pages import letter_create, letter_edit, letter_form, letter_list
@@ -48,6 +48,7 @@ routes = [
     Route("/letters/{id}/void", letter_void, methods=["POST"]),
     Route("/queue", queue_page, methods=["GET"]),
     Route("/callbacks", callbacks_page, methods=["GET"]),
+    Route("/callbacks.xlsx", callbacks_export, methods=["GET"]),
     Route("/batch", batch, methods=["POST"]),
     Route("/reports", report_index, methods=["GET"]),
     Route("/reports/{kind:str}", report, methods=["GET"]),

@@ -87,3 +87,25 @@ def test_once_retention_removes_the_phone_the_matter_leaves_the_list(office):
     assert run_retention(state.inbox, state.triage, RetentionPolicy(days_after_close=30)) == 1
     page = office.get("/office/callbacks").text
     assert record["receipt"] not in page and PHONE not in page
+
+
+def test_the_lists_download_has_every_waiting_matter_and_never_a_phone(office):
+    import io
+
+    from openpyxl import load_workbook
+
+    called = _closed(office)
+    record = _closed(office)
+    login(office, "amy")
+    _call(office, called["id"], "no_answer")
+    response = office.get("/office/callbacks.xlsx")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    cells = [[c for c in row] for row in book.active.iter_rows(values_only=True)]
+    text = repr(cells)
+    assert record["receipt"] in text and called["receipt"] in text and PHONE not in text
+    [attempts] = [row[6] for row in cells if row[0] == called["receipt"]]
+    assert attempts == 1
+    office.cookies.clear()
+    login(office, "police")
+    assert office.get("/office/callbacks.xlsx").status_code == 403
