@@ -12,6 +12,7 @@ from sync_server.sealing.citizen_words import open_citizen_words
 from sync_server.sealing.envelope import SealError
 from sync_server.triage_terms import CALL_OUTCOMES
 from sync_server.verdicts import verdict_until
+from sync_server.words import visible
 
 __all__ = ["verdict_context"]
 
@@ -22,7 +23,9 @@ def _opener(state, account, unlocked, record: dict[str, Any]):
 
     def open_words(sealed, plain: str) -> str:
         try:
-            return open_citizen_words(account, unlocked, record, sealed, stations.get, plain)
+            # Held to the words' rules like a record's words: a control character (a
+            # hand-edited log, any client that seals) shows as an escape, never raw.
+            return visible(open_citizen_words(account, unlocked, record, sealed, stations.get, plain))
         except SealError as error:
             return LOCKED if error.code == "locked" else NOT_YOURS if error.code == "not_your_sector" else error.message
     return open_words

@@ -142,3 +142,24 @@ def test_a_department_marks_an_answer_read_but_takes_none_of_the_offices_decisio
     forms = _forms(office.get(f"/office/records/{record['id']}").text)
     assert "seen_answer" in forms
     assert not forms & {"reopen", "maintain", "publish", "ask", "follow_up"}
+
+
+def test_hostile_stored_words_show_as_text_and_never_break_the_page(office):
+    """A comment or an answer as a hand-edited log may hold them: markup, control
+    characters, 10,000 characters (the log cannot hold a lone surrogate). The page
+    shows them as text."""
+    record = _closed(office)
+    state = office.app.state
+    hostile = "<img src=x onerror=alert(1)>\x1b[2J" + "长" * 10_000
+    entry = _entry(state, record["id"])
+    step = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "by": "citizen", "by_display": "群众",
+            "action": "verdict", "from": "closed", "to": "closed", "note": "不满意", "client_id": "c-44444444",
+            "choice": "dissatisfied", "round": 1, "comment": hostile, "comment_sealed": None}
+    questions = [{"id": "q1", "asked_at": step["at"], "text": "哪一盏？",
+                  "answer": {"at": step["at"], "text": hostile, "sealed": None}}]
+    flagged(state, record["id"], history=[*entry["history"], step], questions=questions)
+    login(office, "amy")
+    response = office.get(f"/office/records/{record['id']}")
+    assert response.status_code == 200
+    assert "<img src=x" not in response.text and "&lt;img src=x onerror=alert(1)&gt;" in response.text
+    assert "\x1b" not in response.text
