@@ -1,5 +1,6 @@
 """One department's queue (我的待办): which of the matters it leads sit under which tab,
-how many under each, one page of a tab in the order a department works it, and the
+how many under each, one page of a tab in the order a department works it (the flags 群众不满意 and
+群众已补充 are tabs too), and the
 matters it only helps with (协办) apart. Pure: from (id, triage entry) pairs to ids; the
 page (`queue_page`) turns ids into rows.
 
@@ -16,10 +17,13 @@ from typing import Any
 
 from sync_server.dispatch.queue import queue_tab
 
-__all__ = ["CO_STATUSES", "PAGE_SIZE", "TABS", "Queue", "department_queue", "touches"]
+__all__ = ["CO_STATUSES", "FLAG_TABS", "PAGE_SIZE", "TABS", "Queue", "department_queue", "touches"]
 
 TABS = {"to_sign": "待签收", "handling": "办理中", "due_soon": "临期", "overdue": "超期", "returned": "已退回",
-        "review": "待审核"}
+        "review": "待审核", "dissatisfied": "群众不满意", "citizen_added": "群众已补充"}
+# Tabs that are the triage entry's flags of the same name (issue 22): a closed matter the
+# citizen judged 不满意 comes back to the department's sight until staff answer it.
+FLAG_TABS = ("dissatisfied", "citizen_added")
 CO_STATUSES = ("assigned", "in_progress", "review")  # a 协办 unit sees the matter while it is open
 PAGE_SIZE = 25
 
@@ -75,14 +79,14 @@ def department_queue(entries: Iterable[tuple[str, Mapping[str, Any]]], departmen
             continue
         if not stand:
             continue
-        tabs = queue_tab(entry, today, rules)
+        tabs = queue_tab(entry, today, rules) | {name for name in FLAG_TABS if entry.get(name)}
         for name in tabs:
             counts[name] += 1
         if tab in tabs:
             chosen.append((submission_id, entry))
     # Soonest deadline first where a deadline drives the work; newest first where the
     # office is the one to act next (已退回, 待审核).
-    if tab in ("returned", "review"):
+    if tab in ("returned", "review", *FLAG_TABS):
         chosen.sort(key=_by_change, reverse=True)
     else:
         chosen.sort(key=_by_deadline)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
@@ -43,6 +43,8 @@ class ReportRows:
     changed: list[Row]
     weekly: list[Row]
     overdue: list[Row]
+    # Flagged 群众不满意 now (see `triage`): the pack's own section, whatever the period.
+    dissatisfied: list[Row] = field(default_factory=list)
 
 
 class ReadSide(Protocol):
@@ -92,6 +94,12 @@ class ReadSide(Protocol):
         """(id, triage entry) of every stored record whose matter `department` leads, helps
         with (协办) or sent back (see `department_queue.touches`), in no order. A database
         answers it from an index on the entry's department and 协办 departments."""
+        ...
+
+    def entries_with_status(self, statuses: Collection[str]) -> list[tuple[str, dict[str, Any]]]:
+        """(id, triage entry) of every record listed under one of `statuses` (see
+        `records.list_status`: a merged duplicate is "merged", not "closed"), newest
+        first: the 回访 list's candidates. A database answers it from an index on status."""
         ...
 
     def report_sets(self, sectors: frozenset[str] | None, start: date, end: date, registry: Registry,

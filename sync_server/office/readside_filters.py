@@ -22,7 +22,10 @@ from sync_server.office.readside_search import UNSEARCHABLE, Summary
 from sync_server.office.records import PAGE_SIZE, Filters, Row, list_status, parse_day
 from sync_server.triage import is_overdue, new_entry
 
-__all__ = ["Facts", "Snapshot", "as_row", "every_row", "page", "station_facts", "visible_stations"]
+__all__ = ["FLAGS", "Facts", "Snapshot", "as_row", "every_row", "page", "station_facts", "visible_stations"]
+
+# The triage entry's flags a list filters on (the filter's field has the same name).
+FLAGS = ("dissatisfied", "citizen_added")
 
 
 def _open_deadline(entry: dict[str, Any]) -> date | None:
@@ -41,17 +44,19 @@ class Facts:
     unmapped. Replaced whole, never changed in place: a reader in another thread may
     hold the old one."""
 
-    __slots__ = ("status", "weekly", "deadlines", "replies", "departments", "unmapped")
+    __slots__ = ("status", "weekly", "deadlines", "replies", "departments", "unmapped", "flags")
 
     def __init__(self, status: dict[str, frozenset[int]] | None = None, weekly: frozenset[int] = frozenset(),
                  deadlines: list[tuple[int, int]] | None = None, replies: dict[int, str] | None = None,
-                 departments: dict[str, frozenset[int]] | None = None, unmapped: frozenset[int] = frozenset()) -> None:
+                 departments: dict[str, frozenset[int]] | None = None, unmapped: frozenset[int] = frozenset(),
+                 flags: dict[str, frozenset[int]] | None = None) -> None:
         self.status = status or {}
         self.weekly = weekly
         self.deadlines = deadlines or []  # (deadline's ordinal, rank), sorted
         self.replies = replies or {}
         self.departments = departments or {}
         self.unmapped = unmapped
+        self.flags = flags or {}  # FLAGS name: the ranks whose entry has it set
 
     @staticmethod
     def _of(entry: dict[str, Any]) -> tuple[str, bool, int | None, str]:
@@ -103,7 +108,16 @@ class Facts:
                 bisect.insort(deadlines, pair)
         merged = dict(self.status)
         merged.update((name, frozenset(ranks)) for name, ranks in status.items())
-        return Facts(merged, frozenset(weekly), deadlines, replies, *self._dispatch_changed(changes))
+        return Facts(merged, frozenset(weekly), deadlines, replies, *self._dispatch_changed(changes),
+                     self._flags_changed(changes))
+
+    def _flags_changed(self, changes) -> dict[str, frozenset[int]]:
+        """The ranks flagged 群众不满意 and 群众已补充 after `changes` (see FLAGS)."""
+        flags = {name: set(self.flags.get(name, ())) for name in FLAGS}
+        for rank, _, after in changes:
+            for name, ranks in flags.items():
+                (ranks.add if after.get(name) else ranks.discard)(rank)
+        return {name: frozenset(ranks) for name, ranks in flags.items()}
 
     def _dispatch_changed(self, changes) -> tuple[dict[str, frozenset[int]], frozenset[int]]:
         """The ranks each department sees, and the unmapped leads, after `changes`."""
@@ -189,6 +203,7 @@ def _chosen(facts: Facts, triage: dict[str, dict[str, Any]], items: list[Summary
         sets.append(set(facts.overdue(today)))
     if filters.weekly:
         sets.append(facts.weekly)
+    sets.extend(facts.flags.get(name, frozenset()) for name in FLAGS if getattr(filters, name))
     if filters.due_soon:
         last = parse_day(filters.due_until)
         sets.append(set(facts.due_between(today, last)) if last else set())

@@ -233,6 +233,18 @@ class MemoryReadSide:
                 found.append((items[rank].id, entry))
         return found
 
+    def entries_with_status(self, statuses: Collection[str]) -> list[tuple[str, dict[str, Any]]]:
+        # The status sets by rank (see `Facts`), not a pass over every entry.
+        items, _, facts, _ = self._snapshot
+        triage = self._triage
+        ranks = sorted(set().union(*(facts.status.get(name, ()) for name in statuses)), reverse=True)
+        found = []
+        for rank in ranks:
+            entry = triage.get(items[rank].id)
+            if entry is not None:
+                found.append((items[rank].id, entry))
+        return found
+
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None:
         summary = self._by_id.get(submission_id)
         if summary is None:

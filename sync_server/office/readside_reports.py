@@ -36,6 +36,7 @@ def report_sets(snapshot: Snapshot, triage: dict[str, dict[str, Any]], sectors: 
     changed = [by_id[i] for i, entry in triage.items() if (entry.get("updated_at") or "") >= bound and i in by_id]
     flagged = [items[r] for r in ranked.weekly]  # triage facts are kept by rank (see `Facts`)
     overdue = [items[r] for r in ranked.overdue(today)]
+    unhappy = [items[r] for r in ranked.flags.get("dissatisfied", ())]
     late = {s.id for s in overdue}
     made: dict[str, Row] = {}
 
@@ -58,4 +59,4 @@ def report_sets(snapshot: Snapshot, triage: dict[str, dict[str, Any]], sectors: 
         return out
 
     with no_cyclic_gc():
-        return ReportRows(rows(received), rows(changed), rows(flagged), rows(overdue))
+        return ReportRows(rows(received), rows(changed), rows(flagged), rows(overdue), rows(unhappy))

@@ -19,6 +19,7 @@ from sync_server.office.notices import DONE, done_message
 from sync_server.office.pages import full_rows, guarded, local_today, off_loop, render, row_or_404, unlocked_keys, visible_row
 from sync_server.office.sealed import opened
 from sync_server.office.supervision_pages import supervise_matter, void_undone_sheet
+from sync_server.office.verdict_view import verdict_context
 from sync_server.triage import (
     ACTIONS,
     CONFIRM,
@@ -86,6 +87,7 @@ async def record_page(request: Request, account, session) -> Response:
     lead = registry.lead_of(row.sector_id) if row.sector_id else None
     today = local_today()
     return render(request, "record.html", {
+        **verdict_context(state, account, unlocked_keys(request), row),
         "hints": hints, "hints_explanation": HINTS_EXPLANATION,
         "done": done_message(request.query_params.get("done", "")),
         "helpers_after": helpers_after(row.triage["history"], row.triage),
@@ -114,7 +116,8 @@ async def record_page(request: Request, account, session) -> Response:
 
 # Actions asked twice, on a second page: those that end a matter (办结, 不予受理, 合并,
 # 审核办结) or move it to another hand (交办, 改派, 退回).
-ASK_AGAIN = CONFIRM | {"assign", "reassign", "send_back", "approve"}
+# 重新办理 hands a closed matter back; 公开 puts staff words before the public.
+ASK_AGAIN = CONFIRM | {"assign", "reassign", "send_back", "approve", "reopen", "publish"}
 
 
 def _back(row_id: str, error: str | None = None, done: str | None = None) -> Response:
@@ -140,6 +143,8 @@ async def record_action(request: Request, account, session, form) -> Response:
                 fields["into"] = target.id
             entry = new_entry_for(request, account, row, action, fields, now)
         except TriageError as error:
+            if action == "follow_up" and fields.get("return_to") == "callbacks":
+                return RedirectResponse(f"/office/callbacks?error={error.code}", status_code=303)
             return _back(row.id, error.code)
         if action in ASK_AGAIN and fields.get("confirm") != "yes":
             # The second step: a plain form, so it works without JavaScript.
@@ -153,6 +158,9 @@ async def record_action(request: Request, account, session, form) -> Response:
         changes = _merged_changes(request, account, row, target, entry) if target is not None else {row.id: entry}
         await void_undone_sheet(request, account, entry)
         await store(request, changes)
+    if action == "follow_up" and fields.get("return_to") == "callbacks":
+        # Recorded from the 回访 list: back to the list, the next citizen to call.
+        return RedirectResponse("/office/callbacks?done=follow_up", status_code=303)
     if visible_row(request, account, row.id) is None:
         # 退回 or 改派 may end this account's sight of the record: say so on its queue.
         return RedirectResponse(f"/office/queue?done={action}", status_code=303)

@@ -118,6 +118,8 @@ class Filters:
     department: str = ""  # the lead department's id (承办单位)
     due_soon: bool = False  # 临期: open, deadline from today to `due_until`
     due_until: str = ""  # the last day of the 临期 window (today + the registry's warn_days)
+    dissatisfied: bool = False  # flagged 群众不满意 (a 不满意 verdict staff have not yet answered)
+    citizen_added: bool = False  # flagged 群众已补充 (an answer staff have not yet read)
 
     @classmethod
     def from_query(cls, query, due_until: str = "") -> Filters:
@@ -137,6 +139,7 @@ class Filters:
             overdue=query.get("overdue") == "1", weekly=query.get("weekly") == "1",
             q=query.get("q", "").strip()[:100], page=page,
             department=query.get("department", "")[:64], due_soon=query.get("due_soon") == "1", due_until=due_until,
+            dissatisfied=query.get("dissatisfied") == "1", citizen_added=query.get("citizen_added") == "1",
         )
 
     def matches(self, row: Row) -> bool:
@@ -150,6 +153,8 @@ class Filters:
             and (not self.until or day <= self.until)
             and (not self.overdue or row.overdue)
             and (not self.weekly or row.triage["weekly"])
+            and (not self.dissatisfied or bool(row.triage.get("dissatisfied")))
+            and (not self.citizen_added or bool(row.triage.get("citizen_added")))
             and (not self.department or row.triage.get("department") == self.department)
             and (not self.due_soon or due_soon(row, self.due_until))
             # Chinese has no word boundaries: a plain substring search is what people expect.

@@ -23,7 +23,7 @@ from sync_server.office.readside import ReportRows
 from sync_server.office.records import Row, local_date
 from sync_server.office.spreadsheet import Percent, csv_bytes
 from sync_server.office.workbook import Sheet, workbook_bytes
-from sync_server.triage import ACTIONS, EVENTS, OUTCOMES, STATUSES, SUMMARY_LIMIT
+from sync_server.triage import ACTIONS, EVENTS, OUTCOMES, SATISFACTION, STATUSES, SUMMARY_LIMIT
 
 __all__ = ["COLUMN_CLASSES", "OVERDUE_LISTED", "Report", "Table", "monthly", "needs_words", "summary_of", "to_csv", "to_document",
            "to_html", "to_xlsx", "weekly"]
@@ -125,8 +125,8 @@ def _item_columns(with_phone: bool) -> list[str]:
 # characters a line ("name": 不属于职责范围 on one line would push a pack with phones
 # off A4), free text a readable width ("content").
 COLUMN_CLASSES = {
-    **dict.fromkeys(["回执码", "收到日期", "办理期限", "最早期限", "联系电话", "领域", "状态"], "nowrap"),
-    **dict.fromkeys(["民情哨", "牵头部门", "办结结果"], "name"),
+    **dict.fromkeys(["回执码", "收到日期", "办理期限", "最早期限", "联系电话", "领域", "状态", "评价日期"], "nowrap"),
+    **dict.fromkeys(["民情哨", "牵头部门", "办结结果", "群众评价"], "name"),
     **dict.fromkeys(["概要", "本周变化"], "content"),
 }
 SOLVED = ("closed", "followed_up")
@@ -147,6 +147,26 @@ def _overdue_by_department(overdue: list[Row], today: date) -> Table:
     return Table("已超期事项：按牵头部门", ["牵头部门", "最早期限", f"超期 {LONG_OVERDUE_DAYS} 天以上", "超期条数"], rows, chart=True)
 
 
+VERDICT_SOURCES = {"receipt": "凭回执", "phone": "电话回访"}
+DISSATISFIED_COLUMNS = ["回执码", "收到日期", "概要", "领域", "民情哨", "牵头部门", "群众评价", "评价日期"]
+
+
+def _dissatisfied(rows: list[Row]) -> Table:
+    """群众不满意: the matters whose citizen judged the outcome 不满意 and staff have not
+    yet answered (重新办理 or 维持原处理). Never a phone column, whoever asks: the
+    meeting decides what to do, nobody there needs to call anyone from it."""
+    cells = []
+    for row in rows:
+        verdict = row.triage.get("verdict") or {}
+        source = VERDICT_SOURCES.get(verdict.get("source", ""), "")
+        chosen = SATISFACTION.get(verdict.get("choice", ""), "不满意") + (f"（{source}）" if source else "")
+        at = verdict.get("at")
+        cells.append([row.record["receipt"], _received(row).isoformat(), summary_of(row), row.sector_name,
+                      row.station_name, row.triage.get("lead") or "", chosen, local_date(at).isoformat() if at else ""])
+    return Table("群众不满意", DISSATISFIED_COLUMNS, cells,
+                 note="群众对办理结果不满意、办公室尚未决定重新办理或维持原处理的事项。本表从不列出电话号码。")
+
+
 def weekly(sets: ReportRows, day: date, with_phone: bool = False, today: date | None = None,
            prepare: Callable[[list[Row]], list[Row]] | None = None) -> Report:
     """The meeting pack. `with_phone` asks for the phone column; `prepare` gives the
@@ -164,9 +184,11 @@ def weekly(sets: ReportRows, day: date, with_phone: bool = False, today: date | 
     overdue = sorted(sets.overdue, key=lambda r: (r.triage["deadline"], r.record["received_at"]))
     listed = overdue[:OVERDUE_LISTED]
     newly = [r for r in overdue if start.isoformat() <= r.triage["deadline"] <= end.isoformat()]
+    unhappy = list(sets.dissatisfied)
     if prepare is not None:
-        opened = {r.id: r for r in prepare(list({r.id: r for r in flagged + listed + solved}.values()))}
-        flagged, listed, solved = ([opened.get(r.id, r) for r in rows] for rows in (flagged, listed, solved))
+        opened = {r.id: r for r in prepare(list({r.id: r for r in flagged + listed + solved + unhappy}.values()))}
+        flagged, listed, solved, unhappy = ([opened.get(r.id, r) for r in rows]
+                                            for rows in (flagged, listed, solved, unhappy))
     columns = _item_columns(with_phone)
     overdue_days = [(today - date.fromisoformat(r.triage["deadline"])).days for r in listed]
     tables = [
@@ -181,9 +203,10 @@ def weekly(sets: ReportRows, day: date, with_phone: bool = False, today: date | 
         Table("本周办结事项", columns + ["办结结果"], [
             _item(r, with_phone, start, end) + [OUTCOMES.get(r.triage["outcome"] or "", "")] for r in solved
         ]),
+        _dissatisfied(unhappy),
     ]
     figures = {"本周新收": len(in_week), "周例会事项": len(flagged), "超期": len(overdue), "本周新增超期": len(newly),
-               "本周办结": len(solved), "本周合并的重复反映": len(merged)}
+               "本周办结": len(solved), "本周合并的重复反映": len(merged), "群众不满意": len(unhappy)}
     return Report("周例会材料", f"{start.isoformat()} 至 {end.isoformat()}", tables, figures)
 
 

@@ -1,7 +1,7 @@
 """The office pages under /office/, and which module answers each: log-in
 (`login_pages`), the inbox list (`inbox_page`), its batch actions (`batch`) and its
 明细 export (`export_page`), a department's queue (`queue_page`), a record's page with
-its lifecycle actions (`record_pages`), 督办 (`supervision_pages`), the 工作建议函 and
+its lifecycle actions (`record_pages`), the 回访 list (`callbacks_page`), 督办 (`supervision_pages`), the 工作建议函 and
 督办单 (`letter_pages`, `letter_view_pages`), the meeting reports (`report_pages`) and
 the departments' 考核 (`ratings_page`). What every page
 shares, and the rules it keeps, is in `pages`."""
@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from sync_server.intake.health import health
 from sync_server.office.batch import batch
+from sync_server.office.callbacks_page import callbacks_export, callbacks_page
 from sync_server.office.export_page import record_export
 from sync_server.office.inbox_page import record_list
 from sync_server.office.letter_pages import letter_create, letter_edit, letter_form, letter_list
@@ -46,6 +47,8 @@ routes = [
     Route("/letters/{id}/answer", letter_answer, methods=["POST"]),
     Route("/letters/{id}/void", letter_void, methods=["POST"]),
     Route("/queue", queue_page, methods=["GET"]),
+    Route("/callbacks", callbacks_page, methods=["GET"]),
+    Route("/callbacks.xlsx", callbacks_export, methods=["GET"]),
     Route("/batch", batch, methods=["POST"]),
     Route("/reports", report_index, methods=["GET"]),
     Route("/reports/{kind:str}", report, methods=["GET"]),

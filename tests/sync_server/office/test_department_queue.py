@@ -51,7 +51,8 @@ def test_counts_per_tab_and_a_matter_due_soon_is_also_handling(rules):
         ("closed", _entry("closed")),
     ]
     queue = department_queue(entries, "market", "handling", 1, TODAY, rules)
-    assert queue.counts == {"to_sign": 1, "handling": 3, "due_soon": 1, "overdue": 1, "returned": 0, "review": 1}
+    assert queue.counts == {"to_sign": 1, "handling": 3, "due_soon": 1, "overdue": 1, "returned": 0, "review": 1,
+                            "dissatisfied": 0, "citizen_added": 0}
     assert set(queue.ids) == {"handling", "due", "late"}
     assert department_queue(entries, "market", "due_soon", 1, TODAY, rules).ids == ["due"]
     assert department_queue(entries, "market", "overdue", 1, TODAY, rules).ids == ["late"]
@@ -85,3 +86,18 @@ def test_a_matter_sent_back_stays_under_returned_until_dispatched_elsewhere(rule
 
 def test_an_unknown_tab_shows_to_sign(rules):
     assert department_queue([("a", _entry("assigned"))], "market", "<b>", 1, TODAY, rules).tab == "to_sign"
+
+
+def test_a_closed_matter_the_citizen_judged_dissatisfied_is_under_its_own_tab(rules):
+    entries = [("unhappy", _entry("closed", dissatisfied=True)), ("quiet", _entry("closed")),
+               ("answered", _entry("followed_up", citizen_added=True)),
+               ("other", _entry("closed", department="police", dissatisfied=True))]
+    queue = department_queue(entries, "market", "dissatisfied", 1, TODAY, rules)
+    assert queue.ids == ["unhappy"] and queue.counts["dissatisfied"] == 1 and queue.counts["citizen_added"] == 1
+    assert department_queue(entries, "market", "citizen_added", 1, TODAY, rules).ids == ["answered"]
+
+
+def test_an_open_matter_with_an_answer_is_under_its_status_tab_and_the_flag_tab(rules):
+    entries = [("a", _entry("in_progress", citizen_added=True))]
+    assert department_queue(entries, "market", "handling", 1, TODAY, rules).ids == ["a"]
+    assert department_queue(entries, "market", "citizen_added", 1, TODAY, rules).ids == ["a"]

@@ -42,6 +42,7 @@ def _world(registry, count=400, seed=7):
         if rng.random() < 0.3:
             status = rng.choice(["accepted", "assigned", "in_progress", "closed"])
             triage[rid] = {**new_entry(received), "status": status, "weekly": rng.random() < 0.3,
+                           "dissatisfied": status == "closed" and rng.random() < 0.5,
                            "deadline": rng.choice([None, "2026-11-01", "2026-12-31"]), "lead": "区公安分局",
                            "public_reply": rng.choice(["", "已安排巡逻"]),
                            "closed_at": received if status == "closed" else None,
@@ -114,6 +115,7 @@ def _scanned(every, start, end):
         changed=[r for r in every if r.triage["history"] or r.triage["status"] != "received" or r.triage["closed_at"]],
         weekly=[r for r in every if r.triage["weekly"]],
         overdue=[r for r in every if r.overdue],
+        dissatisfied=[r for r in every if r.triage.get("dissatisfied")],
     )
 
 

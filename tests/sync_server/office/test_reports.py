@@ -69,7 +69,7 @@ def test_weekly_pack_matches_the_hand_count(week):
     report = weekly(week, TODAY)
     assert report.period == "2026-11-23 至 2026-11-29"
     assert report.figures == {"本周新收": 2, "周例会事项": 1, "超期": 1, "本周新增超期": 0, "本周办结": 2,
-                              "本周合并的重复反映": 0}
+                              "本周合并的重复反映": 0, "群众不满意": 0}
     assert _table(report, "本周新收：按领域").rows == [["教育卫生", 2]]
     assert _table(report, "本周新收：按民情哨").rows == [["金坛区河滨小学", 2]]
     assert [r[0] for r in _table(report, "提交周例会研究的事项").rows] == ["RB"]
@@ -110,7 +110,7 @@ def test_csv_starts_with_a_bom_and_holds_correct_chinese(month):
 
 def test_xlsx_opens_with_one_sheet_per_table(week):
     book = load_workbook(io.BytesIO(to_xlsx(weekly(week, TODAY))))
-    assert book.sheetnames[0] == "概要" and len(book.sheetnames) == 7
+    assert book.sheetnames[0] == "概要" and len(book.sheetnames) == 8
     sheet = book[book.sheetnames[1]]
     assert [c.value for c in sheet[1]] == ["领域", "条数"] and [c.value for c in sheet[2]] == ["教育卫生", 2]
 
@@ -170,3 +170,47 @@ def test_every_report_cell_is_isolated_so_direction_marks_reorder_nothing_outsid
     # A cell is a paragraph of its own; dir="auto" gives it the direction of its own text.
     cells = re.findall(r"<td[^>]*>", html)
     assert f'<td dir="auto">{marked}</td>' in html and len(cells) == 2 and all('dir="auto"' in c for c in cells)
+
+
+def _unhappy_side(sample_registry):
+    """Two matters the citizens judged 不满意 (one by receipt, one by phone, with a
+    phone on file), one whose 不满意 staff already answered (flag cleared)."""
+    records = [_record("U", "hebin-primary", "2026-11-02T02:00:00+00:00", "satisfied", phone="13900000001"),
+               _record("P", "rulin-industrial-park", "2026-11-03T02:00:00+00:00", "fair"),
+               _record("K", "rulin-industrial-park", "2026-11-04T02:00:00+00:00", "fair")]
+    verdict = {"choice": "dissatisfied", "source": "receipt", "round": 1, "at": "2026-11-24T03:00:00+00:00",
+               "first_at": "2026-11-24T03:00:00+00:00", "comment": "", "comment_sealed": None}
+    triage = {
+        "U": _entry("", status="closed", outcome="resolved", lead="区教育局", closed_at="2026-11-20T03:00:00+00:00",
+                    updated_at="2026-11-24T03:00:00+00:00", dissatisfied=True, verdict=verdict),
+        "P": _entry("", status="closed", outcome="partly", lead="区公安分局", closed_at="2026-11-20T03:00:00+00:00",
+                    updated_at="2026-11-01T03:00:00+00:00", dissatisfied=True, calls=2,
+                    verdict={**verdict, "source": "phone"}),
+        "K": _entry("", status="closed", outcome="partly", lead="区公安分局", closed_at="2026-11-20T03:00:00+00:00",
+                    updated_at="2026-11-24T03:00:00+00:00", dissatisfied=False, verdict=verdict,
+                    maintained={"reason": "已按规定处理", "at": "2026-11-25T03:00:00+00:00", "round": 1}),
+    }
+    side = MemoryReadSide(records, triage)
+    return side.report_sets(None, date(2026, 11, 23), date(2026, 11, 29), sample_registry, TODAY)
+
+
+def test_the_weekly_pack_lists_the_matters_flagged_dissatisfied_with_sector_department_and_choice(sample_registry):
+    report = weekly(_unhappy_side(sample_registry), TODAY, with_phone=True)
+    table = _table(report, "群众不满意")
+    assert [row[0] for row in table.rows] == ["RP", "RU"]  # the newest record first, like every list
+    by_code = {row[0]: dict(zip(table.columns, row, strict=True)) for row in table.rows}
+    assert by_code["RU"]["领域"] and by_code["RU"]["牵头部门"] == "区教育局"
+    assert by_code["RU"]["群众评价"] == "不满意（凭回执）" and by_code["RP"]["群众评价"] == "不满意（电话回访）"
+    assert report.figures["群众不满意"] == 2
+
+
+def test_the_dissatisfied_section_never_shows_a_phone_even_when_phones_are_asked_for(sample_registry):
+    sets = _unhappy_side(sample_registry)
+
+    def stored(rows):
+        return [dataclasses.replace(r, record={**r.record, "phone": "13900000001", "consent": True}) for r in rows]
+
+    report = weekly(sets, TODAY, with_phone=True, prepare=stored)
+    table = _table(report, "群众不满意")
+    assert "联系电话" not in table.columns
+    assert "13900000001" not in repr(table.rows)

@@ -305,3 +305,56 @@ def test_opened_words_with_a_lone_carriage_return_are_shown_with_line_breaks():
     shown = checked(make_item(), "第一行\r第二行", "建议\r\n一条")
     assert (shown["feeling"], shown["suggestion"]) == ("第一行\n第二行", "建议\n一条")
     assert "words_problem" not in shown
+
+
+def test_a_sealed_verdict_comment_and_answer_open_on_the_record_page_for_this_session_only(sealed_office):
+    """The citizen's comment and answer, sealed on arrival, open with the session's keys
+    on the record page; a session that holds no key shows why, never the words."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from sync_server.triage import new_entry
+
+    client = sealed_office
+    record = seed(client, feeling="路灯")
+    state = client.app_state
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    entry = {**(state.triage.entry(record["id"]) or new_entry(now)), "status": "closed", "outcome": "resolved",
+             "public_reply": "已修好。", "closed_at": now, "updated_at": now,
+             "questions": [{"id": "q1", "asked_at": now, "text": "哪一盏？", "answer": None}]}
+    state.readside.triage_changed(state.triage.put_many({record["id"]: entry}))
+    verdict = {"code": record["receipt"], "id": str(uuid.uuid4()), "round": 1, "choice": "dissatisfied",
+               "comment": CANARY + "评"}
+    assert client.post("/api/receipts/verdict", json=verdict).json()["ok"]
+    answer = {"code": record["receipt"], "id": str(uuid.uuid4()), "question": "q1", "text": CANARY + "答"}
+    assert client.post("/api/receipts/answer", json=answer).json()["ok"]
+    assert state.triage.entry(record["id"])["verdict"]["comment_sealed"]  # sealed, not plain
+    login(client, "amy")
+    page = client.get(f"/office/records/{record['id']}").text
+    assert CANARY + "评" in page and CANARY + "答" in page
+    client.cookies.clear()
+    login(client, "nokeys")
+    page = client.get(f"/office/records/{record['id']}").text
+    assert CANARY not in page and "群众评价" in page
+
+
+def test_a_sealed_records_consented_phone_is_on_the_callback_list_opened_for_this_session(sealed_office, canary):
+    """A sealed record keeps its phone inside the envelope (the office index knows of no
+    phone): it is still called back, its phone opened with the session's keys."""
+    from datetime import datetime, timezone
+
+    from sync_server.triage import new_entry
+
+    client = sealed_office
+    state = client.app_state
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    entry = {**(state.triage.entry(canary["id"]) or new_entry(now)), "status": "closed", "outcome": "resolved",
+             "public_reply": "已处理。", "closed_at": now, "updated_at": now}
+    state.readside.triage_changed(state.triage.put_many({canary["id"]: entry}))
+    login(client, "amy")
+    page = client.get("/office/callbacks").text
+    assert canary["receipt"] in page and CANARY_PHONE in page
+    client.cookies.clear()
+    login(client, "nokeys")
+    page = client.get("/office/callbacks").text
+    assert canary["receipt"] in page and CANARY_PHONE not in page
