@@ -27,11 +27,14 @@ function lookUp(code) {
 }
 
 // A receipt's 查询进度 link carries the code in the fragment (never sent to a server).
-const linked = new URLSearchParams(location.hash.slice(1)).get("code");
-if (form && linked) {
+function fromLink() {
+  const linked = new URLSearchParams(location.hash.slice(1)).get("code");
+  if (!form || !linked) return;
   form.elements.code.value = linked.slice(0, 16);
   if (navigator.onLine) queueMicrotask(() => form.requestSubmit());
 }
+fromLink();
+addEventListener("hashchange", fromLink);
 
 form?.addEventListener("submit", async (event) => {
   event.preventDefault();
