@@ -112,7 +112,7 @@ function receiptBlock(code) {
   const lookup = new URL(`status/#code=${code}`, ROOT).pathname + `#code=${code}`;
   return `<p class="mq-receipt-line">回执码 <span class="mq-receipt">${code}</span>` +
     ` <button type="button" class="md-button mq-copy" data-copy="${code}">复制</button></p>` +
-    `<p>回执码已存入本机的<a href="${lookup}">我的回执</a>，也请截图保存。凭它可以查询进度、评价办理结果。</p>`;
+    `<p>回执码已存入本机的“我的回执”，也请截图保存。凭它可以<a href="${lookup}">查询进度</a>、评价办理结果。</p>`;
 }
 
 // What really happens to a record that could not be sent yet, in this browser.
