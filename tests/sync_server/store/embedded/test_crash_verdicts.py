@@ -264,3 +264,27 @@ def test_verdict_answer_and_publication_writes_killed_at_random_are_whole_or_abs
     assert {s: r["violations"] for s, r in figures.rows.items()} == dict.fromkeys(scenarios, 0)
     assert all(r["kills"] >= KILLS for r in figures.rows.values()), figures.rows
     assert all(r["records"] > 0 for r in figures.rows.values()), figures.rows
+
+
+def _entry(history, **fields):
+    return {**new_entry("2026-11-25T00:00:00+00:00"), "status": "closed", "history": history, **fields}
+
+
+def _step(action, **extra):
+    return {"at": "2026-11-25T00:00:00+00:00", "by": "citizen", "action": action, "from": "closed", "to": "closed",
+            "note": "", **extra}
+
+
+def test_the_checks_name_a_doubled_step_a_reused_question_id_and_a_half_publication():
+    verdict = {"choice": "fair", "source": "receipt", "round": 1, "at": "2026-11-25T00:00:00+00:00",
+               "first_at": "2026-11-25T00:00:00+00:00", "comment": "", "comment_sealed": None}
+    doubled = _entry([_step("verdict", client_id="a", choice="fair")] * 2, verdict=verdict)
+    assert "x: a citizen's step stored twice" in verdict_problems({"x": doubled}, {"x": ["a", "b"]})
+    stale = _entry([_step("verdict", client_id="a", choice="dissatisfied")], verdict=verdict)
+    assert "x: its verdict is not its last verdict step's" in verdict_problems({"x": stale}, {"x": ["a"]})
+    question = {"id": "q1", "asked_at": "2026-11-25T00:00:00+00:00", "text": "哪天？", "answer": None}
+    reused = _entry([_step("ask", question="q1")] * 2, questions=[question, question])
+    assert any("skip or repeat" in p for p in answer_problems({"x": reused}))
+    half = _entry([_step("unpublish")], publication={"title": "t", "done": "d", "month": "2026-11",
+                                                     "published_at": "x", "station_id": "p", "sector": "s"})
+    assert publication_problems({"x": half}) == ["x: published without a step that says so"]
