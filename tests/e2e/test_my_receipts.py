@@ -88,3 +88,20 @@ def test_a_receipt_kept_offline_says_the_words_are_saved_here(world, context, pa
     page.goto(world.server.url + "/status/")
     expect(_mine(page)).to_have_count(1)
     expect(page.locator("[data-mine-list] li").first).to_contain_text("待发送")
+
+
+def test_my_receipts_leave_the_phone_only_when_a_code_is_looked_up(world, context, page):
+    open_station(page, world)
+    submit(page, "回执不外传")
+    code = _code(page)
+    carried: list[str] = []
+    # On the context: the service worker's requests show there too.
+    context.on("request", lambda r: carried.append(r.url) if code in r.url + (r.post_data or "") else None)
+    page.goto(world.server.url + "/status/")
+    expect(_mine(page)).to_have_count(1)
+    page.reload()
+    expect(_mine(page)).to_have_count(1)
+    assert carried == []
+    page.locator(f"[data-mine-list] li[data-code='{code}'] button:text-is('查询')").click()
+    expect(page.locator("[data-lookup-result]")).to_contain_text("办理状态")
+    assert carried == [world.server.url + "/api/receipts/lookup"]
