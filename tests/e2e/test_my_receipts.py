@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from minqing.browser import CHROMIUM, wait_until
-from tests.e2e.conftest import open_station, submit, wait_worker
+from tests.e2e.conftest import open_station, submit
 
 
 def _code(page) -> str:

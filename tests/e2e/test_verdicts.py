@@ -108,6 +108,7 @@ def test_a_kiosk_verdict_is_counted_and_leaves_nothing_on_the_tablet(world, page
     closed(world, code)
     refused = submitted(world, "另一件事")
     closed(world, refused)
+    page.add_init_script("window.minqingKioskOptions = { receiptMs: 2000 }")
     kiosk_on(page, world)
     fill_citizen(page, "平板上提交的意见", "", None)  # a kiosk's citizen takes the code on paper
     _look_up(page, world, refused)
@@ -120,6 +121,10 @@ def test_a_kiosk_verdict_is_counted_and_leaves_nothing_on_the_tablet(world, page
     _give_verdict(page, "fair", "基本满意，但修得慢")
     expect(_received(page)).to_have_text("评价已收到，谢谢您！", timeout=15000)
     assert idb(page, "replies") == [] and idb(page, "receipts") == []
+    # Then the screen clears for the next citizen: no code, no status, no form.
+    expect(page.locator("[data-lookup-result]")).to_be_empty()
+    assert page.locator("input[name=code]").input_value() == "" and code not in page.url
+    assert page.locator("[data-steps] form").count() == 0
     assert len(steps(kept_entry(world, code), "verdict")) == 1
 
 

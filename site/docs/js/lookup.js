@@ -20,6 +20,16 @@ const canonical = (code) => {
   return bare.length === 10 ? `${bare.slice(0, 5)}-${bare.slice(5)}` : bare;
 };
 
+// On a kiosk tablet the code, its status and the forms leave the screen once the verdict
+// or answer was received, as the station page's thank-you does: nothing for the next citizen.
+const CLEAR_MS = globalThis.minqingKioskOptions?.receiptMs ?? 15000;
+function clearScreen() {
+  form.reset();
+  out.replaceChildren();
+  steps?.replaceChildren();
+  history.replaceState(null, "", location.pathname);
+}
+
 function lookUp(code) {
   form.elements.code.value = code;
   form.requestSubmit();
@@ -77,7 +87,7 @@ form?.addEventListener("submit", async (event) => {
 
 if (form) {
   kiosk.then((on) => { if (!on && mine) showMine(mine, lookUp); });
-  if (steps) watchReplies(steps);
+  if (steps) watchReplies(steps, () => kiosk.then((on) => on && setTimeout(clearScreen, CLEAR_MS)));
   // The same triggers as the form's outbox: queued verdicts and answers go at the next signal.
   autoSync(api);
   document.documentElement.dataset.lookupReady = "true";

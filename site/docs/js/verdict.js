@@ -42,6 +42,8 @@ function answerForm(question) {
 
 // What the form's own line says about its queued reply, read from the outbox itself, so
 // an upload by the service worker or another tab shows here too.
+let received = () => {};
+
 async function refresh(root) {
   const kept = new Map((await outbox.replies().catch(() => [])).map((r) => [r.id, r]));
   for (const line of root.querySelectorAll("[data-reply-id]")) {
@@ -51,6 +53,7 @@ async function refresh(root) {
     if (heard?.status === "refused" || reply?.state === "rejected") {
       line.textContent = `没有被接收：${heard?.message || reply.error?.message || ""}`;
     } else if (!reply) {
+      if (line.dataset.state !== "received") received();
       line.textContent = line.dataset.received;
       line.dataset.state = "received";
     } else line.textContent = SAVED;
@@ -98,7 +101,9 @@ export function showSteps(root, step, api) {
   for (const form of root.querySelectorAll("form")) wire(form, step, api);
 }
 
-export function watchReplies(root) {
+// `onReceived`: called once for each reply the server has received.
+export function watchReplies(root, onReceived = () => {}) {
+  received = onReceived;
   globalThis.addEventListener(SYNC_EVENT, (event) => {
     if (event.detail.phase !== "done") return;
     Object.assign(outcomes, event.detail.result?.replies);
