@@ -39,6 +39,8 @@ def test_my_receipts_survive_a_browser_restart_and_show_offline(world, browser_t
     expect(mine.first).to_contain_text(code)
     expect(mine.first).to_contain_text("已提交")
     expect(mine.first).to_contain_text("园区")  # the post's name, kept with the code
+    mine.first.locator("button:text-is('查询')").click()
+    expect(page.locator("[data-lookup-result]")).to_have_text("现在无法联网查询，请稍后再试。本机记下的状态：已提交。")
     context.close()
 
 

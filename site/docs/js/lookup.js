@@ -81,7 +81,9 @@ form?.addEventListener("submit", async (event) => {
       out.textContent = body.message || "查询失败，请稍后再试。";
     }
   } catch {
-    out.textContent = "现在无法联网查询，请稍后再试。";
+    // Offline: what 我的回执 last saw of this code, said as such.
+    const kept = (await kiosk) ? null : (await outbox.receipts().catch(() => [])).find((r) => r.code === code);
+    out.textContent = "现在无法联网查询，请稍后再试。" + (kept ? `本机记下的状态：${kept.status || "待发送"}。` : "");
   }
 });
 
