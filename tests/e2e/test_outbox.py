@@ -154,8 +154,9 @@ def test_republished_site_shows_new_content_and_uploads_queued_records_once(worl
 
 
 def test_version_1_outbox_records_are_upgraded_in_place_and_uploaded(world, page):
-    # A page from before the schema change left a record in a version-1 database.
-    page.goto(f"{world.server.url}/status/")
+    # A page from before the schema change left a record in a version-1 database. The
+    # offline page opens no database (the look-up page now does: 我的回执).
+    page.goto(f"{world.server.url}/offline/")
     old = {
         "id": "6f1c9a52-1d7e-4c4b-9a39-2b7d3f0e8a11", "station_id": STATION,
         "created_at": "2026-11-24T09:00:00.000Z", "rating": "satisfied",
@@ -177,6 +178,36 @@ def test_version_1_outbox_records_are_upgraded_in_place_and_uploaded(world, page
     open_station(page, world)
     wait_count(page, 0)
     assert world.stored() == {"旧版本留下的记录": 1}
+
+
+def test_a_version_3_outbox_keeps_its_queued_record_through_the_upgrade_to_my_receipts(world, page):
+    # A page from before 我的回执 queued a record in a version-3 database.
+    page.goto(f"{world.server.url}/offline/")
+    old = {
+        "id": "0b7e4f7c-2a51-4f0e-8d0a-5c3e2b9d1f42", "station_id": STATION,
+        "created_at": "2026-12-01T09:00:00.000Z", "rating": "fair", "feeling": "第三版留下的记录",
+        "suggestion": "", "phone": None, "consent": False, "state": "waiting", "error": None,
+    }
+    page.evaluate(
+        """(record) => new Promise((resolve, reject) => {
+            const request = indexedDB.open("minqing", 3);
+            request.onupgradeneeded = () => {
+                request.result.createObjectStore("outbox", { keyPath: "id" }).createIndex("state", "state");
+                request.result.createObjectStore("meta");
+            };
+            request.onsuccess = () => {
+                const tx = request.result.transaction("outbox", "readwrite");
+                tx.objectStore("outbox").put(record);
+                tx.oncomplete = () => { request.result.close(); resolve(); };
+                tx.onerror = () => reject(tx.error);
+            };
+        })""",
+        old,
+    )
+    open_station(page, world)
+    wait_count(page, 0)
+    assert world.stored() == {"第三版留下的记录": 1}
+    assert page.evaluate("import('/js/outbox.js').then((m) => Promise.all([m.receipts(), m.replies()]))") == [[], []]
 
 
 def test_two_tabs_never_upload_the_same_record_twice(world, context):

@@ -112,7 +112,7 @@ function receiptBlock(code) {
   const lookup = new URL(`status/#code=${code}`, ROOT).pathname + `#code=${code}`;
   return `<p class="mq-receipt-line">回执码 <span class="mq-receipt">${code}</span>` +
     ` <button type="button" class="md-button mq-copy" data-copy="${code}">复制</button></p>` +
-    `<p>请截图保存回执码。凭它可以<a href="${lookup}">查询进度</a>。</p>`;
+    `<p>回执码已存入本机的“我的回执”，也请截图保存。凭它可以<a href="${lookup}">查询进度</a>、评价办理结果。</p>`;
 }
 
 // What really happens to a record that could not be sent yet, in this browser.
@@ -127,7 +127,15 @@ const view = {
   say(html) { this.status.innerHTML = html; },
   sent(code) {
     this.pending = null;
-    this.say(`<p><strong>已提交</strong>，谢谢您！</p>${receiptBlock(code)}`);
+    this.say(`<p><strong>已提交</strong>，您写的内容已经送到，谢谢您！</p>${receiptBlock(code)}`);
+    outbox.sawReceipt(code, "已提交").catch(() => {});
+  },
+  // After 提交 the receipt, below the emptied form, comes into view and takes the focus:
+  // on a phone the citizen must see at once that the words were kept, not a blank form.
+  show() {
+    this.status.tabIndex = -1;
+    this.status.focus();
+    this.status.scrollIntoView({ block: "center" });
   },
   saved(id, waiting) {
     this.pending = id;
@@ -222,7 +230,12 @@ async function submit(form, kioskLoading, sync) {
     sync();
     return;
   }
-  view.say(`<p>正在发送…</p>${receiptBlock(receiptFor(record.id))}`);
+  const code = receiptFor(record.id);
+  // 我的回执: the code, the post and the day stay on this phone (never a kiosk's).
+  await outbox.keepReceipt({ code, station_id: record.station_id, station_name: form.dataset.stationName || "",
+    created_at: record.created_at, status: "待发送", checked_at: null }).catch(() => {});
+  view.say(`<p>正在发送…您写的内容已保存在本机。</p>${receiptBlock(code)}`);
+  view.show();
   const result = navigator.onLine
     ? await Promise.race([syncOutbox(form.dataset.api), timeout(ANSWER_WAIT_MS)])
     : { ok: false, receipts: {} };

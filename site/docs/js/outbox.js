@@ -7,9 +7,11 @@
 // closes it, and every operation is one transaction that resolves on `complete`.
 
 export const DB_NAME = "minqing";
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 export const STORE = "outbox";
 export const META = "meta";
+export const RECEIPTS = "receipts";  // 我的回执: the citizen's own receipts, never on a kiosk
+export const REPLIES = "replies";    // queued verdicts and answers (kind verdict | answer)
 // The meta keys, the page cache and the sync tag other modules share: spelled once, here.
 export const META_KEY = Object.freeze({
   api: "api", kiosk: "kiosk", kioskTries: "kioskTries", lastError: "lastError", lastExport: "lastExport", lastSync: "lastSync",
@@ -47,6 +49,12 @@ function upgrade(db, tx, oldVersion) {
     // Version 3: no lasting browser identifier. Version 2 kept one `device` id for
     // ever and sent it with every upload, which tied one citizen's reports together.
     tx.objectStore(META).delete("device");
+  }
+  if (oldVersion < 4) {
+    // Version 4: 我的回执 keyed by code, and the citizen's verdicts and answers apart from
+    // the submissions, so a batch upload never carries one. Queued submissions stay as they are.
+    db.createObjectStore(RECEIPTS, { keyPath: "code" });
+    db.createObjectStore(REPLIES, { keyPath: "id" }).createIndex("state", "state");
   }
 }
 
@@ -140,4 +148,51 @@ export function setMeta(key, value) {
 
 export function deleteMeta(key) {
   return run(META, "readwrite", (tx) => { tx.objectStore(META).delete(key); });
+}
+
+// 我的回执: {code, station_id, station_name, created_at, status, checked_at}.
+export function keepReceipt(receipt) {
+  return run(RECEIPTS, "readwrite", (tx) => {
+    const store = tx.objectStore(RECEIPTS);
+    store.get(receipt.code).onsuccess = (event) => store.put({ ...event.target.result, ...receipt });
+  });
+}
+
+// Only a receipt already kept is updated: a code looked up is not added to the list.
+export function sawReceipt(code, status) {
+  return run(RECEIPTS, "readwrite", (tx) => {
+    const store = tx.objectStore(RECEIPTS);
+    store.get(code).onsuccess = (event) => {
+      const kept = event.target.result;
+      if (kept) store.put({ ...kept, status, checked_at: new Date().toISOString() });
+    };
+  });
+}
+
+export function receipts() {
+  return run(RECEIPTS, "readonly", (tx) => tx.objectStore(RECEIPTS).getAll());
+}
+
+export function forgetReceipt(code) {
+  return run(RECEIPTS, "readwrite", (tx) => { tx.objectStore(RECEIPTS).delete(code); });
+}
+
+// A verdict or an answer, kept until the server acknowledged that very id.
+export function queueReply(reply) {
+  return run(REPLIES, "readwrite", (tx) => { tx.objectStore(REPLIES).add({ ...reply, state: "waiting", error: null }); });
+}
+
+export function replies() {
+  return run(REPLIES, "readonly", (tx) => tx.objectStore(REPLIES).getAll());
+}
+
+// Received (or, on a kiosk, settled either way): gone. Refused: kept with the reason.
+export function settleReply(id, error = null) {
+  return run(REPLIES, "readwrite", (tx) => {
+    const store = tx.objectStore(REPLIES);
+    if (!error) store.delete(id);
+    else store.get(id).onsuccess = (event) => {
+      if (event.target.result) store.put({ ...event.target.result, state: "rejected", error });
+    };
+  });
 }

@@ -64,12 +64,14 @@ function emit(detail) {
   } catch { /* no listeners to tell: nothing lost */ }
 }
 
-// POST one batch with a deadline covering the answer's body as well as its headers.
-async function post(apiBase, body, timeoutMs) {
+// POST one body with a deadline covering the answer's body as well as its headers.
+// `refusalsRead`: a 4xx answer is the server's word on that one record (a verdict's
+// 409), read and returned as `answer`, not a failure of the whole upload.
+async function post(url, body, timeoutMs, refusalsRead = false) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const response = await fetch(`${apiBase}/api/submissions/batch`, {
+    const response = await fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body,
@@ -89,11 +91,11 @@ async function post(apiBase, body, timeoutMs) {
     // The server gave up waiting for the body (a very slow link): a timeout, retried.
     if (response.status === 408) return { error: failure("timeout") };
     if (response.status >= 500) return { error: failure("server") };
-    if (!response.ok) return { error: failure("refused") };
+    if (!response.ok && !refusalsRead) return { error: failure("refused") };
     try {
-      const { results } = await response.json();
-      if (!Array.isArray(results)) throw new TypeError("no results");
-      return { results };
+      const answer = await response.json();
+      if (typeof answer !== "object" || !answer) throw new TypeError("no answer");
+      return { answer };
     } catch (exc) {
       if (controller.signal.aborted) throw exc;
       return { error: failure("bad_answer") };
@@ -120,13 +122,20 @@ async function drain(apiBase, timeoutMs) {
   for (;;) {
     const batch = toBatch(await outbox.waiting(BATCH_RECORDS));
     if (!batch.length) {
+      // Then the citizen's verdicts and answers, behind the same lock.
+      const { replies, error, retryAfter } = await sendReplies(apiBase, timeoutMs, Boolean(kiosk));
+      if (error) {
+        await outbox.setMeta(outbox.META_KEY.lastError, error);
+        return { ok: false, sent, receipts, replies, retryAfter: retryAfter || 0, error };
+      }
       // "Last successful sync" means the server answered, not that nothing was waiting.
       if (answered) await outbox.setMeta(outbox.META_KEY.lastSync, new Date().toISOString());
       await outbox.deleteMeta("lastError");
-      return { ok: true, sent, receipts };
+      return { ok: true, sent, receipts, replies };
     }
     const body = JSON.stringify({ device_id: device, ...(kiosk ? { kiosk } : {}), submissions: batch });
-    const { results, error, retryAfter } = await post(apiBase, body, timeoutMs);
+    const { answer, error, retryAfter } = await post(`${apiBase}/api/submissions/batch`, body, timeoutMs);
+    const results = Array.isArray(answer?.results) ? answer.results : [];
     if (error) {
       await outbox.setMeta(outbox.META_KEY.lastError, error);
       return { ok: false, sent, receipts, retryAfter: retryAfter || 0, error };
@@ -154,6 +163,28 @@ async function drain(apiBase, timeoutMs) {
     sent += acknowledged.length;
     emit({ phase: "progress", sent, total: Math.max(total, sent) });
   }
+}
+
+// Verdicts and answers, one request each, in the order given. The server's answer on
+// that id settles it: accepted or duplicate (sent before, its answer lost) is received;
+// a refusal (a matter reopened meanwhile) is kept with its sentence for the citizen,
+// except on a kiosk, which keeps nothing. No answer at all: it stays and is sent again.
+// Answers {replies: {id: {status: "accepted" | "duplicate" | "refused", message?}}, error?, retryAfter?}.
+const REPLY_FIELDS = { verdict: ["code", "id", "round", "choice", "comment"], answer: ["code", "id", "question", "text"] };
+
+async function sendReplies(apiBase, timeoutMs, kiosk) {
+  const replies = {};
+  for (const reply of await outbox.replies()) {
+    if (reply.state !== "waiting" || !REPLY_FIELDS[reply.kind]) continue;
+    const wire = Object.fromEntries(REPLY_FIELDS[reply.kind].filter((f) => reply[f] != null).map((f) => [f, reply[f]]));
+    const { answer, error, retryAfter } = await post(`${apiBase}/api/receipts/${reply.kind}`, JSON.stringify(wire), timeoutMs, true);
+    if (error) return { replies, error, retryAfter };
+    const received = answer.ok === true && (answer.status === "accepted" || answer.status === "duplicate");
+    if (!received && typeof answer.message !== "string") return { replies, error: failure("bad_answer") };
+    await outbox.settleReply(reply.id, received || kiosk ? null : { code: answer.error, message: answer.message });
+    replies[reply.id] = received ? { status: answer.status } : { status: "refused", message: answer.message };
+  }
+  return { replies };
 }
 
 async function guarded(apiBase, timeoutMs) {
@@ -219,6 +250,7 @@ export function autoSync(apiBase, onChange = () => {}) {
     let waiting = 1;
     try {
       ({ waiting } = await outbox.counts());
+      waiting += (await outbox.replies()).filter((r) => r.state === "waiting").length;
     } catch { /* keep trying on the timer */ }
     onChange(result);
     if (result.ok) delay = MIN;
