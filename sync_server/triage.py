@@ -4,8 +4,9 @@ every change. Pure rules (`apply`): from a stored entry (a read-only mapping, se
 
 已收到 -> 已受理 | 不予受理 -> 已交办 -> 办理中 -> 待审核 -> 已办结 -> 已回访. A
 department may send a matter back (已退回) for the office to dispatch again; the office
-reviews what a department proposes to close (待审核). A dissatisfied follow-up reopens
-the record (办理中). Outcome is kept apart from status. A duplicate is merged into
+reviews what a department proposes to close (待审核). A 不满意 verdict (by receipt or
+回访) flags the matter; staff then choose 重新办理 (a new round) or 维持原处理, see
+`sync_server.verdicts`. Outcome is kept apart from status. A duplicate is merged into
 another record: it is closed with outcome "merged" and both texts stay. The rules of the
 dispatch actions live in `sync_server.dispatch.rules`; this module keeps the table.
 """
@@ -16,9 +17,11 @@ from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
+from sync_server import verdicts
 from sync_server.dispatch import rules, undo
 from sync_server.triage_terms import (  # noqa: F401 - the lifecycle's words, read from here by every caller
     ACTIONS,
+    CALL_OUTCOMES,
     CLOSED,
     CONFIRM,
     DECLINE_REPLY,
@@ -41,7 +44,7 @@ from sync_server.triage_terms import (  # noqa: F401 - the lifecycle's words, re
     need,
 )
 
-__all__ = ["ACTIONS", "CONFIRM", "DECLINE_REPLY", "DEPARTMENT_ACTIONS", "EVENTS", "FIRST_YEAR", "LAST_YEAR", "MESSAGES",
+__all__ = ["ACTIONS", "CALL_OUTCOMES", "CONFIRM", "DECLINE_REPLY", "DEPARTMENT_ACTIONS", "EVENTS", "FIRST_YEAR", "LAST_YEAR", "MESSAGES",
            "OUTCOMES", "STATUSES", "SUMMARY_LIMIT", "TRACKS", "TriageError", "allowed_actions", "apply", "check_deadline",
            "check_merge_target", "check_summary", "completed", "damage", "is_overdue", "need", "new_entry"]
 
@@ -54,6 +57,9 @@ def new_entry(received_at: str) -> dict[str, Any]:
         # The dispatch (see the contract in sync_server/dispatch): ids of departments, times as ISO text.
         "department": "", "co_departments": [], "lead_unmapped": False, "dispatched_at": None, "sign_due": None,
         "signed_at": None, "returned_by": "", "extension": None, "proposal": None, "urges": 0, "supervision": None,
+        # 群众说了算 (see sync_server.verdicts): the round, the citizen's verdict, questions, publication.
+        "round": 1, "verdict": None, "past_verdicts": [], "calls": 0, "dissatisfied": False, "citizen_added": False,
+        "questions": [], "maintained": None, "publication": None,
     }
 
 
@@ -121,15 +127,8 @@ def apply(entry: Mapping[str, Any], action: str, fields: Mapping[str, Any], by: 
         new["status"], new["closed_at"] = "closed", now.isoformat(timespec="seconds")
         new["outcome"] = choice(fields, "outcome", {k: v for k, v in OUTCOMES.items() if k != "merged"})
         new["weekly"] = False
-    elif action == "follow_up":
-        if entry.get("outcome") == "merged":
-            raise TriageError("merged_no_follow_up")
-        satisfaction = choice(fields, "satisfaction", SATISFACTION)
-        new["satisfaction_after"] = satisfaction
-        # A dissatisfied follow-up reopens the record: the problem is not solved.
-        new["status"] = "in_progress" if satisfaction == "dissatisfied" else "followed_up"
-        if satisfaction == "dissatisfied":
-            new["outcome"], new["closed_at"] = None, None
+    elif action in verdicts.ACTIONS:
+        note, extra = verdicts.take(new, entry, action, fields, actor, registry, now)
     elif action == "reply":
         new["public_reply"] = need(fields, "public_reply")
         note = note or new["public_reply"]
@@ -215,7 +214,7 @@ def damage(entry: Any) -> str | None:
     history = entry.get("history", [])
     if not isinstance(history, (list, tuple)) or not all(isinstance(h, Mapping) for h in history):
         return "history is not a list of steps"
-    return _dispatch_damage(entry)
+    return _dispatch_damage(entry) or verdicts.damage(entry)
 
 
 def _dispatch_damage(entry: Mapping[str, Any]) -> str | None:

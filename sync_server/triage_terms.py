@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 __all__ = ["ACTIONS", "CLOSED", "CONFIRM", "DECLINE_REPLY", "DEPARTMENT_ACTIONS", "EVENTS", "FIELDS", "FIRST_YEAR",
-           "LAST_YEAR", "MESSAGES", "OPEN", "OUTCOMES", "SATISFACTION", "STATUSES", "SUMMARY_LIMIT", "TRACKS",
+           "LAST_YEAR", "MESSAGES", "OPEN", "OUTCOMES", "SATISFACTION", "CALL_OUTCOMES", "CITIZEN_ACTIONS", "VERDICT_DAYS", "STATUSES", "SUMMARY_LIMIT", "TRACKS",
            "TriageError", "check_deadline", "check_summary", "choice", "need"]
 
 STATUSES = {
@@ -28,6 +28,10 @@ STATUSES = {
 TRACKS = {"immediate": "立行立改", "long_term": "长效常治"}
 OUTCOMES = {"resolved": "已解决", "partly": "部分解决", "not_ours": "不属于职责范围", "merged": "已合并"}
 SATISFACTION = {"satisfied": "满意", "fair": "基本满意", "dissatisfied": "不满意"}
+# A 回访 call's outcome: a verdict by phone, or nobody answered (counted as a call only).
+CALL_OUTCOMES = {**SATISFACTION, "no_answer": "未接通"}
+# A citizen may change the round's verdict this many days after giving the first one.
+VERDICT_DAYS = 15
 OPEN = ("received", "accepted", "assigned", "in_progress", "review", "returned")
 _HANDLING = ("assigned", "in_progress")
 
@@ -52,17 +56,30 @@ ACTIONS = {
     "flag_weekly": (("assigned", "in_progress"), "提交周例会"),
     "unflag_weekly": (("assigned", "in_progress"), "撤出周例会"),
     "close": (("assigned", "in_progress"), "办结"),
-    "follow_up": (("closed",), "回访"),
+    "follow_up": (("closed", "followed_up", "declined"), "回访"),
     "reply": (tuple(STATUSES), "公开答复"),
     "merge": (OPEN, "合并到另一条"),
     "undo": (tuple(STATUSES), "撤回"),
+    # 群众说了算 (see sync_server.verdicts). A citizen's steps start from any status so
+    # that an open matter is refused with its own sentence (还在办理中), not a generic one.
+    "verdict": (tuple(STATUSES), "群众评价"),
+    "answer": (tuple(STATUSES), "群众补充"),
+    "ask": (tuple(STATUSES), "请群众补充"),
+    "seen_answer": (tuple(STATUSES), "已阅补充"),
+    "reopen": (("closed", "followed_up", "declined"), "重新办理"),
+    "maintain": (("closed", "followed_up", "declined"), "维持原处理"),
+    "publish": (("closed", "followed_up"), "公开"),
+    "unpublish": (tuple(STATUSES), "撤回公开"),
 }
+# What the citizen (by receipt, actor `citizen`) may take: nothing else.
+CITIZEN_ACTIONS = frozenset({"verdict", "answer"})
 # What a department account may take at all (`dispatch.rules.may_take` says on which
 # matters: its own as lead unit; `progress` as 协办 too; `undo` of its own last step).
 # Never `reply`: the office owns the public voice, and a department's words reach the
 # citizen only through 提交办结 and the office's 审核. Never `unflag_weekly`: it may put
 # its matter on the 周例会, not take off one the office put there.
-DEPARTMENT_ACTIONS = frozenset({"sign", "send_back", "ask_extension", "progress", "submit", "flag_weekly", "undo"})
+DEPARTMENT_ACTIONS = frozenset({"sign", "send_back", "ask_extension", "progress", "submit", "flag_weekly", "undo",
+                                "seen_answer"})
 # History steps that are no action of their own, but a merge's mark on another record:
 # the target gains a duplicate; a duplicate moves on with the record it was merged into.
 EVENTS = {"merged_from": "合并了重复反映", "merge_moved": "随所合并的记录转并"}
@@ -85,7 +102,13 @@ FIELDS = {
     "reassign_reason": "改派的理由", "return_reason": "退回的理由", "extension_reason": "申请延期的理由",
     "refusal_reason": "不同意延期的理由", "progress": "办理进展", "result": "办理结果", "redo_reason": "重办的理由",
     "supervision": "督办单编号",
+    "choice": "评价", "comment": "评价留言", "client_id": "提交编号", "question": "问题", "text": "补充内容",
+    "reopen_reason": "重新办理的理由", "maintain_reason": "维持原处理的理由（群众会看到）",
+    "public_title": "公开标题", "public_done": "办理情况",
 }
+# Fields shorter than the usual 2000: a question the citizen reads on a phone, and the
+# public 你说我办 item's title and text.
+LIMITS = {"question": 500, "public_title": 60, "public_done": 500}
 
 # Every message the office shows after an action comes from this table by code: a URL
 # never carries the sentence itself, so nobody can put words in the office's alert box.
@@ -115,6 +138,22 @@ MESSAGES = {
     **{f"too_long_{name}": f"{label}最多 2000 个字。" for name, label in FIELDS.items()},
     **{f"choose_{name}": f"请选择{label}。" for name, label in FIELDS.items()},
     "too_long_summary": f"一句话概要最多 {SUMMARY_LIMIT} 个字。",
+    **{f"too_long_{name}": f"{FIELDS[name]}最多 {limit} 个字。" for name, limit in LIMITS.items()},
+    # 群众说了算: the citizen reads these (the look-up's pages), the office the rest.
+    "still_open": "这件事还在办理中，办结后才能评价。",
+    "old_round": "这件事已重新办理，请对新的办理结果评价。",
+    "too_late": f"评价只能在首次评价后 {VERDICT_DAYS} 天内修改，现在已不能修改。",
+    "bad_choice": "请选择满意、基本满意或不满意。",
+    "no_reply_yet": "这件事还没有公开答复，答复后才能评价。",
+    "duplicate": "这条已经收到，不用再发送。",
+    "merged_citizen": "这条意见已与其他意见合并办理，请以合并后的办理结果为准。",
+    "no_question": "没有找到这个问题，请重新查询后再回答。",
+    "answered": "这个问题已经回答过了。",
+    "not_dissatisfied": "只有群众不满意的记录才需要维持原处理或重新办理。",
+    "no_answer_to_see": "这条记录没有待阅的群众补充。",
+    "not_published": "这条记录没有公开。",
+    "merged_no_publish": "已合并的记录不能公开，请公开合并到的记录。",
+    "merged_no_ask": "已合并的记录不能再请群众补充，请在合并到的记录上操作。",
 }
 
 
@@ -133,14 +172,14 @@ def need(fields: Mapping[str, Any], name: str) -> str:
     value = value.strip() if isinstance(value, str) else ""
     if not value:
         raise TriageError(f"missing_{name}")
-    if len(value) > 2000:
+    if len(value) > LIMITS.get(name, 2000):
         raise TriageError(f"too_long_{name}")
     return value
 
 
 def choice(fields: Mapping[str, Any], name: str, choices: dict[str, str]) -> str:
     value = fields.get(name) or ""
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise TriageError(f"choose_{name}")
     return value
 

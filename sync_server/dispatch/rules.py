@@ -20,6 +20,7 @@ from sync_server.dispatch.undo import can_undo
 from sync_server.dispatch.visibility import dispatched_to
 from sync_server.triage_terms import (
     ACTIONS,
+    CITIZEN_ACTIONS,
     DEPARTMENT_ACTIONS,
     OUTCOMES,
     TRACKS,
@@ -29,7 +30,7 @@ from sync_server.triage_terms import (
     need,
 )
 
-__all__ = ["DISPATCH_ACTIONS", "Actor", "allowed", "may_take", "take"]
+__all__ = ["CITIZEN", "DISPATCH_ACTIONS", "Actor", "allowed", "may_take", "take"]
 
 DISPATCH_ACTIONS = frozenset({"assign", "reassign", "sign", "send_back", "ask_extension", "grant_extension",
                               "refuse_extension", "progress", "submit", "approve", "redo", "urge", "supervise"})
@@ -38,6 +39,9 @@ _DEPARTMENT_ONLY = frozenset({"sign", "send_back", "ask_extension", "submit"})
 # Offered to nobody (none yet: staff may still 开始办理 for a department that does not
 # use its account; departments 签收 instead).
 _NOT_OFFERED: frozenset[str] = frozenset()
+# Offered only on a matter that has what they act on, and never on a merged one.
+_ONLY_WHEN = {"seen_answer": "citizen_added", "maintain": "dissatisfied", "unpublish": "publication"}
+_MERGED_NOT = frozenset({"follow_up", "ask", "publish", "reopen", "maintain"})
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,17 @@ class Actor:
                    getattr(account, "department", "") or "")
 
 
+# The citizen, by receipt: the one actor of the receipt API (`intake.verdict_api`). The
+# history names nobody more precisely: the office learns nothing of who holds the code.
+CITIZEN = Actor("citizen", "群众", "citizen")
+
+
 def may_take(entry: Mapping[str, Any], action: str, actor: Actor) -> str | None:
     """None when the actor may take the action on this matter, else a MESSAGES code."""
+    if actor.role == "citizen":
+        return None if action in CITIZEN_ACTIONS else "not_your_action"
+    if action in CITIZEN_ACTIONS:
+        return "not_your_action"  # staff record a verdict only by 回访 (source phone)
     if actor.role == "staff":
         return "not_your_action" if action in _DEPARTMENT_ONLY else None
     if actor.role != "department" or action not in DEPARTMENT_ACTIONS:
@@ -81,7 +94,9 @@ def allowed(entry: Mapping[str, Any], role: str, account: Any, now: datetime, un
     for action, (starts, _label) in ACTIONS.items():
         if status not in starts or action in _NOT_OFFERED or may_take(entry, action, actor) is not None:
             continue
-        if action == "follow_up" and entry.get("outcome") == "merged":
+        if action in _MERGED_NOT and entry.get("outcome") == "merged":
+            continue
+        if action in _ONLY_WHEN and not entry.get(_ONLY_WHEN[action]):
             continue
         if action in ("grant_extension", "refuse_extension") and not entry.get("extension"):
             continue

@@ -27,6 +27,9 @@ def gathered(form: dict[str, str]) -> dict[str, str]:
 def new_entry_for(request: Request, account, row, action: str, fields: dict[str, str], now: datetime) -> dict[str, Any]:
     """The record's entry after `action` by `account`; raises TriageError (a MESSAGES
     code) when the account, the status or the fields do not allow it."""
+    if action == "publish":
+        # Where the public item shows is the record's own post and sector, never a form's.
+        fields = {**fields, "station_id": row.record["station_id"], "sector": row.sector_id}
     return apply(row.triage, action, fields, account.name, now, account=account, registry=request.app.state.stations.registry)
 
 

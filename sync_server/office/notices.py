@@ -30,6 +30,15 @@ DONE = {
     "follow_up": "回访结果已记录。",
     "reply": "公开答复已保存，群众凭回执码可见。",
     "merge": "已合并到另一条记录。",
+    # 群众说了算. The citizen's own steps (verdict, answer) are never taken on an office page.
+    "verdict": "群众评价已记录。",
+    "answer": "群众补充已记录。",
+    "ask": "已请群众补充，群众凭回执码查询时可看到问题。",
+    "seen_answer": "已阅群众补充。",
+    "reopen": "已重新办理，群众查询时显示“重新办理中”。",
+    "maintain": "已维持原处理，群众查询时可看到理由。",
+    "publish": "已公开，5 分钟内在服务点页面和成效页显示。",
+    "unpublish": "已撤回公开，5 分钟内从所有页面消失。",
 }
 
 

@@ -34,9 +34,12 @@ def test_full_lifecycle_from_received_to_followed_up_records_each_step():
     assert entry["history"][1]["note"] == "区公安分局牵头，立行立改，期限 2026-12-01"
 
 
-def test_dissatisfied_follow_up_reopens_the_record():
+def test_dissatisfied_follow_up_flags_the_matter_and_leaves_the_choice_to_staff():
+    # Issue 22: staff choose 重新办理 or 维持原处理; a 不满意 call no longer reopens by itself.
     entry = _through(("accept", {}), ASSIGN, ("close", {"outcome": "partly"}), ("follow_up", {"satisfaction": "dissatisfied"}))
-    assert entry["status"] == "in_progress" and entry["outcome"] is None and entry["satisfaction_after"] == "dissatisfied"
+    assert entry["status"] == "closed" and entry["outcome"] == "partly" and entry["satisfaction_after"] == "dissatisfied"
+    assert entry["dissatisfied"] is True and entry["calls"] == 1
+    assert (entry["verdict"]["choice"], entry["verdict"]["source"]) == ("dissatisfied", "phone")
 
 
 def test_decline_needs_a_reason():

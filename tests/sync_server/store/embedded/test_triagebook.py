@@ -178,3 +178,20 @@ def test_the_server_answers_uploads_before_it_has_read_the_triage_log(settings, 
         client.app.state.readside.wait_ready()
         assert client.app.state.triage.entry(stored[0]["id"])["status"] == "accepted"
         assert client.app.state.readside.count() == 2
+
+
+def test_the_verdict_fields_come_back_from_the_log_as_they_were_written(tmp_path):
+    verdict = {"choice": "dissatisfied", "source": "receipt", "round": 1, "at": "2026-11-25T00:00:00+00:00",
+               "first_at": "2026-11-25T00:00:00+00:00", "comment": "", "comment_sealed": {"v": 1, "ct": "x"}}
+    entry = _entry(status="assigned", round=2, past_verdicts=[verdict], calls=3, dissatisfied=True,
+                   citizen_added=True, maintained={"reason": "依法处理", "at": "2026-11-25T00:00:00+00:00", "round": 1},
+                   questions=[{"id": "q1", "asked_at": "2026-11-25T00:00:00+00:00", "text": "哪天？",
+                               "answer": {"at": "2026-11-26T00:00:00+00:00", "text": None, "sealed": {"ct": "y"}}}],
+                   publication={"title": "t", "done": "d", "month": "2026-11", "published_at": "2026-11-27T00:00:00+00:00",
+                                "station_id": "park", "sector": "market"})
+    TriageBook(tmp_path).put("a", entry)
+    stored = TriageBook(tmp_path).entry("a")
+    assert stored == entry and stored["past_verdicts"][0]["comment_sealed"]["ct"] == "x"
+    book = TriageBook(tmp_path)
+    book.compact()
+    assert TriageBook(tmp_path).entry("a") == entry

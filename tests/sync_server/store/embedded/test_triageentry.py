@@ -54,6 +54,27 @@ LEGACY = {"updated_at": "2026-01-02T03:04:05+00:00", "status": "accepted", "prio
           "history": [{"at": "2026-01-02T03:04:05+00:00", "by": "wang", "action": "accept", "from": "received",
                        "to": "accepted", "note": "", "ip": "x"}]}
 
+def _talked():
+    # Every field of 群众说了算: two rounds, a past verdict with a sealed comment, a
+    # question answered, a call, a publication.
+    from sync_server.dispatch.rules import CITIZEN
+    from tests.sync_server.dispatch.world import MARKET, NOW, REGISTRY, act, dispatched
+
+    def citizen(entry, action, **fields):
+        return apply(entry, action, fields, "citizen", NOW, account=CITIZEN, registry=REGISTRY)
+
+    entry = act(act(dispatched("market"), "sign", MARKET), "submit", MARKET, outcome="resolved", result="r",
+                public_reply="已处理")
+    entry = citizen(act(entry, "approve"), "verdict", client_id="c" * 36, round=1, choice="dissatisfied",
+                    comment_sealed={"v": 1, "kid": "k", "iv": "x", "ct": "y"})
+    entry = act(act(entry, "reopen", reopen_reason="仍未解决"), "ask", question="哪天？")
+    entry = citizen(entry, "answer", client_id="d" * 36, question="q1", text="周五")
+    entry = act(act(act(entry, "sign", MARKET), "submit", MARKET, outcome="resolved", result="r", public_reply="已处理"),
+                "approve")
+    entry = act(act(entry, "follow_up", satisfaction="no_answer"), "follow_up", satisfaction="fair")
+    return act(entry, "publish", public_title="清理占道", public_done="已清理", station_id="park", sector="market")
+
+
 ENTRIES = {
     "new": new_entry("2026-11-20T01:00:00+00:00"),
     "accepted": _through(("accept", {})),
@@ -63,6 +84,7 @@ ENTRIES = {
     "merged": _through(("accept", {}), ("merge", {"into": "target-1"})),
     "merge_target": _merge_target(),
     "dispatched": _dispatched(),
+    "talked": _talked(),
     "legacy": LEGACY,
 }
 
