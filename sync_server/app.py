@@ -202,7 +202,11 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
                                   department_keys_of(keyring), app.state.session_keys.held_key)
         app.state.department_copier = copier
         # The public 你说我办 list follows every durable triage write, whoever wrote it.
-        app.state.public = public = PublicIndex(readside.station_of)
+        def sector_of(station_id):
+            station = app.state.stations.station(station_id)
+            return station.sector if station is not None else None
+
+        app.state.public = public = PublicIndex(readside.station_of, sector_of)
 
         def triage_written(entries):
             copier.entries_changed(entries)

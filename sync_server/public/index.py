@@ -84,11 +84,15 @@ def _verdict_good(entry: Mapping[str, Any]) -> bool | None:
 
 
 class PublicIndex:
-    """`station_of(ids)` names the post of each matter (the office read side knows it);
-    a verdict counts for the post its matter was given at, published or not."""
+    """`station_of(id)` names the post of each matter (the office read side knows it);
+    a verdict counts for the post its matter was given at, published or not.
+    `sector_of(station)` names a post's sector: a publication that does not say its
+    post or sector (an office form that left them out) takes the matter's own."""
 
-    def __init__(self, station_of: Callable[[str], str | None]) -> None:
+    def __init__(self, station_of: Callable[[str], str | None],
+                 sector_of: Callable[[str], str | None] = lambda station: None) -> None:
         self._station_of = station_of
+        self._sector_of = sector_of
         self._write = threading.Lock()
         self._loaded = threading.Event()
         self._pending: dict[str, Mapping[str, Any]] = {}
@@ -119,7 +123,7 @@ class PublicIndex:
     def _apply(self, entries: Mapping[str, Mapping[str, Any]]) -> None:
         items, verdicts = dict(self._items), self._verdicts
         for submission_id, entry in entries.items():
-            item = published(submission_id, entry)
+            item = self._completed(published(submission_id, entry))
             if item is None:
                 items.pop(submission_id, None)
             else:
@@ -139,6 +143,13 @@ class PublicIndex:
         self._rates = {station: Rate(good, total) for station, (good, total) in counts.items()}
         self._items = items
         self._ordered = tuple(sorted(items.values(), key=lambda i: (i.published_at, i.id), reverse=True))
+
+    def _completed(self, item: PublicItem | None) -> PublicItem | None:
+        if item is None or (item.station_id and item.sector):
+            return item
+        station = item.station_id or self._station_of(item.id) or ""
+        sector = item.sector or (self._sector_of(station) if station else "") or ""
+        return PublicItem(item.id, item.title, item.done, item.month, station, sector, item.published_at)
 
     def rate(self, station_id: str) -> Rate:
         return self._rates.get(station_id, Rate(0, 0))

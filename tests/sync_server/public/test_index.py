@@ -83,3 +83,10 @@ def test_changes_before_the_load_are_kept_and_win():
     assert not index.ready()
     index.load({"a": entry(), "b": entry()})
     assert [i.id for i in index.page().items] == ["b"]
+
+
+def test_a_publication_without_post_or_sector_takes_the_matters_own():
+    index = PublicIndex(lambda sid: "hebin-primary", lambda station: "education-health")
+    index.load({"a": entry(station="")})
+    item = index.page(station="hebin-primary", sector="education-health").items[0]
+    assert (item.station_id, item.sector) == ("hebin-primary", "education-health")

@@ -103,3 +103,22 @@ def test_no_public_answer_carries_the_citizens_words_receipt_phone_or_a_day(clie
         assert "东门菜场秩序整治" in text  # the publication itself shows
         for secret in (WORDS, receipt, PHONE, record_id, "2026-11-20", "2026-11-21", "2026-11-03"):
             assert secret not in text
+
+
+def test_the_offices_publish_and_unpublish_actions_show_and_withdraw(client, matter):
+    from datetime import datetime, timezone
+
+    from sync_server.triage import apply
+
+    record_id = matter[0]
+    now = datetime(2026, 11, 21, 8, tzinfo=timezone.utc)
+    closed = {**new_entry("2026-11-03T08:00:00+00:00"), "status": "closed", "outcome": "resolved",
+              "closed_at": "2026-11-20T08:00:00+00:00", "public_reply": "已处理"}
+    registry = client.app.state.stations.registry
+    shown = apply(closed, "publish", {"public_title": "东门菜场秩序整治", "public_done": "已停止收费。"}, "admin", now,
+                  registry=registry)
+    client.app.state.triage.put(record_id, shown)
+    body = items(client, "?station=hebin-primary&sector=education-health")
+    assert [i["title"] for i in body["items"]] == ["东门菜场秩序整治"] and body["items"][0]["month"] == "2026-11"
+    client.app.state.triage.put(record_id, apply(shown, "unpublish", {}, "admin", now, registry=registry))
+    assert items(client)["total"] == 0
