@@ -13,7 +13,7 @@ import pytest
 
 from sync_server.store.embedded.triagebook import TriageBook
 from sync_server.triage import new_entry
-from tests.e2e.conftest import STATION, open_station, wait_worker
+from tests.e2e.conftest import STATION, open_station
 from tests.e2e.test_accessibility import PHONE, _serious
 
 TITLE = "工业园区门口夜间聚集问题已整治"
