@@ -4,6 +4,7 @@ for a browser that asks for HTML (the no-JavaScript form), which reads a Chinese
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sync_server.intake import citizen_api
 from sync_server.intake.formpage import TOKEN_FIELD, form_submission_id, refused_form_page
 from sync_server.intake.health import health
 from sync_server.intake.lookup import public_status
@@ -141,8 +143,11 @@ async def lookup_receipt(request: Request) -> Response:
         # log may still be being read just after a start (see `app._load_readside`).
         status = await to_thread.run_sync(_public_status, state, owner)
     if kind == "application/x-www-form-urlencoded":
+        # The forms' own ids, made here: a reload of the answer page is the same step,
+        # stored once (see `citizen_api`).
+        ids = {"verdict_id": str(uuid.uuid4()), "answer_id": str(uuid.uuid4())}
         page = state.templates.TemplateResponse(
-            request, "lookup_result.html", {"code": code or (raw or "")[:16], "status": status},
+            request, "lookup_result.html", {"code": code or (raw or "")[:16], "status": status, **ids},
             status_code=200 if status else 404,
         )
         return page
@@ -156,4 +161,5 @@ routes = [
     Route("/submissions/form", submit_form, methods=["POST"]),
     Route("/receipts/lookup", lookup_receipt, methods=["POST"]),
     Route("/health", health, methods=["GET"]),
+    *citizen_api.routes,
 ]

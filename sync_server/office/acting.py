@@ -1,16 +1,17 @@
 """One action on one record, as every office page takes it (the record page, a batch):
 the form's fields gathered, the lifecycle's rules applied for this account, and the
-changed entries stored and shown to the office index. One path, so a batch can never
-do what the record page would refuse."""
+changed entries stored and shown to the office index (`intake.triage_writes`, the path
+the citizen's steps by receipt take too). One path, so a batch can never do what the
+record page would refuse."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from anyio import to_thread
 from starlette.requests import Request
 
+from sync_server.intake.triage_writes import store  # noqa: F401 - the pages' one write path, read from here
 from sync_server.triage import apply
 
 __all__ = ["gathered", "new_entry_for", "store"]
@@ -32,11 +33,3 @@ def new_entry_for(request: Request, account, row, action: str, fields: dict[str,
         fields = {**fields, "station_id": row.record["station_id"], "sector": row.sector_id}
     return apply(row.triage, action, fields, account.name, now, account=account, registry=request.app.state.stations.registry)
 
-
-async def store(request: Request, changes: dict[str, dict[str, Any]]) -> None:
-    """Write the changed entries durably, then show them to the office index. Both off
-    the event loop: the index copies the sets it replaces (tens of milliseconds at a
-    million records), time an upload must not wait behind."""
-    state = request.app.state
-    stored = await to_thread.run_sync(state.triage.put_many, changes)
-    await to_thread.run_sync(state.readside.triage_changed, stored)

@@ -18,8 +18,8 @@ SERVER = REPO / "sync_server"
 # never one above. Top-level modules are named like packages.
 LAYERS = [
     # Leaves that import nothing of the server: the lifecycle's rules and words, the dispatch's rules,
-    # when a file changed, the words' rules.
-    {"triage", "triage_terms", "dispatch", "filestamp", "words"},
+    # when a file changed, the words' rules, 群众说了算's rules (verdicts).
+    {"triage", "triage_terms", "dispatch", "verdicts", "filestamp", "words"},
     {"letters"},  # 工作建议函 and 督办单: numbers, words, tracking, the Word file (pure)
     {"web"},  # HTTP plumbing
     {"store"},  # every record, entry and account the server keeps, behind one seam
