@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from minqing.browser import wait_until
 from sync_server.store.embedded.triagebook import TriageBook
 from sync_server.triage import new_entry
 from tests.e2e.conftest import STATION, open_station
@@ -68,6 +69,9 @@ def test_a_publication_shows_at_its_post_and_on_the_results_page_also_offline(wo
     page.goto(world.server.url + f"/results/?station={STATION}")
     assert TITLE in page.locator("main").inner_text()
 
+    # The worker kept both answers by their whole address (not only the browser's HTTP cache).
+    for kept in (f"/api/public/matters?station={STATION}", f"/results/?station={STATION}"):
+        wait_until(page, "(url) => caches.open('minqing-pages').then(c => c.match(url)).then(Boolean)", arg=kept)
     context.set_offline(True)
     page.goto(world.server.url + f"/results/?station={STATION}")
     assert TITLE in page.locator("main").inner_text()
