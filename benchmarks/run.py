@@ -33,14 +33,14 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import build, docs, edge, figures, ingest, office, page, sealing, store, sync
+from benchmarks import build, docs, edge, figures, ingest, office, page, public, sealing, store, sync
 from benchmarks.common import REPO, RESULTS, SMOKE_RESULTS
 from benchmarks.targets import table
 from minqing.browser import CHROMIUM
 
 # In the order they run: the cheap, browser-free steps first.
 STEPS = {"build": build, "store": store, "ingest": ingest, "page": page, "sync": sync,
-         "sealing": sealing, "edge": edge, "office": office, "figures": figures}
+         "sealing": sealing, "edge": edge, "office": office, "figures": figures, "public": public}
 
 
 def is_figure(value: object) -> bool:

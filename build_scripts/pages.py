@@ -51,6 +51,8 @@ def home_page(registry: Registry) -> str:
         f"{_e(site.office)}在车站、学校、园区、村庄等地设立民情哨。扫描哨点海报上的二维码，"
         "就能说说您对本领域整治的感受和建议。**匿名提交**；页面打开后，没有信号也能先填好保存在手机上，有信号时再发送。\n\n"
         "已经提交过？凭回执码[查询进度](status/)。\n\n"
+        # The 成效 page is the server's (sync_server/public), beside the API.
+        f'群众反映的事办得怎么样？看<a href="{_e(site.api_base)}/results/">你说我办 · 成效</a>。\n\n'
         "## 重点行业领域\n\n"
         "| 领域 | 牵头部门 | 民情哨 |\n|---|---|---|\n" + "\n".join(rows) + "\n"
     )

@@ -34,7 +34,7 @@ CSP_NAME = "csp.json"
 OWN_ASSETS = ("js",)
 # Modules a page carries inline, linked with their imports (see `inline_modules`): the
 # station form is ready with its page, without a round trip per module.
-INLINED_MODULES = ("form.js",)
+INLINED_MODULES = ("form.js", "public.js")
 # Classes our scripts add at run time, which no built page shows.
 SCRIPT_CLASSES = frozenset({"mq-kiosk"})
 _REF = re.compile(r"""<(?:link[^>]+href|script[^>]+src|img[^>]+src)=["']([^"'#?]+)""", re.I)

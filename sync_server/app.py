@@ -38,6 +38,8 @@ from sync_server.office.readside_index import MemoryReadSide
 from sync_server.office.records import CHINA
 from sync_server.office.report_cache import ReportCache
 from sync_server.office.sealed_search import OpenedWords
+from sync_server.public import pages as public_pages
+from sync_server.public.index import PublicIndex
 from sync_server.sealing.keyring import Keyring
 from sync_server.sealing.quickopen import QuickCopies
 from sync_server.sealing.unlock import SessionKeys
@@ -75,7 +77,7 @@ def templates() -> Jinja2Templates:
 
 
 def _load_readside(readside: MemoryReadSide, inbox: Submissions, triage: TriageLog, words: OpenedWords,
-                   stations=None) -> None:
+                   stations=None, public: PublicIndex | None = None) -> None:
     """Build the office index beside the server: the inbox opened from its segment
     summaries, so the records are read here, once, while uploads are already answered
     (and sealed search notes which records are sealed to which key as they pass). The
@@ -96,6 +98,12 @@ def _load_readside(readside: MemoryReadSide, inbox: Submissions, triage: TriageL
         readside.load(words.watch(inbox.records()), entries)
     except Exception as exc:  # noqa: BLE001 - the uploads go on without the office index
         log.error("the office index could not be built; office pages will show an error: %s", where_it_failed(exc))
+        return
+    if public is not None:  # after the office index: it names the post of each verdict
+        try:
+            public.load(entries)
+        except Exception as exc:  # noqa: BLE001 - the public list stays "starting"; the rest runs on
+            log.error("the public list could not be built: %s", where_it_failed(exc))
 
 
 def _map_leads(triage: TriageLog, entries: dict, stations) -> None:
@@ -193,7 +201,18 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         copier = DepartmentCopier(app.state.store.department_copies, app.state.triage, app.state.inbox.get,
                                   department_keys_of(keyring), app.state.session_keys.held_key)
         app.state.department_copier = copier
-        app.state.triage.on_change = copier.entries_changed
+        # The public 你说我办 list follows every durable triage write, whoever wrote it.
+        def sector_of(station_id):
+            station = app.state.stations.station(station_id)
+            return station.sector if station is not None else None
+
+        app.state.public = public = PublicIndex(readside.station_of, sector_of)
+
+        def triage_written(entries):
+            copier.entries_changed(entries)
+            public.triage_changed(entries)
+
+        app.state.triage.on_change = triage_written
         app.state.sessions = Sessions(app.state.accounts, on_end=app.state.session_keys.forget)
         app.state.session_keys.clock = app.state.sessions.clock
         _say(app.state.store.problems())  # the triage log's own, once it is read (see `_load_readside`)
@@ -208,7 +227,8 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
 
         app.state.inbox.on_change = records_added
         loader = threading.Thread(target=_load_readside,
-                                  args=(readside, app.state.inbox, app.state.triage, words, app.state.stations),
+                                  args=(readside, app.state.inbox, app.state.triage, words, app.state.stations,
+                                        public),
                                   daemon=True,
                                   name="office-readside")
         loader.start()
@@ -291,8 +311,10 @@ def create_app(  # noqa: C901 - the factory wires every part in one place
         allow_headers=["Content-Type"],
         allow_credentials=False,
     )
-    routes: list = [Mount("/api", routes=api.routes, middleware=[cors]), Mount("/office", routes=office.routes)]
+    routes: list = [Mount("/api", routes=[*api.routes, *public_pages.api_routes], middleware=[cors]),
+                    Mount("/office", routes=office.routes)]
     if Path(settings.site_dir).is_dir():
+        routes.append(Route("/results/", public_pages.results_page, methods=["GET", "HEAD"]))
         # Station pages carry a one-time form token, so the server renders them (formpage).
         routes.append(Route("/s/{station}/", formpage.station_page, methods=["GET", "HEAD"]))
         routes.append(Mount("/", app=SiteFiles(directory=settings.site_dir, html=True)))

@@ -103,12 +103,38 @@ async function pageFirstFromNetwork(request) {
   return Promise.race([network.catch(() => cached), slow]);
 }
 
+// The public list and the /results/ pages, by their whole address (each filter is its own
+// answer): fresh when there is a signal, the kept copy without one. What the server
+// withdrew is gone from the copy at the next answer.
+async function publicFirstFromNetwork(request) {
+  const pages = await caches.open(PAGES);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await pages.put(request, response.clone());
+    return response;
+  } catch (error) {
+    const cached = await pages.match(request, { ignoreVary: true });
+    if (cached) return cached;
+    if (request.mode === "navigate") return offlineAnswer(new URL(request.url));
+    throw error;
+  }
+}
+
 self.addEventListener("fetch", (event) => {
   const { request } = event;
   const url = new URL(request.url);
   // The API and the office's pages are the server's alone: no worker in between.
   if (request.method !== "GET" || url.origin !== location.origin) return;
+  // The public 你说我办 list: network-first, kept so a post's page reads it offline.
+  if (url.pathname === "/api/public/matters") {
+    event.respondWith(publicFirstFromNetwork(request));
+    return;
+  }
   if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/office/")) return;
+  if (request.mode === "navigate" && url.pathname === "/results/") {
+    event.respondWith(publicFirstFromNetwork(request));
+    return;
+  }
   if (request.mode === "navigate") {
     event.respondWith(pageFirstFromNetwork(request));
     return;

@@ -207,6 +207,11 @@ class MemoryReadSide:
     def count(self) -> int:
         return len(self._items)
 
+    def station_of(self, submission_id: str) -> str | None:
+        """The post a record was given at (the public 满意率 counts verdicts by post)."""
+        summary = self._by_id.get(submission_id)
+        return summary.station_id if summary is not None else None
+
     def may_have_phone(self, submission_id: str) -> bool:
         summary = self._by_id.get(submission_id)
         return summary is None or summary.phone

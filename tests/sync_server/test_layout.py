@@ -25,7 +25,8 @@ LAYERS = [
     {"store"},  # every record, entry and account the server keeps, behind one seam
     {"stations"},  # the registry as the server reads it (reloaded when its file changes)
     {"sealing"},  # envelopes, keyring, unlock, quick-open copies
-    {"intake"},  # uploads, the no-JavaScript form, kiosk import, the citizen's look-up
+    # uploads, the no-JavaScript form, kiosk import, the citizen's look-up; 你说我办 (what anyone may read)
+    {"intake", "public"},
     {"office"},  # triage pages, reports, downloads
     {"settings"},
     {"app"},  # the factory
