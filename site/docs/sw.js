@@ -17,8 +17,11 @@ const PAGES = PAGES_CACHE;
 const PAGE_TIMEOUT_MS = 4000;
 // Fetched after activation, so they never weigh on a first visit: the offline set, and
 // the home page (in PRECACHE for the version, not for the install).
-// The look-up page's own modules (我的回执, the verdict) come with it: a post page never needs them.
-const OFFLINE_SET = ["./", "s/_shell/", "offline/", "status/", "stations.json", "js/lookup.js", "js/mine.js", "js/verdict.js"];
+// The look-up page's own modules (我的回执, the verdict) come with it, and so does the
+// volunteer's kiosk.js: a citizen's post page never needs them, and a tablet that turns
+// kiosk mode on loads it (and keeps it) as it does.
+const OFFLINE_SET = ["./", "s/_shell/", "offline/", "status/", "stations.json", "js/lookup.js", "js/mine.js", "js/verdict.js",
+  "js/kiosk.js"];
 const CORE = PRECACHE.filter((path) => !OFFLINE_SET.includes(path));
 const SHELL_FIELDS = {
   id: "mq-shell-id", name: "MQ_SHELL_NAME", sector: "mq-shell-sector", sector_name: "MQ_SHELL_SECTOR_NAME",

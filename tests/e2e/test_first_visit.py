@@ -7,11 +7,13 @@ from __future__ import annotations
 import time
 
 from benchmarks.page import OFFLINE_SET
+from tests.e2e.test_public import _publish
 
 BUDGET_KB = 45
 
 
-def test_a_post_pages_first_visit_stays_within_45_kb(world, browser):
+def test_a_post_pages_first_visit_with_its_public_list_stays_within_45_kb(world, browser):
+    _publish(world)  # the post's 你说我办 list has something to show, and counts
     context = browser.new_context()
     first_visit, offline_set = [], []
 
@@ -24,6 +26,7 @@ def test_a_post_pages_first_visit_stays_within_45_kb(world, browser):
     context.on("requestfinished", count)
     page = context.new_page()
     page.goto(world.station_url())
+    page.wait_for_selector("[data-public-ready]")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100, timeout=15000)
     # The worker fetches the offline set once it has taken over, after its precache:
     # when all of it has arrived, everything the first visit costs has been counted.
