@@ -8,6 +8,7 @@ Filters are checked, never echoed raw: an unknown post or sector answers an empt
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -71,7 +72,19 @@ async def matters(request: Request) -> Response:
                             "items": [_as_json(registry, item) for item in answer.items]}
     if station:
         body["rate"] = _rate(index.rate(station))
-    return JSONResponse(body, headers=CACHE)
+    return _validated(request, JSONResponse(body, headers=CACHE))
+
+
+def _validated(request: Request, response: Response) -> Response:
+    """The answer with an ETag, or an empty 304 when the browser's copy is still the
+    answer: the post page asks afresh on every visit (a publication must show at once,
+    not after the 5 minutes a copy may be kept), and on a weak signal an unchanged list
+    then costs a few header bytes."""
+    tag = '"' + hashlib.sha256(response.body).hexdigest()[:20] + '"'
+    if tag in (t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers={**CACHE, "ETag": tag})
+    response.headers["ETag"] = tag
+    return response
 
 
 async def results_page(request: Request) -> Response:

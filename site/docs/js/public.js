@@ -38,7 +38,9 @@ function render(body) {
 
 if (root && root.dataset.stationId) {
   const url = `${root.dataset.api || ""}/api/public/matters?station=${encodeURIComponent(root.dataset.stationId)}`;
-  fetch(url)
+  // Asked afresh on every visit (the server answers 304 while the list is unchanged):
+  // a copy kept for its 5 minutes would hide a new publication from a returning citizen.
+  fetch(url, { cache: "no-cache" })
     .then((response) => (response.ok ? response.json() : null))
     .then((body) => body && body.ok && render(body))
     .catch(() => {});  // no signal and no kept copy: the link stays

@@ -51,6 +51,17 @@ def test_the_answer_may_be_cached_five_minutes(client, matter):
     assert client.get("/results/").headers["cache-control"] == "public, max-age=300"
 
 
+def test_an_unchanged_list_is_a_304_and_a_new_publication_is_a_fresh_answer(client, matter):
+    first = client.get("/api/public/matters?station=hebin-primary")
+    tag = first.headers["etag"]
+    again = client.get("/api/public/matters?station=hebin-primary", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    publish(client, matter[0])
+    fresh = client.get("/api/public/matters?station=hebin-primary", headers={"If-None-Match": tag})
+    assert fresh.status_code == 200 and fresh.headers["etag"] != tag
+    assert [item["title"] for item in fresh.json()["items"]] == ["东门菜场秩序整治"]
+
+
 def test_withdrawal_disappears_from_api_and_page(client, matter):
     publish(client, matter[0])
     publish(client, matter[0], publication=None)
