@@ -148,16 +148,30 @@ def _called(entry: Mapping[str, Any]) -> bool:
 
 
 def verdict_moments(entry: Mapping[str, Any]) -> list[tuple[datetime, bool]]:
-    """The matter's latest verdict as (when, satisfied?): one at most, so a matter counts
-    once in the 考核 too (`department_figures`' `verdicts=` seam)."""
-    verdict = latest_verdict(entry)
-    if verdict is None or not verdict.get("at"):
-        return []
+    """Every verdict given on the matter, by receipt or by phone, as (when, satisfied?) in
+    the order given (a 未接通 call is none). The 考核 (`department_figures`' `verdicts=`
+    seam) counts, in a period, the latest of these before its cut-off when it was given
+    inside the period: a matter once, and a past period never moves. Steps of the oldest
+    data carry no choice: their `to` says it (满意 and 基本满意 moved to 已回访)."""
+    moments = []
+    for step in entry.get("history") or ():
+        action = step.get("action")
+        if action not in ("verdict", "follow_up") or step.get("choice") == "no_answer":
+            continue
+        moment = _moment(step.get("at"))
+        if moment is None:
+            continue
+        choice = step.get("choice")
+        moments.append((moment, choice in SATISFIED if choice else step.get("to") == "followed_up"))
+    return moments
+
+
+def _moment(text: Any) -> datetime | None:
     try:
-        moment = datetime.fromisoformat(verdict["at"])
+        moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
-        return []
-    return [(moment if moment.tzinfo else moment.replace(tzinfo=CHINA), is_satisfied(verdict))]
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
 
 
 def _one(entry: Mapping[str, Any]) -> VerdictTally | None:

@@ -121,9 +121,12 @@ def test_an_entry_from_before_verdicts_counts_its_follow_up_as_a_phone_verdict()
     assert (total.visited, total.verdicts, total.satisfied) == (1, 1, 1)
 
 
-def test_the_ratings_seam_gives_one_moment_per_matter_from_its_latest_verdict():
-    twice = entry(verdict=verdict("fair", at="2026-11-21T02:00:00+00:00"), past_verdicts=[verdict("dissatisfied")])
-    assert verdict_moments(twice) == [(datetime(2026, 11, 21, 2, tzinfo=timezone.utc), True)]
+def test_the_ratings_seam_reads_every_verdict_and_call_outcome_but_no_unanswered_call():
+    steps = [{"at": "2026-11-20T02:00:00+00:00", "action": "verdict", "choice": "dissatisfied"},
+             {"at": "2026-11-21T02:00:00+00:00", "action": "follow_up", "choice": "no_answer"},
+             {"at": "2026-11-22T02:00:00+00:00", "action": "follow_up", "choice": "fair"}]
+    assert verdict_moments(entry(history=steps)) == [(datetime(2026, 11, 20, 2, tzinfo=timezone.utc), False),
+                                                     (datetime(2026, 11, 22, 2, tzinfo=timezone.utc), True)]
     assert verdict_moments(entry()) == []
 
 
