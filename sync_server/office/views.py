@@ -19,6 +19,7 @@ from sync_server.office.letter_view_pages import letter_answer, letter_docx_down
 from sync_server.office.login_pages import home, login, login_form, logout
 from sync_server.office.queue_page import queue_page
 from sync_server.office.ratings_page import ratings
+from sync_server.office.results_page import results
 from sync_server.office.record_pages import record_action, record_page
 from sync_server.office.report_pages import report, report_index
 from sync_server.office.supervision_pages import supervise
@@ -50,6 +51,7 @@ routes = [
     Route("/reports", report_index, methods=["GET"]),
     Route("/reports/{kind:str}", report, methods=["GET"]),
     Route("/ratings", ratings, methods=["GET"]),
+    Route("/results", results, methods=["GET"]),
     # The health answer where a logged-in browser sends its session cookie (path /office).
     Route("/health", health, methods=["GET"]),
 ]
