@@ -13,13 +13,13 @@ from pathlib import Path
 
 from benchmarks.common import SAMPLE_REGISTRY
 from minqing.registry import load_registry
+from sync_server.dispatch.rules import CITIZEN
 from sync_server.intake.receipt import receipt_for
 from sync_server.store.accounts import Account
 from sync_server.store.embedded import segmentsummary, tinystore
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import SEGMENT_SIZE, TABLE
 from sync_server.store.embedded.triagebook import TriageBook
-from sync_server.dispatch.rules import CITIZEN
 from sync_server.triage import apply, new_entry
 from sync_server.triage_terms import TriageError
 

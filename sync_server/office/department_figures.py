@@ -243,7 +243,7 @@ def _count(matter: _Matter, row: Row, town: str, period: Period, start: datetime
 
     tenures: list[_Tenure] = []
     tenure: _Tenure | None = None
-    for k, step in enumerate(steps):
+    for k in range(len(steps)):
         moment = times[k]
         if moment >= cut:
             break

@@ -19,9 +19,9 @@ from sync_server.office.letter_view_pages import letter_answer, letter_docx_down
 from sync_server.office.login_pages import home, login, login_form, logout
 from sync_server.office.queue_page import queue_page
 from sync_server.office.ratings_page import ratings
-from sync_server.office.results_page import results
 from sync_server.office.record_pages import record_action, record_page
 from sync_server.office.report_pages import report, report_index
+from sync_server.office.results_page import results
 from sync_server.office.supervision_pages import supervise
 
 __all__ = ["routes"]

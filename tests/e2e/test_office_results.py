@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.triagebook import TriageBook
