@@ -40,7 +40,6 @@ METRICS = (
     "office_status_change_ms_100k", "dispatch_one_100k", "office_report_ms_100k",
     *(f"office_report{cached}_ms_{kind}_{fmt}_100k" for cached in ("", "_cached")
       for kind in ("weekly", "monthly") for fmt in ("html", "csv", "xlsx")),
-    *(f"office_results{cached}_ms_{span}_100k" for cached in ("", "_cached") for span in RESULT_SPANS),
     "baseline_office_report_ms_100k", "office_server_start_s_100k", "office_ready_s_100k", "office_memory_mb_100k",
     "office_triage_bytes_per_entry_100k", "upload_p95_ms_idle_100k", "upload_p95_ms_3_staff_100k",
     "duplicate_hints_100k", "office_export_ms_100k", "department_queue_100k",
@@ -239,17 +238,22 @@ def _reports(staff: Staff, csrf: str, label: str, today, repeat: int) -> dict[st
                 cold.append(_timed(lambda p=path: _ok(staff.get_bytes(p)), 1))
             found[f"office_report_ms_{kind}_{fmt}_{label}"] = statistics.median(cold)
             found[f"office_report_cached_ms_{kind}_{fmt}_{label}"] = _timed(lambda p=path: _ok(staff.get_bytes(p)), repeat)
+    results: dict[str, float] = {}
     for span in RESULT_SPANS:  # the 成效 page: every triaged matter read, cold and cached
         path = "/office/results?" + urlencode({"span": span})
         cold = []
         for _ in range(repeat):
             _ok(staff.post(f"/office/records/{next(fresh)}/action", {"csrf": csrf, "action": "accept"}), 303)
             cold.append(_timed(lambda p=path: _ok(staff.get_bytes(p)), 1))
-        found[f"office_results_ms_{span}_{label}"] = statistics.median(cold)
-        found[f"office_results_cached_ms_{span}_{label}"] = _timed(lambda p=path: _ok(staff.get_bytes(p)), repeat)
+        results[f"results_{span}"] = statistics.median(cold)
+        results[f"results_{span}_cached"] = _timed(lambda p=path: _ok(staff.get_bytes(p)), repeat)
     print("  report medians (ms), cold / cached: " + ", ".join(
         f"{k.split('_ms_')[1]} {v:.0f}" for k, v in found.items() if "cached" not in k), file=sys.stderr)
-    found[f"office_report_ms_{label}"] = max(v for k, v in found.items() if "cached" not in k)
+    print("  成效 page medians (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in results.items()), file=sys.stderr)
+    # The worst report, cold: the 成效 page counts as one (its own figures are printed
+    # above; named metrics of their own wait for the next whole run's committed results).
+    found[f"office_report_ms_{label}"] = max([v for k, v in found.items() if "cached" not in k]
+                                             + [v for k, v in results.items() if not k.endswith("cached")])
     return found
 
 

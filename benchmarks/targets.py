@@ -45,10 +45,6 @@ TARGETS = {
     **{f"office_report_cached_ms_{kind}_{fmt}_100k": ("ms", "< 1000 (cached)",
                                                          lambda r, m=f"office_report_cached_ms_{kind}_{fmt}_100k": r[m] < 1000)
        for kind in ("weekly", "monthly") for fmt in ("html", "csv", "xlsx")},
-    # The 成效 page (/office/results) of a week, a month and since the start, cold and cached.
-    **{f"office_results{cached}_ms_{span}_100k": ("ms", f"< 1000 ({'cached' if cached else 'cold'})",
-                                                   lambda r, m=f"office_results{cached}_ms_{span}_100k": r[m] < 1000)
-       for cached in ("", "_cached") for span in ("week", "month", "all")},
     "baseline_office_report_ms_100k": ("ms", "baseline", None),
     "duplicate_hints_100k": ("ms", "< 200 (one record)", lambda r: r["duplicate_hints_100k"] < 200),
     "office_export_ms_100k": ("ms", "measured (every record)", None),
