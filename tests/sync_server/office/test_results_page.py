@@ -74,6 +74,9 @@ def test_a_department_counts_only_the_matters_it_sees(office):
     police, market = _names(office)
     by_department = _table(page, "办结、回访与满意率（本月）：按牵头部门")
     assert police in by_department and market not in by_department
+    # Its towns' line counts its one matter: market's (in another town) is not there.
+    by_town = _table(page, "办结、回访与满意率（本月）：按乡镇")
+    assert by_town.count("<tr><th") == 3  # the header row, its one town, and 合计
 
 
 def test_since_the_start_and_a_week_answer_and_a_bad_date_is_refused_in_chinese(office):
