@@ -17,7 +17,7 @@ from sync_server.office.pages import guarded, local_today, message_page, off_loo
 from sync_server.office.readside import no_cyclic_gc
 from sync_server.office.records import parse_day, parse_month
 from sync_server.office.verdict_boards import matters_seen, month_span, since_start, week_span
-from sync_server.office.verdict_figures import DEFINITIONS, Span, count, monthly_series
+from sync_server.office.verdict_figures import DEFINITIONS, Span, count_with_series
 from sync_server.office.verdict_tables import verdict_tables
 
 __all__ = ["CHART_MONTHS", "results"]
@@ -58,9 +58,8 @@ def chart_months(last: date, n: int = CHART_MONTHS) -> list[str]:
 
 
 def build_results(readside, registry, department: str | None, span: Span) -> dict:
-    matters = matters_seen(readside, department)
-    board = count(matters, registry, [span])[0]
-    series = monthly_series(matters, chart_months(span.last))
+    (board,), series = count_with_series(matters_seen(readside, department), registry, [span],
+                                         chart_months(span.last))
     return {"tables": verdict_tables(board), "total": board.total, "series": series}
 
 

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from sync_server.office.records import CHINA
 
-__all__ = ["DEFINITIONS", "DIMENSIONS", "Board", "Matter", "Span", "VerdictTally", "count", "is_satisfied",
+__all__ = ["DEFINITIONS", "DIMENSIONS", "Board", "Matter", "Span", "VerdictTally", "count", "count_with_series", "is_satisfied",
            "latest_verdict", "monthly_series", "verdict_moments"]
 
 SOLVED = ("closed", "followed_up")
@@ -172,16 +172,19 @@ def _moment(text: Any) -> datetime | None:
 
 def _one(entry: Mapping[str, Any]) -> tuple[int, ...] | None:
     """The matter's own counts in `VerdictTally`'s field order (each 0 or 1), or None
-    when it counts for nothing (a duplicate merged away, a matter not yet accepted)."""
-    if entry.get("outcome") == "merged":
+    when it counts for nothing (a duplicate merged away, a matter not yet accepted).
+    About 50,000 entries a build, each a compact read-only form whose every lookup is
+    a call: each field is read once."""
+    get = entry.get
+    if get("outcome") == "merged":
         return None
-    status = entry.get("status")
+    status = get("status")
     closed = status in SOLVED
     verdict = latest_verdict(entry)
     judged = verdict is not None
     choice = verdict.get("choice") if judged else None
     own = (int(status not in NOT_ACCEPTED), int(closed), int(closed and (judged or _called(entry))), int(judged),
-           int(choice in SATISFIED), int(choice == "dissatisfied"), int(int(entry.get("round") or 1) > 1))
+           int(choice in SATISFIED), int(choice == "dissatisfied"), int((get("round") or 1) > 1))
     return own if any(own) else None
 
 
@@ -214,18 +217,38 @@ def _department_id(entry: Mapping[str, Any], departments: dict[str, str]) -> str
 
 
 def count(matters: Iterable[Matter], registry, spans: list[Span]) -> list[Board]:
-    """Each span's board, every matter read once for all of them. 100,000 matters fall
-    into a few thousand kinds (post, lead, spans, own counts): those are counted first,
-    and only they are added into the tallies."""
+    """Each span's board, every matter read once for all of them."""
+    return count_with_series(matters, registry, spans, [])[0]
+
+
+def count_with_series(matters: Iterable[Matter], registry, spans: list[Span],
+                      months: list[str]) -> tuple[list[Board], list[tuple[str, VerdictTally]]]:
+    """Each span's board and the district's tally of each month's matters (YYYY-MM, for
+    the chart), from one read of every matter. 100,000 matters fall into a few thousand
+    kinds (post, lead, spans, own counts): those are counted first, and only they are
+    added into the tallies."""
     departments = {d.id: d.name for d in getattr(registry, "departments", ())}
     bounds = [(s.first.isoformat() if s.first else "", s.last.isoformat()) for s in spans]
+    wanted = set(months)
     kinds: Counter = Counter()
+    by_month: Counter = Counter()
     for station_id, day, entry in matters:
         inside = tuple(k for k, (low, high) in enumerate(bounds) if low <= day <= high)
-        if not inside or (own := _one(entry)) is None:
+        month = day[:7] if day[:7] in wanted else None
+        if not inside and month is None:
             continue
-        marker = (station_id, entry.get("department") or "", bool(entry.get("dispatched_at")), entry.get("lead") or "")
-        kinds[marker, inside, own] += 1
+        own = _one(entry)
+        if own is None:
+            continue
+        if month is not None:
+            by_month[month, own] += 1
+        if inside:
+            marker = (station_id, entry.get("department") or "", bool(entry.get("dispatched_at")), entry.get("lead") or "")
+            kinds[marker, inside, own] += 1
+    return _boards(kinds, spans, registry, departments), _series(by_month, months)
+
+
+def _boards(kinds: Counter, spans: list[Span], registry, departments: dict[str, str]) -> list[Board]:
     per_span: list[dict[tuple, list]] = [defaultdict(list) for _ in spans]
     names: dict[tuple, dict[str, str]] = {}
     for (marker, inside, own), times in kinds.items():
@@ -251,15 +274,13 @@ def count(matters: Iterable[Matter], registry, spans: list[Span]) -> list[Board]
     return boards
 
 
+def _series(by_month: Counter, months: list[str]) -> list[tuple[str, VerdictTally]]:
+    grouped: dict[str, list] = defaultdict(list)
+    for (month, own), times in by_month.items():
+        grouped[month].append((own, times))
+    return [(month, _tally(grouped.get(month, ()))) for month in months]
+
+
 def monthly_series(matters: Iterable[Matter], months: list[str]) -> list[tuple[str, VerdictTally]]:
     """The whole district's tally of each month's matters (YYYY-MM), for the chart."""
-    wanted = set(months)
-    kinds: Counter = Counter()
-    for _, day, entry in matters:
-        month = day[:7]
-        if month in wanted and (own := _one(entry)) is not None:
-            kinds[month, own] += 1
-    by_month: dict[str, list] = defaultdict(list)
-    for (month, own), times in kinds.items():
-        by_month[month].append((own, times))
-    return [(month, _tally(by_month.get(month, ()))) for month in months]
+    return count_with_series(matters, None, [], months)[1]
