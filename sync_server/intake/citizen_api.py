@@ -108,9 +108,15 @@ def _fields(action: str, payload: Any, form: bool) -> dict[str, Any]:
 def _sealed(state: Any, record: dict[str, Any], action: str, fields: dict[str, Any]) -> dict[str, Any]:
     """The step's fields with its words sealed to the record's sector key, if it has one."""
     name, sealed_name = ("comment", "comment_sealed") if action == "verdict" else ("text", "sealed")
+    if not fields[name]:
+        return fields
     station = state.stations.station(record["station_id"])
+    if station is None and state.intake.sealer.current_kids():
+        # A post removed from the registry has no sector, so no key may hold its words,
+        # and once there are keys no words may stay plain (as `on_arrival.UnknownStation`).
+        raise ApiError(409, "unsealable", "暂时无法保存您写的文字，请不写留言再发送，或稍后再试。")
     key = state.intake.sealer.key_for(station.sector) if station is not None else None
-    if key is None or not fields[name]:
+    if key is None:
         return fields
     words = seal_words(record, action, fields["client_id"], fields[name], key)
     return {**{k: v for k, v in fields.items() if k != name}, sealed_name: words}
@@ -139,6 +145,8 @@ async def _take(request: Request, action: str) -> Response:
             _throttle(state.lookup_limiter, address)
             raise ApiError(404, "not_found", "没有找到这个回执码，请核对后再试。")
         record = await to_thread.run_sync(state.inbox.get, owner)
+        if record is None:  # set aside since the code was indexed (a damaged segment)
+            raise ApiError(404, "not_found", "没有找到这个回执码，请核对后再试。")
         step = _sealed(state, record, action, fields)
         try:
             entry = await citizen_step(request, owner, record["received_at"], action, step,

@@ -312,3 +312,22 @@ def test_verdicts_sent_at_once_are_each_stored_once_in_the_order_the_lock_gave(c
     assert sorted(a.json()["status"] for a in answers) == ["accepted"] * 8 + ["duplicate"] * 8
     stored = steps(client, record["id"], "verdict")
     assert sorted(s["client_id"] for s in stored) == sorted(ids)
+
+
+def test_words_for_a_post_no_longer_in_the_registry_are_never_stored_plain_once_there_are_keys():
+    from types import SimpleNamespace
+
+    from sync_server.intake.citizen_api import _sealed
+    from sync_server.web.errors import ApiError
+
+    def state(kids):
+        sealer = SimpleNamespace(current_kids=lambda: kids, key_for=lambda sector: None)
+        return SimpleNamespace(stations=SimpleNamespace(station=lambda sid: None), intake=SimpleNamespace(sealer=sealer))
+
+    record = {"id": "r", "station_id": "gone", "created_at": "x", "rating": None}
+    fields = {"client_id": str(uuid.uuid4()), "comment": CANARY, "choice": "fair", "round": 1}
+    with pytest.raises(ApiError) as info:
+        _sealed(state({"market": "k"}), record, "verdict", fields)
+    assert info.value.code == "unsealable" and info.value.status == 409
+    assert _sealed(state({}), record, "verdict", fields) == fields  # no keys at all: plain, as submissions
+    assert _sealed(state({"market": "k"}), record, "verdict", {**fields, "comment": ""})["comment"] == ""
