@@ -34,6 +34,7 @@ from sync_server.store.embedded.inbox import Inbox
 from sync_server.store.embedded.triagebook import TriageBook
 
 UNTHROTTLED = ("--device-limit", "100000/100000", "--address-limit", "100000/100000")
+RESULT_SPANS = ("week", "month", "all")  # the 成效 page (/office/results) of each span
 METRICS = (
     "office_list_ms_100k", "office_search_ms_100k", "baseline_office_list_ms_100k", "office_record_ms_100k",
     "office_status_change_ms_100k", "dispatch_one_100k", "office_report_ms_100k",
@@ -223,7 +224,9 @@ def _reports(staff: Staff, csrf: str, label: str, today, repeat: int) -> dict[st
     """Each report cold (the first download after a status change, which any staff
     action makes) and cached (the same download again, as when several people open the
     pack before a meeting), medians of `repeat`."""
-    ids = re.findall(r'href="/office/records/([0-9a-f-]{36})"', _ok(staff.get("/office/records?status=received&page=3")))
+    # One record accepted before each cold build: pages 3 to 5 of 已收到 (25 a page) hold enough.
+    ids = [found for page in (3, 4, 5) for found in re.findall(r'href="/office/records/([0-9a-f-]{36})"', _ok(
+        staff.get(f"/office/records?status=received&page={page}")))]
     fresh = iter(ids)
     found: dict[str, float] = {}
     for kind, param in (("weekly", {"date": today.isoformat()}), ("monthly", {"month": today.strftime("%Y-%m")})):
@@ -235,9 +238,22 @@ def _reports(staff: Staff, csrf: str, label: str, today, repeat: int) -> dict[st
                 cold.append(_timed(lambda p=path: _ok(staff.get_bytes(p)), 1))
             found[f"office_report_ms_{kind}_{fmt}_{label}"] = statistics.median(cold)
             found[f"office_report_cached_ms_{kind}_{fmt}_{label}"] = _timed(lambda p=path: _ok(staff.get_bytes(p)), repeat)
+    results: dict[str, float] = {}
+    for span in RESULT_SPANS:  # the 成效 page: every triaged matter read, cold and cached
+        path = "/office/results?" + urlencode({"span": span})
+        cold = []
+        for _ in range(repeat):
+            _ok(staff.post(f"/office/records/{next(fresh)}/action", {"csrf": csrf, "action": "accept"}), 303)
+            cold.append(_timed(lambda p=path: _ok(staff.get_bytes(p)), 1))
+        results[f"results_{span}"] = statistics.median(cold)
+        results[f"results_{span}_cached"] = _timed(lambda p=path: _ok(staff.get_bytes(p)), repeat)
     print("  report medians (ms), cold / cached: " + ", ".join(
         f"{k.split('_ms_')[1]} {v:.0f}" for k, v in found.items() if "cached" not in k), file=sys.stderr)
-    found[f"office_report_ms_{label}"] = max(v for k, v in found.items() if "cached" not in k)
+    print("  成效 page medians (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in results.items()), file=sys.stderr)
+    # The worst report, cold: the 成效 page counts as one (its own figures are printed
+    # above; named metrics of their own wait for the next whole run's committed results).
+    found[f"office_report_ms_{label}"] = max([v for k, v in found.items() if "cached" not in k]
+                                             + [v for k, v in results.items() if not k.endswith("cached")])
     return found
 
 

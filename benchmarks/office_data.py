@@ -1,6 +1,8 @@
 """A generated office: N records in inbox segments written straight through the store's
-own functions (no HTTP), 30% of them dispatched to the registry's 12 departments with the
-history real use leaves (`dispatch_history`), and the accounts asked for (three by default)."""
+own functions (no HTTP), half of them dispatched to the registry's 12 departments with the
+history real use leaves (`dispatch_history`): about 30% of all records closed, 40% of
+those judged (by receipt or by phone, some 不满意, some of those 重新办理), about 5% of
+them published (公开); and the accounts asked for (three by default)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from benchmarks.common import SAMPLE_REGISTRY
 from minqing.registry import load_registry
+from sync_server.dispatch.rules import CITIZEN
 from sync_server.intake.receipt import receipt_for
 from sync_server.store.accounts import Account
 from sync_server.store.embedded import segmentsummary, tinystore
@@ -18,6 +21,7 @@ from sync_server.store.embedded.accounts import Accounts
 from sync_server.store.embedded.inbox import SEGMENT_SIZE, TABLE
 from sync_server.store.embedded.triagebook import TriageBook
 from sync_server.triage import apply, new_entry
+from sync_server.triage_terms import TriageError
 
 PASSWORD = "bench-password-1"
 # name: (role, display name, sectors, department). Each costs a scrypt of about a second
@@ -35,7 +39,7 @@ def _write_segment(path: Path, records: list[dict]) -> None:
     tinystore.AtomicJSONStorage(path).write({TABLE: {str(n): r for n, r in enumerate(records, 1)}})
 
 
-def generate(data_dir: Path, count: int, triaged: float = 0.3, seed: int = 11,
+def generate(data_dir: Path, count: int, triaged: float = 0.5, seed: int = 11,
              accounts: tuple[str, ...] = tuple(ACCOUNTS)) -> None:
     """The inbox as a server that stored these records would leave it, segment summaries
     included (a folder without them, as after an upgrade, rebuilds them at its first start)."""
@@ -86,7 +90,9 @@ def dispatch_history(rng: random.Random, registry, station_id: str, received: da
     """One dispatched matter as the office and its departments leave it, through the real
     rules (`triage.apply`): 受理 and 交办 (mostly to its sector's lead, some 协办), then
     签收, progress notes, 延期, 退回, 改派, 催办, 提交办结 and 审核 in the shares real use
-    shows; every step at its own time after the record arrived, none in the future."""
+    shows, then what comes after a closing (`_after_closing`); every step at its own
+    time after the record arrived, none in the future. About 60% of the matters close
+    (30% of the records at the default half dispatched)."""
     sector = registry.station(station_id).sector
     departments = registry.departments
     lead = registry.lead_of(sector) if rng.random() < 0.75 else rng.choice(departments)
@@ -122,13 +128,52 @@ def dispatch_history(rng: random.Random, registry, station_id: str, received: da
         later = (date.fromisoformat(entry["deadline"]) + timedelta(days=14)).isoformat()
         entry = take(entry, "ask_extension", desk(lead), hours=24, deadline=later, reason="需要跨部门协调")
         entry = take(entry, "grant_extension" if rng.random() < 0.7 else "refuse_extension", hours=8, note="期限不变")
-    if rng.random() < 0.45:
+    if rng.random() < 0.83:
         entry = take(entry, "submit", desk(lead), hours=72, outcome="resolved", result="已整改到位",
                      public_reply="经核查，相关问题已整改到位。")
         if rng.random() < 0.15:
             entry = take(entry, "redo", hours=24, note="请补充整改照片")
         else:
             entry = take(entry, "approve", hours=24)
-            if rng.random() < 0.2:
-                entry = take(entry, "follow_up", hours=72, satisfaction="satisfied")
+            try:
+                entry = _after_closing(rng, entry, take, desk(lead), station_id, registry.sector(sector))
+            except TriageError:  # a step the clock no longer allows (a deadline in the past): stop there
+                pass
     return entry
+
+
+CHOICES, WEIGHTS = ("satisfied", "fair", "dissatisfied"), (55, 30, 15)
+
+
+def _after_closing(rng: random.Random, entry: dict, take, desk: Account, station_id: str, sector) -> dict:
+    """群众说了算 on a closed matter: 40% judged, by receipt (60%) or by a phone 回访; a
+    不满意 is reopened (重新办理, closed again, mostly judged again) or maintained (维持原处理);
+    5% of the rest only called, 未接通; 5% of those still closed published (公开)."""
+    roll = rng.random()
+    if roll < 0.42:  # a few judged matters reopened and not yet closed again leave the closed
+        entry = _judge(rng, entry, take)
+        if entry["verdict"]["choice"] == "dissatisfied":
+            if rng.random() < 0.5:
+                entry = take(entry, "reopen", hours=24, reopen_reason="群众不满意，重新办理")
+                entry = take(entry, "sign", desk, hours=8)
+                entry = take(entry, "submit", desk, hours=72, outcome="resolved", result="已再次整改",
+                             public_reply="已重新办理，问题已整改到位。")
+                entry = take(entry, "approve", hours=24)
+                if rng.random() < 0.6:
+                    entry = _judge(rng, entry, take)
+            else:
+                entry = take(entry, "maintain", hours=24, maintain_reason="经核查已按规定处理，已向群众说明情况。")
+    elif roll < 0.45:
+        entry = take(entry, "follow_up", hours=72, satisfaction="no_answer")
+    if entry["status"] in ("closed", "followed_up") and rng.random() < 0.05:
+        entry = take(entry, "publish", hours=48, public_title=f"{sector.name}问题已整改",
+                     public_done="经核查，相关问题已整改到位，将持续巡查。", station_id=station_id, sector=sector.id)
+    return entry
+
+
+def _judge(rng: random.Random, entry: dict, take) -> dict:
+    choice = rng.choices(CHOICES, WEIGHTS)[0]
+    if rng.random() < 0.6:
+        return take(entry, "verdict", CITIZEN, hours=48, client_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    round=entry.get("round", 1), choice=choice)
+    return take(entry, "follow_up", hours=72, satisfaction=choice)

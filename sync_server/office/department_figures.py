@@ -29,6 +29,7 @@ from datetime import date, datetime, time, timedelta
 
 from sync_server.office.department_tally import Figures, Period, Tally
 from sync_server.office.records import CHINA, Row
+from sync_server.office.verdict_figures import verdict_moments
 
 __all__ = ["NO_DEPARTMENT", "NO_TOWN", "Figures", "Period", "Tally", "Verdicts", "figures", "figures_of",
            "office_verdicts", "period_figures", "period_figures_alone"]
@@ -42,15 +43,26 @@ CLOSINGS = ("close", "approve")  # a merge is no closing: a duplicate merged awa
 _DAY = timedelta(days=1)
 
 
-# A source of verdicts on a matter: (when, satisfied?) pairs, each counted for the
-# department holding the matter at that moment. The office's follow-ups are read from
-# the history itself; issue 22 (citizens' own verdicts) passes its source to `figures`.
+# A source of verdicts on a matter: (when, satisfied?) pairs. In a period, the latest
+# pair before its cut-off counts when it falls inside the period, for the department
+# holding the matter at that moment: a matter counts once, and a past period never
+# moves. By default every verdict given by receipt or by phone
+# (`verdict_figures.verdict_moments`): 满意率 is (满意 + 基本满意) ÷ verdicts, as on the
+# 成效 page.
 Verdicts = Callable[[Row], Iterable[tuple[datetime, bool]]]
 
 
+def latest_verdicts(row: Row) -> list[tuple[datetime, bool]]:
+    return verdict_moments(row.triage)
+
+
+LATEST = (latest_verdicts,)
+
+
 def office_verdicts(step) -> bool | None:
-    """A follow-up's verdict: 满意 and 基本满意 close the matter (回访 to 已回访), 不满意
-    reopens it (to 办理中), so the step's `to` says it even in the oldest data."""
+    """A follow-up's verdict as the oldest data said it: 满意 and 基本满意 close the matter
+    (回访 to 已回访). No longer counted by the figures (a 未接通 call moves nothing, and a
+    matter counts once by its latest verdict); kept for callers reading old histories."""
     if step.get("action") != "follow_up":
         return None
     return step.get("to") == "followed_up"
@@ -80,7 +92,7 @@ class _Tenure:
 
 
 def figures(rows: Iterable[Row], registry, period: Period, now: datetime,
-            verdicts: Iterable[Verdicts] = ()) -> Figures:
+            verdicts: Iterable[Verdicts] = LATEST) -> Figures:
     """The period's tallies by department id and by town. `rows` may hold any superset of
     the matters that count (a report's rows: changed since the period's start, and the
     overdue ones); each record counts once."""
@@ -88,7 +100,7 @@ def figures(rows: Iterable[Row], registry, period: Period, now: datetime,
 
 
 def figures_of(rows: Iterable[Row], registry, periods: list[Period], now: datetime,
-               verdicts: Iterable[Verdicts] = ()) -> list[Figures]:
+               verdicts: Iterable[Verdicts] = LATEST) -> list[Figures]:
     """`figures` of several periods, each history read once for all of them."""
     towns = {s.id: s.town for s in registry.stations}
     by_name = {d.name: d.id for d in getattr(registry, "departments", ())}
@@ -116,7 +128,7 @@ def figures_of(rows: Iterable[Row], registry, periods: list[Period], now: dateti
 
 
 def period_figures(readside, registry, period: Period, today: date, now: datetime,
-                   verdicts: Iterable[Verdicts] = ()) -> tuple[Figures, Figures]:
+                   verdicts: Iterable[Verdicts] = LATEST) -> tuple[Figures, Figures]:
     """The period's figures and the previous period's, from one `ReadSide.report_sets`:
     its rows changed since the previous period's start, and those overdue today, are every
     matter that can count (one untouched since is in the same state now: overdue now if
@@ -128,7 +140,7 @@ def period_figures(readside, registry, period: Period, today: date, now: datetim
 
 
 def period_figures_alone(readside, registry, period: Period, today: date, now: datetime,
-                         verdicts: Iterable[Verdicts] = ()) -> Figures:
+                         verdicts: Iterable[Verdicts] = LATEST) -> Figures:
     """The period's figures without the previous period's (the weekly pack ranks nothing)."""
     return figures_of(_rows_since(readside, registry, period.first, today), registry, [period], now, verdicts)[0]
 
@@ -181,11 +193,10 @@ def _count_still(matter: _Matter, row: Row, town: str, period: Period, start: da
     department, deadline = matter.now
     tallies = result.departments[department], result.towns[town]
     for source in sources:
-        for moment, satisfied in source(row):
-            if start <= moment < cut:
-                for tally in tallies:
-                    tally.verdicts += 1
-                    tally.satisfied += satisfied
+        if (latest := _latest(source(row), start, cut)) is not None:
+            for tally in tallies:
+                tally.verdicts += 1
+                tally.satisfied += latest[1]
     if deadline and period.first <= period.as_of and deadline < period.as_of.isoformat():
         for tally in tallies:
             tally.overdue_ever += 1
@@ -232,7 +243,7 @@ def _count(matter: _Matter, row: Row, town: str, period: Period, start: datetime
 
     tenures: list[_Tenure] = []
     tenure: _Tenure | None = None
-    for k, step in enumerate(steps):
+    for k in range(len(steps)):
         moment = times[k]
         if moment >= cut:
             break
@@ -279,21 +290,25 @@ def _count(matter: _Matter, row: Row, town: str, period: Period, start: datetime
         elif inside and action == "grant_extension":
             for tally in both(holder):
                 tally.extension_granted += 1
-        elif inside and (verdict := office_verdicts(step)) is not None:
+    for source in sources:
+        if (latest := _latest(source(row), start, cut)) is not None:
+            holder = states[bisect.bisect_right(times, latest[0])][0]
             for tally in both(holder):
                 tally.verdicts += 1
-                tally.satisfied += verdict
-    for source in sources:
-        for moment, satisfied in source(row):
-            if start <= moment < cut:
-                holder = states[bisect.bisect_right(times, moment)][0]
-                for tally in both(holder):
-                    tally.verdicts += 1
-                    tally.satisfied += satisfied
+                tally.satisfied += latest[1]
     for tenure in tenures:
         if tenure.inside:
             _judge(tenure, cut, both(tenure.unit))
     _overdue(matter, period, cut, both)
+
+
+def _latest(pairs: Iterable[tuple[datetime, bool]], start: datetime, cut: datetime) -> tuple[datetime, bool] | None:
+    """The latest verdict before the cut-off, when it was given inside the period."""
+    latest = None
+    for pair in pairs:
+        if pair[0] < cut and (latest is None or pair[0] >= latest[0]):
+            latest = pair
+    return latest if latest is not None and latest[0] >= start else None
 
 
 def _judge(tenure: _Tenure, cut: datetime, tallies: tuple[Tally, Tally]) -> None:

@@ -56,7 +56,7 @@ class Tally:
     extension_granted: int = 0
     overdue_now: int = 0  # matters overdue at the cut-off
     overdue_ever: int = 0  # matters overdue on some day of the period
-    verdicts: int = 0  # follow-up verdicts in the period
+    verdicts: int = 0  # matters whose latest verdict (receipt or phone) was given in the period
     satisfied: int = 0  # 满意 or 基本满意
 
     @property

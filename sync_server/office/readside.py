@@ -110,6 +110,12 @@ class ReadSide(Protocol):
         (received_at, updated_at, the weekly flag, open deadlines)."""
         ...
 
+    def matters(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(station id, local day received, triage entry) of every triaged record, in no
+        order: what the 成效 figures count (`verdict_figures.Matter`). A database answers
+        it from the triage table joined to the records' station and received_at."""
+        ...
+
     def unmapped_leads(self) -> int:
         """How many matters an older version dispatched to a 牵头部门 no department matches."""
         ...

@@ -250,6 +250,15 @@ class MemoryReadSide:
                 found.append((items[rank].id, entry))
         return found
 
+    def matters(self) -> list[tuple[str, str, dict[str, Any]]]:
+        _, by_id, _, _ = self._snapshot
+        found = []
+        for submission_id, entry in self._triage.items():  # one mapping: replaced whole on change
+            summary = by_id.get(submission_id)
+            if summary is not None:
+                found.append((summary.station_id, summary.day, entry))
+        return found
+
     def row(self, submission_id: str, registry: Registry, today: date) -> Row | None:
         summary = self._by_id.get(submission_id)
         if summary is None:

@@ -20,6 +20,7 @@ from sync_server.office.records import CHINA, parse_day, parse_month
 from sync_server.office.reports import COLUMN_CLASSES, monthly, needs_words, to_csv, to_xlsx, weekly
 from sync_server.office.sealed import opened_rows, sealing_notice
 from sync_server.office.spreadsheet import content_disposition
+from sync_server.office.verdict_boards import monthly_verdict_tables, weekly_verdict_tables
 
 __all__ = ["report", "report_index"]
 
@@ -84,6 +85,7 @@ def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, tod
         # The figures rank every department: read over every sector, shown as `only` allows.
         current = period_figures_alone(state.readside, registry, Period.week(when, today), today, now)
         built.tables += weekly_tables(current, registry, only)
+        built.tables += weekly_verdict_tables(state.readside, registry, department, when, today)
         name, ascii_name = f"周例会材料-{start.isoformat()}", f"weekly-{start.isoformat()}"
     else:
         year, month = when
@@ -93,6 +95,7 @@ def _build_report(state, kind: str, scope, when, with_phone: bool, fmt: str, tod
                         year, month)
         built.tables += monthly_tables(*period_figures(state.readside, registry, Period.month(year, month, today), today,
                                                        now), registry, only)
+        built.tables += monthly_verdict_tables(state.readside, registry, department, year, month, today)
         name, ascii_name = f"月例会报告-{year}-{month:02d}", f"monthly-{year}-{month:02d}"
     if fmt == "csv":
         return built, to_csv(built), name + ".csv", ascii_name + ".csv"

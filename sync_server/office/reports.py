@@ -214,6 +214,28 @@ def _share(part: int, whole: int) -> Percent | str:
     return Percent(part / whole) if whole else "—"
 
 
+RATING_NOTE = ("提交时满意度是群众在民情哨提交意见时对本领域整治工作的评价，不是对某件事项办理结果的评价；"
+               "对办理结果的评价见“办结、回访与满意率”各表。\n"
+               "满意率 = （满意 + 基本满意）÷ 评价数。")
+
+
+def rating_table(rows: list[Row]) -> Table:
+    """The form's own rating (提交时满意度, of the campaign), by sector: kept apart from the
+    verdicts on the handling, with the same 12345 definition of 满意率."""
+    ratings: dict[str, Counter] = defaultdict(Counter)
+    for r in rows:
+        if r.record["rating"]:
+            ratings[r.sector_name][r.record["rating"]] += 1
+    lines = []
+    for sector in sorted(ratings):
+        counted = ratings[sector]
+        total = sum(counted.values())
+        lines.append([sector, total, counted["satisfied"], counted["fair"], counted["dissatisfied"],
+                      _share(counted["satisfied"] + counted["fair"], total)])
+    return Table("提交时满意度（群众对整治工作的评价，按领域）", ["领域", "评价数", "满意", "基本满意", "不满意", "满意率"], lines,
+                 note=RATING_NOTE)
+
+
 def monthly(sets: ReportRows, year: int, month: int) -> Report:
     first = date(year, month, 1)
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
@@ -223,24 +245,12 @@ def monthly(sets: ReportRows, year: int, month: int) -> Report:
     with_deadline = [r for r in closed if r.triage["deadline"]]
     on_time = [r for r in with_deadline if _closed(r).isoformat() <= r.triage["deadline"]]
     days = [(_closed(r) - _received(r)).days for r in closed]
-    before: dict[str, list] = defaultdict(list)
-    for r in in_month:
-        if r.record["rating"]:
-            before[r.sector_name].append(r.record["rating"])
-    after: dict[str, list] = defaultdict(list)
-    for r in sets.changed:
-        if r.triage["satisfaction_after"] and first <= local_date(r.triage["updated_at"]) <= last:
-            after[r.sector_name].append(r.triage["satisfaction_after"])
-    satisfaction = [
-        [sector, len(before[sector]), _share(before[sector].count("satisfied"), len(before[sector])),
-         len(after[sector]), _share(after[sector].count("satisfied"), len(after[sector]))]
-        for sector in sorted({r.sector_name for r in in_month} | set(after))
-    ]
+    tables_rating = rating_table(in_month)
     tables = [
         _counts("本月新收：按领域", "领域", Counter(r.sector_name for r in in_month)),
         _counts("本月新收：按民情哨", "民情哨", Counter(r.station_name for r in in_month)),
         _counts("本月新收：按状态", "状态", Counter(r.status_label for r in in_month)),
-        Table("满意度：提交时与回访后（按领域）", ["领域", "提交时评价数", "提交时满意", "回访数", "回访满意"], satisfaction),
+        tables_rating,
     ]
     figures = {
         "本月新收": len(in_month),

@@ -22,6 +22,7 @@ from sync_server.office.queue_page import queue_page
 from sync_server.office.ratings_page import ratings
 from sync_server.office.record_pages import record_action, record_page
 from sync_server.office.report_pages import report, report_index
+from sync_server.office.results_page import results
 from sync_server.office.supervision_pages import supervise
 
 __all__ = ["routes"]
@@ -53,6 +54,7 @@ routes = [
     Route("/reports", report_index, methods=["GET"]),
     Route("/reports/{kind:str}", report, methods=["GET"]),
     Route("/ratings", ratings, methods=["GET"]),
+    Route("/results", results, methods=["GET"]),
     # The health answer where a logged-in browser sends its session cookie (path /office).
     Route("/health", health, methods=["GET"]),
 ]

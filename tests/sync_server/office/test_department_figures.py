@@ -299,3 +299,12 @@ def test_histories_written_by_the_real_rules_count_as_their_steps_say():
     assert (market.handled_closed, market.closed, market.closed_on_time) == (1, 1, 1)  # by the extended deadline
     assert (market.verdicts, market.satisfied, market.overdue_ever) == (1, 1, 0)
     assert result.towns["儒林镇"].dispatched == 2
+
+
+def test_a_matter_counts_once_by_its_latest_verdict_and_an_unanswered_call_is_no_verdict():
+    matter = closed_on_time_matter()
+    history = [*matter.triage["history"], step(at(21), "verdict", "followed_up", "followed_up", choice="dissatisfied"),
+               step(at(22), "follow_up", "followed_up", "followed_up", choice="no_answer")]
+    later = Row(**{**matter.__dict__, "triage": {**matter.triage, "history": history}})
+    police = figures([later], REGISTRY, NOVEMBER, LATER).departments["police"]
+    assert (police.verdicts, police.satisfied) == (1, 0)
