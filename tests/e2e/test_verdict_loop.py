@@ -111,5 +111,8 @@ def test_a_matter_goes_the_whole_loop_from_a_phone_to_the_posts_page_and_counts_
     public = _public(world)
     assert [item["title"] for item in public["items"]] == [TITLE]
     assert public["rate"]["verdicts"] == 1 and public["rate"]["good"] == 1 and public["rate"]["percent"] == 100
+    desk.goto(world.server.url + "/office/results?span=all")
+    summary = desk.locator("h1 + .filters + p").inner_text()
+    assert "已办结 1 件，有评价 1 件，不满意 0 件，重新办理 1 件" in summary, summary
     phone_context.close()
     desk.context.close()
