@@ -113,8 +113,13 @@ def _set_verdict(new: dict, entry: Mapping[str, Any], choice: str, source: str, 
     new["verdict"] = {"choice": choice, "source": source, "round": new["round"], "at": at,
                       "first_at": current["first_at"] if same_round else at, "comment": comment,
                       "comment_sealed": sealed}
-    # The flag follows the round's current verdict until staff decide (重新办理 / 维持原处理).
-    new["dissatisfied"] = choice == "dissatisfied"
+    if source == "receipt":
+        # The citizen's own change of mind: the flag follows their current verdict.
+        new["dissatisfied"] = choice == "dissatisfied"
+    else:
+        # A call may raise the flag, never lower it: a 不满意 goes only by a recorded
+        # decision of staff, 重新办理 or 维持原处理, each with its reason.
+        new["dissatisfied"] = bool(entry.get("dissatisfied")) or choice == "dissatisfied"
 
 
 def take(new: dict, entry: Mapping[str, Any], action: str, fields: Mapping[str, Any], actor: Any,  # noqa: C901
@@ -191,6 +196,10 @@ def take(new: dict, entry: Mapping[str, Any], action: str, fields: Mapping[str, 
     elif action == "follow_up":
         if entry.get("outcome") == "merged":
             raise TriageError("merged_no_follow_up")
+        if fields.get("phone_on_record") == "no":
+            # 回访 by phone is for citizens who consented to leave one (the office's
+            # path says whether the stored record still holds it; see `office.acting`).
+            raise TriageError("no_phone_to_call")
         outcome = fields.get("satisfaction") or ""
         if not isinstance(outcome, str) or outcome not in CALL_OUTCOMES:
             raise TriageError("choose_satisfaction")

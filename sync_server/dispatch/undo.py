@@ -12,7 +12,9 @@ from typing import Any
 __all__ = ["NOT_UNDONE", "can_undo", "plain", "undone_fields"]
 
 # Steps that reach beyond their record (a merge moves other records) or undo themselves.
-NOT_UNDONE = frozenset({"undo", "merge", "merged_from", "merge_moved"})
+# A citizen's own steps (a verdict, an answer by receipt) are no office account's to take
+# back, whatever the account is called.
+NOT_UNDONE = frozenset({"undo", "merge", "merged_from", "merge_moved", "verdict", "answer"})
 
 
 def plain(value: Any) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["STATUSES", "Waiting", "may_call", "waiting"]
+__all__ = ["STATUSES", "Waiting", "has_phone", "may_call", "waiting"]
 
 STATUSES = ("closed", "followed_up", "declined")
 
@@ -53,3 +53,12 @@ def waiting(entries: Iterable[tuple[str, Mapping[str, Any]]]) -> list[Waiting]:
         found.append(Waiting(submission_id, entry, len(calls)))
     found.sort(key=lambda w: (w.entry.get("closed_at") or w.entry.get("updated_at") or "", w.id))
     return found
+
+
+def has_phone(record: dict[str, Any]) -> bool:
+    """A consented phone still on the stored record, plain or sealed (retention drops
+    both the number and the consent)."""
+    if not record.get("consent"):
+        return False
+    sealed = record.get("sealed")
+    return bool(record.get("phone") or (isinstance(sealed, dict) and sealed.get("phone")))

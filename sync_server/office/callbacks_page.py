@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sync_server.office.callbacks import STATUSES, may_call, waiting
+from sync_server.office.callbacks import STATUSES, has_phone, may_call, waiting
 from sync_server.office.export_page import XLSX
 from sync_server.office.notices import done_message
 from sync_server.office.pages import guarded, local_today, message_page, off_loop, render, unlocked_keys
@@ -29,15 +29,6 @@ __all__ = ["EXPORT_COLUMNS", "PAGE_SIZE", "callbacks_export", "callbacks_page", 
 
 PAGE_SIZE = 25
 READ_BATCH = 2000  # stored records read from disk at a time
-
-
-def has_phone(record: dict[str, Any]) -> bool:
-    """A consented phone still on the stored record, plain or sealed (retention drops
-    both the number and the consent)."""
-    if not record.get("consent"):
-        return False
-    sealed = record.get("sealed")
-    return bool(record.get("phone") or (isinstance(sealed, dict) and sealed.get("phone")))
 
 
 def _may_have_phone(inbox, submission_id: str) -> bool:

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from sync_server.dispatch.queue import sign_overdue
 from sync_server.intake.receipt import normalize
 from sync_server.office.acting import gathered, new_entry_for, store
+from sync_server.office.callbacks import has_phone
 from sync_server.office.duplicate_hints import EXPLANATION as HINTS_EXPLANATION
 from sync_server.office.duplicate_lookup import hints_for
 from sync_server.office.notices import DONE, done_message
@@ -100,8 +101,10 @@ async def record_page(request: Request, account, session) -> Response:
         "sign_late": sign_overdue(row.triage, now_utc()),
         "undo_hint": f"{registry.dispatch.undo_minutes} 分钟内、无人接着办理时，可撤回自己的上一步，撤回本身也记入处理记录。",
         "account": account, "session": session, "row": row, "merged": merged, "hidden_merged": hidden_merged,
-        "target": target, "allowed": allowed_actions(row.triage, account.role, account, now_utc(),
-                                                     state.stations.registry.dispatch.undo_minutes),
+        "target": target, "allowed": [a for a in allowed_actions(row.triage, account.role, account, now_utc(),
+                                                                 state.stations.registry.dispatch.undo_minutes)
+                                      # 回访 by phone only while a consented phone is stored.
+                                      if a != "follow_up" or has_phone(row.record)],
         "show_phone": account.role == "staff" and row.record.get("consent") and row.record.get("phone"),
         "statuses": STATUSES, "tracks": TRACKS, "outcomes": {k: v for k, v in OUTCOMES.items() if k != "merged"},
         "all_outcomes": OUTCOMES, "names": _display_names(request, row.triage["history"]),
@@ -133,6 +136,9 @@ async def record_action(request: Request, account, session, form) -> Response:
     fields = gathered(form)
     if action == "supervise":  # it numbers a 督办单 too: `supervision_pages` takes it whole
         return await supervise_matter(request, account, session, form)
+    if action == "follow_up":
+        stored = await off_loop(request, state.inbox.get, row.id)
+        fields["phone_on_record"] = "yes" if stored is not None and has_phone(stored) else "no"
     async with state.office_writes:  # one action at a time: each reads the entry it changes
         row = row_or_404(request, account, row.id)
         now = now_utc()

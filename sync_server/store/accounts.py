@@ -156,9 +156,16 @@ def check_new_password(password: str) -> None:
         raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
 
 
+# Names the history writes for someone who is no office account: an account of that name
+# would look, in every history, like the citizen.
+RESERVED_NAMES = frozenset({"citizen"})
+
+
 def check_new_name(name: str) -> None:
     if not _NAME.match(name):
         raise AccountError(f"'{name}' is not a valid user name (2-32 of a-z 0-9 . _ -)")
+    if name in RESERVED_NAMES:
+        raise AccountError(f"'{name}' is reserved: the history uses it for citizens' own steps")
 
 
 def check_new_account(name: str, role: str, sectors, password: str, department: str = "") -> None:

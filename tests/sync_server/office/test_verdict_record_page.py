@@ -20,7 +20,8 @@ def _entry(state, record_id):
 
 
 def _closed(office, department: str | None = None, **fields) -> dict:
-    record = seed(office, feeling="路灯坏了一个月")
+    # A consented phone: 回访 by phone is offered only then.
+    record = seed(office, feeling="路灯坏了一个月", phone="13800138000", consent=True)
     state = office.app.state
     if department:
         dispatch_in_store(state, record["id"], department)
@@ -163,3 +164,14 @@ def test_hostile_stored_words_show_as_text_and_never_break_the_page(office):
     assert response.status_code == 200
     assert "<img src=x" not in response.text and "&lt;img src=x onerror=alert(1)&gt;" in response.text
     assert "\x1b" not in response.text
+
+
+def test_a_matter_without_a_consented_phone_offers_no_call(office):
+    record = seed(office, feeling="路灯坏了一个月")
+    flagged(office.app.state, record["id"], status="closed", outcome="resolved", public_reply="已修好路灯。",
+            closed_at="2026-11-20T08:00:00+00:00")
+    login(office, "amy")
+    assert 'data-action="follow_up"' not in office.get(f"/office/records/{record['id']}").text
+    # A hand-made post that says the phone is there is not believed.
+    act(office, record["id"], "follow_up", satisfaction="satisfied", phone_on_record="yes")
+    assert _entry(office.app.state, record["id"])["calls"] == 0

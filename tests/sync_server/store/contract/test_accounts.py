@@ -44,6 +44,13 @@ def test_a_name_is_taken_once_and_bad_accounts_are_refused(place):
     assert accounts.names() == ["amy"]
 
 
+def test_the_name_the_history_gives_citizens_is_no_accounts(place):
+    # The citizen's verdicts and answers are written as by "citizen": an account of that
+    # name would look like the citizen in every history, and could take their steps back.
+    with pytest.raises(AccountError, match="reserved"):
+        place.accounts().add("citizen", PASSWORD, "staff")
+
+
 def test_a_new_password_or_disabling_ends_sessions_and_keeps_the_name(place):
     accounts = place.accounts()
     accounts.add("amy", PASSWORD, "staff")
