@@ -63,7 +63,7 @@ def _verdict_refusal(entry: Mapping[str, Any], now: datetime) -> str | None:
 
 def verdict_open(entry: Mapping[str, Any], now: datetime) -> bool:
     """Whether the citizen may give (or change) the current round's verdict now."""
-    return _verdict_refusal(entry, now) is None
+    return _verdict_refusal(entry, now) is None and _changes(entry, entry.get("round", 1)) < VERDICT_CHANGES
 
 
 def latest_question(entry: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -106,6 +106,16 @@ def _client_id(fields: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
     return client_id
 
 
+# A verdict may be changed this many times in its round (within its 15 days): a code
+# holder must not be able to fill the matter's history.
+VERDICT_CHANGES = 5
+
+
+def _changes(entry: Mapping[str, Any], round_: int) -> int:
+    given = sum(1 for step in entry.get("history") or () if step.get("action") == "verdict" and step.get("round") == round_)
+    return max(0, given - 1)
+
+
 def _set_verdict(new: dict, entry: Mapping[str, Any], choice: str, source: str, at: str,
                  comment: str = "", sealed: Any = None) -> None:
     current = entry.get("verdict")
@@ -141,7 +151,10 @@ def take(new: dict, entry: Mapping[str, Any], action: str, fields: Mapping[str, 
             raise TriageError(refused)
         client_id = _client_id(fields, entry)
         if given != round_:
-            raise TriageError("old_round")
+            # A round not begun (a hand-made request): never "已重新办理", which it was not.
+            raise TriageError("not_yet_round" if given is not None and given > round_ else "old_round")
+        if _changes(entry, round_) >= VERDICT_CHANGES:
+            raise TriageError("too_many_changes")
         choice = fields.get("choice")
         if not isinstance(choice, str) or choice not in SATISFACTION:
             raise TriageError("bad_choice")

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sync_server.intake import citizen_api
+from sync_server.intake.citizen_api import KEEP_NOTHING
 from sync_server.intake.formpage import TOKEN_FIELD, form_submission_id, refused_form_page
 from sync_server.intake.health import health
 from sync_server.intake.lookup import public_status
@@ -95,7 +96,8 @@ async def submit_form(request: Request) -> Response:
     office = state.stations.registry.site.office
     context = {"result": result, "station": station, "office": office, "back": _same_site_path(request)}
     status = 400 if result.status == "rejected" else 200
-    return state.templates.TemplateResponse(request, "form_result.html", context, status_code=status)
+    return state.templates.TemplateResponse(request, "form_result.html", context, status_code=status,
+                                            headers=KEEP_NOTHING)
 
 
 def _same_site_path(request: Request) -> str:
@@ -148,7 +150,7 @@ async def lookup_receipt(request: Request) -> Response:
         ids = {"verdict_id": str(uuid.uuid4()), "answer_id": str(uuid.uuid4())}
         page = state.templates.TemplateResponse(
             request, "lookup_result.html", {"code": code or (raw or "")[:16], "status": status, **ids},
-            status_code=200 if status else 404,
+            status_code=200 if status else 404, headers=KEEP_NOTHING,
         )
         return page
     if status is None:

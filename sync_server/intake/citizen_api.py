@@ -30,12 +30,16 @@ from sync_server.intake.receipt import normalize
 from sync_server.intake.triage_writes import citizen_step
 from sync_server.sealing.citizen_words import seal_words
 from sync_server.triage import MESSAGES, SATISFACTION, TriageError
-from sync_server.verdicts import verdict_until
+from sync_server.verdicts import is_duplicate, verdict_until
 from sync_server.web.errors import ApiError, JSONAnswer, error_response
 from sync_server.web.ratelimit import RateLimiter
 from sync_server.web.requests import client_address, form_fields, media_type, read_body
 from sync_server.web.strictjson import parse_json
 from sync_server.words import FORBIDDEN, TEXT_LIMIT, line_breaks_as_lf
+
+# A page that names a receipt code (a result without JavaScript) is kept by no cache: on
+# a kiosk tablet, Back or the history would show it to the next citizen.
+KEEP_NOTHING = {"Cache-Control": "no-store"}
 
 __all__ = ["BODY_LIMIT", "routes"]
 
@@ -47,7 +51,7 @@ _SHAPES = {"verdict": ({"code", "id", "round", "choice"}, {"comment"}),
            "answer": ({"code", "id", "question", "text"}, set())}
 # A refusal's HTTP status; every code is a MESSAGES sentence.
 _STATUS = {"still_open": 409, "old_round": 409, "too_late": 409, "no_reply_yet": 409, "merged_citizen": 409,
-           "answered": 409, "no_question": 409}
+           "answered": 409, "no_question": 409, "not_yet_round": 409, "too_many_changes": 409}
 _LABEL = {"verdict": "评价", "answer": "补充"}
 
 
@@ -147,15 +151,20 @@ async def _take(request: Request, action: str) -> Response:
         record = await to_thread.run_sync(state.inbox.get, owner)
         if record is None:  # set aside since the code was indexed (a damaged segment)
             raise ApiError(404, "not_found", "没有找到这个回执码，请核对后再试。")
-        step = _sealed(state, record, action, fields)
-        try:
-            entry = await citizen_step(request, owner, record["received_at"], action, step,
-                                       datetime.now(timezone.utc))
-            status = "accepted"
-        except TriageError as error:
-            if error.code != "duplicate":
-                raise ApiError(_STATUS.get(error.code, 400), error.code, MESSAGES[error.code]) from None
+        known = state.triage.entry(owner)
+        if known is not None and is_duplicate(known, fields["client_id"]):
+            # A retry of a step already kept is answered before anything else is asked
+            # of it (sealing its words needs its post still in the registry).
             entry, status = None, "duplicate"
+        else:
+            try:
+                entry = await citizen_step(request, owner, record["received_at"], action,
+                                           _sealed(state, record, action, fields), datetime.now(timezone.utc))
+                status = "accepted"
+            except TriageError as error:
+                if error.code != "duplicate":
+                    raise ApiError(_STATUS.get(error.code, 400), error.code, MESSAGES[error.code]) from None
+                entry, status = None, "duplicate"
     except ApiError as error:
         if form:
             return _page(request, action, code, None, fields, error)
@@ -176,7 +185,7 @@ def _page(request: Request, action: str, code: str | None, status: str | None, f
                    "until": verdict_until(verdict).isoformat() if verdict else None}
     context = {"action": action, "label": _LABEL[action], "code": code, "status": status, "summary": summary,
                "error": error}
-    headers = error.headers if error is not None else None
+    headers = {**(error.headers if error is not None and error.headers else {}), **KEEP_NOTHING}
     return request.app.state.templates.TemplateResponse(
         request, "citizen_result.html", context, status_code=error.status if error is not None else 200,
         headers=headers)

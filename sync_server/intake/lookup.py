@@ -48,8 +48,12 @@ def public_status(record: dict[str, Any], triage: dict[str, Any] | None,
         "updated_at": (triage.get("updated_at") or record["received_at"])[:10],
         "reply": triage.get("public_reply") or None,
         "round": round_, "reopened": reopened, "verdict_open": False, "verdict": None, "maintained": None,
-        "question": None,
+        "question": None, "previous_reply": None,
     }
+    if reopened and not _replied_since_reopening(triage):
+        # The first round's reply is not the answer to the round under way: say it was the
+        # last round's, so nobody reads "已修好" beside "重新办理中" as today's word.
+        answer["reply"], answer["previous_reply"] = None, triage.get("public_reply") or None
     if merged or not own:
         return answer
     verdict = own.get("verdict")
@@ -64,3 +68,12 @@ def public_status(record: dict[str, Any], triage: dict[str, Any] | None,
         answer["question"] = {"id": question["id"], "text": question["text"]}
     answer["verdict_open"] = verdict_open(own, now)
     return answer
+
+
+def _replied_since_reopening(triage: dict[str, Any]) -> bool:
+    for step in reversed(triage.get("history") or ()):
+        if step.get("action") == "reopen":
+            return False
+        if step.get("action") == "reply":
+            return True
+    return False

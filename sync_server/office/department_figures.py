@@ -65,6 +65,9 @@ def office_verdicts(step) -> bool | None:
     matter counts once by its latest verdict); kept for callers reading old histories."""
     if step.get("action") != "follow_up":
         return None
+    choice = step.get("choice")
+    if choice is not None:  # a call of this version says what was heard, 未接通 included
+        return None if choice == "no_answer" else choice != "dissatisfied"
     return step.get("to") == "followed_up"
 
 

@@ -73,7 +73,7 @@ def test_the_same_verdict_sent_twice_is_a_duplicate_even_after_the_matter_moved_
 @pytest.mark.parametrize("fields, code", [
     ({"client_id": ID1, "round": 1, "choice": "great"}, "bad_choice"),
     ({"client_id": ID1, "round": 1, "choice": ["satisfied"]}, "bad_choice"),
-    ({"client_id": ID1, "round": 2, "choice": "fair"}, "old_round"),
+    ({"client_id": ID1, "round": 2, "choice": "fair"}, "not_yet_round"),
     ({"client_id": ID1, "round": True, "choice": "fair"}, "old_round"),
     ({"client_id": ID1, "choice": "fair"}, "old_round"),
     ({"round": 1, "choice": "fair"}, "missing_client_id"),

@@ -63,6 +63,7 @@ form?.addEventListener("submit", async (event) => {
       out.innerHTML = "";
       const lines = [["办理状态", body.status], ["最近更新", body.updated_at]];
       if (body.reply) lines.push(["答复", body.reply]);
+      if (body.previous_reply) lines.push(["上一轮的答复", body.previous_reply]);
       if (body.maintained) lines.push(["维持原处理的理由", body.maintained]);
       for (const [label, value] of lines) {
         const p = document.createElement("p");

@@ -145,7 +145,7 @@ def test_receipt_look_up_shows_status_date_and_nothing_else(client):
     body = answer.json()
     assert body == {"ok": True, "receipt": result["receipt"], "status": "已收到", "updated_at": body["updated_at"], "reply": None,
                     "round": 1, "reopened": False, "verdict_open": False, "verdict": None, "maintained": None,
-                    "question": None}
+                    "question": None, "previous_reply": None}
     page = client.post("/api/receipts/lookup", data={"code": result["receipt"]})
     assert "已收到" in page.text
     full_width = result["receipt"].translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})  # a Chinese keyboard's

@@ -67,7 +67,7 @@ def test_a_verdict_on_a_closed_matter_is_kept_and_the_look_up_shows_it(client):
     after = lookup(client, record["receipt"])
     assert after["verdict"]["choice"] == "不满意" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", after["verdict"]["changeable_until"])
     assert "还是有人摆摊" not in str(after) and set(after) == {"ok", "receipt", "status", "updated_at", "reply", "round",
-                                                          "reopened", "verdict_open", "verdict", "maintained", "question"}
+                                                          "reopened", "verdict_open", "verdict", "maintained", "question", "previous_reply"}
     entry = client.app.state.triage.entry(record["id"])
     assert entry["dissatisfied"] is True and entry["verdict"]["source"] == "receipt"
 
@@ -305,11 +305,11 @@ def test_verdicts_sent_at_once_are_each_stored_once_in_the_order_the_lock_gave(c
 
     record = seed(client)
     close(client, record["id"])
-    ids = [str(uuid.uuid4()) for _ in range(8)]
+    ids = [str(uuid.uuid4()) for _ in range(6)]  # a verdict and its 5 changes, the most a round takes
     with ThreadPoolExecutor(8) as pool:  # each id twice, all at once: a retry racing its original
         answers = list(pool.map(lambda step: verdict(client, record["receipt"], choice="fair", step=step), ids * 2))
     assert all(a.status_code == 200 for a in answers)
-    assert sorted(a.json()["status"] for a in answers) == ["accepted"] * 8 + ["duplicate"] * 8
+    assert sorted(a.json()["status"] for a in answers) == ["accepted"] * 6 + ["duplicate"] * 6
     stored = steps(client, record["id"], "verdict")
     assert sorted(s["client_id"] for s in stored) == sorted(ids)
 
@@ -331,3 +331,26 @@ def test_words_for_a_post_no_longer_in_the_registry_are_never_stored_plain_once_
     assert info.value.code == "unsealable" and info.value.status == 409
     assert _sealed(state({}), record, "verdict", fields) == fields  # no keys at all: plain, as submissions
     assert _sealed(state({"market": "k"}), record, "verdict", {**fields, "comment": ""})["comment"] == ""
+
+
+def test_a_reopened_matter_shows_the_first_rounds_reply_as_the_last_rounds_not_as_the_answer(client):
+    record = seed(client)
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    put(client, record["id"], status="assigned", round=2, public_reply="已修好路灯。",
+        history=[{"at": now, "by": "amy", "action": "reopen", "from": "closed", "to": "assigned", "note": "重新核查"}])
+    answer = lookup(client, record["receipt"])
+    assert answer["status"] == "重新办理中" and answer["reply"] is None and answer["previous_reply"] == "已修好路灯。"
+    page = client.post("/api/receipts/lookup", data={"code": record["receipt"]}).text
+    assert "上一轮的答复：已修好路灯。" in page and "<p>答复：" not in page
+
+
+def test_a_verdict_changes_at_most_five_times_in_its_round(client):
+    record = seed(client)
+    close(client, record["id"])
+    choices = ["satisfied", "dissatisfied"] * 3
+    answers = [verdict(client, record["receipt"], choice=choice) for choice in choices]
+    assert [a.json().get("status") for a in answers[:6]] == ["accepted"] * 6
+    refused = verdict(client, record["receipt"], choice="fair")
+    assert refused.status_code == 409 and refused.json()["error"] == "too_many_changes"
+    assert len(steps(client, record["id"], "verdict")) == 6
+    assert lookup(client, record["receipt"])["verdict_open"] is False
