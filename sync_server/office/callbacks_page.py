@@ -9,7 +9,6 @@ retention removed is gone from the stored record, so its matter leaves the list.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 
-__all__ = ["Figures", "Period", "Tally"]
+__all__ = ["Counted", "Figures", "Period", "Tally", "rate"]
 
 _DAY = timedelta(days=1)
 
@@ -39,8 +39,17 @@ class Period:
         return Period("month", last.replace(day=1), last, last)
 
 
+class Counted:
+    """A tally of counts only: it is worth a row when any count is not zero."""
+
+    __slots__ = ()
+
+    def active(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
 @dataclass(slots=True)
-class Tally:
+class Tally(Counted):
     """Counts of one department or town in one period; rates are None without a base."""
 
     dispatched: int = 0  # 交办数: handovers (交办, 改派) to it in the period
@@ -61,26 +70,25 @@ class Tally:
 
     @property
     def sign_rate(self) -> float | None:
-        return _rate(self.signed_on_time, self.sign_judged)
+        return rate(self.signed_on_time, self.sign_judged)
 
     @property
     def close_rate(self) -> float | None:
-        return _rate(self.handled_closed, self.handled)
+        return rate(self.handled_closed, self.handled)
 
     @property
     def on_time_rate(self) -> float | None:
-        return _rate(self.closed_on_time, self.closed_with_deadline)
+        return rate(self.closed_on_time, self.closed_with_deadline)
 
     @property
     def satisfaction(self) -> float | None:
-        return _rate(self.satisfied, self.verdicts)
-
-    def active(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
+        return rate(self.satisfied, self.verdicts)
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
+    """A share, or None when there is nothing to share (a table shows "—", never 0%)."""
     return part / whole if whole else None
+
 
 
 @dataclass

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from sync_server.office.department_tally import Counted, rate
 from sync_server.office.records import CHINA
 
 __all__ = ["DEFINITIONS", "DIMENSIONS", "Board", "Matter", "Span", "VerdictTally", "count", "count_with_series", "is_satisfied",
@@ -70,7 +71,7 @@ class Span:
 
 
 @dataclass(slots=True)
-class VerdictTally:
+class VerdictTally(Counted):
     """Counts of one post, sector, department or town; rates are None without a base."""
 
     accepted: int = 0
@@ -83,22 +84,15 @@ class VerdictTally:
 
     @property
     def close_rate(self) -> float | None:
-        return _rate(self.closed, self.accepted)
+        return rate(self.closed, self.accepted)
 
     @property
     def visit_rate(self) -> float | None:
-        return _rate(self.visited, self.closed)
+        return rate(self.visited, self.closed)
 
     @property
     def satisfaction(self) -> float | None:
-        return _rate(self.satisfied, self.verdicts)
-
-    def active(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+        return rate(self.satisfied, self.verdicts)
 
 
 @dataclass
