@@ -246,7 +246,7 @@ def test_look_up_shows_the_public_reply_and_nothing_else(office):
     answer = office.post("/api/receipts/lookup", json={"code": record["receipt"]}).json()
     assert answer["status"] == "已受理" and answer["reply"] == "已转交牵头部门办理。"
     assert set(answer) == {"ok", "receipt", "status", "updated_at", "reply", "round", "reopened", "verdict_open", "verdict",
-                           "maintained", "question"}
+                           "maintained", "question", "previous_reply"}
     page = office.post("/api/receipts/lookup", data={"code": record["receipt"]}).text
     assert "已转交牵头部门办理。" in page
     for secret in ("秘密", "13811113333", record["station_id"]):
